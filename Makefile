@@ -1,0 +1,42 @@
+# The two commands: `make run` (set up everything, then web + worker + beat) and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+export DEBUG ?= 1
+
+.PHONY: run test install lint check-deploy seed worker
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+install: $(VENV)/.installed node_modules/.package-lock.json
+
+run: install
+	$(PY) manage.py preflight
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
+
+# An extra worker (on this or another machine pointed at the same DATABASE_URL and REDIS_URL).
+worker: install
+	$(VENV)/bin/celery -A handoff worker --loglevel=info
+
+test: install
+	$(PY) manage.py preflight
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Production settings must pass Django's deployment checklist.
+check-deploy: install
+	DEBUG=0 SECRET_KEY=$$(openssl rand -hex 40) ALLOWED_HOSTS=handoff.example.com \
+		$(PY) manage.py check --deploy --fail-level WARNING

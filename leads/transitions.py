@@ -1,0 +1,74 @@
+"""The lead lifecycle: which moves are legal, and the one function that makes them.
+
+    new ─► mql ─► handed_off ─► claimed ─► contacted ─► converted
+     │      │                     │           │
+     │      │                     ├───────────┴─► returned ─► new (re-nurture)
+     ▼      ▼                     ▼           ▼        │
+             disqualified  ◄──────────────────────────┘
+
+Every status change in Handoff goes through `transition`, which refuses an illegal move with a
+clear message and appends the timeline event in the same transaction.
+"""
+
+from django.utils import timezone
+
+from .models import Lead, LeadEvent
+
+S = Lead.Status
+K = LeadEvent.Kind
+
+# (from, to) -> the event kind that records the move.
+ALLOWED: dict[tuple[str, str], str] = {
+    (S.NEW, S.MQL): K.QUALIFIED,
+    (S.NEW, S.DISQUALIFIED): K.DISQUALIFIED,
+    (S.MQL, S.HANDED_OFF): K.HANDED_OFF,
+    (S.MQL, S.DISQUALIFIED): K.DISQUALIFIED,
+    (S.HANDED_OFF, S.CLAIMED): K.CLAIMED,
+    (S.CLAIMED, S.CONTACTED): K.CONTACTED,
+    (S.CLAIMED, S.RETURNED): K.RETURNED,
+    (S.CLAIMED, S.DISQUALIFIED): K.DISQUALIFIED,
+    (S.CONTACTED, S.CONVERTED): K.CONVERTED,
+    (S.CONTACTED, S.RETURNED): K.RETURNED,
+    (S.CONTACTED, S.DISQUALIFIED): K.DISQUALIFIED,
+    (S.RETURNED, S.NEW): K.RENURTURED,
+    (S.RETURNED, S.DISQUALIFIED): K.DISQUALIFIED,
+}
+
+
+class TransitionError(Exception):
+    """A move the lead's current state (or the actor) does not allow; the message is for the user."""
+
+
+def can_transition(lead: Lead, to: str) -> bool:
+    return (lead.status, to) in ALLOWED
+
+
+def transition(lead: Lead, *, to: str, actor, note: str = "", data: dict | None = None, **changes) -> LeadEvent:
+    """Move `lead` to status `to`, apply `changes` to its fields, and append the timeline event.
+
+    The caller holds the row lock (`select_for_update`) and the transaction. Raises TransitionError,
+    writing nothing, when the move is not allowed from the lead's current status.
+    """
+    kind = ALLOWED.get((lead.status, to))
+    if kind is None:
+        raise TransitionError(
+            f"This lead is {lead.get_status_display().lower()}; it cannot be moved to "
+            f"“{Lead.Status(to).label.lower()}”."
+        )
+    now = timezone.now()
+    from_status = lead.status
+    lead.status = to
+    lead.status_changed_at = now
+    for field, value in changes.items():
+        setattr(lead, field, value)
+    lead.save(update_fields=["status", "status_changed_at", *changes])
+    return LeadEvent.objects.create(
+        lead=lead,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=to,
+        note=note,
+        data=data or {},
+        created_at=now,
+    )
