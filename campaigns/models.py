@@ -26,9 +26,7 @@ class Campaign(models.Model):
 
     name = models.CharField(max_length=200)
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns"
-    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True, help_text="Leave empty for an open-ended campaign.")

@@ -140,7 +140,9 @@ class Deadline(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["handoff", "kind"], name="one_deadline_per_kind_per_handoff"),
-            models.CheckConstraint(condition=models.Q(due_at__gte=models.F("starts_at")), name="deadline_due_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(due_at__gte=models.F("starts_at")), name="deadline_due_after_start"
+            ),
         ]
         indexes = [
             # The sweep's only query: open deadlines by due time. Partial, so its size is the number

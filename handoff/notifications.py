@@ -31,7 +31,9 @@ def breach_notify(*, deadline_id: int) -> bool:
         recipients = manager_emails()
         if recipients:
             lead = deadline.lead
-            owner = deadline.owner.get_full_name() or deadline.owner.username if deadline.owner else "nobody (in the queue)"
+            owner = (
+                deadline.owner.get_full_name() or deadline.owner.username if deadline.owner else "nobody (in the queue)"
+            )
             send_mail(
                 subject=f"SLA breach: {deadline.get_kind_display().lower()} of {lead.full_name}",
                 message=(

@@ -52,12 +52,13 @@ def _breach(deadline: Deadline, *, now: datetime) -> int:
     if not Deadline.objects.due(now).filter(pk=deadline.pk).update(breached_at=now):
         return 0
     late_by = now - deadline.due_at
+    due = timezone.localtime(deadline.due_at)
     who = f" (owner: {deadline.owner.get_full_name() or deadline.owner.username})" if deadline.owner else ""
     LeadEvent.objects.create(
         lead=deadline.lead,
         kind=LeadEvent.Kind.BREACH,
         actor=None,
-        note=f"{deadline.get_kind_display()} deadline missed{who}; it was due {timezone.localtime(deadline.due_at):%Y-%m-%d %H:%M}.",
+        note=f"{deadline.get_kind_display()} deadline missed{who}; it was due {due:%Y-%m-%d %H:%M}.",
         data={
             "deadline": deadline.pk,
             "kind": deadline.kind,

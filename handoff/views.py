@@ -1,4 +1,60 @@
-def home(r): pass
-def healthz(r): pass
-class DashboardView:
-    as_view = classmethod(lambda c: home)
+import redis
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+from .dashboard import sla_dashboard
+from .roles import Role, RoleRequiredMixin, user_roles
+
+
+def home(request):
+    """Send each user to where their day starts."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    roles = user_roles(request.user)
+    if Role.MANAGERS in roles:
+        return redirect("dashboard")
+    if Role.SALES in roles:
+        return redirect("leads:queue")
+    if Role.MARKETING in roles:
+        return redirect("campaigns:list")
+    return redirect("no_role")
+
+
+class NoRoleView(LoginRequiredMixin, TemplateView):
+    """A signed-in user who belongs to no department yet."""
+
+    template_name = "no_role.html"
+
+
+class DashboardView(RoleRequiredMixin, TemplateView):
+    allowed_roles = (Role.MANAGERS,)
+    template_name = "handoff/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        return super().get_context_data(dashboard=sla_dashboard(now=now), now=now, **kwargs)
+
+
+@never_cache
+def healthz(request):
+    """Liveness for load balancers: 200 when PostgreSQL and Redis answer, 503 otherwise."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+        checks["broker"] = "ok"
+    except redis.RedisError as exc:
+        checks["broker"] = f"error: {exc.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unhealthy", **checks}, status=200 if healthy else 503)

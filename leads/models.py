@@ -39,9 +39,7 @@ class Lead(models.Model):
         related_name="owned_leads",
         help_text="The sales rep working the lead.",
     )
-    score = models.PositiveSmallIntegerField(
-        default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
-    )
+    score = models.PositiveSmallIntegerField(default=0, validators=[MinValueValidator(0), MaxValueValidator(100)])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -113,10 +111,6 @@ class LeadEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.lead_id} · {self.created_at:%Y-%m-%d %H:%M}"
 
-    @property
-    def actor_label(self) -> str:
-        return self.actor.get_full_name() or self.actor.username if self.actor else "SLA worker"
-
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Timeline events are never edited.")
@@ -124,6 +118,12 @@ class LeadEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Timeline events are never deleted.")
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor is None:
+            return "SLA worker"
+        return self.actor.get_full_name() or self.actor.username
 
 
 class Deal(models.Model):

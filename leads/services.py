@@ -8,7 +8,6 @@ the lead's handoff in step.
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from handoff.models import Deadline, Handoff
 from handoff.roles import Role, has_role
@@ -52,7 +51,9 @@ def _close_handoff(lead: Lead, *, outcome: str, now, return_reason: str = "") ->
     handoff.save(update_fields=["closed_at", "outcome", "return_reason"])
 
 
-def lead_capture(*, campaign, actor, full_name: str, email: str, company: str = "", phone: str = "", score: int = 0) -> Lead:
+def lead_capture(
+    *, campaign, actor, full_name: str, email: str, company: str = "", phone: str = "", score: int = 0
+) -> Lead:
     """Add a new lead to `campaign`, with a 'captured' event naming who added it."""
     _require(actor, Role.MARKETING, Role.MANAGERS)
     with transaction.atomic():
@@ -66,7 +67,11 @@ def lead_capture(*, campaign, actor, full_name: str, email: str, company: str = 
             created_by=actor,
         )
         LeadEvent.objects.create(
-            lead=lead, kind=LeadEvent.Kind.CAPTURED, actor=actor, to_status=lead.status, created_at=lead.created_at,
+            lead=lead,
+            kind=LeadEvent.Kind.CAPTURED,
+            actor=actor,
+            to_status=lead.status,
+            created_at=lead.created_at,
             note=f"Captured by campaign “{campaign.name}”.",
         )
     return lead
@@ -126,8 +131,12 @@ def lead_convert(*, lead: Lead, actor, value: Decimal, currency: str = "EUR", no
     with transaction.atomic():
         lead = _lock(lead.pk)
         _require_owner(lead, actor)
-        event = transition(lead, to=S.CONVERTED, actor=actor, note=note, data={"value": str(value), "currency": currency})
-        deal = Deal.objects.create(lead=lead, value=value, currency=currency, owner=lead.owner, created_at=event.created_at)
+        event = transition(
+            lead, to=S.CONVERTED, actor=actor, note=note, data={"value": str(value), "currency": currency}
+        )
+        deal = Deal.objects.create(
+            lead=lead, value=value, currency=currency, owner=lead.owner, created_at=event.created_at
+        )
         _close_handoff(lead, outcome=Handoff.Outcome.CONVERTED, now=event.created_at)
     return deal
 

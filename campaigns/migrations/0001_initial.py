@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,24 +14,70 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('social', 'Social'), ('paid_ads', 'Paid ads'), ('content', 'Content / web'), ('event', 'Event / trade fair'), ('print', 'Print'), ('referral', 'Referral'), ('other', 'Other')], max_length=20)),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('active', 'Active'), ('paused', 'Paused'), ('completed', 'Completed'), ('archived', 'Archived')], default='planned', max_length=20)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, help_text='Leave empty for an open-ended campaign.', null=True)),
-                ('budget', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("social", "Social"),
+                            ("paid_ads", "Paid ads"),
+                            ("content", "Content / web"),
+                            ("event", "Event / trade fair"),
+                            ("print", "Print"),
+                            ("referral", "Referral"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("completed", "Completed"),
+                            ("archived", "Archived"),
+                        ],
+                        default="planned",
+                        max_length=20,
+                    ),
+                ),
+                ("start_date", models.DateField()),
+                (
+                    "end_date",
+                    models.DateField(blank=True, help_text="Leave empty for an open-ended campaign.", null=True),
+                ),
+                ("budget", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="campaigns",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start_date', 'name'],
-                'indexes': [models.Index(fields=['status', '-start_date'], name='campaigns_c_status_269dbf_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='campaign_ends_after_start'), models.CheckConstraint(condition=models.Q(('budget__gte', 0)), name='campaign_budget_not_negative')],
+                "ordering": ["-start_date", "name"],
+                "indexes": [models.Index(fields=["status", "-start_date"], name="campaigns_c_status_269dbf_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("end_date__isnull", True), ("end_date__gte", models.F("start_date")), _connector="OR"
+                        ),
+                        name="campaign_ends_after_start",
+                    ),
+                    models.CheckConstraint(condition=models.Q(("budget__gte", 0)), name="campaign_budget_not_negative"),
+                ],
             },
         ),
     ]

@@ -8,95 +8,197 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('leads', '0001_initial'),
+        ("leads", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SlaPolicy',
+            name="SlaPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='Default', max_length=100)),
-                ('claim_hours', models.DecimalField(decimal_places=2, default=4, help_text='Hours sales has to claim a lead after it is handed off.', max_digits=6, validators=[django.core.validators.MinValueValidator(0.01)])),
-                ('first_contact_hours', models.DecimalField(decimal_places=2, default=24, help_text='Hours the rep has to contact a lead after claiming it.', max_digits=6, validators=[django.core.validators.MinValueValidator(0.01)])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(default="Default", max_length=100)),
+                (
+                    "claim_hours",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=4,
+                        help_text="Hours sales has to claim a lead after it is handed off.",
+                        max_digits=6,
+                        validators=[django.core.validators.MinValueValidator(0.01)],
+                    ),
+                ),
+                (
+                    "first_contact_hours",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=24,
+                        help_text="Hours the rep has to contact a lead after claiming it.",
+                        max_digits=6,
+                        validators=[django.core.validators.MinValueValidator(0.01)],
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'SLA policy',
-                'verbose_name_plural': 'SLA policies',
-                'get_latest_by': ['created_at', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('claim_hours__gt', 0), ('first_contact_hours__gt', 0)), name='sla_policy_hours_positive')],
+                "verbose_name": "SLA policy",
+                "verbose_name_plural": "SLA policies",
+                "get_latest_by": ["created_at", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("claim_hours__gt", 0), ("first_contact_hours__gt", 0)),
+                        name="sla_policy_hours_positive",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Handoff',
+            name="Handoff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('handed_off_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('note', models.TextField(blank=True, help_text='For the rep who picks the lead up.')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, choices=[('converted', 'Converted'), ('returned', 'Returned to marketing'), ('disqualified', 'Disqualified')], max_length=20)),
-                ('return_reason', models.CharField(blank=True, max_length=200)),
-                ('claimed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='claimed_handoffs', to=settings.AUTH_USER_MODEL)),
-                ('handed_off_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='handoffs', to='leads.lead')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='handoffs', to='handoff.slapolicy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("handed_off_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("note", models.TextField(blank=True, help_text="For the rep who picks the lead up.")),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("converted", "Converted"),
+                            ("returned", "Returned to marketing"),
+                            ("disqualified", "Disqualified"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("return_reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "claimed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claimed_handoffs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "handed_off_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="handoffs", to="leads.lead"
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="handoffs", to="handoff.slapolicy"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Deadline',
+            name="Deadline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('claim', 'Claim'), ('first_contact', 'First contact')], max_length=20)),
-                ('starts_at', models.DateTimeField()),
-                ('allowed', models.DurationField()),
-                ('due_at', models.DateTimeField()),
-                ('met_at', models.DateTimeField(blank=True, null=True)),
-                ('breached_at', models.DateTimeField(blank=True, help_text='When the sweep recorded the breach.', null=True)),
-                ('breach_notified_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deadlines', to='leads.lead')),
-                ('owner', models.ForeignKey(blank=True, help_text='Who must act: empty while the lead waits in the queue for any rep.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deadlines', to=settings.AUTH_USER_MODEL)),
-                ('handoff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deadlines', to='handoff.handoff')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deadlines', to='handoff.slapolicy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(choices=[("claim", "Claim"), ("first_contact", "First contact")], max_length=20),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("allowed", models.DurationField()),
+                ("due_at", models.DateTimeField()),
+                ("met_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "breached_at",
+                    models.DateTimeField(blank=True, help_text="When the sweep recorded the breach.", null=True),
+                ),
+                ("breach_notified_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deadlines", to="leads.lead"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Who must act: empty while the lead waits in the queue for any rep.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deadlines",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "handoff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deadlines", to="handoff.handoff"
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deadlines", to="handoff.slapolicy"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='handoff',
-            index=models.Index(fields=['claimed_by', 'claimed_at'], name='handoff_han_claimed_671f65_idx'),
+            model_name="handoff",
+            index=models.Index(fields=["claimed_by", "claimed_at"], name="handoff_han_claimed_671f65_idx"),
         ),
         migrations.AddConstraint(
-            model_name='handoff',
-            constraint=models.UniqueConstraint(condition=models.Q(('closed_at__isnull', True)), fields=('lead',), name='one_open_handoff_per_lead'),
+            model_name="handoff",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("closed_at__isnull", True)), fields=("lead",), name="one_open_handoff_per_lead"
+            ),
         ),
         migrations.AddIndex(
-            model_name='deadline',
-            index=models.Index(condition=models.Q(('breached_at__isnull', True), ('cancelled_at__isnull', True), ('met_at__isnull', True)), fields=['due_at'], name='deadline_open_due_idx'),
+            model_name="deadline",
+            index=models.Index(
+                condition=models.Q(
+                    ("breached_at__isnull", True), ("cancelled_at__isnull", True), ("met_at__isnull", True)
+                ),
+                fields=["due_at"],
+                name="deadline_open_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='deadline',
-            index=models.Index(condition=models.Q(('cancelled_at__isnull', True), ('kind', 'claim'), ('met_at__isnull', True)), fields=['due_at'], name='deadline_unclaimed_idx'),
+            model_name="deadline",
+            index=models.Index(
+                condition=models.Q(("cancelled_at__isnull", True), ("kind", "claim"), ("met_at__isnull", True)),
+                fields=["due_at"],
+                name="deadline_unclaimed_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='deadline',
-            index=models.Index(fields=['owner', 'kind', 'due_at'], name='handoff_dea_owner_i_2a9876_idx'),
+            model_name="deadline",
+            index=models.Index(fields=["owner", "kind", "due_at"], name="handoff_dea_owner_i_2a9876_idx"),
         ),
         migrations.AddIndex(
-            model_name='deadline',
-            index=models.Index(fields=['lead', 'kind'], name='handoff_dea_lead_id_1399e8_idx'),
+            model_name="deadline",
+            index=models.Index(fields=["lead", "kind"], name="handoff_dea_lead_id_1399e8_idx"),
         ),
         migrations.AddConstraint(
-            model_name='deadline',
-            constraint=models.UniqueConstraint(fields=('handoff', 'kind'), name='one_deadline_per_kind_per_handoff'),
+            model_name="deadline",
+            constraint=models.UniqueConstraint(fields=("handoff", "kind"), name="one_deadline_per_kind_per_handoff"),
         ),
         migrations.AddConstraint(
-            model_name='deadline',
-            constraint=models.CheckConstraint(condition=models.Q(('due_at__gte', models.F('starts_at'))), name='deadline_due_after_start'),
+            model_name="deadline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("due_at__gte", models.F("starts_at"))), name="deadline_due_after_start"
+            ),
         ),
     ]

@@ -8,93 +8,223 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('campaigns', '0001_initial'),
+        ("campaigns", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=200, verbose_name='name')),
-                ('email', models.EmailField(max_length=254)),
-                ('company', models.CharField(blank=True, max_length=200)),
-                ('phone', models.CharField(blank=True, max_length=50)),
-                ('status', models.CharField(choices=[('new', 'New'), ('mql', 'MQL'), ('handed_off', 'Waiting in queue'), ('claimed', 'Claimed'), ('contacted', 'Contacted'), ('converted', 'Converted'), ('returned', 'Returned to marketing'), ('disqualified', 'Disqualified')], default='new', max_length=20)),
-                ('score', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='leads', to='campaigns.campaign')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, help_text='The sales rep working the lead.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_leads', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("full_name", models.CharField(max_length=200, verbose_name="name")),
+                ("email", models.EmailField(max_length=254)),
+                ("company", models.CharField(blank=True, max_length=200)),
+                ("phone", models.CharField(blank=True, max_length=50)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("mql", "MQL"),
+                            ("handed_off", "Waiting in queue"),
+                            ("claimed", "Claimed"),
+                            ("contacted", "Contacted"),
+                            ("converted", "Converted"),
+                            ("returned", "Returned to marketing"),
+                            ("disqualified", "Disqualified"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("status_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="leads", to="campaigns.campaign"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The sales rep working the lead.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_leads",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Deal',
+            name="Deal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deals', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='deal', to='leads.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("value", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deals", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "lead",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deal", to="leads.lead"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LeadEvent',
+            name="LeadEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('captured', 'Captured'), ('qualified', 'Marked MQL'), ('handed_off', 'Handed to sales'), ('claimed', 'Claimed'), ('contacted', 'First contact'), ('converted', 'Converted'), ('returned', 'Returned to marketing'), ('disqualified', 'Disqualified'), ('renurtured', 'Back to nurturing'), ('breach', 'SLA breached')], max_length=20)),
-                ('from_status', models.CharField(blank=True, choices=[('new', 'New'), ('mql', 'MQL'), ('handed_off', 'Waiting in queue'), ('claimed', 'Claimed'), ('contacted', 'Contacted'), ('converted', 'Converted'), ('returned', 'Returned to marketing'), ('disqualified', 'Disqualified')], max_length=20)),
-                ('to_status', models.CharField(blank=True, choices=[('new', 'New'), ('mql', 'MQL'), ('handed_off', 'Waiting in queue'), ('claimed', 'Claimed'), ('contacted', 'Contacted'), ('converted', 'Converted'), ('returned', 'Returned to marketing'), ('disqualified', 'Disqualified')], max_length=20)),
-                ('note', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, help_text='Empty when the system (the SLA worker) acted.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='leads.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("captured", "Captured"),
+                            ("qualified", "Marked MQL"),
+                            ("handed_off", "Handed to sales"),
+                            ("claimed", "Claimed"),
+                            ("contacted", "First contact"),
+                            ("converted", "Converted"),
+                            ("returned", "Returned to marketing"),
+                            ("disqualified", "Disqualified"),
+                            ("renurtured", "Back to nurturing"),
+                            ("breach", "SLA breached"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("new", "New"),
+                            ("mql", "MQL"),
+                            ("handed_off", "Waiting in queue"),
+                            ("claimed", "Claimed"),
+                            ("contacted", "Contacted"),
+                            ("converted", "Converted"),
+                            ("returned", "Returned to marketing"),
+                            ("disqualified", "Disqualified"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("new", "New"),
+                            ("mql", "MQL"),
+                            ("handed_off", "Waiting in queue"),
+                            ("claimed", "Claimed"),
+                            ("contacted", "Contacted"),
+                            ("converted", "Converted"),
+                            ("returned", "Returned to marketing"),
+                            ("disqualified", "Disqualified"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty when the system (the SLA worker) acted.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="leads.lead"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['campaign', 'status'], name='leads_lead_campaig_77d466_idx'),
+            model_name="lead",
+            index=models.Index(fields=["campaign", "status"], name="leads_lead_campaig_77d466_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['owner', 'status'], name='leads_lead_owner_i_9c310b_idx'),
+            model_name="lead",
+            index=models.Index(fields=["owner", "status"], name="leads_lead_owner_i_9c310b_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['status', '-created_at'], name='leads_lead_status_7559b2_idx'),
+            model_name="lead",
+            index=models.Index(fields=["status", "-created_at"], name="leads_lead_status_7559b2_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['email'], name='leads_lead_email_f663dc_idx'),
+            model_name="lead",
+            index=models.Index(fields=["email"], name="leads_lead_email_f663dc_idx"),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(('score__lte', 100)), name='lead_score_at_most_100'),
+            model_name="lead",
+            constraint=models.CheckConstraint(condition=models.Q(("score__lte", 100)), name="lead_score_at_most_100"),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['new', 'mql', 'handed_off', 'claimed', 'contacted', 'converted', 'returned', 'disqualified'])), name='lead_status_valid'),
+            model_name="lead",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        ["new", "mql", "handed_off", "claimed", "contacted", "converted", "returned", "disqualified"],
+                    )
+                ),
+                name="lead_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='deal_value_not_negative'),
+            model_name="deal",
+            constraint=models.CheckConstraint(condition=models.Q(("value__gte", 0)), name="deal_value_not_negative"),
         ),
         migrations.AddIndex(
-            model_name='leadevent',
-            index=models.Index(fields=['lead', 'created_at'], name='leads_leade_lead_id_ab5563_idx'),
+            model_name="leadevent",
+            index=models.Index(fields=["lead", "created_at"], name="leads_leade_lead_id_ab5563_idx"),
         ),
     ]

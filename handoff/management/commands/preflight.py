@@ -35,8 +35,7 @@ class Command(BaseCommand):
             conn = psycopg2.connect(dbname="postgres", **params)
         except psycopg2.OperationalError as exc:
             raise CommandError(
-                f"PostgreSQL is not reachable at {where} ({str(exc).strip()}).\n"
-                f"Check DATABASE_URL, or {POSTGRES_FIX}"
+                f"PostgreSQL is not reachable at {where} ({str(exc).strip()}).\nCheck DATABASE_URL, or {POSTGRES_FIX}"
             ) from exc
         conn.autocommit = True
         with conn.cursor() as cursor:

@@ -1,0 +1,156 @@
+"""Demo data: a user per role, campaigns on several channels, and leads in every state.
+
+Idempotent: users and campaigns are matched by name, leads by email; a lead that exists is left as
+it is. Leads are moved through the real services, so their timelines are real.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from handoff.models import Deadline
+from handoff.roles import Role
+from leads import services
+from leads.models import Lead
+
+PASSWORD = "handoff-demo"  # noqa: S105 - demo logins, printed on purpose
+
+USERS = [
+    # username, first name, last name, role
+    ("marketer", "Maria", "Marketing", Role.MARKETING),
+    ("rep", "Sam", "Sales", Role.SALES),
+    ("rep2", "Alex", "Seller", Role.SALES),
+    ("manager", "Morgan", "Manager", Role.MANAGERS),
+]
+
+CAMPAIGNS = [
+    # name, channel, months ago started, months to run, budget
+    ("Spring webinar series", Campaign.Channel.CONTENT, 6, 4, 12000),
+    ("Hannover trade fair", Campaign.Channel.EVENT, 2, 1, 45000),
+    ("LinkedIn ads Q4", Campaign.Channel.PAID_ADS, 1, 3, 20000),
+    ("November newsletter", Campaign.Channel.EMAIL, 0, 2, 1500),
+    ("Partner referrals", Campaign.Channel.REFERRAL, 9, None, 0),
+]
+
+S = Lead.Status
+# email, name, company, campaign index, score, target state, rep
+LEADS = [
+    ("ada@lovelace.example", "Ada Lovelace", "Analytical Engines Ltd", 0, 35, S.NEW, None),
+    ("grace@hopper.example", "Grace Hopper", "Cobol Systems", 1, 55, S.NEW, None),
+    ("alan@turing.example", "Alan Turing", "Bletchley Park Co", 2, 72, S.MQL, None),
+    ("edsger@dijkstra.example", "Edsger Dijkstra", "Shortest Path BV", 3, 64, S.MQL, None),
+    ("barbara@liskov.example", "Barbara Liskov", "Substitution Inc", 1, 88, S.HANDED_OFF, None),
+    ("donald@knuth.example", "Donald Knuth", "TeX Publishing", 0, 81, S.HANDED_OFF, None),
+    ("margaret@hamilton.example", "Margaret Hamilton", "Apollo Software", 2, 93, "late_claim", None),
+    ("ken@thompson.example", "Ken Thompson", "Unix Labs", 4, 70, S.CLAIMED, "rep"),
+    ("dennis@ritchie.example", "Dennis Ritchie", "C Works", 4, 66, "late_contact", "rep2"),
+    ("john@mccarthy.example", "John McCarthy", "Lisp Machines", 2, 77, S.CONTACTED, "rep"),
+    ("frances@allen.example", "Frances Allen", "Optimizing Compilers", 1, 84, S.CONTACTED, "rep2"),
+    ("tim@berners-lee.example", "Tim Berners-Lee", "Web Foundation", 1, 95, S.CONVERTED, "rep"),
+    ("radia@perlman.example", "Radia Perlman", "Spanning Tree AG", 2, 90, S.CONVERTED, "rep2"),
+    ("linus@torvalds.example", "Linus Torvalds", "Kernel Oy", 3, 58, S.RETURNED, "rep"),
+    ("spam@nowhere.example", "N. O. Body", "", 3, 5, S.DISQUALIFIED, None),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users, campaigns and leads in every state (safe to run again)."
+
+    def handle(self, *args, **options):
+        users = {username: self.user(username, first, last, role) for username, first, last, role in USERS}
+        campaigns = [self.campaign(*row, owner=users["marketer"]) for row in CAMPAIGNS]
+        created = 0
+        for email, name, company, campaign_index, score, target, rep in LEADS:
+            if Lead.objects.filter(email=email).exists():
+                continue
+            with transaction.atomic():
+                lead = services.lead_capture(
+                    campaign=campaigns[campaign_index],
+                    actor=users["marketer"],
+                    full_name=name,
+                    email=email,
+                    company=company,
+                    score=score,
+                )
+                self.advance(lead, target, marketer=users["marketer"], rep=users.get(rep))
+            created += 1
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new leads). Log in with:"))
+        for username, _first, _last, role in USERS:
+            self.stdout.write(f"  {role:<9} {username:<9} password: {PASSWORD}")
+
+    def user(self, username, first_name, last_name, role):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first_name, "last_name": last_name, "email": f"{username}@handoff.example"},
+        )
+        if created:
+            user.set_password(PASSWORD)
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=role))
+        if role == Role.MANAGERS:
+            # Managers edit the SLA policy in the admin until it has pages of its own.
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            user.user_permissions.add(*Permission.objects.filter(codename__endswith="_slapolicy"))
+        return user
+
+    def campaign(self, name, channel, months_ago, months, budget, *, owner):
+        today = timezone.localdate()
+        start = today - datetime.timedelta(days=30 * months_ago)
+        end = start + datetime.timedelta(days=30 * months) if months else None
+        status = Campaign.Status.ACTIVE if end is None or end >= today else Campaign.Status.COMPLETED
+        campaign, _ = Campaign.objects.get_or_create(
+            name=name,
+            defaults={
+                "channel": channel,
+                "owner": owner,
+                "status": status,
+                "start_date": start,
+                "end_date": end,
+                "budget": budget,
+            },
+        )
+        return campaign
+
+    def advance(self, lead, target, *, marketer, rep):
+        """Walk a lead along the lifecycle to `target` through the services."""
+        if target == S.NEW:
+            return
+        if target == S.DISQUALIFIED:
+            services.lead_disqualify(lead=lead, actor=marketer, note="Fake sign-up.")
+            return
+        services.lead_qualify(lead=lead, actor=marketer, note="Downloaded the whitepaper and attended the webinar.")
+        if target == S.MQL:
+            return
+        services.lead_hand_off(lead=lead, actor=marketer, note="Asked for a demo; budget this quarter.")
+        if target == "late_claim":
+            # Nobody claimed it in time: the worker will record the breach on its next sweep.
+            self.backdate(lead, Deadline.Kind.CLAIM)
+            return
+        if target == S.HANDED_OFF:
+            return
+        services.lead_claim(lead=lead, rep=rep)
+        if target == "late_contact":
+            self.backdate(lead, Deadline.Kind.FIRST_CONTACT)
+            return
+        if target == S.CLAIMED:
+            return
+        if target == S.RETURNED:
+            services.lead_return(lead=lead, actor=rep, reason="Not ready to buy", note="Call again next spring.")
+            return
+        services.lead_log_first_contact(lead=lead, actor=rep, note="Intro call, keen to see a proposal.")
+        if target == S.CONVERTED:
+            services.lead_convert(lead=lead, actor=rep, value=Decimal(lead.score * 500), note="Signed.")
+
+    def backdate(self, lead, kind):
+        now = timezone.now()
+        Deadline.objects.filter(lead=lead, kind=kind).update(
+            starts_at=now - datetime.timedelta(hours=30), due_at=now - datetime.timedelta(minutes=5)
+        )

@@ -1,0 +1,58 @@
+"""Which moves a lead page offers to the person looking at it.
+
+Display only: the services decide (and re-check) what is allowed; this table keeps the buttons in
+step with them so nobody is offered a move that would be refused.
+"""
+
+from dataclasses import dataclass, replace
+
+from django.urls import reverse
+
+from handoff.roles import Role, user_roles
+
+from .models import Lead
+from .transitions import can_transition
+
+S = Lead.Status
+MARKETING_SIDE = (Role.MARKETING, Role.MANAGERS)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # URL name in the `leads` namespace
+    label: str
+    to: str
+    roles: tuple[str, ...]
+    owner_only: bool = False
+    style: str = "primary"
+    direct: bool = False  # a one-click POST, no form page
+    href: str = ""  # filled in for the lead it is offered on
+
+
+ACTIONS = (
+    Action("qualify", "Mark MQL", S.MQL, MARKETING_SIDE, direct=True),
+    Action("hand_off", "Hand to sales", S.HANDED_OFF, MARKETING_SIDE),
+    Action("renurture", "Back to nurturing", S.NEW, MARKETING_SIDE, style="secondary"),
+    Action("claim", "Claim", S.CLAIMED, (Role.SALES,), direct=True),
+    Action("first_contact", "Log first contact", S.CONTACTED, (Role.SALES, Role.MANAGERS), owner_only=True),
+    Action("convert", "Convert to deal", S.CONVERTED, (Role.SALES, Role.MANAGERS), owner_only=True, style="success"),
+    Action("return", "Return to marketing", S.RETURNED, (Role.SALES, Role.MANAGERS), owner_only=True, style="warning"),
+)
+DISQUALIFY = Action("disqualify", "Disqualify", S.DISQUALIFIED, MARKETING_SIDE, style="outline-danger")
+
+
+def available_actions(lead: Lead, user) -> list[Action]:
+    roles = user_roles(user)
+    sales_side = lead.status in {S.CLAIMED, S.CONTACTED}
+    is_owner_or_manager = lead.owner_id == user.pk or Role.MANAGERS in roles
+    offered: list[Action] = []
+    for action in ACTIONS:
+        if not can_transition(lead, action.to) or not roles & set(action.roles):
+            continue
+        if action.owner_only and not is_owner_or_manager:
+            continue
+        offered.append(action)
+    may_disqualify = is_owner_or_manager if sales_side else bool(roles & set(MARKETING_SIDE))
+    if can_transition(lead, S.DISQUALIFIED) and may_disqualify:
+        offered.append(DISQUALIFY)
+    return [replace(action, href=reverse(f"leads:{action.name}", args=[lead.pk])) for action in offered]

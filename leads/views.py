@@ -1,0 +1,199 @@
+"""Sales pages (queue, my leads) and the lead page with its timeline and actions.
+
+Views parse input with a form and call one service; the services check the move and the actor.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+
+from handoff.roles import Role, RoleRequiredMixin, role_required
+
+from . import queries, services
+from .actions import available_actions
+from .forms import ConvertForm, FirstContactForm, HandOffForm, NoteForm, ReturnForm
+from .models import Lead
+from .transitions import TransitionError
+
+ANY_ROLE = (Role.MARKETING, Role.SALES, Role.MANAGERS)
+MARKETING_SIDE = (Role.MARKETING, Role.MANAGERS)
+SALES_SIDE = (Role.SALES, Role.MANAGERS)
+
+
+class QueueView(RoleRequiredMixin, ListView):
+    """Leads waiting for a rep, most urgent claim deadline first."""
+
+    allowed_roles = SALES_SIDE
+    template_name = "leads/queue.html"
+    context_object_name = "deadlines"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return queries.queue()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(now=timezone.now(), **kwargs)
+
+
+class MyLeadsView(RoleRequiredMixin, TemplateView):
+    allowed_roles = (Role.SALES,)
+    template_name = "leads/my_leads.html"
+
+    def get_context_data(self, **kwargs):
+        page = Paginator(queries.rep_open_leads(self.request.user), 50).get_page(self.request.GET.get("page"))
+        return super().get_context_data(page_obj=page, leads=page.object_list, now=timezone.now(), **kwargs)
+
+
+class LeadDetailView(RoleRequiredMixin, DetailView):
+    """A lead, its timeline (every event, oldest first), its deadlines and the moves open to the viewer."""
+
+    allowed_roles = ANY_ROLE
+    template_name = "leads/lead_detail.html"
+    queryset = Lead.objects.select_related("campaign", "owner", "created_by")
+
+    def get_context_data(self, **kwargs):
+        lead = self.object
+        return super().get_context_data(
+            events=lead.events.select_related("actor"),
+            deadlines=lead.deadlines.order_by("-starts_at").select_related("owner"),
+            deal=getattr(lead, "deal", None),
+            actions=available_actions(lead, self.request.user),
+            now=timezone.now(),
+            **kwargs,
+        )
+
+
+@require_POST
+@role_required(Role.SALES)
+def claim(request, pk):
+    """Claim from the queue. A rep who loses the race is told who won, never shown an error page."""
+    lead = get_object_or_404(Lead, pk=pk)
+    try:
+        services.lead_claim(lead=lead, rep=request.user)
+    except TransitionError as exc:
+        messages.warning(request, str(exc))
+        return redirect("leads:queue")
+    messages.success(request, f"You claimed {lead.full_name}. First contact is due next.")
+    return redirect(lead)
+
+
+class LeadActionView(RoleRequiredMixin, FormView):
+    """A move on one lead: show its form on GET, run its service on POST.
+
+    Subclasses set the title, the form and `perform`; the service has the last word on whether the
+    move is allowed, and a refusal comes back as a message on the lead page.
+    """
+
+    template_name = "leads/lead_action.html"
+    form_class = NoteForm
+    title = ""
+    button = "Save"
+    done = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.lead = get_object_or_404(Lead.objects.select_related("campaign", "owner"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        # Don't show a form for a move the lead or the viewer cannot make; POST is re-checked by the service.
+        offered = {action.name for action in available_actions(self.lead, request.user)}
+        if request.resolver_match.url_name not in offered:
+            messages.info(request, f"“{self.title}” is not open to you for this lead right now.")
+            return redirect(self.lead)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(lead=self.lead, title=self.title, button=self.button, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            self.perform(**form.cleaned_data)
+        except TransitionError as exc:
+            messages.error(self.request, str(exc))
+            return redirect(self.lead)
+        messages.success(self.request, self.done.format(lead=self.lead.full_name))
+        return redirect(self.get_success_url())
+
+    def perform(self, **data) -> None:
+        raise NotImplementedError
+
+    def get_success_url(self) -> str:
+        return reverse("leads:detail", args=[self.lead.pk])
+
+
+class QualifyView(LeadActionView):
+    allowed_roles = MARKETING_SIDE
+    title = "Mark as MQL"
+    button = "Mark MQL"
+    done = "{lead} is now an MQL."
+
+    def perform(self, note):
+        services.lead_qualify(lead=self.lead, actor=self.request.user, note=note)
+
+
+class HandOffView(LeadActionView):
+    allowed_roles = MARKETING_SIDE
+    form_class = HandOffForm
+    title = "Hand to sales"
+    button = "Hand off"
+    done = "{lead} is in the sales queue; the claim clock is running."
+
+    def perform(self, note):
+        services.lead_hand_off(lead=self.lead, actor=self.request.user, note=note)
+
+
+class RenurtureView(LeadActionView):
+    allowed_roles = MARKETING_SIDE
+    title = "Back to nurturing"
+    button = "Back to nurturing"
+    done = "{lead} is back in nurturing, history kept."
+
+    def perform(self, note):
+        services.lead_renurture(lead=self.lead, actor=self.request.user, note=note)
+
+
+class FirstContactView(LeadActionView):
+    allowed_roles = SALES_SIDE
+    form_class = FirstContactForm
+    title = "Log first contact"
+    button = "Log contact"
+    done = "First contact with {lead} logged; the clock has stopped."
+
+    def perform(self, note):
+        services.lead_log_first_contact(lead=self.lead, actor=self.request.user, note=note)
+
+
+class ConvertView(LeadActionView):
+    allowed_roles = SALES_SIDE
+    form_class = ConvertForm
+    title = "Convert to deal"
+    button = "Convert"
+    done = "{lead} converted. Well done."
+
+    def perform(self, value, currency, note):
+        services.lead_convert(lead=self.lead, actor=self.request.user, value=value, currency=currency, note=note)
+
+
+class ReturnView(LeadActionView):
+    allowed_roles = SALES_SIDE
+    form_class = ReturnForm
+    title = "Return to marketing"
+    button = "Return"
+    done = "{lead} went back to marketing with your reason."
+
+    def perform(self, reason, note):
+        services.lead_return(lead=self.lead, actor=self.request.user, reason=reason, note=note)
+
+
+class DisqualifyView(LeadActionView):
+    allowed_roles = ANY_ROLE
+    title = "Disqualify"
+    button = "Disqualify"
+    done = "{lead} is disqualified."
+
+    def perform(self, note):
+        services.lead_disqualify(lead=self.lead, actor=self.request.user, note=note)
