@@ -57,6 +57,12 @@ class LeadFactory(factory.django.DjangoModelFactory):
     score = 60
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests create many users; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def marketer(db):
     return UserFactory(username="marketer", role=Role.MARKETING)

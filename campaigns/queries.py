@@ -16,7 +16,7 @@ def campaigns_with_counts() -> QuerySet[Campaign]:
         lead_count=Count("leads"),
         handed_off_count=Count("leads", filter=Q(leads__status__in=PASSED_TO_SALES)),
         converted_count=Count("leads", filter=Q(leads__status=S.CONVERTED)),
-    )
+    ).order_by("-start_date", "name", "id")
 
 
 def campaign_funnel(campaign: Campaign) -> dict:
