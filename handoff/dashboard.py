@@ -16,7 +16,17 @@ from .models import Deadline, Handoff
 from .roles import Role
 
 ON_TIME = Q(met_at__isnull=False, met_at__lte=F("due_at"), breached_at__isnull=True)
-LATE = Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))
+
+
+def overdue_now(now: datetime) -> Q:
+    """Still running past its due time, whether or not the sweep has recorded the breach yet."""
+    return Q(met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)
+
+
+def late(now: datetime) -> Q:
+    """Missed: breached, met after its due time, or overdue now. Counting the overdue ones means a
+    stopped worker cannot make the SLA look perfect."""
+    return Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at")) | overdue_now(now)
 
 
 def attainment(on_time: int, late: int) -> float | None:
@@ -53,9 +63,9 @@ class Dashboard:
 def _by_kind(now: datetime) -> dict[str, dict]:
     rows = Deadline.objects.values("kind").annotate(
         on_time=Count("id", filter=ON_TIME),
-        late=Count("id", filter=LATE),
+        late=Count("id", filter=late(now)),
         breached=Count("id", filter=Q(breached_at__isnull=False)),
-        overdue_now=Count("id", filter=Q(met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)),
+        overdue_now=Count("id", filter=overdue_now(now)),
     )
     empty = {"on_time": 0, "late": 0, "breached": 0, "overdue_now": 0}
     figures = {kind: dict(empty) for kind in Deadline.Kind.values}
@@ -83,8 +93,8 @@ def _rep_rows(now: datetime) -> list[RepRow]:
         .values("owner")
         .annotate(
             on_time=Count("id", filter=ON_TIME),
-            late=Count("id", filter=LATE),
-            overdue_now=Count("id", filter=Q(met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)),
+            late=Count("id", filter=late(now)),
+            overdue_now=Count("id", filter=overdue_now(now)),
         )
     )
     for row in contacts:

@@ -96,3 +96,12 @@ def test_dashboard_page_uses_a_constant_number_of_queries(client, manager, marke
     sweep_deadlines()
     UserFactory.create_batch(5, role=Role.SALES)
     assert queries() == before
+
+
+def test_an_overdue_deadline_counts_as_late_even_before_the_sweep_records_it(marketer, campaign):
+    """A stopped worker must not make the SLA look perfect."""
+    lead = hand_off(campaign, marketer)
+    backdate(lead, Deadline.Kind.CLAIM, hours_late=1)
+    dashboard = sla_dashboard(now=timezone.now())
+    assert (dashboard.claims["breached"], dashboard.claims["late"], dashboard.overdue_now) == (0, 1, 1)
+    assert dashboard.attainment == 0.0
