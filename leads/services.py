@@ -24,7 +24,9 @@ class LeadAlreadyClaimed(TransitionError):
 
 
 def _lock(lead_id: int) -> Lead:
-    return Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead_id)
+    # No select_related here: when the lock waits on a concurrent claim, PostgreSQL re-reads the
+    # locked row but not the joined one, so a joined owner could come back empty beside a set owner_id.
+    return Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
 
 
 def _open_handoff(lead: Lead) -> Handoff:
