@@ -26,11 +26,14 @@ run: install
 worker: install
 	$(VENV)/bin/celery -A handoff worker --loglevel=info
 
+# Tests use their own Redis database, so a dev worker on database 0 never picks up a test's tasks.
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
 test: install
-	$(PY) manage.py preflight
+	REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py preflight
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,7 @@
 """Shared fixtures and factories. Tests run on the real PostgreSQL and Redis (see README)."""
 
 import datetime
+from decimal import Decimal
 
 import factory
 import pytest
@@ -9,6 +10,7 @@ from django.contrib.auth.models import Group
 
 from campaigns.models import Campaign
 from handoff.roles import Role
+from leads import services
 from leads.models import Lead
 
 PASSWORD = "correct-horse-battery"
@@ -29,7 +31,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
         if create and extracted:
-            self.groups.add(Group.objects.get(name=extracted))
+            # get_or_create: transactional tests flush the groups the migration made.
+            self.groups.add(Group.objects.get_or_create(name=extracted)[0])
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):
@@ -55,6 +58,55 @@ class LeadFactory(factory.django.DjangoModelFactory):
     company = factory.Faker("company")
     campaign = factory.SubFactory(CampaignFactory)
     score = 60
+
+
+S = Lead.Status
+
+# The shortest way from NEW to each status through the services.
+ROUTES: dict[str, tuple[str, ...]] = {
+    S.NEW: (),
+    S.MQL: (S.MQL,),
+    S.HANDED_OFF: (S.MQL, S.HANDED_OFF),
+    S.CLAIMED: (S.MQL, S.HANDED_OFF, S.CLAIMED),
+    S.CONTACTED: (S.MQL, S.HANDED_OFF, S.CLAIMED, S.CONTACTED),
+    S.CONVERTED: (S.MQL, S.HANDED_OFF, S.CLAIMED, S.CONTACTED, S.CONVERTED),
+    S.RETURNED: (S.MQL, S.HANDED_OFF, S.CLAIMED, S.RETURNED),
+    S.DISQUALIFIED: (S.DISQUALIFIED,),
+}
+
+
+def move(lead: Lead, to: str, *, marketer, rep) -> Lead:
+    """Make one legal move of `lead` with the service that owns it, acted by whoever normally makes it:
+    marketing-side moves by `marketer`, claims and moves on a claimed lead by `rep`. Returns the lead,
+    refreshed."""
+    on_sales_side = lead.status in {S.CLAIMED, S.CONTACTED}
+    match to:
+        case S.MQL:
+            services.lead_qualify(lead=lead, actor=marketer)
+        case S.HANDED_OFF:
+            services.lead_hand_off(lead=lead, actor=marketer, note="Asked for a demo")
+        case S.CLAIMED:
+            services.lead_claim(lead=lead, rep=rep)
+        case S.CONTACTED:
+            services.lead_log_first_contact(lead=lead, actor=rep, note="Called")
+        case S.CONVERTED:
+            services.lead_convert(lead=lead, actor=rep, value=Decimal("1000.00"))
+        case S.RETURNED:
+            services.lead_return(lead=lead, actor=rep, reason="Outside our market")
+        case S.DISQUALIFIED:
+            services.lead_disqualify(lead=lead, actor=rep if on_sales_side else marketer)
+        case S.NEW:
+            services.lead_renurture(lead=lead, actor=marketer)
+    lead.refresh_from_db()
+    return lead
+
+
+def advance(lead: Lead, to: str, *, marketer, rep) -> Lead:
+    """Take a NEW lead to status `to` the way people would, through the services (see ROUTES).
+    Returns the lead, refreshed."""
+    for step in ROUTES[to]:
+        move(lead, step, marketer=marketer, rep=rep)
+    return lead
 
 
 @pytest.fixture(autouse=True)

@@ -12,11 +12,15 @@ PASSED_TO_SALES = [S.HANDED_OFF, S.CLAIMED, S.CONTACTED, S.CONVERTED, S.RETURNED
 
 def campaigns_with_counts() -> QuerySet[Campaign]:
     """Campaigns, each with its number of leads, MQLs-or-later and conversions."""
-    return Campaign.objects.select_related("owner").annotate(
-        lead_count=Count("leads"),
-        handed_off_count=Count("leads", filter=Q(leads__status__in=PASSED_TO_SALES)),
-        converted_count=Count("leads", filter=Q(leads__status=S.CONVERTED)),
-    ).order_by("-start_date", "name", "id")
+    return (
+        Campaign.objects.select_related("owner")
+        .annotate(
+            lead_count=Count("leads"),
+            handed_off_count=Count("leads", filter=Q(leads__status__in=PASSED_TO_SALES)),
+            converted_count=Count("leads", filter=Q(leads__status=S.CONVERTED)),
+        )
+        .order_by("-start_date", "name", "id")
+    )
 
 
 def campaign_funnel(campaign: Campaign) -> dict:

@@ -239,9 +239,12 @@ class TestTimelineIsAppendOnly:
     )
     def test_the_database_refuses_too(self, marketer, campaign, statement):
         lead = walk(LeadFactory(campaign=campaign), S.MQL, marketer=marketer, rep=None)
-        with pytest.raises((InternalError, IntegrityError), match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
+        with (
+            pytest.raises((InternalError, IntegrityError), match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
         assert lead.events.get().note == ""
 
     def test_a_queryset_update_is_refused_as_well(self, marketer, campaign):
