@@ -1,4 +1,5 @@
-"""The SLA sweep: each overdue deadline is breached exactly once, however often and however many sweep."""
+"""The SLA sweep: each overdue deadline is breached exactly once, however often and however many sweep,
+and the managers hear about each breach exactly once."""
 
 import datetime
 import threading
@@ -7,24 +8,25 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from conftest import LeadFactory
+from conftest import LeadFactory, UserFactory, advance, move
 from handoff.models import Deadline
 from handoff.notifications import breach_notify
+from handoff.roles import Role
 from handoff.sweep import sweep_deadlines
+from handoff.tasks import notify_breach
 from leads import services
-from leads.models import LeadEvent
+from leads.models import Lead, LeadEvent
 
 HOUR = datetime.timedelta(hours=1)
+S = Lead.Status
 
 
-def hand_off(campaign, marketer):
-    lead = LeadFactory(campaign=campaign)
-    services.lead_qualify(lead=lead, actor=marketer)
-    services.lead_hand_off(lead=lead, actor=marketer)
-    return lead
+def hand_off(campaign, marketer) -> Lead:
+    return advance(LeadFactory(campaign=campaign), S.HANDED_OFF, marketer=marketer, rep=None)
 
 
-def make_overdue(lead, kind=Deadline.Kind.CLAIM, *, late_by=HOUR):
+def make_overdue(lead, kind=Deadline.Kind.CLAIM, *, late_by=HOUR) -> Deadline:
+    """Move the `kind` clock of `lead` into the past (due_at stays after starts_at, as the database insists)."""
     now = timezone.now()
     Deadline.objects.filter(lead=lead, kind=kind).update(starts_at=now - 10 * HOUR, due_at=now - late_by)
     return Deadline.objects.get(lead=lead, kind=kind)
@@ -37,28 +39,48 @@ def breach_events(lead):
 @pytest.mark.django_db
 class TestSweep:
     def test_an_overdue_deadline_is_breached_once_across_repeated_sweeps(self, marketer, campaign):
+        """The first sweep records the breach (breached_at, one BREACH event by the system); later
+        sweeps, even further in the future, find nothing more to do."""
+        # Given a claim deadline that passed an hour ago
         lead = hand_off(campaign, marketer)
         deadline = make_overdue(lead)
+        now = timezone.now()
 
-        assert sweep_deadlines() == 1
-        assert sweep_deadlines() == 0
-        assert sweep_deadlines(now=timezone.now() + HOUR) == 0
+        # When the sweep runs three times
+        counts = [sweep_deadlines(now=now), sweep_deadlines(now=now), sweep_deadlines(now=now + HOUR)]
 
+        # Then only the first one breached it
+        assert counts == [1, 0, 0]
         deadline.refresh_from_db()
-        assert deadline.breached_at is not None
+        assert deadline.breached_at == now
+        assert (deadline.met_at, deadline.cancelled_at) == (None, None)
         event = breach_events(lead).get()
-        assert event.actor is None
+        assert (event.actor, event.created_at, event.from_status, event.to_status) == (None, now, "", "")
         assert event.data["deadline"] == deadline.pk
+        assert event.data["kind"] == Deadline.Kind.CLAIM
         assert event.data["detected_after_seconds"] >= 3600
         assert "Claim deadline missed" in event.note
+        lead.refresh_from_db()
+        assert lead.status == S.HANDED_OFF
 
     def test_a_deadline_in_the_future_is_untouched(self, marketer, campaign):
+        """A claim deadline 4 h away is neither breached nor written to the timeline."""
         lead = hand_off(campaign, marketer)
+
         assert sweep_deadlines() == 0
+
         assert Deadline.objects.get(lead=lead).breached_at is None
         assert not breach_events(lead).exists()
 
+    def test_a_deadline_due_exactly_now_counts_as_missed(self, marketer, campaign):
+        """The sweep breaches a deadline whose due time equals `now`, and not one a microsecond later."""
+        deadline = Deadline.objects.get(lead=hand_off(campaign, marketer))
+
+        assert sweep_deadlines(now=deadline.due_at - datetime.timedelta(microseconds=1)) == 0
+        assert sweep_deadlines(now=deadline.due_at) == 1
+
     def test_met_and_cancelled_deadlines_are_never_breached(self, marketer, rep, campaign):
+        """A met claim clock and a cancelled first-contact clock are skipped; the one still running is breached."""
         met = hand_off(campaign, marketer)
         services.lead_claim(lead=met, rep=rep)
         cancelled = hand_off(campaign, marketer)
@@ -66,39 +88,94 @@ class TestSweep:
         services.lead_return(lead=cancelled, actor=rep, reason="Duplicate")
 
         assert sweep_deadlines(now=timezone.now() + 48 * HOUR) == 1  # only `met`'s first-contact clock
+
         assert not breach_events(cancelled).exists()
         assert breach_events(met).get().data["kind"] == Deadline.Kind.FIRST_CONTACT
 
+    @pytest.mark.parametrize(
+        "route",
+        [
+            pytest.param((S.CONTACTED,), id="contacted"),
+            pytest.param((S.CONVERTED,), id="converted"),
+            pytest.param((S.RETURNED,), id="returned"),
+            pytest.param((S.CLAIMED, S.DISQUALIFIED), id="disqualified-after-claim"),
+            pytest.param((S.CONTACTED, S.DISQUALIFIED), id="disqualified-after-contact"),
+        ],
+    )
+    def test_a_lead_whose_clocks_all_stopped_is_never_breached(self, marketer, rep, campaign, route):
+        """Once every clock of a lead is met or cancelled, no sweep, however late, breaches anything."""
+        lead = advance(LeadFactory(campaign=campaign), route[0], marketer=marketer, rep=rep)
+        for step in route[1:]:
+            move(lead, step, marketer=marketer, rep=rep)
+
+        assert sweep_deadlines(now=timezone.now() + 365 * 24 * HOUR) == 0
+
+        assert Deadline.objects.filter(lead=lead).count() == 2
+        assert not Deadline.objects.filter(lead=lead, breached_at__isnull=False).exists()
+        assert not breach_events(lead).exists()
+
+    def test_a_first_contact_breach_names_the_rep_who_owns_it(self, marketer, rep, campaign):
+        """The BREACH event of a first-contact clock says whose it was."""
+        lead = advance(LeadFactory(campaign=campaign), S.CLAIMED, marketer=marketer, rep=rep)
+        make_overdue(lead, Deadline.Kind.FIRST_CONTACT)
+
+        assert sweep_deadlines() == 1
+
+        note = breach_events(lead).get().note
+        assert note.startswith("First contact deadline missed")
+        assert f"(owner: {rep.get_full_name()})" in note
+
     def test_a_breached_deadline_can_still_be_met_late(self, marketer, rep, campaign):
+        """A claim after the breach meets the clock late: met_at after due_at, breached_at kept, no second breach."""
         lead = hand_off(campaign, marketer)
         make_overdue(lead)
         sweep_deadlines()
+
         services.lead_claim(lead=lead, rep=rep)
+
         claim = Deadline.objects.get(lead=lead, kind=Deadline.Kind.CLAIM)
-        assert claim.breached_at is not None and claim.met_at > claim.due_at
+        assert claim.breached_at is not None
+        assert claim.met_at > claim.due_at
+        assert sweep_deadlines() == 0
+        assert breach_events(lead).count() == 1
 
     def test_a_backlog_larger_than_a_batch_is_swept_in_one_call(self, marketer, campaign):
+        """Seven overdue deadlines with a batch size of three: one call breaches all seven."""
         leads = [hand_off(campaign, marketer) for _ in range(7)]
         for lead in leads:
             make_overdue(lead)
+
         assert sweep_deadlines(batch_size=3) == 7
+
         assert Deadline.objects.filter(breached_at__isnull=False).count() == 7
+        assert all(breach_events(lead).count() == 1 for lead in leads)
 
     def test_the_sweep_refuses_a_naive_time(self):
+        """sweep_deadlines(now=<naive datetime>) raises ValueError instead of guessing a time zone."""
         with pytest.raises(ValueError, match="aware"):
             sweep_deadlines(now=datetime.datetime(2026, 1, 1, 12, 0))
 
     def test_a_breach_enqueues_the_email_on_commit(self, marketer, campaign, django_capture_on_commit_callbacks):
-        make_overdue(hand_off(campaign, marketer))
+        """Each breach registers notify_breach.delay(<deadline id>) to run after the commit; a sweep that
+        breaches nothing registers nothing."""
+        deadline = make_overdue(hand_off(campaign, marketer))
+
         with django_capture_on_commit_callbacks() as callbacks:
             sweep_deadlines()
+        with django_capture_on_commit_callbacks() as repeated:
+            sweep_deadlines()
+
         assert len(callbacks) == 1
-        assert callbacks[0].func.__self__.name == "handoff.tasks.notify_breach"
+        assert callbacks[0].func == notify_breach.delay
+        assert callbacks[0].args == (deadline.pk,)
+        assert repeated == []
 
 
 @pytest.mark.django_db
 class TestBreachEmail:
     def test_managers_get_one_email_per_breach(self, marketer, manager, campaign, mailoutbox):
+        """breach_notify emails the managers once, with the lead's link, and marks the deadline notified;
+        a second call sends nothing."""
         lead = hand_off(campaign, marketer)
         deadline = make_overdue(lead)
         sweep_deadlines()
@@ -114,20 +191,48 @@ class TestBreachEmail:
         deadline.refresh_from_db()
         assert deadline.breach_notified_at is not None
 
+    def test_only_active_managers_with_an_address_are_emailed(self, marketer, rep, manager, campaign, mailoutbox):
+        """Reps, marketers, inactive managers and managers without an email address are left out."""
+        UserFactory(username="gone", role=Role.MANAGERS, is_active=False)
+        UserFactory(username="no_mail", role=Role.MANAGERS, email="")
+        second = UserFactory(username="boss", role=Role.MANAGERS)
+        deadline = make_overdue(hand_off(campaign, marketer))
+        sweep_deadlines()
+
+        breach_notify(deadline_id=deadline.pk)
+
+        assert [mail.to for mail in mailoutbox] == [sorted([manager.email, second.email])]
+
     def test_no_email_for_a_deadline_that_is_not_breached(self, marketer, manager, campaign, mailoutbox):
+        """A running deadline that the sweep has not breached gets no email and stays un-notified."""
         deadline = Deadline.objects.get(lead=hand_off(campaign, marketer))
+
         assert breach_notify(deadline_id=deadline.pk) is False
+
         assert mailoutbox == []
+        deadline.refresh_from_db()
+        assert deadline.breach_notified_at is None
+
+    def test_the_task_is_the_same_once_only_email(self, marketer, manager, campaign, mailoutbox):
+        """notify_breach, run twice for one breach (as a redelivered message would be), sends one email."""
+        deadline = make_overdue(hand_off(campaign, marketer))
+        sweep_deadlines()
+
+        assert [notify_breach(deadline.pk), notify_breach(deadline.pk)] == [True, False]
+
+        assert len(mailoutbox) == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_breach_each_deadline_exactly_once(marketer, campaign):
-    """Four sweeps on four connections at the same moment: every overdue deadline breached once."""
+    """Four sweeps on four connections at the same moment: every overdue deadline breached once,
+    with one BREACH event each, and the counts the sweeps return add up."""
+    # Given thirty overdue claim deadlines
     leads = [hand_off(campaign, marketer) for _ in range(30)]
     for lead in leads:
         make_overdue(lead)
     sweepers = 4
-    start = threading.Barrier(sweepers)
+    start = threading.Barrier(sweepers, timeout=10)
     counts, errors = [], []
 
     def sweep():
@@ -139,14 +244,17 @@ def test_concurrent_sweeps_breach_each_deadline_exactly_once(marketer, campaign)
         finally:
             connection.close()
 
+    # When four sweeps start together, each in its own thread
     threads = [threading.Thread(target=sweep) for _ in range(sweepers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
 
+    # Then between them they breached each deadline exactly once
     assert errors == []
+    assert len(counts) == sweepers
     assert sum(counts) == 30
-    assert LeadEvent.objects.filter(kind=LeadEvent.Kind.BREACH).count() == 30
     assert Deadline.objects.filter(breached_at__isnull=False).count() == 30
+    assert all(breach_events(lead).count() == 1 for lead in leads)
     assert sweep_deadlines() == 0

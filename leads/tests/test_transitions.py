@@ -128,10 +128,9 @@ def test_every_illegal_move_is_refused_and_changes_nothing(marketer, rep, campai
     lead = advance(LeadFactory(campaign=campaign), from_status, marketer=marketer, rep=rep)
     before = snapshot(lead)
 
-    with pytest.raises(TransitionError, match=f"This lead is {lead.get_status_display().lower()}"):
-        with transaction.atomic():
-            locked = Lead.objects.select_for_update().get(pk=lead.pk)
-            transition(locked, to=to_status, actor=marketer)
+    refused = f"This lead is {lead.get_status_display().lower()}"
+    with pytest.raises(TransitionError, match=refused), transaction.atomic():
+        transition(Lead.objects.select_for_update().get(pk=lead.pk), to=to_status, actor=marketer)
 
     assert snapshot(lead) == before
 
@@ -151,9 +150,7 @@ def test_every_status_pair_is_either_allowed_or_tested_as_illegal():
             id="convert-before-first-contact",
         ),
         pytest.param(S.NEW, lambda lead, m, r: services.lead_hand_off(lead=lead, actor=m), id="hand-off-a-new-lead"),
-        pytest.param(
-            S.HANDED_OFF, lambda lead, m, r: services.lead_hand_off(lead=lead, actor=m), id="hand-off-twice"
-        ),
+        pytest.param(S.HANDED_OFF, lambda lead, m, r: services.lead_hand_off(lead=lead, actor=m), id="hand-off-twice"),
         pytest.param(
             S.CONVERTED,
             lambda lead, m, r: services.lead_return(lead=lead, actor=r, reason="Changed mind"),
@@ -316,9 +313,8 @@ def test_the_database_refuses_raw_updates_and_deletes_of_events(marketer, campai
     code issues them."""
     lead = advance(LeadFactory(campaign=campaign), S.MQL, marketer=marketer, rep=None)
 
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [lead.pk])
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, [lead.pk])
 
     event = lead.events.get()
     assert (event.note, event.actor) == ("", marketer)
