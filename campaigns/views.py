@@ -6,14 +6,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
-from handoff.roles import Role, RoleRequiredMixin
+from handoff.roles import MARKETING_SIDE, RoleRequiredMixin
 from leads.services import lead_capture
 
 from . import queries
 from .forms import CampaignForm, LeadForm
 from .models import Campaign
-
-MARKETING_SIDE = (Role.MARKETING, Role.MANAGERS)
 
 
 class CampaignListView(RoleRequiredMixin, ListView):

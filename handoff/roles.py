@@ -19,6 +19,12 @@ class Role(models.TextChoices):
     MANAGERS = "Managers"
 
 
+# Who works on which side of the handoff; managers see both.
+MARKETING_SIDE = (Role.MARKETING, Role.MANAGERS)
+SALES_SIDE = (Role.SALES, Role.MANAGERS)
+ANY_ROLE = (Role.MARKETING, Role.SALES, Role.MANAGERS)
+
+
 def user_roles(user) -> frozenset[str]:
     """The roles of `user`, read once per request object and cached on it."""
     if not user.is_authenticated:

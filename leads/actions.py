@@ -8,13 +8,12 @@ from dataclasses import dataclass, replace
 
 from django.urls import reverse
 
-from handoff.roles import Role, user_roles
+from handoff.roles import MARKETING_SIDE, SALES_SIDE, Role, user_roles
 
 from .models import Lead
 from .transitions import can_transition
 
 S = Lead.Status
-MARKETING_SIDE = (Role.MARKETING, Role.MANAGERS)
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,9 @@ ACTIONS = (
     Action("hand_off", "Hand to sales", S.HANDED_OFF, MARKETING_SIDE),
     Action("renurture", "Back to nurturing", S.NEW, MARKETING_SIDE, style="secondary"),
     Action("claim", "Claim", S.CLAIMED, (Role.SALES,), direct=True),
-    Action("first_contact", "Log first contact", S.CONTACTED, (Role.SALES, Role.MANAGERS), owner_only=True),
-    Action("convert", "Convert to deal", S.CONVERTED, (Role.SALES, Role.MANAGERS), owner_only=True, style="success"),
-    Action("return", "Return to marketing", S.RETURNED, (Role.SALES, Role.MANAGERS), owner_only=True, style="warning"),
+    Action("first_contact", "Log first contact", S.CONTACTED, SALES_SIDE, owner_only=True),
+    Action("convert", "Convert to deal", S.CONVERTED, SALES_SIDE, owner_only=True, style="success"),
+    Action("return", "Return to marketing", S.RETURNED, SALES_SIDE, owner_only=True, style="warning"),
 )
 DISQUALIFY = Action("disqualify", "Disqualify", S.DISQUALIFIED, MARKETING_SIDE, style="outline-danger")
 

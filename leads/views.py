@@ -11,17 +11,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from handoff.roles import Role, RoleRequiredMixin, role_required
+from handoff.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, role_required
 
 from . import queries, services
 from .actions import available_actions
 from .forms import ConvertForm, FirstContactForm, HandOffForm, NoteForm, ReturnForm
 from .models import Lead
 from .transitions import TransitionError
-
-ANY_ROLE = (Role.MARKETING, Role.SALES, Role.MANAGERS)
-MARKETING_SIDE = (Role.MARKETING, Role.MANAGERS)
-SALES_SIDE = (Role.SALES, Role.MANAGERS)
 
 
 class QueueView(RoleRequiredMixin, ListView):
