@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from campaigns.capture import lead_merge
 from campaigns.models import Campaign
 from handoff.roles import Role
 from leads import services
@@ -72,6 +73,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     S.CONVERTED: (S.MQL, S.HANDED_OFF, S.CLAIMED, S.CONTACTED, S.CONVERTED),
     S.RETURNED: (S.MQL, S.HANDED_OFF, S.CLAIMED, S.RETURNED),
     S.DISQUALIFIED: (S.DISQUALIFIED,),
+    S.MERGED: (S.MERGED,),
 }
 
 
@@ -97,6 +99,8 @@ def move(lead: Lead, to: str, *, marketer, rep) -> Lead:
             services.lead_disqualify(lead=lead, actor=rep if on_sales_side else marketer)
         case S.NEW:
             services.lead_renurture(lead=lead, actor=marketer)
+        case S.MERGED:
+            lead_merge(duplicate=lead, into=LeadFactory(campaign=lead.campaign), actor=marketer)
     lead.refresh_from_db()
     return lead
 

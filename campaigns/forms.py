@@ -31,14 +31,5 @@ class LeadForm(forms.ModelForm):
 
     class Meta:
         model = Lead
-        fields = ["full_name", "email", "company", "phone", "score"]
-        help_texts = {"score": "0–100: how well the lead fits."}
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
-
-    def clean_score(self):
-        score = self.cleaned_data["score"]
-        if score is not None and not 0 <= score <= 100:
-            raise forms.ValidationError("The score is between 0 and 100.")
-        return score
+        fields = ["full_name", "email", "company", "job_title", "company_size", "phone"]
+        help_texts = {"company_size": "Employees, if known. The score comes from the scoring rules."}

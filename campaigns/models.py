@@ -1,7 +1,15 @@
+import hashlib
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
+
+
+def new_intake_key() -> str:
+    return secrets.token_urlsafe(9)
 
 
 class Campaign(models.Model):
@@ -30,8 +38,21 @@ class Campaign(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True, help_text="Leave empty for an open-ended campaign.")
-    budget = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    budget = models.DecimalField("planned budget", max_digits=12, decimal_places=2, default=0)
+    actual_spend = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    objective = models.TextField(blank=True)
+    target_audience = models.CharField(max_length=300, blank=True)
+    target_mqls_per_month = models.PositiveIntegerField("target MQLs per month", default=0)
     description = models.TextField(blank=True)
+    # Web-to-lead intake: the key names the campaign in the URL (public); the token proves the post
+    # comes from our landing page. Only the token's SHA-256 is stored; a marketer can rotate it.
+    intake_key = models.CharField(max_length=32, unique=True, default=new_intake_key, editable=False)
+    intake_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    intake_token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    utm_source = models.CharField("UTM source", max_length=100, blank=True)
+    utm_medium = models.CharField("UTM medium", max_length=100, blank=True)
+    utm_campaign = models.CharField("UTM campaign", max_length=100, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -43,6 +64,7 @@ class Campaign(models.Model):
                 name="campaign_ends_after_start",
             ),
             models.CheckConstraint(condition=models.Q(budget__gte=0), name="campaign_budget_not_negative"),
+            models.CheckConstraint(condition=models.Q(actual_spend__gte=0), name="campaign_spend_not_negative"),
         ]
         indexes = [models.Index(fields=["status", "-start_date"])]
 
@@ -55,3 +77,126 @@ class Campaign(models.Model):
     def clean(self) -> None:
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The campaign cannot end before it starts."})
+
+    @property
+    def is_archived(self) -> bool:
+        return self.status == self.Status.ARCHIVED
+
+    def rotate_intake_token(self) -> str:
+        """Issue a new intake token, invalidating the old one; returns it (it is shown only once)."""
+        token = secrets.token_urlsafe(32)
+        self.intake_token_hash = hash_token(token)
+        self.intake_token_rotated_at = timezone.now()
+        self.save(update_fields=["intake_token_hash", "intake_token_rotated_at", "updated_at"])
+        return token
+
+    def intake_token_matches(self, token: str) -> bool:
+        return bool(self.intake_token_hash) and secrets.compare_digest(self.intake_token_hash, hash_token(token))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ScoringRule(models.Model):
+    """One rule of the lead score: a condition and the points it adds (or takes away)."""
+
+    class Kind(models.TextChoices):
+        FIELD_PRESENT = "field_present", "Field is filled in"
+        TITLE_KEYWORD = "title_keyword", "Job title contains"
+        COMPANY_SIZE = "company_size", "Company size at least"
+        CHANNEL = "channel", "Captured by channel"
+        REPEAT_CAPTURE = "repeat_capture", "Captured at least N times"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.CharField(
+        max_length=100,
+        help_text="Field name (phone, company, job_title…), keyword, minimum employees, channel, or N.",
+    )
+    points = models.SmallIntegerField(help_text="May be negative.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(points__gte=-100, points__lte=100), name="scoring_rule_points_in_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} “{self.value}”: {self.points:+d}"
+
+
+class QualificationPolicy(models.Model):
+    """When a lead becomes an MQL by its score. The newest row is in force."""
+
+    mql_threshold = models.PositiveSmallIntegerField(
+        "MQL threshold", default=60, help_text="A lead whose score reaches this becomes an MQL automatically."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "qualification policies"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(mql_threshold__lte=100), name="mql_threshold_at_most_100")
+        ]
+
+    def __str__(self) -> str:
+        return f"MQL at score {self.mql_threshold}"
+
+    @classmethod
+    def current(cls) -> "QualificationPolicy":
+        return cls.objects.order_by("-created_at", "-id").first() or cls.objects.create()
+
+
+class ImportJob(models.Model):
+    """A CSV upload: validated for a preview, then imported by a Celery task with progress."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", "Waiting for confirmation"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    # Kept in the database (files are at most 20 MB) so any worker on any machine can read it.
+    content = models.BinaryField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    total_rows = models.PositiveIntegerField(default=0)
+    valid_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[{line, column, reason}] of the bad rows.")
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.campaign}"
+
+
+class IntakeRequest(models.Model):
+    """The first answer to a web-to-lead post with an Idempotency-Key, replayed on a retry."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="intake_requests")
+    idempotency_key = models.CharField(max_length=200)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "idempotency_key"], name="one_answer_per_idempotency_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.idempotency_key} → {self.status_code}"

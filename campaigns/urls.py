@@ -1,12 +1,17 @@
 from django.urls import path
 
-from . import views
+from .views import campaigns
 
 app_name = "campaigns"
 urlpatterns = [
-    path("", views.CampaignListView.as_view(), name="list"),
-    path("new/", views.CampaignCreateView.as_view(), name="create"),
-    path("<int:pk>/", views.CampaignDetailView.as_view(), name="detail"),
-    path("<int:pk>/edit/", views.CampaignUpdateView.as_view(), name="edit"),
-    path("<int:pk>/leads/new/", views.LeadCreateView.as_view(), name="add_lead"),
+    # Campaigns: list, create, edit, archive, results
+    path("", campaigns.CampaignListView.as_view(), name="list"),
+    path("new/", campaigns.CampaignCreateView.as_view(), name="create"),
+    path("<int:pk>/", campaigns.CampaignDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", campaigns.CampaignUpdateView.as_view(), name="edit"),
+    path("<int:pk>/leads/new/", campaigns.LeadCreateView.as_view(), name="add_lead"),
+    # CSV import
+    # Web-to-lead intake
+    # Marketing's lead list, bulk hand-off, returned-by-sales inbox
+    # Scoring rules, score override, merge
 ]

@@ -14,6 +14,7 @@ class LeadStatus(models.TextChoices):
     CONVERTED = "converted", "Converted"
     RETURNED = "returned", "Returned to marketing"
     DISQUALIFIED = "disqualified", "Disqualified"
+    MERGED = "merged", "Merged into another lead"
 
 
 class Lead(models.Model):
@@ -25,10 +26,19 @@ class Lead(models.Model):
 
     Status = LeadStatus
 
+    class Source(models.TextChoices):
+        FORM = "form", "Added by hand"
+        IMPORT = "import", "CSV import"
+        INTAKE = "intake", "Web form"
+
     full_name = models.CharField("name", max_length=200)
-    email = models.EmailField(max_length=254)
+    email = models.EmailField(max_length=254, help_text="Stored trimmed and lower-case: one lead per address.")
     company = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=50, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    company_size = models.PositiveIntegerField("company size (employees)", null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.FORM)
+    capture_count = models.PositiveIntegerField(default=1, help_text="How many times the lead was captured.")
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="leads")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     owner = models.ForeignKey(
@@ -40,6 +50,12 @@ class Lead(models.Model):
         help_text="The sales rep working the lead.",
     )
     score = models.PositiveSmallIntegerField(default=0, validators=[MinValueValidator(0), MaxValueValidator(100)])
+    score_overridden = models.BooleanField(
+        default=False, help_text="Set by hand with a reason; the scoring rules leave it alone."
+    )
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_leads", editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -51,12 +67,17 @@ class Lead(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(score__lte=100), name="lead_score_at_most_100"),
             models.CheckConstraint(condition=models.Q(status__in=LeadStatus.values), name="lead_status_valid"),
+            # A lead captured again is the same lead: one live lead per (normalised) address.
+            models.UniqueConstraint(
+                fields=["email"], condition=models.Q(merged_into__isnull=True), name="one_live_lead_per_email"
+            ),
         ]
         indexes = [
             models.Index(fields=["campaign", "status"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["status", "-created_at"]),
-            models.Index(fields=["email"]),
+            models.Index(fields=["campaign", "-created_at", "-id"]),
+            models.Index(fields=["-created_at", "-id"], name="lead_newest_first_idx"),
         ]
 
     def __str__(self) -> str:
@@ -64,6 +85,14 @@ class Lead(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("leads:detail", args=[self.pk])
+
+    def timeline(self):
+        """Every event of this lead and of the leads merged into it, oldest first."""
+        ids, frontier = {self.pk}, [self.pk]
+        while frontier:  # merges can chain: A into B, then B into C
+            frontier = list(Lead.objects.filter(merged_into__in=frontier).values_list("pk", flat=True))
+            ids.update(frontier)
+        return LeadEvent.objects.filter(lead__in=ids).select_related("actor", "lead").order_by("created_at", "id")
 
     @property
     def is_open_for_sales(self) -> bool:
@@ -78,6 +107,9 @@ class LeadEvent(models.Model):
 
     class Kind(models.TextChoices):
         CAPTURED = "captured", "Captured"
+        CAPTURED_AGAIN = "captured_again", "Captured again"
+        SCORED = "scored", "Score changed"
+        MERGED = "merged", "Merged"
         QUALIFIED = "qualified", "Marked MQL"
         HANDED_OFF = "handed_off", "Handed to sales"
         CLAIMED = "claimed", "Claimed"
@@ -122,7 +154,7 @@ class LeadEvent(models.Model):
     @property
     def actor_label(self) -> str:
         if self.actor is None:
-            return "SLA worker"
+            return "SLA worker" if self.kind == self.Kind.BREACH else "Handoff (automatic)"
         return self.actor.get_full_name() or self.actor.username
 
 

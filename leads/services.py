@@ -13,7 +13,7 @@ from handoff.models import Deadline, Handoff
 from handoff.roles import Role, has_role
 from handoff.sla import deadline_meet, deadline_set, deadlines_cancel, handoff_open
 
-from .models import Deal, Lead, LeadEvent
+from .models import Deal, Lead
 from .transitions import TransitionError, transition
 
 S = Lead.Status
@@ -23,7 +23,7 @@ class LeadAlreadyClaimed(TransitionError):
     """Another rep won the claim; the message names them."""
 
 
-def _lock(lead_id: int) -> Lead:
+def lock_lead(lead_id: int) -> Lead:
     # No select_related here: when the lock waits on a concurrent claim, PostgreSQL re-reads the
     # locked row but not the joined one, so a joined owner could come back empty beside a set owner_id.
     return Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
@@ -53,37 +53,11 @@ def _close_handoff(lead: Lead, *, outcome: str, now, return_reason: str = "") ->
     handoff.save(update_fields=["closed_at", "outcome", "return_reason"])
 
 
-def lead_capture(
-    *, campaign, actor, full_name: str, email: str, company: str = "", phone: str = "", score: int = 0
-) -> Lead:
-    """Add a new lead to `campaign`, with a 'captured' event naming who added it."""
-    _require(actor, Role.MARKETING, Role.MANAGERS)
-    with transaction.atomic():
-        lead = Lead.objects.create(
-            campaign=campaign,
-            full_name=full_name,
-            email=email.strip().lower(),
-            company=company,
-            phone=phone,
-            score=score,
-            created_by=actor,
-        )
-        LeadEvent.objects.create(
-            lead=lead,
-            kind=LeadEvent.Kind.CAPTURED,
-            actor=actor,
-            to_status=lead.status,
-            created_at=lead.created_at,
-            note=f"Captured by campaign “{campaign.name}”.",
-        )
-    return lead
-
-
 def lead_qualify(*, lead: Lead, actor, note: str = "") -> Lead:
     """Mark a new lead as a marketing-qualified lead."""
     _require(actor, Role.MARKETING, Role.MANAGERS)
     with transaction.atomic():
-        lead = _lock(lead.pk)
+        lead = lock_lead(lead.pk)
         transition(lead, to=S.MQL, actor=actor, note=note)
     return lead
 
@@ -92,7 +66,7 @@ def lead_hand_off(*, lead: Lead, actor, note: str = "") -> Handoff:
     """Pass an MQL to sales: it waits in the queue with a claim deadline from the current policy."""
     _require(actor, Role.MARKETING, Role.MANAGERS)
     with transaction.atomic():
-        lead = _lock(lead.pk)
+        lead = lock_lead(lead.pk)
         event = transition(lead, to=S.HANDED_OFF, actor=actor, note=note, owner=None)
         handoff = handoff_open(lead=lead, actor=actor, note=note, now=event.created_at)
     return handoff
@@ -103,7 +77,7 @@ def lead_claim(*, lead: Lead, rep) -> Lead:
     LeadAlreadyClaimed naming the winner."""
     _require(rep, Role.SALES)
     with transaction.atomic():
-        lead = _lock(lead.pk)
+        lead = lock_lead(lead.pk)
         if lead.status in {S.CLAIMED, S.CONTACTED}:
             who = "you" if lead.owner_id == rep.pk else lead.owner.get_full_name() or lead.owner.username
             raise LeadAlreadyClaimed(f"Too late: {who} already claimed this lead.")
@@ -121,7 +95,7 @@ def lead_claim(*, lead: Lead, rep) -> Lead:
 def lead_log_first_contact(*, lead: Lead, actor, note: str = "") -> Lead:
     """Record that the owner reached the lead; stops the first-contact clock."""
     with transaction.atomic():
-        lead = _lock(lead.pk)
+        lead = lock_lead(lead.pk)
         _require_owner(lead, actor)
         event = transition(lead, to=S.CONTACTED, actor=actor, note=note)
         deadline_meet(handoff=_open_handoff(lead), kind=Deadline.Kind.FIRST_CONTACT, now=event.created_at)
@@ -131,7 +105,7 @@ def lead_log_first_contact(*, lead: Lead, actor, note: str = "") -> Lead:
 def lead_convert(*, lead: Lead, actor, value: Decimal, currency: str = "EUR", note: str = "") -> Deal:
     """Turn a contacted lead into a deal worth `value`."""
     with transaction.atomic():
-        lead = _lock(lead.pk)
+        lead = lock_lead(lead.pk)
         _require_owner(lead, actor)
         event = transition(
             lead, to=S.CONVERTED, actor=actor, note=note, data={"value": str(value), "currency": currency}
@@ -148,7 +122,7 @@ def lead_return(*, lead: Lead, actor, reason: str, note: str = "") -> Lead:
     if not reason.strip():
         raise TransitionError("Say why the lead goes back to marketing.")
     with transaction.atomic():
-        lead = _lock(lead.pk)
+        lead = lock_lead(lead.pk)
         _require_owner(lead, actor)
         event = transition(lead, to=S.RETURNED, actor=actor, note=note, data={"reason": reason})
         _close_handoff(lead, outcome=Handoff.Outcome.RETURNED, now=event.created_at, return_reason=reason)
@@ -158,7 +132,7 @@ def lead_return(*, lead: Lead, actor, reason: str, note: str = "") -> Lead:
 def lead_disqualify(*, lead: Lead, actor, note: str = "") -> Lead:
     """Take a lead off the path for good: by marketing before the handoff, by its rep after."""
     with transaction.atomic():
-        lead = _lock(lead.pk)
+        lead = lock_lead(lead.pk)
         on_sales_side = lead.status in {S.CLAIMED, S.CONTACTED}
         if on_sales_side:
             _require_owner(lead, actor)
@@ -174,6 +148,6 @@ def lead_renurture(*, lead: Lead, actor, note: str = "") -> Lead:
     """Marketing takes a returned lead back to nurture; its history stays."""
     _require(actor, Role.MARKETING, Role.MANAGERS)
     with transaction.atomic():
-        lead = _lock(lead.pk)
+        lead = lock_lead(lead.pk)
         transition(lead, to=S.NEW, actor=actor, note=note, owner=None)
     return lead

@@ -32,6 +32,11 @@ ALLOWED: dict[tuple[str, str], str] = {
     (S.CONTACTED, S.DISQUALIFIED): K.DISQUALIFIED,
     (S.RETURNED, S.NEW): K.RENURTURED,
     (S.RETURNED, S.DISQUALIFIED): K.DISQUALIFIED,
+    # A duplicate folds into another lead while marketing holds it (never while sales works it).
+    (S.NEW, S.MERGED): K.MERGED,
+    (S.MQL, S.MERGED): K.MERGED,
+    (S.RETURNED, S.MERGED): K.MERGED,
+    (S.DISQUALIFIED, S.MERGED): K.MERGED,
 }
 
 
@@ -72,3 +77,22 @@ def transition(lead: Lead, *, to: str, actor, note: str = "", data: dict | None 
         data=data or {},
         created_at=now,
     )
+
+
+def transition_many(leads: list[Lead], *, to: str, actor, notes: list[str]) -> list[LeadEvent]:
+    """`transition` for a batch (bulk imports): the same check for every lead, then one UPDATE and
+    one INSERT for all of them. The caller holds the transaction; the leads are new or locked."""
+    now = timezone.now()
+    events = []
+    for lead, note in zip(leads, notes, strict=True):
+        kind = ALLOWED.get((lead.status, to))
+        if kind is None:
+            raise TransitionError(f"Lead {lead.pk} is {lead.get_status_display().lower()}; cannot move it to {to}.")
+        events.append(
+            LeadEvent(
+                lead=lead, kind=kind, actor=actor, from_status=lead.status, to_status=to, note=note, created_at=now
+            )
+        )
+        lead.status, lead.status_changed_at = to, now
+    Lead.objects.bulk_update(leads, ["status", "status_changed_at"])
+    return LeadEvent.objects.bulk_create(events)

@@ -54,7 +54,7 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         lead = self.object
         return super().get_context_data(
-            events=lead.events.select_related("actor"),
+            events=lead.timeline(),
             deadlines=lead.deadlines.order_by("-starts_at").select_related("owner"),
             deal=getattr(lead, "deal", None),
             actions=available_actions(lead, self.request.user),

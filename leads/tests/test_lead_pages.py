@@ -54,7 +54,7 @@ def test_whole_journey_through_the_pages(client, marketer, rep, campaign):
     assert Deal.objects.get(lead=lead).value == Decimal("12500.50")
     detail = client.get(reverse("leads:detail", args=[lead.pk]))
     kinds = [event.kind for event in detail.context["events"]]
-    assert kinds == ["captured", "qualified", "handed_off", "claimed", "contacted", "converted"]
+    assert kinds == ["captured", "scored", "qualified", "handed_off", "claimed", "contacted", "converted"]
     assert "Called, keen" in detail.content.decode()
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from campaigns.capture import LeadData, lead_capture
 from conftest import LeadFactory, advance, move
 from handoff.models import Deadline, Handoff, SlaPolicy
 from leads import services
@@ -63,9 +64,9 @@ def test_every_legal_move_works_through_its_service_and_appends_one_event(
 
 def test_capture_starts_the_timeline_with_a_captured_event(marketer, campaign):
     """lead_capture creates a NEW lead (email normalised) and one 'captured' event naming the marketer."""
-    lead = services.lead_capture(
-        campaign=campaign, actor=marketer, full_name="Ada Lovelace", email="  Ada@Example.COM ", score=70
-    )
+    lead = lead_capture(
+        campaign=campaign, actor=marketer, data=LeadData(full_name="Ada Lovelace", email="  Ada@Example.COM ")
+    ).lead
 
     assert (lead.status, lead.email, lead.created_by) == (S.NEW, "ada@example.com", marketer)
     event = lead.events.get()
@@ -80,7 +81,9 @@ def test_capture_starts_the_timeline_with_a_captured_event(marketer, campaign):
 def test_a_whole_journey_leaves_the_story_on_the_timeline(marketer, rep, campaign):
     """Captured → MQL → handed off → claimed → contacted → converted, each step one event, in order,
     and the deal is recorded for the rep."""
-    lead = services.lead_capture(campaign=campaign, actor=marketer, full_name="Grace Hopper", email="g@navy.mil")
+    lead = lead_capture(
+        campaign=campaign, actor=marketer, data=LeadData(full_name="Grace Hopper", email="g@navy.mil")
+    ).lead
 
     advance(lead, S.CONVERTED, marketer=marketer, rep=rep)
 

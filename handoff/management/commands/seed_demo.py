@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.capture import LeadData, lead_capture
 from campaigns.models import Campaign
 from handoff.models import Deadline
 from handoff.roles import Role
@@ -70,14 +71,14 @@ class Command(BaseCommand):
             if Lead.objects.filter(email=email).exists():
                 continue
             with transaction.atomic():
-                lead = services.lead_capture(
+                lead = lead_capture(
                     campaign=campaigns[campaign_index],
                     actor=users["marketer"],
-                    full_name=name,
-                    email=email,
-                    company=company,
-                    score=score,
-                )
+                    data=LeadData(full_name=name, email=email, company=company),
+                ).lead
+                # Demo scores are set directly (the rules would score these bare rows low).
+                Lead.objects.filter(pk=lead.pk).update(score=score)
+                lead.refresh_from_db()
                 self.advance(lead, target, marketer=users["marketer"], rep=users.get(rep))
             created += 1
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new leads). Log in with:"))

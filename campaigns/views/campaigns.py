@@ -7,11 +7,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
 from handoff.roles import MARKETING_SIDE, RoleRequiredMixin
-from leads.services import lead_capture
 
-from . import queries
-from .forms import CampaignForm, LeadForm
-from .models import Campaign
+from .. import queries
+from ..capture import LeadData, lead_capture
+from ..forms import CampaignForm, LeadForm
+from ..models import Campaign
 
 
 class CampaignListView(RoleRequiredMixin, ListView):
@@ -67,8 +67,15 @@ class LeadCreateView(RoleRequiredMixin, FormView):
         return super().get_context_data(campaign=self.campaign, **kwargs)
 
     def form_valid(self, form):
-        lead = lead_capture(campaign=self.campaign, actor=self.request.user, **form.cleaned_data)
-        messages.success(self.request, f"{lead.full_name} added to {self.campaign.name}.")
+        result = lead_capture(campaign=self.campaign, actor=self.request.user, data=LeadData(**form.cleaned_data))
+        if result.created:
+            messages.success(self.request, f"{result.lead.full_name} added to {self.campaign.name}.")
+        else:
+            messages.info(
+                self.request,
+                f"{result.lead.email} was already a lead: it is marked as captured again "
+                "and keeps its owner and status.",
+            )
         if "add_another" in self.request.POST:
             return redirect("campaigns:add_lead", pk=self.campaign.pk)
         return redirect(self.campaign)
