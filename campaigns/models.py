@@ -128,6 +128,24 @@ class ScoringRule(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} “{self.value}”: {self.points:+d}"
 
+    def clean(self) -> None:
+        """What `value` means depends on the kind; refuse values the scorer could never match."""
+        from .scoring import SCORABLE_FIELDS
+
+        value = (self.value or "").strip()
+        problem = None
+        if self.kind == self.Kind.FIELD_PRESENT and value not in SCORABLE_FIELDS:
+            problem = f"Choose one of: {', '.join(SCORABLE_FIELDS)}."
+        elif self.kind in (self.Kind.COMPANY_SIZE, self.Kind.REPEAT_CAPTURE) and not value.isdigit():
+            problem = "Enter a whole number."
+        elif self.kind == self.Kind.CHANNEL and value not in Campaign.Channel.values:
+            problem = f"Choose one of: {', '.join(Campaign.Channel.values)}."
+        elif self.kind == self.Kind.TITLE_KEYWORD and not value:
+            problem = "Enter a keyword."
+        if problem:
+            raise ValidationError({"value": problem})
+        self.value = value
+
 
 class QualificationPolicy(models.Model):
     """When a lead becomes an MQL by its score. The newest row is in force."""

@@ -25,6 +25,7 @@ class Action:
     owner_only: bool = False
     style: str = "primary"
     direct: bool = False  # a one-click POST, no form page
+    namespace: str = "leads"
     href: str = ""  # filled in for the lead it is offered on
 
 
@@ -38,6 +39,9 @@ ACTIONS = (
     Action("return", "Return to marketing", S.RETURNED, SALES_SIDE, owner_only=True, style="warning"),
 )
 DISQUALIFY = Action("disqualify", "Disqualify", S.DISQUALIFIED, MARKETING_SIDE, style="outline-danger")
+MERGE = Action("merge", "Merge into…", S.MERGED, MARKETING_SIDE, style="outline-secondary", namespace="campaigns")
+# Not a move: the score can be set by hand whatever the status (but not on a merged-away lead).
+SCORE = Action("score_override", "Set score", "", MARKETING_SIDE, style="outline-secondary", namespace="campaigns")
 
 
 def available_actions(lead: Lead, user) -> list[Action]:
@@ -54,4 +58,9 @@ def available_actions(lead: Lead, user) -> list[Action]:
     may_disqualify = is_owner_or_manager if sales_side else bool(roles & set(MARKETING_SIDE))
     if can_transition(lead, S.DISQUALIFIED) and may_disqualify:
         offered.append(DISQUALIFY)
-    return [replace(action, href=reverse(f"leads:{action.name}", args=[lead.pk])) for action in offered]
+    if roles & set(MARKETING_SIDE):
+        if can_transition(lead, S.MERGED):
+            offered.append(MERGE)
+        if lead.status != S.MERGED:
+            offered.append(SCORE)
+    return [replace(action, href=reverse(f"{action.namespace}:{action.name}", args=[lead.pk])) for action in offered]
