@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import campaigns
+from .views import scoring
 
 app_name = "campaigns"
 urlpatterns = [
@@ -14,4 +15,9 @@ urlpatterns = [
     # Web-to-lead intake
     # Marketing's lead list, bulk hand-off, returned-by-sales inbox
     # Scoring rules, score override, merge
+    path("scoring/", scoring.ScoringView.as_view(), name="scoring"),
+    path("scoring/rules/<int:pk>/edit/", scoring.ScoringRuleUpdateView.as_view(), name="rule_edit"),
+    path("scoring/rules/<int:pk>/toggle/", scoring.rule_toggle, name="rule_toggle"),
+    path("leads/<int:pk>/score/", scoring.ScoreOverrideView.as_view(), name="score_override"),
+    path("leads/<int:pk>/merge/", scoring.MergeView.as_view(), name="merge"),
 ]
