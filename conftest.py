@@ -74,6 +74,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     S.RETURNED: (S.MQL, S.HANDED_OFF, S.CLAIMED, S.RETURNED),
     S.DISQUALIFIED: (S.DISQUALIFIED,),
     S.MERGED: (S.MERGED,),
+    S.ON_HOLD: (S.MQL, S.HANDED_OFF, S.CLAIMED, S.ON_HOLD),
 }
 
 
@@ -81,16 +82,22 @@ def move(lead: Lead, to: str, *, marketer, rep) -> Lead:
     """Make one legal move of `lead` with the service that owns it, acted by whoever normally makes it:
     marketing-side moves by `marketer`, claims and moves on a claimed lead by `rep`. Returns the lead,
     refreshed."""
-    on_sales_side = lead.status in {S.CLAIMED, S.CONTACTED}
+    on_sales_side = lead.is_worked_by_sales
     match to:
         case S.MQL:
             services.lead_qualify(lead=lead, actor=marketer)
         case S.HANDED_OFF:
             services.lead_hand_off(lead=lead, actor=marketer, note="Asked for a demo")
+        case S.CLAIMED if lead.status == S.ON_HOLD:
+            services.lead_resume(lead=lead, actor=rep)
         case S.CLAIMED:
             services.lead_claim(lead=lead, rep=rep)
+        case S.CONTACTED if lead.status == S.ON_HOLD:
+            services.lead_resume(lead=lead, actor=rep)
         case S.CONTACTED:
             services.lead_log_first_contact(lead=lead, actor=rep, note="Called")
+        case S.ON_HOLD:
+            services.lead_hold(lead=lead, actor=rep, reason="Waiting on the customer")
         case S.CONVERTED:
             services.lead_convert(lead=lead, actor=rep, value=Decimal("1000.00"))
         case S.RETURNED:

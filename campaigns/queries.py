@@ -7,7 +7,7 @@ from leads.models import Lead
 from .models import Campaign
 
 S = Lead.Status
-PASSED_TO_SALES = [S.HANDED_OFF, S.CLAIMED, S.CONTACTED, S.CONVERTED, S.RETURNED]
+PASSED_TO_SALES = [S.HANDED_OFF, *Lead.WORKED_BY_SALES, S.CONVERTED, S.RETURNED]
 
 
 def campaigns_with_counts() -> QuerySet[Campaign]:

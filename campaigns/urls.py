@@ -1,7 +1,6 @@
 from django.urls import path
 
-from .views import campaigns
-from .views import scoring
+from .views import campaigns, scoring
 
 app_name = "campaigns"
 urlpatterns = [

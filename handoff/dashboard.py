@@ -80,9 +80,7 @@ def _rep_rows(now: datetime) -> list[RepRow]:
     reps = get_user_model().objects.filter(groups__name=Role.SALES, is_active=True).order_by("first_name", "username")
     rows = {rep.pk: RepRow(rep=rep) for rep in reps}
     open_leads = (
-        Lead.objects.filter(owner__in=rows, status__in=[Lead.Status.CLAIMED, Lead.Status.CONTACTED])
-        .values("owner")
-        .annotate(n=Count("id"))
+        Lead.objects.filter(owner__in=rows, status__in=Lead.WORKED_BY_SALES).values("owner").annotate(n=Count("id"))
     )
     for row in open_leads:
         rows[row["owner"]].open_leads = row["n"]

@@ -46,7 +46,7 @@ SCORE = Action("score_override", "Set score", "", MARKETING_SIDE, style="outline
 
 def available_actions(lead: Lead, user) -> list[Action]:
     roles = user_roles(user)
-    sales_side = lead.status in {S.CLAIMED, S.CONTACTED}
+    sales_side = lead.is_worked_by_sales
     is_owner_or_manager = lead.owner_id == user.pk or Role.MANAGERS in roles
     offered: list[Action] = []
     for action in ACTIONS:

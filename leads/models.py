@@ -11,10 +11,15 @@ class LeadStatus(models.TextChoices):
     HANDED_OFF = "handed_off", "Waiting in queue"
     CLAIMED = "claimed", "Claimed"
     CONTACTED = "contacted", "Contacted"
+    ON_HOLD = "on_hold", "On hold"
     CONVERTED = "converted", "Converted"
     RETURNED = "returned", "Returned to marketing"
     DISQUALIFIED = "disqualified", "Disqualified"
     MERGED = "merged", "Merged into another lead"
+
+
+# A rep owns the lead and works it in these statuses.
+WORKED_BY_SALES = (LeadStatus.CLAIMED, LeadStatus.CONTACTED, LeadStatus.ON_HOLD)
 
 
 class Lead(models.Model):
@@ -25,6 +30,7 @@ class Lead(models.Model):
     """
 
     Status = LeadStatus
+    WORKED_BY_SALES = WORKED_BY_SALES
 
     class Source(models.TextChoices):
         FORM = "form", "Added by hand"
@@ -53,6 +59,7 @@ class Lead(models.Model):
     score_overridden = models.BooleanField(
         default=False, help_text="Set by hand with a reason; the scoring rules leave it alone."
     )
+    hold_reason = models.CharField(max_length=300, blank=True)
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_leads", editable=False
     )
@@ -95,8 +102,8 @@ class Lead(models.Model):
         return LeadEvent.objects.filter(lead__in=ids).select_related("actor", "lead").order_by("created_at", "id")
 
     @property
-    def is_open_for_sales(self) -> bool:
-        return self.status in {self.Status.CLAIMED, self.Status.CONTACTED}
+    def is_worked_by_sales(self) -> bool:
+        return self.status in WORKED_BY_SALES
 
 
 class LeadEvent(models.Model):
@@ -110,6 +117,11 @@ class LeadEvent(models.Model):
         CAPTURED_AGAIN = "captured_again", "Captured again"
         SCORED = "scored", "Score changed"
         MERGED = "merged", "Merged"
+        ON_HOLD = "on_hold", "Put on hold"
+        RESUMED = "resumed", "Resumed"
+        ASSIGNED = "assigned", "Assigned"
+        ACTIVITY = "activity", "Activity"
+        DEAL_STAGE = "deal_stage", "Deal stage changed"
         QUALIFIED = "qualified", "Marked MQL"
         HANDED_OFF = "handed_off", "Handed to sales"
         CLAIMED = "claimed", "Claimed"
@@ -159,16 +171,143 @@ class LeadEvent(models.Model):
 
 
 class Deal(models.Model):
-    """What a converted lead became."""
+    """What a converted lead became: an opportunity moving through its stages to won or lost.
+
+    Only won deals count towards targets and campaign revenue.
+    """
+
+    class Stage(models.TextChoices):
+        QUALIFIED = "qualified", "Qualified"
+        PROPOSAL = "proposal", "Proposal"
+        NEGOTIATION = "negotiation", "Negotiation"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    OPEN_STAGES = (Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION)
 
     lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="deal")
     value = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals")
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.QUALIFIED)
+    expected_close_date = models.DateField(null=True, blank=True)
+    lost_reason = models.CharField(max_length=300, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was won or lost.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(value__gte=0), name="deal_value_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="deal_value_not_negative"),
+            models.CheckConstraint(
+                condition=~models.Q(stage="lost") | ~models.Q(lost_reason=""), name="lost_deal_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "stage", "closed_at"]), models.Index(fields=["stage", "closed_at"])]
 
     def __str__(self) -> str:
         return f"{self.value} {self.currency} · {self.lead}"
+
+
+class SalesTeam(models.Model):
+    """Reps who share a queue; a manager leads it and decides whether leads are assigned automatically."""
+
+    name = models.CharField(max_length=100, unique=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="managed_teams"
+    )
+    auto_assign = models.BooleanField(
+        default=False, help_text="Hand each new lead to the next available rep (round-robin) instead of the queue."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RepProfile(models.Model):
+    """A sales rep's working settings: team, capacity, away, and their place in the round-robin."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rep_profile")
+    team = models.ForeignKey(SalesTeam, on_delete=models.PROTECT, null=True, blank=True, related_name="reps")
+    capacity = models.PositiveSmallIntegerField(default=25, help_text="Most open leads the rep may hold at once.")
+    is_away = models.BooleanField("out of office", default=False)
+    # Round-robin fairness: the next lead goes to the available rep who has waited longest.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "last_assigned_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.team or 'no team'})"
+
+
+class Activity(models.Model):
+    """Something a rep did with a lead: a call, an email, a meeting or a note."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        MEETING = "meeting", "Meeting"
+        NOTE = "note", "Note"
+
+    # These reach the lead; a note does not, so it does not stop the first-contact clock.
+    CONTACT_KINDS = (Kind.CALL, Kind.EMAIL, Kind.MEETING)
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="activities")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    outcome = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    next_step_at = models.DateTimeField("next step", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "activities"
+        indexes = [models.Index(fields=["lead", "-created_at"]), models.Index(fields=["rep", "next_step_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.lead}"
+
+
+class ReturnReason(models.Model):
+    """Why sales sends a lead back to marketing; managers keep the list."""
+
+    label = models.CharField(max_length=100, unique=True)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class MonthlyTarget(models.Model):
+    """A month's sales target: the department's (no rep) or one rep's."""
+
+    month = models.DateField(help_text="The first day of the month.")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="targets"
+    )
+    deals_won = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "rep"], name="one_target_per_rep_and_month"),
+            models.UniqueConstraint(
+                fields=["month"], condition=models.Q(rep__isnull=True), name="one_department_target_per_month"
+            ),
+            models.CheckConstraint(condition=models.Q(month__day=1), name="target_month_starts_on_the_first"),
+            models.CheckConstraint(condition=models.Q(revenue__gte=0), name="target_revenue_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%B %Y} · {self.rep or 'department'}"

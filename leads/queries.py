@@ -25,7 +25,7 @@ def rep_open_leads(rep) -> QuerySet[Lead]:
     """The rep's leads still being worked, each with its running first-contact deadline (if any)."""
     running_contact = Deadline.objects.running().filter(lead=OuterRef("pk"), kind=Deadline.Kind.FIRST_CONTACT)
     return (
-        Lead.objects.filter(owner=rep, status__in=[Lead.Status.CLAIMED, Lead.Status.CONTACTED])
+        Lead.objects.filter(owner=rep, status__in=Lead.WORKED_BY_SALES)
         .select_related("campaign")
         .annotate(
             contact_due_at=Subquery(running_contact.values("due_at")[:1]),

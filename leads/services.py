@@ -13,7 +13,7 @@ from handoff.models import Deadline, Handoff
 from handoff.roles import Role, has_role
 from handoff.sla import deadline_meet, deadline_set, deadlines_cancel, handoff_open
 
-from .models import Deal, Lead
+from .models import Deal, Lead, LeadEvent
 from .transitions import TransitionError, transition
 
 S = Lead.Status
@@ -78,7 +78,7 @@ def lead_claim(*, lead: Lead, rep) -> Lead:
     _require(rep, Role.SALES)
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        if lead.status in {S.CLAIMED, S.CONTACTED}:
+        if lead.is_worked_by_sales:
             who = "you" if lead.owner_id == rep.pk else lead.owner.get_full_name() or lead.owner.username
             raise LeadAlreadyClaimed(f"Too late: {who} already claimed this lead.")
         event = transition(lead, to=S.CLAIMED, actor=rep, owner=rep)
@@ -133,7 +133,7 @@ def lead_disqualify(*, lead: Lead, actor, note: str = "") -> Lead:
     """Take a lead off the path for good: by marketing before the handoff, by its rep after."""
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        on_sales_side = lead.status in {S.CLAIMED, S.CONTACTED}
+        on_sales_side = lead.is_worked_by_sales
         if on_sales_side:
             _require_owner(lead, actor)
         else:
@@ -141,6 +141,29 @@ def lead_disqualify(*, lead: Lead, actor, note: str = "") -> Lead:
         event = transition(lead, to=S.DISQUALIFIED, actor=actor, note=note)
         if on_sales_side:
             _close_handoff(lead, outcome=Handoff.Outcome.DISQUALIFIED, now=event.created_at)
+    return lead
+
+
+def lead_hold(*, lead: Lead, actor, reason: str) -> Lead:
+    """Pause work on a lead (e.g. waiting on the customer); the reason is required and shown."""
+    if not reason.strip():
+        raise TransitionError("Say why the lead is on hold.")
+    with transaction.atomic():
+        lead = lock_lead(lead.pk)
+        _require_owner(lead, actor)
+        # The SLA engine will pause the running clock here (issue: pause/resume in business time).
+        transition(lead, to=S.ON_HOLD, actor=actor, note=reason, hold_reason=reason.strip())
+    return lead
+
+
+def lead_resume(*, lead: Lead, actor, note: str = "") -> Lead:
+    """Take a lead off hold, back to the status it had before."""
+    with transaction.atomic():
+        lead = lock_lead(lead.pk)
+        _require_owner(lead, actor)
+        held = lead.events.filter(kind=LeadEvent.Kind.ON_HOLD).order_by("-created_at", "-id").first()
+        back_to = held.from_status if held else S.CLAIMED
+        transition(lead, to=back_to, actor=actor, note=note, hold_reason="")
     return lead
 
 

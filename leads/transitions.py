@@ -30,6 +30,13 @@ ALLOWED: dict[tuple[str, str], str] = {
     (S.CONTACTED, S.CONVERTED): K.CONVERTED,
     (S.CONTACTED, S.RETURNED): K.RETURNED,
     (S.CONTACTED, S.DISQUALIFIED): K.DISQUALIFIED,
+    # On hold (waiting on the customer) and back to where it was.
+    (S.CLAIMED, S.ON_HOLD): K.ON_HOLD,
+    (S.CONTACTED, S.ON_HOLD): K.ON_HOLD,
+    (S.ON_HOLD, S.CLAIMED): K.RESUMED,
+    (S.ON_HOLD, S.CONTACTED): K.RESUMED,
+    (S.ON_HOLD, S.RETURNED): K.RETURNED,
+    (S.ON_HOLD, S.DISQUALIFIED): K.DISQUALIFIED,
     (S.RETURNED, S.NEW): K.RENURTURED,
     (S.RETURNED, S.DISQUALIFIED): K.DISQUALIFIED,
     # A duplicate folds into another lead while marketing holds it (never while sales works it).

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from .views import leads as views
 
 app_name = "leads"
 urlpatterns = [
@@ -15,4 +15,7 @@ urlpatterns = [
     path("<int:pk>/convert/", views.ConvertView.as_view(), name="convert"),
     path("<int:pk>/return/", views.ReturnView.as_view(), name="return"),
     path("<int:pk>/disqualify/", views.DisqualifyView.as_view(), name="disqualify"),
+    # Working a lead: activities, hold/resume, deal stages
+    # Monthly targets
+    # Teams, capacity, assignment
 ]

@@ -13,11 +13,11 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from handoff.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, role_required
 
-from . import queries, services
-from .actions import available_actions
-from .forms import ConvertForm, FirstContactForm, HandOffForm, NoteForm, ReturnForm
-from .models import Lead
-from .transitions import TransitionError
+from .. import queries, services
+from ..actions import available_actions
+from ..forms import ConvertForm, FirstContactForm, HandOffForm, NoteForm, ReturnForm
+from ..models import Lead
+from ..transitions import TransitionError
 
 
 class QueueView(RoleRequiredMixin, ListView):
