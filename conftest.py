@@ -103,7 +103,7 @@ def move(lead: Lead, to: str, *, marketer, rep) -> Lead:
         case S.RETURNED:
             services.lead_return(lead=lead, actor=rep, reason="Outside our market")
         case S.DISQUALIFIED:
-            services.lead_disqualify(lead=lead, actor=rep if on_sales_side else marketer)
+            services.lead_disqualify(lead=lead, actor=rep if on_sales_side else marketer, reason="Not a real company")
         case S.NEW:
             services.lead_renurture(lead=lead, actor=marketer)
         case S.MERGED:

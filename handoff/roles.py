@@ -77,6 +77,13 @@ def role_required(*roles: str):
     return decorator
 
 
+def sales_reps():
+    """Active users in the Sales role, by name."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(groups__name=Role.SALES, is_active=True).order_by("first_name", "username")
+
+
 def roles_context(request) -> dict:
     """Template context: which navigation each user sees."""
     roles = user_roles(request.user)

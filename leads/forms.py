@@ -1,5 +1,9 @@
 from django import forms
 
+from handoff.roles import sales_reps
+
+from .models import Deal, ReturnReason
+
 
 class NoteForm(forms.Form):
     note = forms.CharField(
@@ -29,18 +33,35 @@ class FirstContactForm(NoteForm):
 class ConvertForm(NoteForm):
     value = forms.DecimalField(label="Deal value", min_value=0, max_digits=12, decimal_places=2)
     currency = forms.ChoiceField(choices=[("EUR", "EUR"), ("USD", "USD"), ("GBP", "GBP"), ("CHF", "CHF")])
+    expected_close_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    stage = forms.ChoiceField(
+        choices=[(stage, Deal.Stage(stage).label) for stage in (*Deal.OPEN_STAGES, Deal.Stage.WON)],
+        initial=Deal.Stage.QUALIFIED,
+    )
+    field_order = ["value", "currency", "stage", "expected_close_date", "note"]
 
 
 class ReturnForm(NoteForm):
-    REASONS = [
-        ("", "— choose a reason —"),
-        ("Not ready to buy", "Not ready to buy"),
-        ("Bad contact data", "Bad contact data"),
-        ("Duplicate", "Duplicate"),
-        ("No budget", "No budget"),
-        ("Wrong persona", "Wrong persona"),
-        ("Competitor", "Competitor"),
-        ("Other", "Other"),
-    ]
-    reason = forms.ChoiceField(choices=REASONS)
+    """The reasons come from the list managers keep (ReturnReason)."""
+
+    reason = forms.ModelChoiceField(
+        queryset=ReturnReason.objects.filter(is_active=True), to_field_name="label", empty_label="— choose a reason —"
+    )
     field_order = ["reason", "note"]
+
+    def clean_reason(self):
+        return self.cleaned_data["reason"].label
+
+
+class DisqualifyForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500, widget=forms.Textarea(attrs={"rows": 2}), help_text="Shown on the timeline."
+    )
+
+
+class AssignForm(forms.Form):
+    rep = forms.ModelChoiceField(queryset=None, label="Give the lead to")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rep"].queryset = sales_reps()

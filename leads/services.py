@@ -8,11 +8,13 @@ the lead's handoff in step.
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from handoff.models import Deadline, Handoff
 from handoff.roles import Role, has_role
 from handoff.sla import deadline_meet, deadline_set, deadlines_cancel, handoff_open
 
+from .assignment import AtCapacity, check_capacity, next_rep
 from .models import Deal, Lead, LeadEvent
 from .transitions import TransitionError, transition
 
@@ -63,32 +65,96 @@ def lead_qualify(*, lead: Lead, actor, note: str = "") -> Lead:
 
 
 def lead_hand_off(*, lead: Lead, actor, note: str = "") -> Handoff:
-    """Pass an MQL to sales: it waits in the queue with a claim deadline from the current policy."""
+    """Pass an MQL to sales with a claim deadline from the current policy. If a team assigns
+    automatically and one of its reps is available, the lead goes straight to that rep; otherwise
+    it waits in the queue."""
     _require(actor, Role.MARKETING, Role.MANAGERS)
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         event = transition(lead, to=S.HANDED_OFF, actor=actor, note=note, owner=None)
         handoff = handoff_open(lead=lead, actor=actor, note=note, now=event.created_at)
+        profile = next_rep(event.created_at)
+        if profile is not None:
+            _take(
+                lead,
+                profile.user,
+                actor=None,
+                kind=LeadEvent.Kind.ASSIGNED,
+                note=f"Assigned by round-robin to {_name(profile.user)}.",
+            )
+            profile.last_assigned_at = timezone.now()
+            profile.save(update_fields=["last_assigned_at"])
     return handoff
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _take(lead: Lead, rep, *, actor, kind: str | None = None, note: str = "") -> None:
+    """Give a waiting lead to `rep` (claim or assignment): owner, handoff, and the SLA clocks."""
+    event = transition(lead, to=S.CLAIMED, actor=actor, owner=rep, kind=kind, note=note, data={"rep": rep.pk})
+    handoff = _open_handoff(lead)
+    now = event.created_at
+    handoff.claimed_by = rep
+    handoff.claimed_at = now
+    handoff.save(update_fields=["claimed_by", "claimed_at"])
+    deadline_meet(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now)
+    deadline_set(handoff=handoff, kind=Deadline.Kind.FIRST_CONTACT, now=now, owner=rep)
 
 
 def lead_claim(*, lead: Lead, rep) -> Lead:
     """Take a waiting lead from the queue. Under concurrency exactly one rep wins; the others get
-    LeadAlreadyClaimed naming the winner."""
+    LeadAlreadyClaimed naming the winner. A rep at capacity is refused and told why."""
     _require(rep, Role.SALES)
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         if lead.is_worked_by_sales:
-            who = "you" if lead.owner_id == rep.pk else lead.owner.get_full_name() or lead.owner.username
+            who = "you" if lead.owner_id == rep.pk else _name(lead.owner)
             raise LeadAlreadyClaimed(f"Too late: {who} already claimed this lead.")
-        event = transition(lead, to=S.CLAIMED, actor=rep, owner=rep)
-        handoff = _open_handoff(lead)
-        now = event.created_at
-        handoff.claimed_by = rep
-        handoff.claimed_at = now
-        handoff.save(update_fields=["claimed_by", "claimed_at"])
-        deadline_meet(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now)
-        deadline_set(handoff=handoff, kind=Deadline.Kind.FIRST_CONTACT, now=now, owner=rep)
+        _check_capacity(rep)
+        _take(lead, rep, actor=rep)
+    return lead
+
+
+def _check_capacity(rep) -> None:
+    try:
+        check_capacity(rep)
+    except AtCapacity as exc:
+        raise TransitionError(str(exc)) from exc
+
+
+def lead_assign(*, lead: Lead, rep, actor) -> Lead:
+    """A manager gives a lead to a rep: from the queue, or away from another rep (reassignment).
+    The rep's capacity still applies; the timeline says who assigned whom."""
+    _require(actor, Role.MANAGERS)
+    if not has_role(rep, Role.SALES) or not rep.is_active:
+        raise TransitionError("Leads can only be assigned to active sales reps.")
+    with transaction.atomic():
+        lead = lock_lead(lead.pk)
+        if lead.owner_id == rep.pk and lead.is_worked_by_sales:
+            raise TransitionError(f"{_name(rep)} already has this lead.")
+        _check_capacity(rep)
+        if lead.status == S.HANDED_OFF:
+            _take(lead, rep, actor=actor, kind=LeadEvent.Kind.ASSIGNED, note=f"Assigned to {_name(rep)}.")
+        elif lead.is_worked_by_sales:
+            previous = lead.owner
+            lead.owner = rep
+            lead.save(update_fields=["owner"])
+            handoff = _open_handoff(lead)
+            Deadline.objects.running().filter(handoff=handoff).update(owner=rep)
+            LeadEvent.objects.create(
+                lead=lead,
+                kind=LeadEvent.Kind.ASSIGNED,
+                actor=actor,
+                note=f"Reassigned from {_name(previous)} to {_name(rep)}.",
+                data={"from": previous.pk, "rep": rep.pk},
+            )
+        else:
+            raise TransitionError(
+                f"This lead is {lead.get_status_display().lower()}: "
+                "only leads in the queue or with a rep can be assigned."
+            )
     return lead
 
 
@@ -102,8 +168,19 @@ def lead_log_first_contact(*, lead: Lead, actor, note: str = "") -> Lead:
     return lead
 
 
-def lead_convert(*, lead: Lead, actor, value: Decimal, currency: str = "EUR", note: str = "") -> Deal:
-    """Turn a contacted lead into a deal worth `value`."""
+def lead_convert(
+    *,
+    lead: Lead,
+    actor,
+    value: Decimal,
+    currency: str = "EUR",
+    note: str = "",
+    expected_close_date=None,
+    stage: str = Deal.Stage.QUALIFIED,
+) -> Deal:
+    """Turn a contacted lead into a deal worth `value`, in an open stage (or straight to won)."""
+    if stage not in (*Deal.OPEN_STAGES, Deal.Stage.WON):
+        raise TransitionError("A new deal starts in an open stage, or as won.")
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         _require_owner(lead, actor)
@@ -111,7 +188,14 @@ def lead_convert(*, lead: Lead, actor, value: Decimal, currency: str = "EUR", no
             lead, to=S.CONVERTED, actor=actor, note=note, data={"value": str(value), "currency": currency}
         )
         deal = Deal.objects.create(
-            lead=lead, value=value, currency=currency, owner=lead.owner, created_at=event.created_at
+            lead=lead,
+            value=value,
+            currency=currency,
+            owner=lead.owner,
+            stage=stage,
+            expected_close_date=expected_close_date,
+            closed_at=event.created_at if stage == Deal.Stage.WON else None,
+            created_at=event.created_at,
         )
         _close_handoff(lead, outcome=Handoff.Outcome.CONVERTED, now=event.created_at)
     return deal
@@ -129,8 +213,8 @@ def lead_return(*, lead: Lead, actor, reason: str, note: str = "") -> Lead:
     return lead
 
 
-def lead_disqualify(*, lead: Lead, actor, note: str = "") -> Lead:
-    """Take a lead off the path for good: by marketing before the handoff, by its rep after."""
+def lead_disqualify(*, lead: Lead, actor, reason: str) -> Lead:
+    """Take a lead off the path for good, with a reason: by marketing before the handoff, by its rep after."""
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         on_sales_side = lead.is_worked_by_sales
@@ -138,7 +222,9 @@ def lead_disqualify(*, lead: Lead, actor, note: str = "") -> Lead:
             _require_owner(lead, actor)
         else:
             _require(actor, Role.MARKETING, Role.MANAGERS)
-        event = transition(lead, to=S.DISQUALIFIED, actor=actor, note=note)
+        if not reason.strip():
+            raise TransitionError("Say why the lead is disqualified.")
+        event = transition(lead, to=S.DISQUALIFIED, actor=actor, note=reason.strip())
         if on_sales_side:
             _close_handoff(lead, outcome=Handoff.Outcome.DISQUALIFIED, now=event.created_at)
     return lead

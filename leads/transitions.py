@@ -55,14 +55,19 @@ def can_transition(lead: Lead, to: str) -> bool:
     return (lead.status, to) in ALLOWED
 
 
-def transition(lead: Lead, *, to: str, actor, note: str = "", data: dict | None = None, **changes) -> LeadEvent:
+def transition(
+    lead: Lead, *, to: str, actor, note: str = "", data: dict | None = None, kind: str | None = None, **changes
+) -> LeadEvent:
     """Move `lead` to status `to`, apply `changes` to its fields, and append the timeline event.
+
+    `kind` names the event when the same move means something more specific (a claim made by a
+    manager's or the round-robin's assignment is recorded as ASSIGNED).
 
     The caller holds the row lock (`select_for_update`) and the transaction. Raises TransitionError,
     writing nothing, when the move is not allowed from the lead's current status.
     """
-    kind = ALLOWED.get((lead.status, to))
-    if kind is None:
+    allowed_kind = ALLOWED.get((lead.status, to))
+    if allowed_kind is None:
         raise TransitionError(
             f"This lead is {lead.get_status_display().lower()}; it cannot be moved to "
             f"“{Lead.Status(to).label.lower()}”."
@@ -76,7 +81,7 @@ def transition(lead: Lead, *, to: str, actor, note: str = "", data: dict | None 
     lead.save(update_fields=["status", "status_changed_at", *changes])
     return LeadEvent.objects.create(
         lead=lead,
-        kind=kind,
+        kind=kind or allowed_kind,
         actor=actor,
         from_status=from_status,
         to_status=to,

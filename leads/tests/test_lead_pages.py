@@ -47,11 +47,15 @@ def test_whole_journey_through_the_pages(client, marketer, rep, campaign):
     assert "Grace Hopper" in client.get(reverse("leads:mine")).content.decode()
     assert "Grace Hopper" not in client.get(reverse("leads:queue")).content.decode()
     client.post(reverse("leads:first_contact", args=[lead.pk]), {"note": "Called, keen"})
-    client.post(reverse("leads:convert", args=[lead.pk]), {"value": "12500.50", "currency": "EUR", "note": ""})
+    client.post(
+        reverse("leads:convert", args=[lead.pk]),
+        {"value": "12500.50", "currency": "EUR", "stage": "proposal", "expected_close_date": "2026-12-15", "note": ""},
+    )
 
     lead.refresh_from_db()
     assert lead.status == Lead.Status.CONVERTED
-    assert Deal.objects.get(lead=lead).value == Decimal("12500.50")
+    deal = Deal.objects.get(lead=lead)
+    assert (deal.value, deal.stage, str(deal.expected_close_date)) == (Decimal("12500.50"), "proposal", "2026-12-15")
     detail = client.get(reverse("leads:detail", args=[lead.pk]))
     kinds = [event.kind for event in detail.context["events"]]
     assert kinds == ["captured", "scored", "qualified", "handed_off", "claimed", "contacted", "converted"]
@@ -86,11 +90,16 @@ def test_losing_a_claim_race_tells_the_rep_who_won(client, rep, other_rep, marke
 @pytest.mark.parametrize(
     "data,field",
     [
-        ({"value": "-1", "currency": "EUR"}, "value"),
-        ({"value": "a lot", "currency": "EUR"}, "value"),
-        ({"value": "", "currency": "EUR"}, "value"),
-        ({"value": "10", "currency": "DOGE"}, "currency"),
-        ({"value": "1" * 20, "currency": "EUR"}, "value"),
+        ({"value": "-1", "currency": "EUR", "stage": "qualified"}, "value"),
+        ({"value": "a lot", "currency": "EUR", "stage": "qualified"}, "value"),
+        ({"value": "", "currency": "EUR", "stage": "qualified"}, "value"),
+        ({"value": "10", "currency": "DOGE", "stage": "qualified"}, "currency"),
+        ({"value": "1" * 20, "currency": "EUR", "stage": "qualified"}, "value"),
+        ({"value": "10", "currency": "EUR", "stage": "lost"}, "stage"),
+        (
+            {"value": "10", "currency": "EUR", "stage": "qualified", "expected_close_date": "soon"},
+            "expected_close_date",
+        ),
     ],
 )
 def test_bad_deal_value_is_explained_and_the_lead_is_unchanged(client, rep, marketer, campaign, data, field):

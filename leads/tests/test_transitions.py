@@ -165,13 +165,17 @@ def test_every_status_pair_is_either_allowed_or_tested_as_illegal():
             id="return-a-converted-lead",
         ),
         pytest.param(
-            S.CONVERTED, lambda lead, m, r: services.lead_disqualify(lead=lead, actor=m), id="disqualify-a-deal"
+            S.CONVERTED,
+            lambda lead, m, r: services.lead_disqualify(lead=lead, actor=m, reason="Spam"),
+            id="disqualify-a-deal",
         ),
         pytest.param(
             S.DISQUALIFIED, lambda lead, m, r: services.lead_renurture(lead=lead, actor=m), id="renurture-disqualified"
         ),
         pytest.param(
-            S.HANDED_OFF, lambda lead, m, r: services.lead_disqualify(lead=lead, actor=m), id="disqualify-in-queue"
+            S.HANDED_OFF,
+            lambda lead, m, r: services.lead_disqualify(lead=lead, actor=m, reason="Spam"),
+            id="disqualify-in-queue",
         ),
         pytest.param(S.CONTACTED, lambda lead, m, r: services.lead_qualify(lead=lead, actor=m), id="requalify"),
     ],
@@ -217,7 +221,9 @@ def test_claiming_a_claimed_lead_names_the_rep_who_has_it(marketer, rep, other_r
             S.CONTACTED, lambda lead, r: services.lead_convert(lead=lead, actor=r, value=Decimal("5")), id="convert"
         ),
         pytest.param(S.CLAIMED, lambda lead, r: services.lead_return(lead=lead, actor=r, reason="x"), id="return"),
-        pytest.param(S.CONTACTED, lambda lead, r: services.lead_disqualify(lead=lead, actor=r), id="disqualify"),
+        pytest.param(
+            S.CONTACTED, lambda lead, r: services.lead_disqualify(lead=lead, actor=r, reason="Spam"), id="disqualify"
+        ),
     ],
 )
 def test_a_rep_cannot_act_on_another_reps_lead(marketer, rep, other_rep, campaign, from_status, attempt):

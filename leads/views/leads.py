@@ -15,7 +15,7 @@ from handoff.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequir
 
 from .. import queries, services
 from ..actions import available_actions
-from ..forms import ConvertForm, FirstContactForm, HandOffForm, NoteForm, ReturnForm
+from ..forms import ConvertForm, DisqualifyForm, FirstContactForm, HandOffForm, NoteForm, ReturnForm
 from ..models import Lead
 from ..transitions import TransitionError
 
@@ -170,8 +170,16 @@ class ConvertView(LeadActionView):
     button = "Convert"
     done = "{lead} converted. Well done."
 
-    def perform(self, value, currency, note):
-        services.lead_convert(lead=self.lead, actor=self.request.user, value=value, currency=currency, note=note)
+    def perform(self, value, currency, note, stage, expected_close_date):
+        services.lead_convert(
+            lead=self.lead,
+            actor=self.request.user,
+            value=value,
+            currency=currency,
+            note=note,
+            stage=stage,
+            expected_close_date=expected_close_date,
+        )
 
 
 class ReturnView(LeadActionView):
@@ -187,9 +195,10 @@ class ReturnView(LeadActionView):
 
 class DisqualifyView(LeadActionView):
     allowed_roles = ANY_ROLE
+    form_class = DisqualifyForm
     title = "Disqualify"
     button = "Disqualify"
     done = "{lead} is disqualified."
 
-    def perform(self, note):
-        services.lead_disqualify(lead=self.lead, actor=self.request.user, note=note)
+    def perform(self, reason):
+        services.lead_disqualify(lead=self.lead, actor=self.request.user, reason=reason)

@@ -125,7 +125,7 @@ class Command(BaseCommand):
         if target == S.NEW:
             return
         if target == S.DISQUALIFIED:
-            services.lead_disqualify(lead=lead, actor=marketer, note="Fake sign-up.")
+            services.lead_disqualify(lead=lead, actor=marketer, reason="Fake sign-up.")
             return
         services.lead_qualify(lead=lead, actor=marketer, note="Downloaded the whitepaper and attended the webinar.")
         if target == S.MQL:

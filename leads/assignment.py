@@ -1,0 +1,81 @@
+"""Who gets a lead: capacity, the round-robin, and a manager's hand.
+
+Capacity is checked with the rep's profile row locked, so two claims or assignments at the same
+moment can never both take a rep over their limit. The round-robin picks, among reps of teams that
+assign automatically, the available rep who has waited longest since their last assignment.
+"""
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q
+
+from handoff.roles import Role
+
+from .models import Lead, RepProfile
+
+
+class AtCapacity(Exception):
+    """The rep already holds as many open leads as their capacity allows."""
+
+
+def open_lead_count(rep) -> int:
+    return Lead.objects.filter(owner=rep, status__in=Lead.WORKED_BY_SALES).count()
+
+
+def lock_profile(rep) -> RepProfile:
+    """The rep's profile, created with defaults if missing, locked for this transaction."""
+    RepProfile.objects.get_or_create(user=rep)
+    return RepProfile.objects.select_for_update(of=("self",)).get(user=rep)
+
+
+def check_capacity(rep, *, taking: int = 1) -> RepProfile:
+    """Lock the rep's profile and refuse if `taking` more leads would exceed their capacity."""
+    profile = lock_profile(rep)
+    held = open_lead_count(rep)
+    if held + taking > profile.capacity:
+        raise AtCapacity(
+            f"{rep.get_full_name() or rep.username} is at capacity: {held} open leads of {profile.capacity}. "
+            "Close, return or hand over a lead first."
+        )
+    return profile
+
+
+def is_on_shift(profile: RepProfile, now: datetime) -> bool:
+    """Whether the rep is working now. Hook for the business-hours calendar (SLA engine issue):
+    until teams have calendars, every active rep is on shift."""
+    return True
+
+
+def round_robin_candidates(now: datetime):
+    """Reps who may receive an automatic assignment, the one who waited longest first."""
+    sales = get_user_model().objects.filter(groups__name=Role.SALES, is_active=True)
+    return (
+        RepProfile.objects.filter(team__auto_assign=True, is_away=False, user__in=sales)
+        .annotate(held=Count("user__owned_leads", filter=Q(user__owned_leads__status__in=Lead.WORKED_BY_SALES)))
+        .filter(held__lt=F("capacity"))
+        .select_related("user")
+        .order_by("last_assigned_at", "pk")
+    )
+
+
+def next_rep(now: datetime):
+    """Lock and return the profile of the rep who should get the next lead, or None.
+
+    First pass skips profiles another transaction holds (a concurrent assignment is taking that rep
+    right now), so simultaneous hand-offs spread over reps; if everyone is locked, the second pass
+    waits. After locking, capacity is counted again: the annotation was read before the lock.
+    """
+    for skip_locked in (True, False):
+        for candidate in round_robin_candidates(now):
+            if not is_on_shift(candidate, now):
+                continue
+            locked = (
+                RepProfile.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+                .select_related("user")
+                .filter(pk=candidate.pk, is_away=False, team__auto_assign=True)
+                .first()
+            )
+            if locked is not None and open_lead_count(locked.user) < locked.capacity:
+                return locked
+    return None
