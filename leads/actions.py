@@ -39,6 +39,7 @@ ACTIONS = (
     Action("return", "Return to marketing", S.RETURNED, SALES_SIDE, owner_only=True, style="warning"),
 )
 DISQUALIFY = Action("disqualify", "Disqualify", S.DISQUALIFIED, MARKETING_SIDE, style="outline-danger")
+ASSIGN = Action("assign", "Assign…", S.CLAIMED, (Role.MANAGERS,), style="outline-primary")
 MERGE = Action("merge", "Merge into…", S.MERGED, MARKETING_SIDE, style="outline-secondary", namespace="campaigns")
 # Not a move: the score can be set by hand whatever the status (but not on a merged-away lead).
 SCORE = Action("score_override", "Set score", "", MARKETING_SIDE, style="outline-secondary", namespace="campaigns")
@@ -58,6 +59,8 @@ def available_actions(lead: Lead, user) -> list[Action]:
     may_disqualify = is_owner_or_manager if sales_side else bool(roles & set(MARKETING_SIDE))
     if can_transition(lead, S.DISQUALIFIED) and may_disqualify:
         offered.append(DISQUALIFY)
+    if Role.MANAGERS in roles and (lead.status == S.HANDED_OFF or sales_side):
+        offered.append(ASSIGN)
     if roles & set(MARKETING_SIDE):
         if can_transition(lead, S.MERGED):
             offered.append(MERGE)

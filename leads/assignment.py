@@ -55,7 +55,8 @@ def round_robin_candidates(now: datetime):
         .annotate(held=Count("user__owned_leads", filter=Q(user__owned_leads__status__in=Lead.WORKED_BY_SALES)))
         .filter(held__lt=F("capacity"))
         .select_related("user")
-        .order_by("last_assigned_at", "pk")
+        # Never-assigned reps (NULL) have waited longest; PostgreSQL sorts NULL last unless told.
+        .order_by(F("last_assigned_at").asc(nulls_first=True), "pk")
     )
 
 

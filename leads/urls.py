@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import leads as views
+from .views import teams
 
 app_name = "leads"
 urlpatterns = [
@@ -18,4 +19,11 @@ urlpatterns = [
     # Working a lead: activities, hold/resume, deal stages
     # Monthly targets
     # Teams, capacity, assignment
+    path("teams/", teams.TeamsView.as_view(), name="teams"),
+    path("teams/<int:pk>/", teams.TeamUpdateView.as_view(), name="team_edit"),
+    path("teams/reps/<int:user_id>/", teams.RepProfileUpdateView.as_view(), name="rep_edit"),
+    path("return-reasons/", teams.ReturnReasonsView.as_view(), name="return_reasons"),
+    path("return-reasons/<int:pk>/toggle/", teams.return_reason_toggle, name="return_reason_toggle"),
+    path("me/away/", teams.away_toggle, name="away_toggle"),
+    path("<int:pk>/assign/", teams.AssignView.as_view(), name="assign"),
 ]

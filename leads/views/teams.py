@@ -1,0 +1,192 @@
+"""Managers steer sales: teams and automatic assignment, reps' capacity, assigning leads, return reasons.
+Reps switch their own out-of-office."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView, TemplateView
+
+from handoff.roles import Role, RoleRequiredMixin, role_required, sales_reps
+
+from .. import services
+from ..forms import AssignForm
+from ..models import Lead, RepProfile, ReturnReason, SalesTeam
+from ..transitions import TransitionError
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = SalesTeam
+        fields = ["name", "manager", "auto_assign"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].queryset = get_user_model().objects.filter(groups__name=Role.MANAGERS, is_active=True)
+
+
+class RepProfileForm(forms.ModelForm):
+    class Meta:
+        model = RepProfile
+        fields = ["team", "capacity", "is_away"]
+
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if capacity < 1:
+            raise forms.ValidationError("A rep needs room for at least one lead.")
+        return capacity
+
+
+class ReturnReasonForm(forms.ModelForm):
+    class Meta:
+        model = ReturnReason
+        fields = ["label"]
+
+
+class TeamsView(RoleRequiredMixin, TemplateView):
+    """Every team with its reps, their load and capacity; managers' own teams first."""
+
+    allowed_roles = (Role.MANAGERS,)
+    template_name = "leads/teams/teams.html"
+
+    def get_context_data(self, **kwargs):
+        for rep in sales_reps().filter(rep_profile__isnull=True):
+            RepProfile.objects.get_or_create(user=rep)
+        profiles = RepProfile.objects.filter(user__in=sales_reps()).select_related("user", "team")
+        profiles = profiles.annotate(
+            open_leads=Count("user__owned_leads", filter=Q(user__owned_leads__status__in=Lead.WORKED_BY_SALES))
+        ).order_by("user__first_name", "user__username")
+        teams = SalesTeam.objects.select_related("manager").prefetch_related(
+            Prefetch("reps", queryset=profiles, to_attr="members")
+        )
+        kwargs.setdefault("team_form", TeamForm())
+        return super().get_context_data(
+            teams=sorted(teams, key=lambda team: team.manager_id != self.request.user.pk),
+            unassigned=[profile for profile in profiles if profile.team_id is None],
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        form = TeamForm(request.POST)
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"Team “{form.instance.name}” created.")
+            return redirect("leads:teams")
+        return self.render_to_response(self.get_context_data(team_form=form))
+
+
+class TeamUpdateView(RoleRequiredMixin, FormView):
+    allowed_roles = (Role.MANAGERS,)
+    form_class = TeamForm
+    template_name = "leads/teams/form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.team = get_object_or_404(SalesTeam, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.team}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=f"Team {self.team.name}", **kwargs)
+
+    def form_valid(self, form):
+        form.save()
+        state = "on" if form.instance.auto_assign else "off"
+        messages.success(self.request, f"Team “{form.instance.name}” saved; automatic assignment is {state}.")
+        return redirect("leads:teams")
+
+
+class RepProfileUpdateView(RoleRequiredMixin, FormView):
+    allowed_roles = (Role.MANAGERS,)
+    form_class = RepProfileForm
+    template_name = "leads/teams/form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        rep = get_object_or_404(sales_reps(), pk=kwargs["user_id"])
+        self.profile, _ = RepProfile.objects.get_or_create(user=rep)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.profile}
+
+    def get_context_data(self, **kwargs):
+        rep = self.profile.user
+        return super().get_context_data(title=f"{rep.get_full_name() or rep.username}", **kwargs)
+
+    def form_valid(self, form):
+        form.save()
+        messages.success(self.request, "Rep settings saved.")
+        return redirect("leads:teams")
+
+
+class AssignView(RoleRequiredMixin, FormView):
+    """A manager assigns a waiting lead, or reassigns one a rep is working."""
+
+    allowed_roles = (Role.MANAGERS,)
+    form_class = AssignForm
+    template_name = "leads/lead_action.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.lead = get_object_or_404(Lead.objects.select_related("owner"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        title = "Reassign" if self.lead.is_worked_by_sales else "Assign"
+        return super().get_context_data(lead=self.lead, title=f"{title} lead", button=title, **kwargs)
+
+    def form_valid(self, form):
+        rep = form.cleaned_data["rep"]
+        try:
+            services.lead_assign(lead=self.lead, rep=rep, actor=self.request.user)
+        except TransitionError as exc:
+            messages.error(self.request, str(exc))
+            return redirect(self.lead)
+        messages.success(self.request, f"{self.lead.full_name} now belongs to {rep.get_full_name() or rep.username}.")
+        return redirect(self.lead)
+
+
+class ReturnReasonsView(RoleRequiredMixin, TemplateView):
+    """The list of reasons reps choose from when they return a lead to marketing."""
+
+    allowed_roles = (Role.MANAGERS,)
+    template_name = "leads/teams/return_reasons.html"
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", ReturnReasonForm())
+        return super().get_context_data(reasons=ReturnReason.objects.all(), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        form = ReturnReasonForm(request.POST)
+        if form.is_valid():
+            form.instance.position = ReturnReason.objects.count()
+            form.save()
+            messages.success(request, f"Reason “{form.instance.label}” added.")
+            return redirect("leads:return_reasons")
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+@require_POST
+@role_required(Role.MANAGERS)
+def return_reason_toggle(request, pk):
+    reason = get_object_or_404(ReturnReason, pk=pk)
+    reason.is_active = not reason.is_active
+    reason.save(update_fields=["is_active"])
+    messages.success(request, f"“{reason.label}” is {'offered again' if reason.is_active else 'no longer offered'}.")
+    return redirect("leads:return_reasons")
+
+
+@require_POST
+@role_required(Role.SALES)
+def away_toggle(request):
+    """A rep's out-of-office switch: while away, the round-robin skips them."""
+    profile, _ = RepProfile.objects.get_or_create(user=request.user)
+    profile.is_away = not profile.is_away
+    profile.save(update_fields=["is_away"])
+    if profile.is_away:
+        messages.info(request, "You are out of office: no leads will be assigned to you automatically.")
+    else:
+        messages.success(request, "Welcome back: automatic assignment includes you again.")
+    return redirect("leads:mine")
