@@ -1,8 +1,9 @@
 from django import forms
 
+from campaigns.models import Campaign
 from handoff.roles import sales_reps
 
-from .models import Deal, ReturnReason
+from .models import Deal, Priority, ReturnReason
 
 
 class NoteForm(forms.Form):
@@ -51,6 +52,25 @@ class ReturnForm(NoteForm):
 
     def clean_reason(self):
         return self.cleaned_data["reason"].label
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters and sort, from the query string; anything unknown is a form error."""
+
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.exclude(status=Campaign.Status.ARCHIVED), required=False
+    )
+    channel = forms.ChoiceField(choices=[("", "Any channel"), *Campaign.Channel.choices], required=False)
+    priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
+    order = forms.ChoiceField(
+        choices=[("urgent", "Most urgent first"), ("score", "Highest score first"), ("newest", "Newest first")],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select"
 
 
 class DisqualifyForm(forms.Form):

@@ -18,6 +18,38 @@ class LeadStatus(models.TextChoices):
     MERGED = "merged", "Merged into another lead"
 
 
+class Priority(models.TextChoices):
+    """Tiers of the score; the SLA gives hotter leads less time."""
+
+    HOT = "hot", "Hot"
+    WARM = "warm", "Warm"
+    COLD = "cold", "Cold"
+
+
+# Lowest score of each tier (cold is everything below warm).
+PRIORITY_FLOORS = {Priority.HOT: 80, Priority.WARM: 50, Priority.COLD: 0}
+
+
+def priority_of(score: int) -> str:
+    if score >= PRIORITY_FLOORS[Priority.HOT]:
+        return Priority.HOT
+    return Priority.WARM if score >= PRIORITY_FLOORS[Priority.WARM] else Priority.COLD
+
+
+def priority_q(priority: str, field: str = "score") -> models.Q:
+    """The score range of a tier, for filtering in SQL."""
+    floor = PRIORITY_FLOORS[priority]
+    ceilings = {
+        Priority.HOT: None,
+        Priority.WARM: PRIORITY_FLOORS[Priority.HOT],
+        Priority.COLD: PRIORITY_FLOORS[Priority.WARM],
+    }
+    q = models.Q(**{f"{field}__gte": floor})
+    if ceilings[priority] is not None:
+        q &= models.Q(**{f"{field}__lt": ceilings[priority]})
+    return q
+
+
 # A rep owns the lead and works it in these statuses.
 WORKED_BY_SALES = (LeadStatus.CLAIMED, LeadStatus.CONTACTED, LeadStatus.ON_HOLD)
 
@@ -100,6 +132,13 @@ class Lead(models.Model):
             frontier = list(Lead.objects.filter(merged_into__in=frontier).values_list("pk", flat=True))
             ids.update(frontier)
         return LeadEvent.objects.filter(lead__in=ids).select_related("actor", "lead").order_by("created_at", "id")
+
+    @property
+    def priority(self) -> str:
+        return priority_of(self.score)
+
+    def get_priority_display(self) -> str:
+        return Priority(self.priority).label
 
     @property
     def is_worked_by_sales(self) -> bool:

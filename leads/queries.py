@@ -4,20 +4,31 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from handoff.models import Deadline
 
-from .models import Lead
+from .models import Lead, priority_q
+
+QUEUE_ORDERS = {
+    "urgent": ("due_at", "id"),
+    "score": ("-lead__score", "due_at", "id"),
+    "newest": ("-starts_at", "-id"),
+}
 
 
-def queue() -> QuerySet[Deadline]:
-    """Leads waiting for a rep, as their running claim deadlines, most urgent (earliest due) first.
+def queue(*, campaign=None, channel: str = "", priority: str = "", order: str = "urgent") -> QuerySet[Deadline]:
+    """Leads waiting for a rep, as their running claim deadlines; most urgent (earliest due) first
+    unless another whitelisted `order` is asked for.
 
-    Served by the partial index `deadline_unclaimed_idx`, so it stays one index scan however many
-    leads the database holds.
+    Unfiltered and by urgency it is served by the partial index `deadline_unclaimed_idx`, so it stays
+    one index scan however many leads the database holds.
     """
-    return (
-        Deadline.objects.running()
-        .filter(kind=Deadline.Kind.CLAIM)
-        .select_related("lead", "lead__campaign", "handoff__handed_off_by")
-        .order_by("due_at", "id")
+    deadlines = Deadline.objects.running().filter(kind=Deadline.Kind.CLAIM)
+    if campaign is not None:
+        deadlines = deadlines.filter(lead__campaign=campaign)
+    if channel:
+        deadlines = deadlines.filter(lead__campaign__channel=channel)
+    if priority:
+        deadlines = deadlines.filter(priority_q(priority, "lead__score"))
+    return deadlines.select_related("lead", "lead__campaign", "handoff__handed_off_by").order_by(
+        *QUEUE_ORDERS.get(order, QUEUE_ORDERS["urgent"])
     )
 
 

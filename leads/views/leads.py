@@ -15,7 +15,7 @@ from handoff.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequir
 
 from .. import queries, services
 from ..actions import available_actions
-from ..forms import ConvertForm, DisqualifyForm, FirstContactForm, HandOffForm, NoteForm, ReturnForm
+from ..forms import ConvertForm, DisqualifyForm, FirstContactForm, HandOffForm, NoteForm, QueueFilterForm, ReturnForm
 from ..models import Lead
 from ..transitions import TransitionError
 
@@ -28,11 +28,25 @@ class QueueView(RoleRequiredMixin, ListView):
     context_object_name = "deadlines"
     paginate_by = 50
 
+    def get(self, request, *args, **kwargs):
+        self.filters = QueueFilterForm(request.GET or None)
+        if self.filters.is_bound and not self.filters.is_valid():
+            messages.warning(request, "Some filters were not understood and were left out.")
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        return queries.queue()
+        chosen = self.filters.cleaned_data if self.filters.is_bound and self.filters.is_valid() else {}
+        return queries.queue(
+            campaign=chosen.get("campaign"),
+            channel=chosen.get("channel", ""),
+            priority=chosen.get("priority", ""),
+            order=chosen.get("order") or "urgent",
+        )
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(now=timezone.now(), **kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(now=timezone.now(), filters=self.filters, query=query.urlencode(), **kwargs)
 
 
 class MyLeadsView(RoleRequiredMixin, TemplateView):

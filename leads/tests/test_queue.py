@@ -1,0 +1,87 @@
+"""The queue: what waits, in which order, with which filters; priority from the score."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from conftest import CampaignFactory, LeadFactory, advance
+from handoff.models import Deadline
+from leads.models import Lead, Priority, priority_of
+
+pytestmark = pytest.mark.django_db
+S = Lead.Status
+
+
+def waiting(campaign, marketer, **fields):
+    return advance(LeadFactory(campaign=campaign, **fields), S.HANDED_OFF, marketer=marketer, rep=None)
+
+
+@pytest.mark.parametrize(
+    "score,priority",
+    [
+        (100, Priority.HOT),
+        (80, Priority.HOT),
+        (79, Priority.WARM),
+        (50, Priority.WARM),
+        (49, Priority.COLD),
+        (0, Priority.COLD),
+    ],
+)
+def test_priority_comes_from_the_score(score, priority):
+    assert priority_of(score) == priority
+
+
+def test_filters_and_sorts(client, rep, marketer, campaign):
+    fair = CampaignFactory(owner=marketer, channel=Campaign.Channel.EVENT)
+    hot = waiting(fair, marketer, score=90, full_name="Hot Lead")
+    cold = waiting(campaign, marketer, score=10, full_name="Cold Lead")
+    warm = waiting(campaign, marketer, score=60, full_name="Warm Lead")
+    soon = timezone.now() + datetime.timedelta(minutes=5)
+    Deadline.objects.filter(lead=cold).update(starts_at=soon - datetime.timedelta(hours=4), due_at=soon)
+    client.force_login(rep)
+
+    def names(**params):
+        response = client.get(reverse("leads:queue"), params)
+        assert response.status_code == 200
+        return [d.lead.full_name for d in response.context["deadlines"]]
+
+    assert names()[0] == "Cold Lead"  # most urgent first
+    assert names(order="score") == ["Hot Lead", "Warm Lead", "Cold Lead"]
+    assert names(priority="hot") == ["Hot Lead"]
+    assert names(priority="warm") == ["Warm Lead"]
+    assert names(channel="event") == ["Hot Lead"]
+    assert set(names(campaign=campaign.pk)) == {"Cold Lead", "Warm Lead"}
+    assert hot and warm
+
+
+@pytest.mark.parametrize(
+    "params", [{"order": "DROP TABLE"}, {"priority": "lukewarm"}, {"campaign": "x"}, {"channel": "?"}]
+)
+def test_unknown_filter_values_are_ignored_with_a_message(client, rep, marketer, campaign, params):
+    waiting(campaign, marketer)
+    client.force_login(rep)
+    response = client.get(reverse("leads:queue"), params)
+    assert response.status_code == 200
+    assert len(response.context["deadlines"]) == 1
+    assert "not understood" in response.content.decode()
+
+
+def test_the_queue_page_costs_the_same_queries_for_3_or_30_leads(client, rep, marketer, campaign):
+    client.force_login(rep)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("leads:queue"))
+        return len(queries)
+
+    for _ in range(3):
+        waiting(campaign, marketer)
+    before = count()
+    for _ in range(27):
+        waiting(campaign, marketer)
+    assert count() == before
