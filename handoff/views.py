@@ -20,7 +20,7 @@ def home(request):
     if Role.MANAGERS in roles:
         return redirect("dashboard")
     if Role.SALES in roles:
-        return redirect("leads:queue")
+        return redirect("leads:mine")
     if Role.MARKETING in roles:
         return redirect("campaigns:list")
     return redirect("no_role")
