@@ -18,7 +18,7 @@ from campaigns.models import Campaign
 from handoff.models import Deadline
 from handoff.roles import Role
 from leads import services
-from leads.models import Lead
+from leads.models import Deal, Lead, MonthlyTarget, RepProfile, SalesTeam
 
 PASSWORD = "handoff-demo"  # noqa: S105 - demo logins, printed on purpose
 
@@ -65,6 +65,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         users = {username: self.user(username, first, last, role) for username, first, last, role in USERS}
+        self.team(users)
         campaigns = [self.campaign(*row, owner=users["marketer"]) for row in CAMPAIGNS]
         created = 0
         for email, name, company, campaign_index, score, target, rep in LEADS:
@@ -81,6 +82,7 @@ class Command(BaseCommand):
                 lead.refresh_from_db()
                 self.advance(lead, target, marketer=users["marketer"], rep=users.get(rep))
             created += 1
+        self.targets(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new leads). Log in with:"))
         for username, _first, _last, role in USERS:
             self.stdout.write(f"  {role:<9} {username:<9} password: {PASSWORD}")
@@ -101,6 +103,19 @@ class Command(BaseCommand):
             user.save(update_fields=["is_staff"])
             user.user_permissions.add(*Permission.objects.filter(codename__endswith="_slapolicy"))
         return user
+
+    def team(self, users):
+        """One team, assigning from the queue so the demo queue has leads; managers can switch it."""
+        team, _ = SalesTeam.objects.get_or_create(name="Inside Sales", defaults={"manager": users["manager"]})
+        for username in ("rep", "rep2"):
+            RepProfile.objects.get_or_create(user=users[username], defaults={"team": team, "capacity": 25})
+
+    def targets(self, users):
+        month = timezone.localdate().replace(day=1)
+        for rep, deals, revenue in ((None, 8, 200000), (users["rep"], 4, 100000), (users["rep2"], 4, 100000)):
+            MonthlyTarget.objects.get_or_create(
+                month=month, rep=rep, defaults={"deals_won": deals, "revenue": revenue, "set_by": users["manager"]}
+            )
 
     def campaign(self, name, channel, months_ago, months, budget, *, owner):
         today = timezone.localdate()
@@ -148,7 +163,9 @@ class Command(BaseCommand):
             return
         services.lead_log_first_contact(lead=lead, actor=rep, note="Intro call, keen to see a proposal.")
         if target == S.CONVERTED:
-            services.lead_convert(lead=lead, actor=rep, value=Decimal(lead.score * 500), note="Signed.")
+            # One deal signed at once, the other still in negotiation.
+            stage = Deal.Stage.WON if lead.score >= 95 else Deal.Stage.NEGOTIATION
+            services.lead_convert(lead=lead, actor=rep, value=Decimal(lead.score * 500), note="Signed.", stage=stage)
 
     def backdate(self, lead, kind):
         now = timezone.now()
