@@ -2,6 +2,7 @@ from django import forms
 
 from leads.models import Lead
 
+from .capture import normalise_email
 from .models import Campaign
 
 
@@ -33,3 +34,10 @@ class LeadForm(forms.ModelForm):
         model = Lead
         fields = ["full_name", "email", "company", "job_title", "company_size", "phone"]
         help_texts = {"company_size": "Employees, if known. The score comes from the scoring rules."}
+
+    def clean_email(self):
+        # Case-folding can lengthen an address (ß → ss): check the stored form fits.
+        email = normalise_email(self.cleaned_data["email"])
+        if len(email) > Lead._meta.get_field("email").max_length:
+            raise forms.ValidationError("This email address is too long.")
+        return email

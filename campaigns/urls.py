@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import campaigns, scoring
+from .views import intake
 
 app_name = "campaigns"
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("<int:pk>/leads/new/", campaigns.LeadCreateView.as_view(), name="add_lead"),
     # CSV import
     # Web-to-lead intake
+    path("intake/<slug:intake_key>/leads/", intake.intake, name="intake"),
+    path("<int:pk>/intake/", intake.IntakeSettingsView.as_view(), name="intake_settings"),
     # Marketing's lead list, bulk hand-off, returned-by-sales inbox
     # Scoring rules, score override, merge
     path("scoring/", scoring.ScoringView.as_view(), name="scoring"),

@@ -160,6 +160,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Web-to-lead intake ---------------------------------------------------------------------
+INTAKE_MAX_BODY_BYTES = int(os.environ.get("INTAKE_MAX_BODY_BYTES", str(16 * 1024)))
+INTAKE_RATE_PER_IP = int(os.environ.get("INTAKE_RATE_PER_IP", "60"))
+INTAKE_RATE_PER_CAMPAIGN = int(os.environ.get("INTAKE_RATE_PER_CAMPAIGN", "600"))
+INTAKE_RATE_WINDOW = int(os.environ.get("INTAKE_RATE_WINDOW", "60"))
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+INTAKE_TRUSTED_PROXIES = int(os.environ.get("INTAKE_TRUSTED_PROXIES", "0"))
+
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
