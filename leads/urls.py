@@ -2,6 +2,7 @@ from django.urls import path
 
 from .views import leads as views
 from .views import teams
+from .views import working
 
 app_name = "leads"
 urlpatterns = [
@@ -17,6 +18,10 @@ urlpatterns = [
     path("<int:pk>/return/", views.ReturnView.as_view(), name="return"),
     path("<int:pk>/disqualify/", views.DisqualifyView.as_view(), name="disqualify"),
     # Working a lead: activities, hold/resume, deal stages
+    path("<int:pk>/activities/new/", working.LogActivityView.as_view(), name="log_activity"),
+    path("<int:pk>/hold/", working.HoldView.as_view(), name="hold"),
+    path("<int:pk>/resume/", working.resume, name="resume"),
+    path("<int:pk>/deal/stage/", working.DealStageView.as_view(), name="deal_stage"),
     # Monthly targets
     # Teams, capacity, assignment
     path("teams/", teams.TeamsView.as_view(), name="teams"),

@@ -4,7 +4,6 @@ Views parse input with a form and call one service; the services check the move 
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -50,12 +49,16 @@ class QueueView(RoleRequiredMixin, ListView):
 
 
 class MyLeadsView(RoleRequiredMixin, TemplateView):
+    """A rep's home page: their open leads grouped by what needs doing. Not paginated: capacity
+    bounds how many open leads a rep holds."""
+
     allowed_roles = (Role.SALES,)
     template_name = "leads/my_leads.html"
 
     def get_context_data(self, **kwargs):
-        page = Paginator(queries.rep_open_leads(self.request.user), 50).get_page(self.request.GET.get("page"))
-        return super().get_context_data(page_obj=page, leads=page.object_list, now=timezone.now(), **kwargs)
+        now = timezone.now()
+        groups = queries.rep_worklist(self.request.user, now=now)
+        return super().get_context_data(groups=groups, total=sum(group.count for group in groups), now=now, **kwargs)
 
 
 class LeadDetailView(RoleRequiredMixin, DetailView):
@@ -70,7 +73,6 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
         return super().get_context_data(
             events=lead.timeline(),
             deadlines=lead.deadlines.order_by("-starts_at").select_related("owner"),
-            deal=getattr(lead, "deal", None),
             actions=available_actions(lead, self.request.user),
             now=timezone.now(),
             **kwargs,

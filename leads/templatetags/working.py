@@ -1,0 +1,42 @@
+"""What the lead page's "working" panel needs: the activities, and the forms its viewer may use."""
+
+from dataclasses import dataclass
+
+from django import template
+
+from leads.activities import may_work
+from leads.deals import CLOSED_STAGES, may_move
+from leads.models import Activity, Deal, Lead
+from leads.transitions import can_transition
+from leads.views.working import ActivityForm, DealStageForm, HoldForm
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class LeadWork:
+    activities: list[Activity]
+    activity_form: ActivityForm | None = None
+    hold_form: HoldForm | None = None
+    can_resume: bool = False
+    deal: Deal | None = None
+    deal_form: DealStageForm | None = None
+
+
+@register.simple_tag(takes_context=True)
+def lead_work(context, lead: Lead) -> LeadWork:
+    """Everyone who sees the lead sees its activities and deal; only its owner or a manager gets the
+    forms, and only those the lead's state allows (the services re-check on POST)."""
+    user = context["request"].user
+    workable = lead.is_worked_by_sales and may_work(lead, user)
+    deal = getattr(lead, "deal", None)
+    return LeadWork(
+        activities=list(lead.activities.select_related("rep")),
+        activity_form=ActivityForm() if workable else None,
+        hold_form=HoldForm() if workable and can_transition(lead, Lead.Status.ON_HOLD) else None,
+        can_resume=workable and lead.status == Lead.Status.ON_HOLD,
+        deal=deal,
+        deal_form=DealStageForm(deal=deal)
+        if deal and deal.stage not in CLOSED_STAGES and may_move(deal, user)
+        else None,
+    )
