@@ -1,7 +1,9 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
 from leads.models import Lead
 
+from . import queries
 from .capture import normalise_email
 from .models import Campaign
 
@@ -10,21 +12,130 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+MONEY_HELP = "In the campaign's currency, e.g. 12500.00."
+
+
 class CampaignForm(forms.ModelForm):
+    """Everything a marketer edits on a campaign. Archiving is its own action, not a status to pick."""
+
     class Meta:
         model = Campaign
-        fields = ["name", "channel", "status", "start_date", "end_date", "budget", "description"]
+        fields = [
+            "name",
+            "channel",
+            "status",
+            "start_date",
+            "end_date",
+            "budget",
+            "actual_spend",
+            "objective",
+            "target_audience",
+            "target_mqls_per_month",
+            "description",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+        ]
         widgets = {
             "start_date": DateInput(format="%Y-%m-%d"),
             "end_date": DateInput(format="%Y-%m-%d"),
+            "objective": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
+        help_texts = {
+            "budget": MONEY_HELP,
+            "actual_spend": "What the campaign has cost so far; the results page divides it by leads, MQLs and deals.",
+            "objective": "What the campaign should achieve, e.g. “40 demo requests from logistics firms”.",
+            "target_mqls_per_month": "The results page compares each month's MQLs with this; 0 means no target.",
+            "utm_source": "Tracking parameters the campaign's links carry, e.g. newsletter / email / spring-launch.",
+        }
+        error_messages = {
+            "target_mqls_per_month": {"min_value": "The monthly MQL target cannot be negative."},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Nothing spent and no target yet are the usual start: empty means 0.
+        for name in ("actual_spend", "target_mqls_per_month"):
+            self.fields[name].required = False
+        if self.instance.is_archived:
+            # Its status is "archived" until someone unarchives it; the edit form cannot change that.
+            del self.fields["status"]
+        else:
+            self.fields["status"].choices = [
+                choice for choice in Campaign.Status.choices if choice[0] != Campaign.Status.ARCHIVED
+            ]
+
+    def _not_negative(self, field: str, what: str):
+        amount = self.cleaned_data[field]
+        if amount is not None and amount < 0:
+            raise forms.ValidationError(f"The {what} cannot be negative.")
+        return amount
 
     def clean_budget(self):
-        budget = self.cleaned_data["budget"]
-        if budget is not None and budget < 0:
-            raise forms.ValidationError("The budget cannot be negative.")
-        return budget
+        return self._not_negative("budget", "budget")
+
+    def clean_actual_spend(self):
+        spend = self._not_negative("actual_spend", "actual spend")
+        return 0 if spend is None else spend
+
+    def clean_target_mqls_per_month(self):
+        target = self.cleaned_data["target_mqls_per_month"]
+        return 0 if target is None else target
+
+
+class CampaignFilterForm(forms.Form):
+    """The campaign list's search, filters and sort, from the query string; every value is checked."""
+
+    q = forms.CharField(label="Name contains", max_length=200, required=False)
+    channel = forms.ChoiceField(choices=[("", "Any channel"), *Campaign.Channel.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[
+            (queries.NOT_ARCHIVED, "All but archived"),
+            *Campaign.Status.choices,
+            (queries.ANY_STATUS, "Any, archived too"),
+        ],
+        required=False,
+    )
+    owner = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any owner")
+    date_from = forms.DateField(label="Running from", required=False, widget=DateInput())
+    date_to = forms.DateField(label="Running until", required=False, widget=DateInput())
+    sort = forms.ChoiceField(
+        choices=[(key, label) for key, (label, _) in queries.CAMPAIGN_SORTS.items()], required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        owners = get_user_model().objects.filter(campaigns__isnull=False).distinct()
+        self.fields["owner"].queryset = owners.order_by("first_name", "last_name", "username")
+        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-control" if name in ("q", "date_from", "date_to") else "form-select"
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            # Which end is wrong is anyone's guess: leave the whole range out.
+            del cleaned["date_from"]
+            self.add_error("date_to", "“Running until” must not be before “Running from”.")
+        return cleaned
+
+    def filters(self) -> dict:
+        """Keyword arguments for `queries.campaign_list`: the values that were understood."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        chosen = self.cleaned_data
+        return {
+            "search": chosen.get("q", ""),
+            "channel": chosen.get("channel", ""),
+            "status": chosen.get("status", queries.NOT_ARCHIVED),
+            "owner": chosen.get("owner"),
+            "date_from": chosen.get("date_from"),
+            "date_to": chosen.get("date_to"),
+            "sort": chosen.get("sort") or queries.DEFAULT_SORT,
+        }
 
 
 class LeadForm(forms.ModelForm):

@@ -1,36 +1,270 @@
-"""Reads marketing's pages share, computed in SQL aggregates."""
+"""Reads marketing's pages share, computed in SQL aggregates.
 
-from django.db.models import Count, Q, QuerySet, Sum
+Every figure here costs a fixed number of queries, whatever the number of campaigns or leads: counts
+are grouped in the database, never by looping over rows in Python.
+"""
 
-from leads.models import Lead
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DateField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from handoff.models import Deadline, Handoff
+from leads.models import Deal, Lead, LeadEvent
 
 from .models import Campaign
 
 S = Lead.Status
 PASSED_TO_SALES = [S.HANDED_OFF, *Lead.WORKED_BY_SALES, S.CONVERTED, S.RETURNED]
 
+# The list's sort keys and what each orders by; only these ever reach order_by. The id breaks ties
+# so a page boundary never shows a campaign twice or skips one.
+CAMPAIGN_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "-start_date": ("Newest start first", ("-start_date", "name", "-id")),
+    "start_date": ("Oldest start first", ("start_date", "name", "id")),
+    "name": ("Name A–Z", ("name", "id")),
+    "-name": ("Name Z–A", ("-name", "-id")),
+    "-budget": ("Largest budget first", ("-budget", "name", "id")),
+    "budget": ("Smallest budget first", ("budget", "name", "id")),
+    "-spend": ("Largest spend first", ("-actual_spend", "name", "id")),
+    "spend": ("Smallest spend first", ("actual_spend", "name", "id")),
+    "-leads": ("Most leads first", ("-lead_count", "name", "id")),
+    "leads": ("Fewest leads first", ("lead_count", "name", "id")),
+    "-converted": ("Most converted first", ("-converted_count", "name", "id")),
+    "converted": ("Fewest converted first", ("converted_count", "name", "id")),
+}
+DEFAULT_SORT = "-start_date"
 
-def campaigns_with_counts() -> QuerySet[Campaign]:
-    """Campaigns, each with its number of leads, MQLs-or-later and conversions."""
-    return (
-        Campaign.objects.select_related("owner")
-        .annotate(
-            lead_count=Count("leads"),
-            handed_off_count=Count("leads", filter=Q(leads__status__in=PASSED_TO_SALES)),
-            converted_count=Count("leads", filter=Q(leads__status=S.CONVERTED)),
+# Status filter values beyond the statuses themselves: the default hides archived campaigns.
+NOT_ARCHIVED = ""
+ANY_STATUS = "any"
+
+MONTHS_SHOWN = 12
+
+
+def campaign_list(
+    *,
+    search: str = "",
+    channel: str = "",
+    status: str = NOT_ARCHIVED,
+    owner=None,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    sort: str = DEFAULT_SORT,
+) -> QuerySet[Campaign]:
+    """Campaigns matching the filters, each with its number of leads, leads passed to sales and
+    conversions. `date_from`/`date_to` keep the campaigns running at some point in that range (an
+    open-ended campaign runs until today and beyond). Raises KeyError for a sort not in CAMPAIGN_SORTS."""
+    ordering = CAMPAIGN_SORTS[sort][1]
+    campaigns = Campaign.objects.select_related("owner")
+    if search:
+        campaigns = campaigns.filter(name__icontains=search)
+    if channel:
+        campaigns = campaigns.filter(channel=channel)
+    if status == NOT_ARCHIVED:
+        campaigns = campaigns.exclude(status=Campaign.Status.ARCHIVED)
+    elif status != ANY_STATUS:
+        campaigns = campaigns.filter(status=status)
+    if owner is not None:
+        campaigns = campaigns.filter(owner=owner)
+    if date_to is not None:
+        campaigns = campaigns.filter(start_date__lte=date_to)
+    if date_from is not None:
+        campaigns = campaigns.filter(Q(end_date__gte=date_from) | Q(end_date__isnull=True))
+    live = ~Q(leads__status=S.MERGED)
+    return campaigns.annotate(
+        lead_count=Count("leads", filter=live),
+        handed_off_count=Count("leads", filter=Q(leads__status__in=PASSED_TO_SALES)),
+        converted_count=Count("leads", filter=Q(leads__status=S.CONVERTED)),
+    ).order_by(*ordering)
+
+
+def _per(amount: Decimal, count: int) -> Decimal | None:
+    """What each one cost; None (shown as a dash) when there is nothing to divide by."""
+    return (amount / count).quantize(Decimal("0.01")) if count else None
+
+
+def _rate(part: int | Decimal, whole: int | Decimal) -> float | None:
+    return round(100 * float(part) / float(whole), 1) if whole else None
+
+
+@dataclass(frozen=True)
+class MonthMqls:
+    """One calendar month (in the current time zone) of a campaign: MQLs made against the target."""
+
+    month: datetime.date
+    mqls: int
+    target: int
+
+    @property
+    def percent_of_target(self) -> float | None:
+        return _rate(self.mqls, self.target)
+
+    @property
+    def target_met(self) -> bool | None:
+        return None if not self.target else self.mqls >= self.target
+
+
+@dataclass(frozen=True)
+class CampaignResults:
+    """What a campaign achieved. Every count is of the campaign's live leads (those it captured
+    first, `Lead.campaign`, leaving out duplicates merged into another lead: their survivor counts).
+
+    - captured: those leads.
+    - mqls: leads with a QUALIFIED event, whether marked by hand or automatically by their score,
+      and whatever became of them later (a lead qualified, handed off and converted is one MQL; one
+      qualified twice after being re-nurtured is still one).
+    - handed_off / accepted / returned: leads with at least one handoff / one claimed handoff (by a
+      rep, a manager's assignment or the round-robin) / one handoff that ended returned to marketing.
+    - returned_by_reason: (reason, leads) for the returns; a lead returned twice for two different
+      reasons appears under each.
+    - converted: leads turned into a deal; won_deals and won_revenue: those deals now won.
+    - breaches: (deadline kind, breached deadlines) for the SLA deadlines on the campaign's leads.
+    - mqls_by_month: each month the campaign has run, up to the last MONTHS_SHOWN, with the leads
+      qualified in that month (local time; a lead qualified in two months counts in both).
+    """
+
+    captured: int
+    merged: int
+    mqls: int
+    handed_off: int
+    accepted: int
+    returned: int
+    returned_by_reason: list[tuple[str, int]]
+    converted: int
+    won_deals: int
+    won_revenue: Decimal
+    spend: Decimal
+    breaches: list[tuple[str, int]]
+    breached_leads: int
+    by_status: list[tuple[str, int]]
+    mqls_by_month: list[MonthMqls]
+    target_mqls_per_month: int
+
+    @property
+    def cost_per_lead(self) -> Decimal | None:
+        return _per(self.spend, self.captured)
+
+    @property
+    def cost_per_mql(self) -> Decimal | None:
+        return _per(self.spend, self.mqls)
+
+    @property
+    def cost_per_won_deal(self) -> Decimal | None:
+        return _per(self.spend, self.won_deals)
+
+    @property
+    def roi(self) -> float | None:
+        """Return on the money spent, in percent: (won revenue − spend) / spend."""
+        return _rate(self.won_revenue - self.spend, self.spend)
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """Share of the leads handed to sales that sales accepted (claimed), in percent."""
+        return _rate(self.accepted, self.handed_off)
+
+    @property
+    def breach_total(self) -> int:
+        return sum(count for _, count in self.breaches)
+
+
+def _months(campaign: Campaign, today: datetime.date) -> list[datetime.date]:
+    """First days of the months the campaign has run so far, the last MONTHS_SHOWN of them."""
+    last_day = min(campaign.end_date or today, today)
+    if campaign.start_date > last_day:
+        return []
+    first = campaign.start_date.replace(day=1)
+    months = [last_day.replace(day=1)]
+    while len(months) < MONTHS_SHOWN and months[-1] > first:
+        previous = months[-1] - datetime.timedelta(days=1)
+        months.append(previous.replace(day=1))
+    return months[::-1]
+
+
+def _next_month(month: datetime.date) -> datetime.date:
+    return (month + datetime.timedelta(days=32)).replace(day=1)
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _mqls_by_month(campaign: Campaign, leads: QuerySet[Lead], today: datetime.date) -> list[MonthMqls]:
+    months = _months(campaign, today)
+    if not months:
+        return []
+    counted = dict(
+        LeadEvent.objects.filter(
+            lead__in=leads,
+            kind=LeadEvent.Kind.QUALIFIED,
+            created_at__gte=_local_midnight(months[0]),
+            created_at__lt=_local_midnight(_next_month(months[-1])),
         )
-        .order_by("-start_date", "name", "id")
+        .annotate(month=TruncMonth("created_at", output_field=DateField(), tzinfo=timezone.get_current_timezone()))
+        .order_by()  # the model's ordering would otherwise join the GROUP BY
+        .values("month")
+        .annotate(mqls=Count("lead", distinct=True))
+        .values_list("month", "mqls")
     )
+    target = campaign.target_mqls_per_month
+    return [MonthMqls(month=month, mqls=counted.get(month, 0), target=target) for month in months]
 
 
-def campaign_funnel(campaign: Campaign) -> dict:
-    """How many of the campaign's leads are in each status, plus won revenue: two queries."""
-    by_status = dict(
-        Lead.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id")).values_list("status", "n")
+def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignResults:
+    """The campaign's results (see CampaignResults for what each figure counts) in four queries."""
+    leads = Lead.objects.filter(campaign=campaign).exclude(status=S.MERGED)
+    qualified = LeadEvent.objects.filter(lead=OuterRef("pk"), kind=LeadEvent.Kind.QUALIFIED)
+    won = Q(deal__stage=Deal.Stage.WON)
+    by_status_counts = {f"status_{value}": Count("id", filter=Q(status=value)) for value in S.values}
+    lead_figures = Lead.objects.filter(campaign=campaign).aggregate(
+        captured=Count("id", filter=~Q(status=S.MERGED)),
+        mqls=Count("id", filter=Exists(qualified) & ~Q(status=S.MERGED)),
+        converted=Count("deal"),
+        won_deals=Count("deal", filter=won),
+        won_revenue=Sum("deal__value", filter=won, default=Decimal(0)),
+        **by_status_counts,
     )
-    revenue = Lead.objects.filter(campaign=campaign, deal__isnull=False).aggregate(total=Sum("deal__value"))["total"]
-    return {
-        "statuses": [(label, by_status.get(value, 0)) for value, label in S.choices],
-        "total": sum(by_status.values()),
-        "revenue": revenue or 0,
+
+    # One row per (handoff, deadline): count distinct leads and deadlines so the join cannot inflate.
+    breached = Q(deadlines__breached_at__isnull=False)
+    breach_counts = {
+        f"breach_{kind}": Count("deadlines", distinct=True, filter=breached & Q(deadlines__kind=kind))
+        for kind in Deadline.Kind.values
     }
+    handoffs = Handoff.objects.filter(lead__in=leads)
+    handoff_figures = handoffs.aggregate(
+        handed_off=Count("lead", distinct=True),
+        accepted=Count("lead", distinct=True, filter=Q(claimed_at__isnull=False)),
+        returned=Count("lead", distinct=True, filter=Q(outcome=Handoff.Outcome.RETURNED)),
+        breached_leads=Count("lead", distinct=True, filter=breached),
+        **breach_counts,
+    )
+    reasons = list(
+        handoffs.filter(outcome=Handoff.Outcome.RETURNED)
+        .values("return_reason")
+        .annotate(leads=Count("lead", distinct=True))
+        .order_by("-leads", "return_reason")
+        .values_list("return_reason", "leads")
+    )
+
+    return CampaignResults(
+        captured=lead_figures["captured"],
+        merged=lead_figures[f"status_{S.MERGED}"],
+        mqls=lead_figures["mqls"],
+        handed_off=handoff_figures["handed_off"],
+        accepted=handoff_figures["accepted"],
+        returned=handoff_figures["returned"],
+        returned_by_reason=[(reason or "No reason given", count) for reason, count in reasons],
+        converted=lead_figures["converted"],
+        won_deals=lead_figures["won_deals"],
+        won_revenue=lead_figures["won_revenue"],
+        spend=Decimal(campaign.actual_spend),
+        breaches=[(label, handoff_figures[f"breach_{kind}"]) for kind, label in Deadline.Kind.choices],
+        breached_leads=handoff_figures["breached_leads"],
+        by_status=[(label, lead_figures[f"status_{value}"]) for value, label in S.choices if value != S.MERGED],
+        mqls_by_month=_mqls_by_month(campaign, leads, timezone.localdate(now)),
+        target_mqls_per_month=campaign.target_mqls_per_month,
+    )

@@ -4,22 +4,49 @@ from django.contrib import messages
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
-from handoff.roles import MARKETING_SIDE, RoleRequiredMixin
+from handoff.roles import MARKETING_SIDE, RoleRequiredMixin, has_role, role_required
 
 from .. import queries
 from ..capture import LeadData, lead_capture
-from ..forms import CampaignForm, LeadForm
+from ..forms import CampaignFilterForm, CampaignForm, LeadForm
 from ..models import Campaign
+from ..services import campaign_archive, campaign_unarchive
 
 
 class CampaignListView(RoleRequiredMixin, ListView):
+    """Campaigns with search, filters and sort; archived ones only when the status filter asks."""
+
     allowed_roles = MARKETING_SIDE
     paginate_by = 25
 
+    def get(self, request, *args, **kwargs):
+        self.filters = CampaignFilterForm(request.GET or None)
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        return queries.campaigns_with_counts()
+        chosen = self.filters.filters()
+        if self.filters.errors:
+            problems = " ".join(
+                f"{self.filters[name].label if name in self.filters.fields else 'Filters'}: {' '.join(errors)}"
+                for name, errors in self.filters.errors.items()
+            )
+            messages.warning(self.request, f"Some filters were not understood and were left out. {problems}")
+        return queries.campaign_list(**chosen)
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page number out of range or not a number shows the nearest page instead of a 404.
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(filters=self.filters, query=query.urlencode(), **kwargs)
 
 
 class CampaignCreateView(RoleRequiredMixin, SuccessMessageMixin, CreateView):
@@ -41,6 +68,8 @@ class CampaignUpdateView(RoleRequiredMixin, SuccessMessageMixin, UpdateView):
 
 
 class CampaignDetailView(RoleRequiredMixin, DetailView):
+    """The campaign's results, then its leads."""
+
     allowed_roles = MARKETING_SIDE
     queryset = Campaign.objects.select_related("owner")
 
@@ -48,8 +77,27 @@ class CampaignDetailView(RoleRequiredMixin, DetailView):
         leads = self.object.leads.select_related("owner").order_by("-created_at", "-id")
         page = Paginator(leads, 50).get_page(self.request.GET.get("page"))
         return super().get_context_data(
-            funnel=queries.campaign_funnel(self.object), page_obj=page, leads=page.object_list, **kwargs
+            results=queries.campaign_results(self.object, now=timezone.now()),
+            page_obj=page,
+            leads=page.object_list,
+            **kwargs,
         )
+
+
+@role_required(*MARKETING_SIDE)
+@require_POST
+def archive(request, pk):
+    campaign = campaign_archive(campaign=get_object_or_404(Campaign, pk=pk), actor=request.user)
+    messages.success(request, f"“{campaign.name}” is archived: hidden from the campaign list and taking no more leads.")
+    return redirect(campaign)
+
+
+@role_required(*MARKETING_SIDE)
+@require_POST
+def unarchive(request, pk):
+    campaign = campaign_unarchive(campaign=get_object_or_404(Campaign, pk=pk), actor=request.user)
+    messages.success(request, f"“{campaign.name}” is back, as {campaign.get_status_display().lower()}.")
+    return redirect(campaign)
 
 
 class LeadCreateView(RoleRequiredMixin, FormView):
@@ -61,6 +109,10 @@ class LeadCreateView(RoleRequiredMixin, FormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.campaign = get_object_or_404(Campaign, pk=kwargs["pk"])
+        if self.campaign.is_archived and has_role(request.user, *MARKETING_SIDE):
+            # The same rule as the web intake's 410: an archived campaign takes no more leads.
+            messages.warning(request, f"“{self.campaign.name}” is archived and takes no more leads.")
+            return redirect(self.campaign)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
