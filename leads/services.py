@@ -260,3 +260,19 @@ def lead_renurture(*, lead: Lead, actor, note: str = "") -> Lead:
         lead = lock_lead(lead.pk)
         transition(lead, to=S.NEW, actor=actor, note=note, owner=None)
     return lead
+
+
+def leads_hand_off_bulk(*, leads: list[Lead], actor, note: str = "") -> tuple[list[Lead], list[tuple[Lead, str]]]:
+    """Hand off each lead through `lead_hand_off`, each in its own transaction: a lead the rules
+    refuse (not an MQL, already with sales) is reported with the reason and does not stop the others.
+    Returns (handed off, [(refused lead, reason)])."""
+    handed_off: list[Lead] = []
+    refused: list[tuple[Lead, str]] = []
+    for lead in leads:
+        try:
+            handoff = lead_hand_off(lead=lead, actor=actor, note=note)
+        except TransitionError as exc:
+            refused.append((lead, str(exc)))
+        else:
+            handed_off.append(handoff.lead)  # the locked, updated row: its new status and owner
+    return handed_off, refused

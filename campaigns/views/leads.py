@@ -1,0 +1,208 @@
+"""Marketing's lead list (search, filters, keyset pages, bulk hand-off) and the returned-by-sales inbox."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.generic import ListView, TemplateView
+
+from handoff.roles import MARKETING_SIDE, RoleRequiredMixin
+from leads import services
+from leads.forms import HandOffForm
+from leads.models import Lead
+
+from .. import lead_lists
+from ..models import Campaign
+
+PAGE_SIZES = (50, 100, 250, 500)
+# One POST hands off at most this many leads: each is its own transaction, and the answer must come
+# back before the browser gives up. It matches the largest page, so "select all" on a page fits.
+MAX_BULK_HAND_OFF = 500
+# A skipped lead is named in the message; past this many, the rest are counted.
+NAMED_SKIPS = 10
+# Dates outside these are typos; they would also overflow the day arithmetic.
+EARLIEST_DAY, LATEST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+MAX_LEAD_ID = 2**63 - 1
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _day_field(label: str) -> forms.DateField:
+    message = "Pick a date between 1900 and 2999."
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=DateInput(format="%Y-%m-%d"),
+        validators=[MinValueValidator(EARLIEST_DAY, message), MaxValueValidator(LATEST_DAY, message)],
+    )
+
+
+class LeadFilterForm(forms.Form):
+    """The lead list's search, filters, sort and page, read from the query string.
+
+    Every field is optional; a value that does not parse is reported and left out, the rest apply.
+    """
+
+    search = forms.CharField(required=False, max_length=100, label="Search", help_text="Name, email or company")
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.order_by("name", "id"), required=False, empty_label="Any campaign"
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *Lead.Status.choices], required=False)
+    score_min = forms.IntegerField(label="Score from", required=False, min_value=0, max_value=100)
+    score_max = forms.IntegerField(label="Score to", required=False, min_value=0, max_value=100)
+    captured_from = _day_field("Captured from")
+    captured_to = _day_field("Captured to")
+    order = forms.ChoiceField(
+        label="Sort",
+        choices=[(name, order.label) for name, order in lead_lists.ORDERS.items()],
+        required=False,
+    )
+    per_page = forms.TypedChoiceField(
+        label="Per page", choices=[(n, n) for n in PAGE_SIZES], coerce=int, required=False, empty_value=PAGE_SIZES[0]
+    )
+    cursor = forms.CharField(label="Page link", required=False, widget=forms.HiddenInput)
+
+    def clean_order(self):
+        return self.cleaned_data["order"] or lead_lists.DEFAULT_ORDER
+
+    def clean_cursor(self):
+        token = self.cleaned_data["cursor"]
+        if not token:
+            return None
+        try:
+            return lead_lists.Cursor.from_token(token)
+        except lead_lists.BadCursor as exc:
+            raise forms.ValidationError(f"{exc} Showing the first page.") from exc
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("score_min"), data.get("score_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("score_max", "The highest score cannot be below the lowest.")
+        start, end = data.get("captured_from"), data.get("captured_to")
+        if start and end and start > end:
+            self.add_error("captured_to", "The end date cannot be before the start date.")
+        cursor = data.get("cursor")
+        # Also when the sort itself was not understood: a cursor only fits the sort it was made for.
+        if cursor is not None and cursor.order != data.get("order"):
+            self.add_error("cursor", "This page link belongs to another sort. Showing the first page.")
+        return data
+
+    def filters(self) -> dict:
+        """The valid filters, as keyword arguments of `lead_lists.marketing_leads`."""
+        names = ("search", "campaign", "status", "score_min", "score_max", "captured_from", "captured_to")
+        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
+
+
+class LeadIdsField(forms.Field):
+    """The ticked checkboxes (`lead` repeated): distinct lead ids, at most MAX_BULK_HAND_OFF of them."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        ids = []
+        for raw in value or []:
+            try:
+                pk = int(raw)
+            except (TypeError, ValueError):
+                raise forms.ValidationError("The selection holds something that is not a lead.") from None
+            if not 1 <= pk <= MAX_LEAD_ID:
+                raise forms.ValidationError("The selection holds something that is not a lead.")
+            ids.append(pk)
+        return list(dict.fromkeys(ids))
+
+    def validate(self, value) -> None:
+        if not value:
+            raise forms.ValidationError("Tick at least one lead to hand off.")
+        if len(value) > MAX_BULK_HAND_OFF:
+            raise forms.ValidationError(
+                f"You can hand off at most {MAX_BULK_HAND_OFF} leads at once; you ticked {len(value)}. "
+                "Hand them off in smaller batches."
+            )
+
+
+class BulkHandOffForm(HandOffForm):
+    """The single hand-off's note, for every ticked lead."""
+
+    lead = LeadIdsField()
+
+
+def selected_ids(data) -> set[int]:
+    """The ticked ids that are numbers, to tick them again when the form comes back with an error."""
+    return {int(raw) for raw in data.getlist("lead") if raw.isascii() and raw.isdigit() and len(raw) < 19}
+
+
+class LeadListView(RoleRequiredMixin, TemplateView):
+    """Every lead marketing can work with: searched, filtered, sorted, one keyset page at a time."""
+
+    allowed_roles = MARKETING_SIDE
+    template_name = "campaigns/leads/lead_list.html"
+
+    def get_context_data(self, **kwargs):
+        filters = LeadFilterForm(self.request.GET)
+        filters.is_valid()  # the valid filters apply; the others are named on the page
+        chosen = filters.cleaned_data
+        page = lead_lists.keyset_page(
+            lead_lists.marketing_leads(**filters.filters()),
+            order=chosen.get("order", lead_lists.DEFAULT_ORDER),
+            cursor=chosen.get("cursor"),
+            size=chosen.get("per_page", PAGE_SIZES[0]),
+        )
+        kwargs.setdefault("bulk_form", BulkHandOffForm())
+        kwargs.setdefault("selected", set())
+        return super().get_context_data(
+            filters=filters, page=page, leads=page.leads, max_bulk=MAX_BULK_HAND_OFF, **kwargs
+        )
+
+
+class BulkHandOffView(LeadListView):
+    """POST only: hand the ticked leads to sales with one note. A refused lead is named with its
+    reason; a form error shows the same list page again, with the ticks and the note kept."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = BulkHandOffForm(request.POST)
+        if not form.is_valid():
+            context = self.get_context_data(bulk_form=form, selected=selected_ids(request.POST))
+            return self.render_to_response(context)
+        ids = form.cleaned_data["lead"]
+        leads = lead_lists.leads_by_ids(ids)
+        handed_off, refused = services.leads_hand_off_bulk(
+            leads=leads, actor=request.user, note=form.cleaned_data["note"]
+        )
+        found = {lead.pk for lead in leads}
+        skipped = [(lead.full_name, reason) for lead, reason in refused]
+        skipped += [(f"lead #{pk}", "it no longer exists") for pk in ids if pk not in found]
+        level = messages.WARNING if skipped else messages.SUCCESS
+        messages.add_message(request, level, hand_off_summary(len(handed_off), skipped))
+        query = request.GET.urlencode()
+        return redirect(f"{reverse('campaigns:leads')}{'?' if query else ''}{query}")
+
+
+def hand_off_summary(handed_off: int, skipped: list[tuple[str, str]]) -> str:
+    """'3 handed to sales; 2 skipped: Ada Lovelace (reason), Bob (reason).' from (name, reason) pairs."""
+    summary = f"{handed_off} handed to sales"
+    if not skipped:
+        return f"{summary}."
+    named = ", ".join(f"{name} ({reason.rstrip('.')})" for name, reason in skipped[:NAMED_SKIPS])
+    rest = len(skipped) - NAMED_SKIPS
+    more = f" and {rest} more" if rest > 0 else ""
+    return f"{summary}; {len(skipped)} skipped: {named}{more}."
+
+
+class ReturnedInboxView(RoleRequiredMixin, ListView):
+    """Leads sales sent back, with the rep's reason and note, for marketing to re-nurture or disqualify."""
+
+    allowed_roles = MARKETING_SIDE
+    template_name = "campaigns/leads/returned.html"
+    context_object_name = "leads"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return lead_lists.returned_leads()
