@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -117,6 +119,15 @@ class Lead(models.Model):
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["campaign", "-created_at", "-id"]),
             models.Index(fields=["-created_at", "-id"], name="lead_newest_first_idx"),
+            models.Index(fields=["-score", "-id"], name="lead_score_idx"),
+            # The returned-by-sales inbox, most recently returned first.
+            models.Index(
+                fields=["-status_changed_at", "-id"], name="lead_returned_idx", condition=models.Q(status="returned")
+            ),
+            # Substring search on the marketing lead list (icontains compares UPPER(column)).
+            GinIndex(OpClass(Upper("full_name"), name="gin_trgm_ops"), name="lead_name_trgm_idx"),
+            GinIndex(OpClass(Upper("company"), name="gin_trgm_ops"), name="lead_company_trgm_idx"),
+            GinIndex(fields=["email"], opclasses=["gin_trgm_ops"], name="lead_email_trgm_idx"),
         ]
 
     def __str__(self) -> str:
