@@ -143,3 +143,19 @@ def test_the_inbox_costs_the_same_queries_for_3_or_30_leads(client, campaign, ma
         return len(queries)
 
     assert queries_for(3) == queries_for(30)
+
+
+def test_acting_from_the_inbox_comes_back_to_the_inbox_and_refuses_foreign_next(client, marketer, rep, campaign):
+    """A safe `next` returns the marketer to the inbox; an off-site one is ignored."""
+    first = advance(LeadFactory(campaign=campaign), Lead.Status.RETURNED, marketer=marketer, rep=rep)
+    second = advance(LeadFactory(campaign=campaign), Lead.Status.RETURNED, marketer=marketer, rep=rep)
+    inbox = reverse("campaigns:returned")
+    client.force_login(marketer)
+
+    assert f"?next={inbox}" in client.get(inbox).content.decode().replace("%2F", "/")
+    response = client.post(reverse("leads:renurture", args=[first.pk]), {"note": "", "next": inbox})
+    assert response["Location"] == inbox
+    response = client.post(
+        reverse("leads:disqualify", args=[second.pk]), {"reason": "Gone", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == second.get_absolute_url()

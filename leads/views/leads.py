@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
@@ -134,6 +135,12 @@ class LeadActionView(RoleRequiredMixin, FormView):
         raise NotImplementedError
 
     def get_success_url(self) -> str:
+        # Back to where the user came from (e.g. the returned inbox), if it is one of our pages.
+        target = self.request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
+            return target
         return reverse("leads:detail", args=[self.lead.pk])
 
 
