@@ -184,22 +184,59 @@ class ImportJob(models.Model):
     filename = models.CharField(max_length=255)
     # Kept in the database (files are at most 20 MB) so any worker on any machine can read it.
     content = models.BinaryField()
+    encoding = models.CharField(max_length=40, blank=True, help_text="How the file was read, e.g. UTF-8.")
+    delimiter = models.CharField(max_length=1, default=",")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
     total_rows = models.PositiveIntegerField(default=0)
     valid_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True, help_text="[{line, column, reason}] of the bad rows.")
+    errors = models.JSONField(
+        default=list, blank=True, help_text="[{line, column, reason}]: the first problems found, for the preview."
+    )
+    problem_count = models.PositiveIntegerField(default=0, help_text="All problems found, shown or not.")
     failure = models.TextField(blank=True)
+    # Whoever confirmed is the actor of the capture (any marketer may confirm another's upload).
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_rows__lte=models.F("total_rows")), name="import_valid_rows_at_most_total"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.campaign}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:import_detail", args=[self.pk])
+
+    @property
+    def bad_rows(self) -> int:
+        return self.total_rows - self.valid_rows
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def delimiter_name(self) -> str:
+        names = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+        return names.get(self.delimiter, self.delimiter)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, self.processed_rows * 100 // self.valid_rows) if self.valid_rows else 0
 
 
 class IntakeRequest(models.Model):
