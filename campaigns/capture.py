@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
@@ -193,9 +194,53 @@ def _capture_chunk(campaign, rows, actor, source, rules, threshold) -> tuple[int
             actor=None,
             notes=[auto_qualify_note(lead, threshold) for lead in to_qualify],
         )
-    for lead in repeats:
-        _capture_again(lead, campaign, actor=actor, source=source, rules=rules)
+    _capture_again_many(repeats, campaign, actor=actor, source=source, rules=rules, threshold=threshold)
     return len(new_leads), len(repeats)
+
+
+def _capture_again_many(repeats: list[Lead], campaign, *, actor, source: str, rules, threshold: int) -> None:
+    """`_capture_again` for a chunk (locked leads, each listed once per repeat), in a few queries:
+    counts, events, new scores and automatic qualification, each written in bulk."""
+    times: dict[int, int] = {}
+    leads: dict[int, Lead] = {}
+    for lead in repeats:
+        times[lead.pk] = times.get(lead.pk, 0) + 1
+        leads[lead.pk] = lead
+    by_count: dict[int, list[int]] = {}
+    for pk, n in times.items():
+        leads[pk].capture_count += n
+        by_count.setdefault(n, []).append(pk)
+    for n, pks in by_count.items():
+        Lead.objects.filter(pk__in=pks).update(capture_count=F("capture_count") + n)
+    events = [_captured_again_event(lead, campaign, actor=actor, source=source) for lead in repeats]
+    rescored = []
+    for lead in leads.values():
+        if lead.score_overridden:
+            continue
+        new = score(lead, rules, channel=lead.campaign.channel)
+        if new.value != lead.score:
+            events.append(
+                LeadEvent(
+                    lead=lead,
+                    kind=LeadEvent.Kind.SCORED,
+                    actor=actor,
+                    note=f"Score {lead.score} → {new.value} by the rules.",
+                    data={"from": lead.score, "to": new.value, "rules": new.reasons},
+                )
+            )
+            lead.score = new.value
+            rescored.append(lead)
+    if rescored:
+        Lead.objects.bulk_update(rescored, ["score"])
+    LeadEvent.objects.bulk_create(events)
+    to_qualify = [lead for lead in rescored if qualifies(lead, threshold)]
+    if to_qualify:
+        transition_many(
+            to_qualify,
+            to=Lead.Status.MQL,
+            actor=None,
+            notes=[auto_qualify_note(lead, threshold) for lead in to_qualify],
+        )
 
 
 def lead_merge(*, duplicate: Lead, into: Lead, actor) -> Lead:

@@ -120,6 +120,8 @@ class Lead(models.Model):
             models.Index(fields=["campaign", "-created_at", "-id"]),
             models.Index(fields=["-created_at", "-id"], name="lead_newest_first_idx"),
             models.Index(fields=["-score", "-id"], name="lead_score_idx"),
+            # Capture follows an address merged away to its survivor.
+            models.Index(fields=["email"], name="lead_merged_email_idx", condition=models.Q(merged_into__isnull=False)),
             # The returned-by-sales inbox, most recently returned first.
             models.Index(
                 fields=["-status_changed_at", "-id"], name="lead_returned_idx", condition=models.Q(status="returned")

@@ -106,5 +106,6 @@ def transition_many(leads: list[Lead], *, to: str, actor, notes: list[str]) -> l
             )
         )
         lead.status, lead.status_changed_at = to, now
-    Lead.objects.bulk_update(leads, ["status", "status_changed_at"])
+    # Every lead gets the same values: one plain UPDATE (bulk_update would build a CASE per row).
+    Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(status=to, status_changed_at=now)
     return LeadEvent.objects.bulk_create(events)

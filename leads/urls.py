@@ -1,8 +1,7 @@
 from django.urls import path
 
 from .views import leads as views
-from .views import teams
-from .views import working
+from .views import teams, working
 
 app_name = "leads"
 urlpatterns = [

@@ -8,9 +8,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0005_won_existing_deals_return_reasons'),
+        ("leads", "0005_won_existing_deals_return_reasons"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -18,23 +17,39 @@ class Migration(migrations.Migration):
         # pg_trgm is a trusted extension (PostgreSQL 13+): the database owner may create it.
         TrigramExtension(),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['-score', '-id'], name='lead_score_idx'),
+            model_name="lead",
+            index=models.Index(fields=["-score", "-id"], name="lead_score_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(condition=models.Q(('status', 'returned')), fields=['-status_changed_at', '-id'], name='lead_returned_idx'),
+            model_name="lead",
+            index=models.Index(
+                condition=models.Q(("status", "returned")),
+                fields=["-status_changed_at", "-id"],
+                name="lead_returned_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('full_name'), name='gin_trgm_ops'), name='lead_name_trgm_idx'),
+            model_name="lead",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("full_name"), name="gin_trgm_ops"
+                ),
+                name="lead_name_trgm_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('company'), name='gin_trgm_ops'), name='lead_company_trgm_idx'),
+            model_name="lead",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("company"), name="gin_trgm_ops"
+                ),
+                name="lead_company_trgm_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['email'], name='lead_email_trgm_idx', opclasses=['gin_trgm_ops']),
+            model_name="lead",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["email"], name="lead_email_trgm_idx", opclasses=["gin_trgm_ops"]
+            ),
         ),
     ]
