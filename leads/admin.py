@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Deal, Lead, LeadEvent
+from .models import Activity, Deal, Lead, LeadEvent, MonthlyTarget, RepProfile, ReturnReason, SalesTeam
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -48,3 +48,35 @@ class LeadEventAdmin(ReadOnlyAdmin):
 @admin.register(Deal)
 class DealAdmin(ReadOnlyAdmin):
     list_display = ["lead", "value", "currency", "owner", "created_at"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "lead", "rep", "kind", "outcome", "next_step_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["lead", "rep"]
+
+
+@admin.register(SalesTeam)
+class SalesTeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "manager", "auto_assign"]
+
+
+@admin.register(RepProfile)
+class RepProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "capacity", "is_away", "last_assigned_at"]
+    list_filter = ["team", "is_away"]
+
+
+@admin.register(ReturnReason)
+class ReturnReasonAdmin(admin.ModelAdmin):
+    list_display = ["label", "is_active", "position"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # past returns name these reasons; switch one off instead
+
+
+@admin.register(MonthlyTarget)
+class MonthlyTargetAdmin(admin.ModelAdmin):
+    list_display = ["month", "rep", "deals_won", "revenue", "set_by", "updated_at"]
+    list_filter = ["month"]
