@@ -16,7 +16,7 @@ from handoff.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequir
 from .. import queries, services
 from ..actions import available_actions
 from ..forms import ConvertForm, DisqualifyForm, FirstContactForm, HandOffForm, NoteForm, QueueFilterForm, ReturnForm
-from ..models import Lead
+from ..models import Lead, RepProfile
 from ..transitions import TransitionError
 
 
@@ -59,7 +59,10 @@ class MyLeadsView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         now = timezone.now()
         groups = queries.rep_worklist(self.request.user, now=now)
-        return super().get_context_data(groups=groups, total=sum(group.count for group in groups), now=now, **kwargs)
+        is_away = RepProfile.objects.filter(user=self.request.user, is_away=True).exists()
+        return super().get_context_data(
+            groups=groups, total=sum(group.count for group in groups), now=now, is_away=is_away, **kwargs
+        )
 
 
 class LeadDetailView(RoleRequiredMixin, DetailView):

@@ -131,6 +131,9 @@ class Command(BaseCommand):
                 "start_date": start,
                 "end_date": end,
                 "budget": budget,
+                "actual_spend": budget * 8 // 10,
+                "target_mqls_per_month": 5,
+                "objective": f"Pipeline from {Campaign.Channel(channel).label.lower()}",
             },
         )
         return campaign
