@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import leads as views
+from .views import targets as target_views
 from .views import teams, working
 
 app_name = "leads"
@@ -22,6 +23,8 @@ urlpatterns = [
     path("<int:pk>/resume/", working.resume, name="resume"),
     path("<int:pk>/deal/stage/", working.DealStageView.as_view(), name="deal_stage"),
     # Monthly targets
+    path("targets/", target_views.TargetsView.as_view(), name="targets"),
+    path("targets/mine/", target_views.MyTargetsView.as_view(), name="my_targets"),
     # Teams, capacity, assignment
     path("teams/", teams.TeamsView.as_view(), name="teams"),
     path("teams/<int:pk>/", teams.TeamUpdateView.as_view(), name="team_edit"),

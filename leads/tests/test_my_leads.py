@@ -223,3 +223,18 @@ def test_my_leads_takes_the_same_number_of_queries_for_one_lead_or_many(
     assert len(many_leads) == len(one_lead)
     with django_assert_num_queries(2):
         rep_worklist(rep, now=timezone.now())
+
+
+@pytest.mark.django_db
+def test_my_leads_shows_this_months_targets_and_the_out_of_office_switch(client, rep, manager):
+    """The rep's home page carries their progress towards this month's targets, and the away switch."""
+    from leads.models import MonthlyTarget
+
+    month = timezone.localdate().replace(day=1)
+    MonthlyTarget.objects.create(month=month, rep=rep, deals_won=7, revenue=70000, set_by=manager)
+    client.force_login(rep)
+    response = client.get(reverse("leads:mine"))
+    html = response.content.decode()
+    assert response.context["targets"].mine.deals.target == 7
+    assert "Targets" in html and reverse("leads:my_targets") in html
+    assert reverse("leads:away_toggle") in html

@@ -17,6 +17,7 @@ from .. import queries, services
 from ..actions import available_actions
 from ..forms import ConvertForm, DisqualifyForm, FirstContactForm, HandOffForm, NoteForm, QueueFilterForm, ReturnForm
 from ..models import Lead, RepProfile
+from ..targets import home_targets
 from ..transitions import TransitionError
 
 
@@ -61,7 +62,12 @@ class MyLeadsView(RoleRequiredMixin, TemplateView):
         groups = queries.rep_worklist(self.request.user, now=now)
         is_away = RepProfile.objects.filter(user=self.request.user, is_away=True).exists()
         return super().get_context_data(
-            groups=groups, total=sum(group.count for group in groups), now=now, is_away=is_away, **kwargs
+            groups=groups,
+            total=sum(group.count for group in groups),
+            now=now,
+            is_away=is_away,
+            targets=home_targets(self.request.user, now),
+            **kwargs,
         )
 
 

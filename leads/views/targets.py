@@ -1,0 +1,155 @@
+"""Monthly targets: managers set the department's and each rep's and watch everyone's progress; reps see their
+own attainment month by month."""
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from handoff.roles import Role, RoleRequiredMixin
+
+from .. import targets
+from ..models import MonthlyTarget
+
+TARGET_DEALS_MAX = 2_147_483_647  # PositiveIntegerField's ceiling in PostgreSQL
+_REVENUE = MonthlyTarget._meta.get_field("revenue")
+
+
+class TargetRowForm(forms.Form):
+    """One row of the targets table: the department (rep left empty) or one rep."""
+
+    rep = forms.CharField(required=False, widget=forms.HiddenInput)
+    deals_won = forms.IntegerField(label="Deals won", min_value=0, max_value=TARGET_DEALS_MAX)
+    revenue = forms.DecimalField(
+        label="Revenue", min_value=0, max_digits=_REVENUE.max_digits, decimal_places=_REVENUE.decimal_places
+    )
+
+    def __init__(self, *args, reps: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reps = reps
+        self.rep_user = reps.get(self.rep_key)
+        whose = "the department" if self.rep_key is None else (self.rep_user or "this rep")
+        self.fields["deals_won"].widget.attrs["aria-label"] = f"Deals won target for {whose}"
+        self.fields["revenue"].widget.attrs["aria-label"] = f"Revenue target for {whose}"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.form_show_labels = False  # the table's header names the columns
+
+    @property
+    def rep_key(self) -> int | str | None:
+        """The row's rep id as sent (None for the department, the raw text when it is not a number)."""
+        value = (self["rep"].value() or "").strip() if self.is_bound else self.initial.get("rep")
+        if value in ("", None):
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return value
+
+    def clean_rep(self):
+        if self.rep_key is None:
+            return None
+        if self.rep_user is None:
+            raise ValidationError("This row is not for a sales rep; reload the page.")
+        return self.rep_user
+
+
+class BaseTargetFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        keys = [form.rep_key for form in self.forms]
+        if len(keys) != len(set(keys)):
+            raise ValidationError("Each rep, and the department, has one row; reload the page.")
+
+
+TargetFormSet = forms.formset_factory(TargetRowForm, formset=BaseTargetFormSet, extra=0)
+
+
+class TargetsView(RoleRequiredMixin, TemplateView):
+    """The month's targets (department and every rep) with everyone's progress; managers set them here."""
+
+    allowed_roles = (Role.MANAGERS,)
+    template_name = "leads/targets/targets.html"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.now = timezone.now()
+        self.current = targets.month_start(self.now)
+        raw = request.GET.get("month", "")
+        self.month = targets.parse_month(raw) if raw else self.current
+        self.bad_month = self.month is None
+        self.month = self.month or self.current
+
+    def get(self, request, *args, **kwargs):
+        if self.bad_month:
+            messages.warning(request, "That is not a month (use YYYY-MM); showing this month.")
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if self.bad_month:
+            messages.error(request, "That is not a month (use YYYY-MM); nothing was saved.")
+            return redirect("leads:targets")
+        overview, department = self.figures()
+        formset = TargetFormSet(request.POST, form_kwargs={"reps": {rep.pk: rep for rep, _ in overview}})
+        if not formset.is_valid():
+            messages.error(request, "Nothing was saved: correct the marked targets.")
+            return self.render_to_response(self.get_context_data(formset=formset, figures=(overview, department)))
+        rows = [(row["rep"], row["deals_won"], row["revenue"]) for row in formset.cleaned_data]
+        changed = targets.targets_set_bulk(month=self.month, targets=rows, actor=request.user)
+        when = f"{self.month:%B %Y}"
+        if changed:
+            messages.success(request, f"Saved {len(changed)} target{'s' if len(changed) != 1 else ''} for {when}.")
+        else:
+            messages.info(request, f"No target for {when} changed.")
+        return redirect(f"{reverse('leads:targets')}?month={self.month:%Y-%m}")
+
+    def figures(self):
+        return (
+            targets.month_overview(month=self.month, now=self.now),
+            targets.department_progress(month=self.month, now=self.now),
+        )
+
+    def get_context_data(self, *, formset=None, figures=None, **kwargs):
+        overview, department = figures or self.figures()
+        if formset is None:
+            initial = [{"rep": "", **_target_values(department)}]
+            initial += [{"rep": rep.pk, **_target_values(progress)} for rep, progress in overview]
+            formset = TargetFormSet(initial=initial, form_kwargs={"reps": {rep.pk: rep for rep, _ in overview}})
+        progress = {None: department, **{rep.pk: row for rep, row in overview}}
+        return super().get_context_data(
+            month=self.month,
+            previous_month=targets.add_months(self.month, -1),
+            next_month=targets.add_months(self.month, 1),
+            is_current=self.month == self.current,
+            is_past=self.month < self.current,
+            formset=formset,
+            rows=[(form, progress.get(form.rep_key)) for form in formset],
+            department=department,
+            time_zone=timezone.get_default_timezone_name(),
+            **kwargs,
+        )
+
+
+def _target_values(progress: targets.Progress) -> dict:
+    return {"deals_won": progress.target_deals or 0, "revenue": progress.target_revenue or targets.ZERO}
+
+
+class MyTargetsView(RoleRequiredMixin, TemplateView):
+    """A rep's attainment this month and in the twelve months before, read-only."""
+
+    allowed_roles = (Role.SALES,)
+    template_name = "leads/targets/mine.html"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        return super().get_context_data(
+            targets=targets.home_targets(self.request.user, now),
+            history=targets.rep_history(rep=self.request.user, now=now, months=12),
+            time_zone=timezone.get_default_timezone_name(),
+            **kwargs,
+        )
