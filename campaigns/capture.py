@@ -16,10 +16,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
-from leads.transitions import TransitionError, transition, transition_many
+from leads.transitions import TransitionError, transition
 
 from .models import Campaign, QualificationPolicy
-from .scoring import active_rules, auto_qualify_note, lead_rescore, qualifies, score
+from .scoring import active_rules, lead_rescore, qualify_many, rules_scored_event, score
 
 BULK_CHUNK = 1000
 
@@ -186,14 +186,7 @@ def _capture_chunk(campaign, rows, actor, source, rules, threshold) -> tuple[int
     LeadEvent.objects.bulk_create(
         _captured_event(lead, campaign, actor=actor, source=source) for lead in new_leads.values()
     )
-    to_qualify = [lead for lead in new_leads.values() if qualifies(lead, threshold)]
-    if to_qualify:
-        transition_many(
-            to_qualify,
-            to=Lead.Status.MQL,
-            actor=None,
-            notes=[auto_qualify_note(lead, threshold) for lead in to_qualify],
-        )
+    qualify_many(list(new_leads.values()), threshold)
     _capture_again_many(repeats, campaign, actor=actor, source=source, rules=rules, threshold=threshold)
     return len(new_leads), len(repeats)
 
@@ -219,28 +212,13 @@ def _capture_again_many(repeats: list[Lead], campaign, *, actor, source: str, ru
             continue
         new = score(lead, rules, channel=lead.campaign.channel)
         if new.value != lead.score:
-            events.append(
-                LeadEvent(
-                    lead=lead,
-                    kind=LeadEvent.Kind.SCORED,
-                    actor=actor,
-                    note=f"Score {lead.score} → {new.value} by the rules.",
-                    data={"from": lead.score, "to": new.value, "rules": new.reasons},
-                )
-            )
+            events.append(rules_scored_event(lead, old=lead.score, result=new, actor=actor))
             lead.score = new.value
             rescored.append(lead)
     if rescored:
         Lead.objects.bulk_update(rescored, ["score"])
     LeadEvent.objects.bulk_create(events)
-    to_qualify = [lead for lead in rescored if qualifies(lead, threshold)]
-    if to_qualify:
-        transition_many(
-            to_qualify,
-            to=Lead.Status.MQL,
-            actor=None,
-            notes=[auto_qualify_note(lead, threshold) for lead in to_qualify],
-        )
+    qualify_many(rescored, threshold)
 
 
 def lead_merge(*, duplicate: Lead, into: Lead, actor) -> Lead:

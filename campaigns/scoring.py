@@ -12,7 +12,7 @@ from django.db import transaction
 
 from leads.models import Lead, LeadEvent
 from leads.services import lock_lead
-from leads.transitions import transition
+from leads.transitions import transition, transition_many
 
 from .models import QualificationPolicy, ScoringRule
 
@@ -64,6 +64,29 @@ def auto_qualify_note(lead: Lead, threshold: int) -> str:
     return f"Score {lead.score} reached the MQL threshold of {threshold}."
 
 
+def qualify_many(leads: list[Lead], threshold: int) -> None:
+    """Make MQLs of the new leads among `leads` that reach the threshold, in one batch."""
+    to_qualify = [lead for lead in leads if qualifies(lead, threshold)]
+    if to_qualify:
+        transition_many(
+            to_qualify,
+            to=Lead.Status.MQL,
+            actor=None,
+            notes=[auto_qualify_note(lead, threshold) for lead in to_qualify],
+        )
+
+
+def rules_scored_event(lead: Lead, *, old: int, result: Score, actor) -> LeadEvent:
+    """The timeline entry for a score the rules changed (unsaved, so batches can bulk-create)."""
+    return LeadEvent(
+        lead=lead,
+        kind=LeadEvent.Kind.SCORED,
+        actor=actor,
+        note=f"Score {old} → {result.value} by the rules.",
+        data={"from": old, "to": result.value, "rules": result.reasons},
+    )
+
+
 def lead_rescore(*, lead: Lead, actor=None, rules: list[ScoringRule] | None = None) -> Lead:
     """Recompute the score of a (locked) lead by the rules; qualify it if it reaches the threshold.
 
@@ -72,19 +95,18 @@ def lead_rescore(*, lead: Lead, actor=None, rules: list[ScoringRule] | None = No
     if not lead.score_overridden:
         result = score(lead, active_rules() if rules is None else rules, channel=lead.campaign.channel)
         if result.value != lead.score:
-            old, lead.score = lead.score, result.value
+            event = rules_scored_event(lead, old=lead.score, result=result, actor=actor)
+            lead.score = result.value
             lead.save(update_fields=["score"])
-            LeadEvent.objects.create(
-                lead=lead,
-                kind=LeadEvent.Kind.SCORED,
-                actor=actor,
-                note=f"Score {old} → {lead.score} by the rules.",
-                data={"from": old, "to": lead.score, "rules": result.reasons},
-            )
+            event.save()
+    _auto_qualify(lead)
+    return lead
+
+
+def _auto_qualify(lead: Lead) -> None:
     threshold = QualificationPolicy.current().mql_threshold
     if qualifies(lead, threshold):
         transition(lead, to=Lead.Status.MQL, actor=None, note=auto_qualify_note(lead, threshold))
-    return lead
 
 
 def lead_override_score(*, lead: Lead, actor, score_value: int, reason: str) -> Lead:
@@ -105,7 +127,5 @@ def lead_override_score(*, lead: Lead, actor, score_value: int, reason: str) -> 
             note=reason,
             data={"from": old, "to": score_value, "override": True},
         )
-        threshold = QualificationPolicy.current().mql_threshold
-        if qualifies(lead, threshold):
-            transition(lead, to=Lead.Status.MQL, actor=None, note=auto_qualify_note(lead, threshold))
+        _auto_qualify(lead)
     return lead
