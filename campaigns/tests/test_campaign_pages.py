@@ -570,3 +570,28 @@ def test_the_list_costs_the_same_queries_for_many_campaigns_and_leads(client, ma
     advance(LeadFactory(campaign=campaign), Lead.Status.CONVERTED, marketer=marketer, rep=rep)
 
     assert [queries({}), queries({"owner": marketer.pk, "sort": "-leads", "date_from": "2020-01-01"})] == before
+
+
+def test_adding_a_known_address_by_hand_marks_it_captured_again(client, marketer, rep, campaign):
+    """The form path follows the duplicate rule: no second lead, a 'captured again' event, owner and
+    status kept, and the marketer is told."""
+    from campaigns.capture import LeadData, lead_capture
+    from conftest import advance
+
+    known = advance(
+        lead_capture(campaign=campaign, actor=marketer, data=LeadData("Ada", "ada@example.com")).lead,
+        Lead.Status.CLAIMED,
+        marketer=marketer,
+        rep=rep,
+    )
+    client.force_login(marketer)
+    response = client.post(
+        reverse("campaigns:add_lead", args=[campaign.pk]),
+        {"full_name": "Ada Again", "email": "ADA@example.com ", "company": "", "phone": "", "job_title": ""},
+        follow=True,
+    )
+    assert "already a lead" in response.content.decode()
+    assert Lead.objects.count() == 1
+    known.refresh_from_db()
+    assert (known.status, known.owner, known.capture_count) == (Lead.Status.CLAIMED, rep, 2)
+    assert known.events.filter(kind=LeadEvent.Kind.CAPTURED_AGAIN).count() == 1
