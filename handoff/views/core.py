@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from .dashboard import sla_dashboard
-from .roles import Role, RoleRequiredMixin, user_roles
+from ..dashboard import sla_dashboard
+from ..roles import Role, RoleRequiredMixin, user_roles
 
 
 def home(request):
