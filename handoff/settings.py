@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "handoff.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -80,6 +82,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "handoff.roles.roles_context",
+                "handoff.notifications.unread_context",
+                "handoff.health.sweep_context",
             ],
         },
     },
@@ -158,6 +162,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SLA_SWEEP_INTERVAL,
         # A sweep that waited longer than one interval is stale: the next one does its work.
         "options": {"expires": SLA_SWEEP_INTERVAL},
+    },
+    # Digests of the notifications users chose not to get one by one; each run sends only what waits.
+    "notification-digest-hourly": {
+        "task": "handoff.tasks.send_digests",
+        "schedule": crontab(minute=0),
+        "args": ("hourly",),
+        "options": {"expires": 3600},
+    },
+    "notification-digest-daily": {
+        "task": "handoff.tasks.send_digests",
+        "schedule": crontab(hour=7, minute=0),
+        "args": ("daily",),
+        "options": {"expires": 24 * 3600},
     },
 }
 

@@ -6,12 +6,15 @@ functions never decide whether a move is legal, only what it does to the clock.
 
 from datetime import datetime
 
-from .models import Deadline, Handoff, SlaPolicy
+from .calendar import add_business_time
+from .models import BusinessCalendar, Deadline, Handoff, SlaPolicy
 
 
 def deadline_set(*, handoff: Handoff, kind: str, now: datetime, owner=None) -> Deadline:
-    """Start the `kind` clock on `handoff`, with the time its policy allows as of `now`."""
+    """Start the `kind` clock on `handoff`, with the time its policy allows as of `now`, counted in
+    business time: the calendar of the owner's team, else the default calendar."""
     allowed = handoff.policy.allowed(kind)
+    spec = BusinessCalendar.objects.for_owner(owner).spec()
     return Deadline.objects.create(
         handoff=handoff,
         lead_id=handoff.lead_id,
@@ -20,7 +23,7 @@ def deadline_set(*, handoff: Handoff, kind: str, now: datetime, owner=None) -> D
         owner=owner,
         starts_at=now,
         allowed=allowed,
-        due_at=now + allowed,
+        due_at=add_business_time(now, allowed, spec),
     )
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from leads.models import LeadEvent
 
+from .health import sweep_heartbeat
 from .models import Deadline
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 200
 
 
+@sweep_heartbeat
 def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
     """Mark every deadline due by `now` as breached; returns how many this call breached."""
     now = now or timezone.now()

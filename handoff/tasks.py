@@ -22,3 +22,26 @@ def sweep_deadlines() -> int:
 )
 def notify_breach(deadline_id: int) -> bool:
     return notifications.breach_notify(deadline_id=deadline_id)
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_notification_email(notification_id: int) -> bool:
+    return notifications.notification_email_send(notification_id=notification_id)
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_digests(mode: str) -> int:
+    """Run by beat hourly and daily; a retry after a mail-server failure sends only what is still waiting."""
+    return notifications.digests_send(mode=mode)

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .views import calendars as calendars_views
+from .views import notifications as notifications_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,4 +16,17 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("leads/", include("leads.urls")),
     path("admin/", admin.site.urls),
+    path("notifications/", notifications_views.NotificationListView.as_view(), name="notifications"),
+    path("notifications/<int:pk>/read/", notifications_views.mark_read, name="notification_read"),
+    path("notifications/read-all/", notifications_views.mark_all_read, name="notifications_read_all"),
+    path("preferences/", notifications_views.PreferencesView.as_view(), name="preferences"),
+    path("calendars/", calendars_views.CalendarListView.as_view(), name="calendars"),
+    path("calendars/new/", calendars_views.CalendarFormView.as_view(), name="calendar_create"),
+    path("calendars/<int:pk>/", calendars_views.CalendarFormView.as_view(), name="calendar_edit"),
+    path("calendars/<int:pk>/holidays/", calendars_views.CalendarHolidayAddView.as_view(), name="calendar_holiday_add"),
+    path(
+        "calendars/<int:pk>/holidays/<int:holiday_pk>/remove/",
+        calendars_views.calendar_holiday_remove,
+        name="calendar_holiday_remove",
+    ),
 ]

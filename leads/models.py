@@ -270,6 +270,14 @@ class SalesTeam(models.Model):
     auto_assign = models.BooleanField(
         default=False, help_text="Hand each new lead to the next available rep (round-robin) instead of the queue."
     )
+    calendar = models.ForeignKey(
+        "handoff.BusinessCalendar",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="teams",
+        help_text="Business hours of the team's SLA clocks; empty for the default calendar.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -6,11 +6,13 @@ the lead's handoff in step.
 """
 
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
 from handoff.models import Deadline, Handoff
+from handoff.notifications import notify_lead_returned
 from handoff.roles import Role, has_role
 from handoff.sla import deadline_meet, deadline_set, deadlines_cancel, handoff_open
 
@@ -210,6 +212,7 @@ def lead_return(*, lead: Lead, actor, reason: str, note: str = "") -> Lead:
         _require_owner(lead, actor)
         event = transition(lead, to=S.RETURNED, actor=actor, note=note, data={"reason": reason})
         _close_handoff(lead, outcome=Handoff.Outcome.RETURNED, now=event.created_at, return_reason=reason)
+        transaction.on_commit(partial(notify_lead_returned, lead.pk))
     return lead
 
 

@@ -159,3 +159,14 @@ def test_acting_from_the_inbox_comes_back_to_the_inbox_and_refuses_foreign_next(
         reverse("leads:disqualify", args=[second.pk]), {"reason": "Gone", "next": "https://evil.example/"}
     )
     assert response["Location"] == second.get_absolute_url()
+
+
+def test_a_returned_lead_notifies_the_campaigns_owner(marketer, rep, campaign, django_capture_on_commit_callbacks):
+    """Marketing hears about a returned lead in its notification centre, once, after the return commits."""
+    from handoff.models import Notification
+
+    lead = advance(LeadFactory(campaign=campaign), Lead.Status.CLAIMED, marketer=marketer, rep=rep)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_return(lead=lead, actor=rep, reason="No budget", note="Try in Q3")
+    notification = Notification.objects.get(user=campaign.owner, kind=Notification.Kind.RETURNED)
+    assert lead.full_name in notification.title and "No budget" in notification.body

@@ -1,5 +1,19 @@
 """What sits between the departments. One module per concern; Django sees them all from here."""
 
+from .calendars import BusinessCalendar, CalendarHoliday, OpeningHours
+from .health import SweepHeartbeat
+from .notifications import Notification, UserPreferences
 from .sla import Deadline, DeadlineQuerySet, Handoff, SlaPolicy
 
-__all__ = ["Deadline", "DeadlineQuerySet", "Handoff", "SlaPolicy"]
+__all__ = [
+    "BusinessCalendar",
+    "CalendarHoliday",
+    "OpeningHours",
+    "Deadline",
+    "DeadlineQuerySet",
+    "Handoff",
+    "Notification",
+    "SlaPolicy",
+    "SweepHeartbeat",
+    "UserPreferences",
+]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from conftest import LeadFactory, advance
 from handoff.celery import app
-from handoff.models import Deadline
+from handoff.models import Deadline, Notification
 from handoff.tasks import sweep_deadlines
 from leads.models import Lead, LeadEvent
 
@@ -29,7 +29,8 @@ def wait_for(condition, timeout: float = 20.0) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_sweeps_through_redis_and_emails_the_managers(marketer, manager, campaign, mailoutbox):
     """sweep_deadlines sent with .delay() is picked up by a worker, which records the breach; the
-    notify_breach task the sweep enqueues on commit runs on the worker too and emails the managers once."""
+    notify_breach task the sweep enqueues on commit runs on the worker too, and so does the email task
+    it enqueues in turn: the manager gets one notification and one email."""
     # Given a lead whose claim deadline passed an hour ago
     lead = advance(LeadFactory(campaign=campaign), Lead.Status.HANDED_OFF, marketer=marketer, rep=None)
     now = timezone.now()
@@ -39,13 +40,17 @@ def test_a_worker_sweeps_through_redis_and_emails_the_managers(marketer, manager
     with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, loglevel="WARNING"):
         sweep_deadlines.delay()
 
-        # Then the worker records the breach, and the e-mail task it enqueued runs too
+        # Then the worker records the breach, and the notification and e-mail tasks it enqueued run too
         notified = wait_for(lambda: Deadline.objects.filter(lead=lead, breach_notified_at__isnull=False).exists())
+        emailed = wait_for(lambda: len(mailoutbox) >= 1)
 
     assert notified, "the worker did not breach and notify within 20 s"
+    assert emailed, "the worker did not send the email within 20 s"
     deadline = Deadline.objects.get(lead=lead)
     assert deadline.breached_at is not None
     assert deadline.breach_notified_at >= deadline.breached_at
     event = LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.BREACH)
     assert (event.actor, event.data["deadline"]) == (None, deadline.pk)
     assert [mail.to for mail in mailoutbox] == [[manager.email]]
+    notification = Notification.objects.get(user=manager)
+    assert (notification.kind, notification.lead, notification.emailed_at is not None) == ("breach", lead, True)

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from ..dashboard import sla_dashboard
+from ..health import breach_detection_delay, sweep_status
 from ..roles import Role, RoleRequiredMixin, user_roles
 
 
@@ -38,12 +39,14 @@ class DashboardView(RoleRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         now = timezone.now()
-        return super().get_context_data(dashboard=sla_dashboard(now=now), now=now, **kwargs)
+        return super().get_context_data(
+            dashboard=sla_dashboard(now=now), detection=breach_detection_delay(now=now), now=now, **kwargs
+        )
 
 
 @never_cache
 def healthz(request):
-    """Liveness for load balancers: 200 when PostgreSQL and Redis answer, 503 otherwise."""
+    """Health for monitoring: 200 when PostgreSQL and Redis answer and the SLA sweep ran recently, 503 otherwise."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -57,4 +60,11 @@ def healthz(request):
     except redis.RedisError as exc:
         checks["broker"] = f"error: {exc.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unhealthy", **checks}, status=200 if healthy else 503)
+    sweep = sweep_status(now=timezone.now()) if checks["database"] == "ok" else None
+    # A dead worker records no breaches, which looks exactly like a perfect SLA: whoever watches this
+    # endpoint must hear about it, so a stale sweep fails the check too, as "degraded".
+    status = "unhealthy" if not healthy else "degraded" if sweep.stale else "ok"
+    return JsonResponse(
+        {"status": status, **checks, "sweep": sweep.as_json() if sweep else None},
+        status=200 if status == "ok" else 503,
+    )

@@ -9,7 +9,8 @@ from django.db import DatabaseError, connection, transaction
 
 from campaigns.capture import LeadData, lead_capture
 from conftest import LeadFactory, advance, move
-from handoff.models import Deadline, Handoff, SlaPolicy
+from handoff.calendar import add_business_time
+from handoff.models import BusinessCalendar, Deadline, Handoff, SlaPolicy
 from leads import services
 from leads.models import Deal, Lead, LeadEvent
 from leads.transitions import ALLOWED, TransitionError, transition
@@ -19,6 +20,11 @@ pytestmark = pytest.mark.django_db
 S = Lead.Status
 HOUR = datetime.timedelta(hours=1)
 ILLEGAL = [(src, to) for src in S.values for to in S.values if (src, to) not in ALLOWED]
+
+
+def business(start: datetime.datetime, allowed: datetime.timedelta) -> datetime.datetime:
+    """When `allowed` business time after `start` ends in the default calendar (Mon–Fri 9–17, Berlin)."""
+    return add_business_time(start, allowed, BusinessCalendar.objects.get(is_default=True).spec())
 
 
 def snapshot(lead: Lead) -> tuple:
@@ -356,7 +362,7 @@ def test_the_database_refuses_queryset_updates_and_deletes_of_events(marketer, c
 
 def test_hand_off_starts_the_claim_clock_from_the_policy_in_force(marketer, rep, campaign):
     """Hand-off opens a Handoff under the current policy with one claim deadline, owned by nobody,
-    due claim_hours (4 h by default) after the hand-off."""
+    due claim_hours (4 h by default) of business time after the hand-off."""
     lead = advance(LeadFactory(campaign=campaign), S.HANDED_OFF, marketer=marketer, rep=rep)
 
     handoff = lead.handoffs.get()
@@ -367,24 +373,24 @@ def test_hand_off_starts_the_claim_clock_from_the_policy_in_force(marketer, rep,
     assert (claim.kind, claim.owner, claim.policy) == (Deadline.Kind.CLAIM, None, policy)
     assert claim.starts_at == handoff.handed_off_at == lead.status_changed_at
     assert claim.allowed == 4 * HOUR
-    assert claim.due_at == handoff.handed_off_at + 4 * HOUR
+    assert claim.due_at == business(handoff.handed_off_at, 4 * HOUR)
     assert (claim.met_at, claim.breached_at, claim.cancelled_at) == (None, None, None)
 
 
 def test_the_claim_clock_follows_a_stricter_policy(marketer, rep, campaign):
-    """With a newer policy of 1.5 claim hours in force, a hand-off is due 90 minutes later."""
+    """With a newer policy of 1.5 claim hours in force, a hand-off is due 90 business minutes later."""
     SlaPolicy.objects.create(name="Stricter", claim_hours=Decimal("1.5"), first_contact_hours=8)
 
     lead = advance(LeadFactory(campaign=campaign), S.HANDED_OFF, marketer=marketer, rep=rep)
 
     claim = Deadline.objects.get(lead=lead)
     assert claim.policy.name == "Stricter"
-    assert claim.due_at - claim.starts_at == datetime.timedelta(minutes=90)
+    assert claim.due_at == business(claim.starts_at, datetime.timedelta(minutes=90))
 
 
 def test_claim_meets_the_claim_clock_and_starts_the_first_contact_clock(marketer, rep, campaign):
-    """The claim stops the claim clock at the moment of claiming and starts a 24 h first-contact clock
-    owned by the rep; the handoff records who claimed it and when."""
+    """The claim stops the claim clock at the moment of claiming and starts a first-contact clock of 24
+    business hours owned by the rep; the handoff records who claimed it and when."""
     lead = advance(LeadFactory(campaign=campaign), S.CLAIMED, marketer=marketer, rep=rep)
 
     handoff = lead.handoffs.get()
@@ -393,7 +399,7 @@ def test_claim_meets_the_claim_clock_and_starts_the_first_contact_clock(marketer
     assert (claim.met_at, claim.breached_at, claim.cancelled_at) == (handoff.claimed_at, None, None)
     contact = handoff.deadlines.get(kind=Deadline.Kind.FIRST_CONTACT)
     assert (contact.owner, contact.starts_at, contact.allowed) == (rep, handoff.claimed_at, 24 * HOUR)
-    assert contact.due_at == handoff.claimed_at + 24 * HOUR
+    assert contact.due_at == business(handoff.claimed_at, 24 * HOUR)
     assert contact.met_at is None
 
 
