@@ -6,6 +6,11 @@ from celery import shared_task
 
 from . import notifications, sweep
 
+# Tasks that send mail: idempotent, so a mail server that is down is retried with backoff.
+mail_task = shared_task(
+    acks_late=True, ignore_result=True, autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=8
+)
+
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_deadlines() -> int:
@@ -13,35 +18,17 @@ def sweep_deadlines() -> int:
     return sweep.sweep_deadlines()
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=True,
-    max_retries=8,
-)
+@mail_task
 def notify_breach(deadline_id: int) -> bool:
     return notifications.breach_notify(deadline_id=deadline_id)
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=True,
-    max_retries=8,
-)
+@mail_task
 def send_notification_email(notification_id: int) -> bool:
     return notifications.notification_email_send(notification_id=notification_id)
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=True,
-    max_retries=8,
-)
+@mail_task
 def send_digests(mode: str) -> int:
     """Run by beat hourly and daily; a retry after a mail-server failure sends only what is still waiting."""
     return notifications.digests_send(mode=mode)
