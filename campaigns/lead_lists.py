@@ -12,6 +12,7 @@ from django.core import signing
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from handoff.localtime import local_midnight
 from handoff.models import Handoff
 from leads.models import Lead, LeadEvent
 
@@ -85,11 +86,6 @@ class LeadPage:
     previous: Cursor | None
 
 
-def _day_start(day: datetime.date) -> datetime.datetime:
-    """Midnight of `day` in the site's time zone: bounds on the raw column keep its indexes usable."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 def marketing_leads(
     *,
     search: str = "",
@@ -120,9 +116,9 @@ def marketing_leads(
     if score_max is not None:
         leads = leads.filter(score__lte=score_max)
     if captured_from is not None:
-        leads = leads.filter(created_at__gte=_day_start(captured_from))
+        leads = leads.filter(created_at__gte=local_midnight(captured_from))
     if captured_to is not None:
-        leads = leads.filter(created_at__lt=_day_start(captured_to + datetime.timedelta(days=1)))
+        leads = leads.filter(created_at__lt=local_midnight(captured_to + datetime.timedelta(days=1)))
     return leads
 
 

@@ -12,6 +12,7 @@ from django.db.models import Count, DateField, Exists, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from handoff.localtime import local_midnight
 from handoff.models import Deadline, Handoff
 from leads.models import Deal, Lead, LeadEvent
 
@@ -188,10 +189,6 @@ def _next_month(month: datetime.date) -> datetime.date:
     return (month + datetime.timedelta(days=32)).replace(day=1)
 
 
-def _local_midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 def _mqls_by_month(campaign: Campaign, leads: QuerySet[Lead], today: datetime.date) -> list[MonthMqls]:
     months = _months(campaign, today)
     if not months:
@@ -200,8 +197,8 @@ def _mqls_by_month(campaign: Campaign, leads: QuerySet[Lead], today: datetime.da
         LeadEvent.objects.filter(
             lead__in=leads,
             kind=LeadEvent.Kind.QUALIFIED,
-            created_at__gte=_local_midnight(months[0]),
-            created_at__lt=_local_midnight(_next_month(months[-1])),
+            created_at__gte=local_midnight(months[0]),
+            created_at__lt=local_midnight(_next_month(months[-1])),
         )
         .annotate(month=TruncMonth("created_at", output_field=DateField(), tzinfo=timezone.get_current_timezone()))
         .order_by()  # the model's ordering would otherwise join the GROUP BY

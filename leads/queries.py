@@ -1,11 +1,12 @@
 """Reads the sales pages share: the queue and a rep's own leads."""
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
+from handoff.localtime import local_midnight
 from handoff.models import Deadline, Handoff
 
 from .models import Activity, Lead, priority_q
@@ -71,8 +72,8 @@ def rep_worklist(rep, *, now: datetime) -> list[WorkGroup]:
         raise ValueError("now must be timezone-aware.")
     zone = timezone.get_current_timezone()
     today = timezone.localdate(now, zone)
-    day_starts = datetime.combine(today, time.min, tzinfo=zone)
-    next_day_starts = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
+    day_starts = local_midnight(today, zone)
+    next_day_starts = local_midnight(today + timedelta(days=1), zone)
 
     running_contact = Deadline.objects.running().filter(lead=OuterRef("pk"), kind=Deadline.Kind.FIRST_CONTACT)
     open_handoff = Handoff.objects.filter(lead=OuterRef("pk"), closed_at__isnull=True)
