@@ -6,6 +6,7 @@ from .models import (
     BusinessCalendar,
     CalendarHoliday,
     Deadline,
+    Escalation,
     Handoff,
     Notification,
     OpeningHours,
@@ -16,13 +17,10 @@ from .models import (
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
-    """The newest policy is in force; deadlines already set keep the time they were given."""
+class SlaPolicyAdmin(ReadOnlyAdmin):
+    """Versions are published from Handoff's SLA policy page and never edited: deadlines point at them."""
 
-    list_display = ["name", "claim_hours", "first_contact_hours", "created_at"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = ["version", "name", "claim_hours_hot", "claim_hours_warm", "claim_hours_cold", "created_at"]
 
 
 @admin.register(Handoff)
@@ -33,8 +31,14 @@ class HandoffAdmin(ReadOnlyAdmin):
 
 @admin.register(Deadline)
 class DeadlineAdmin(ReadOnlyAdmin):
-    list_display = ["lead", "kind", "owner", "due_at", "met_at", "breached_at", "cancelled_at"]
-    list_filter = ["kind"]
+    list_display = ["lead", "kind", "priority", "owner", "due_at", "warned_at", "met_at", "breached_at", "cancelled_at"]
+    list_filter = ["kind", "priority"]
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    list_display = ["deadline", "lead", "position", "step", "created_at", "done_at", "outcome"]
+    list_filter = ["step"]
 
 
 @admin.register(Notification)

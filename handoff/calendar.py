@@ -219,3 +219,29 @@ def business_time_between(start: datetime, end: datetime, spec: CalendarSpec) ->
         if begin >= end:
             return total
         total += max(timedelta(0), min(close, end) - max(begin, start))
+
+
+def add_business_days(start: datetime, days: int, spec: CalendarSpec) -> datetime:
+    """The close of the `days`-th open day after the local day of `start` (UTC).
+
+    "Within 5 business days" of a return on Monday morning means by the close of the following
+    Monday: the day of `start` itself never counts, whatever the hour. An open day is a weekday with
+    opening hours that is not a holiday.
+    """
+    if days < 1:
+        raise ValueError("Count at least one business day.")
+    cursor = _aware(start, "start")
+    first_day = cursor.astimezone(spec.zone).date()
+    counted: date | None = None
+    seen = 0
+    close = cursor
+    for begin, end in spec.open_intervals(cursor):
+        day = begin.astimezone(spec.zone).date()
+        if day <= first_day:
+            continue
+        if day != counted:
+            if seen == days:
+                return close
+            counted, seen = day, seen + 1
+        close = end
+    raise CalendarError("This calendar has no open hours in the next ten years.")  # pragma: no cover

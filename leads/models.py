@@ -183,6 +183,11 @@ class LeadEvent(models.Model):
         DISQUALIFIED = "disqualified", "Disqualified"
         RENURTURED = "renurtured", "Back to nurturing"
         BREACH = "breach", "SLA breached"
+        WARNING = "warning", "SLA warning"
+        ESCALATED = "escalated", "Escalated"
+        REQUEUED = "requeued", "Back to the queue"
+        CLOCK_PAUSED = "clock_paused", "SLA clock paused"
+        CLOCK_RESUMED = "clock_resumed", "SLA clock resumed"
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -37,6 +37,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     (S.ON_HOLD, S.CONTACTED): K.RESUMED,
     (S.ON_HOLD, S.RETURNED): K.RETURNED,
     (S.ON_HOLD, S.DISQUALIFIED): K.DISQUALIFIED,
+    # An escalation takes a lead from a rep who missed the first contact back to the queue.
+    (S.CLAIMED, S.HANDED_OFF): K.REQUEUED,
     (S.RETURNED, S.NEW): K.RENURTURED,
     (S.RETURNED, S.DISQUALIFIED): K.DISQUALIFIED,
     # A duplicate folds into another lead while marketing holds it (never while sales works it).

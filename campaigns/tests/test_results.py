@@ -108,7 +108,7 @@ def test_returns_are_broken_down_by_the_reps_reasons(story):
 def test_sla_breaches_on_its_leads_are_counted_by_kind(story):
     results = campaign_results(story, now=timezone.now())
 
-    assert results.breaches == [("Claim", 1), ("First contact", 1)]
+    assert results.breaches == [("Claim", 1), ("First contact", 1), ("Returned-lead follow-up", 0)]
     assert (results.breach_total, results.breached_leads) == (2, 2)
 
 
@@ -214,7 +214,7 @@ class TestNothingToDivideBy:
         assert results.cost_per_lead is results.cost_per_mql is results.cost_per_won_deal is None
         assert results.roi is results.acceptance_rate is None
         assert results.returned_by_reason == []
-        assert results.breaches == [("Claim", 0), ("First contact", 0)]
+        assert results.breaches == [("Claim", 0), ("First contact", 0), ("Returned-lead follow-up", 0)]
 
     def test_money_spent_on_leads_that_never_qualified(self, marketer):
         """Spend with leads but no MQL or deal: cost per lead only, and the whole spend lost (−100 %)."""

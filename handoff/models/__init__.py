@@ -3,7 +3,7 @@
 from .calendars import BusinessCalendar, CalendarHoliday, OpeningHours
 from .health import SweepHeartbeat
 from .notifications import Notification, UserPreferences
-from .sla import Deadline, DeadlineQuerySet, Handoff, SlaPolicy
+from .sla import Deadline, DeadlineQuerySet, Escalation, EscalationStep, Handoff, SlaPolicy
 
 __all__ = [
     "BusinessCalendar",
@@ -11,6 +11,8 @@ __all__ = [
     "OpeningHours",
     "Deadline",
     "DeadlineQuerySet",
+    "Escalation",
+    "EscalationStep",
     "Handoff",
     "Notification",
     "SlaPolicy",

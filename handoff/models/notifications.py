@@ -36,6 +36,8 @@ class Notification(models.Model):
         BREACH = "breach", "SLA breach"
         RETURNED = "returned", "Lead returned"
         ASSIGNED = "assigned", "Lead assigned"
+        ESCALATION = "escalation", "SLA escalation"
+        TARGET = "target", "Target missed"
 
     class Delivery(models.TextChoices):
         IN_APP = "in_app", "In the app only"
@@ -65,7 +67,7 @@ class Notification(models.Model):
                 fields=["user", "key"], condition=~models.Q(key=""), name="one_notification_per_user_and_key"
             ),
             models.CheckConstraint(
-                condition=models.Q(kind__in=["warning", "breach", "returned", "assigned"]),
+                condition=models.Q(kind__in=["warning", "breach", "returned", "assigned", "escalation", "target"]),
                 name="notification_kind_valid",
             ),
         ]

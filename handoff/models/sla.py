@@ -1,58 +1,145 @@
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 
-class SlaPolicy(models.Model):
-    """The agreement between marketing and sales: how long each side may take.
+def _hours(default, help_text: str):
+    return models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        default=default,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=help_text,
+    )
 
-    The newest row is the policy in force. Deadlines copy the time they were given, so editing or
-    replacing a policy never rewrites a deadline already set.
+
+class EscalationStep(models.TextChoices):
+    """What the worker does, in the policy's order, after a sales deadline is breached."""
+
+    NOTIFY_MANAGER = "notify_manager", "Notify the rep's manager"
+    RETURN_TO_QUEUE = "return_to_queue", "Return the lead to the queue"
+    REASSIGN = "reassign", "Reassign to the next available rep"
+
+
+def default_escalation_steps() -> list[str]:
+    return [EscalationStep.NOTIFY_MANAGER, EscalationStep.RETURN_TO_QUEUE, EscalationStep.REASSIGN]
+
+
+class SlaPolicy(models.Model):
+    """The agreement between marketing and sales: how long each side may take, and what happens when
+    a side is late.
+
+    Policies are versioned and never edited: a manager's change publishes a new version (see
+    `handoff.policies.policy_publish`), and the highest version is in force. Deadlines point at the
+    version they were set under and copy the time they were given, so a change applies to new
+    deadlines only and never rewrites history.
     """
 
+    version = models.PositiveIntegerField(unique=True)
     name = models.CharField(max_length=100, default="Default")
-    claim_hours = models.DecimalField(
-        max_digits=6,
-        decimal_places=2,
-        default=4,
-        validators=[MinValueValidator(0.01)],
-        help_text="Hours sales has to claim a lead after it is handed off.",
+    note = models.TextField(blank=True, help_text="Why this version was made; shown in the policy history.")
+    # Sales side, per priority tier of the lead's score when the clock starts.
+    claim_hours_hot = _hours(1, "Business hours sales has to claim a hot lead after it is handed off.")
+    claim_hours_warm = _hours(4, "Business hours sales has to claim a warm lead after it is handed off.")
+    claim_hours_cold = _hours(8, "Business hours sales has to claim a cold lead after it is handed off.")
+    first_contact_hours_hot = _hours(4, "Business hours the rep has to contact a hot lead after claiming it.")
+    first_contact_hours_warm = _hours(8, "Business hours the rep has to contact a warm lead after claiming it.")
+    first_contact_hours_cold = _hours(24, "Business hours the rep has to contact a cold lead after claiming it.")
+    # Marketing side.
+    follow_up_days = models.PositiveSmallIntegerField(
+        "returned-lead follow-up (business days)",
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Business days marketing has to re-nurture or disqualify a lead sales returned.",
     )
-    first_contact_hours = models.DecimalField(
-        max_digits=6,
-        decimal_places=2,
-        default=24,
-        validators=[MinValueValidator(0.01)],
-        help_text="Hours the rep has to contact a lead after claiming it.",
+    acceptance_target_percent = models.PositiveSmallIntegerField(
+        "acceptance rate target (%)",
+        default=70,
+        validators=[MaxValueValidator(100)],
+        help_text="Share of each campaign's handed-off leads sales should accept (claim and keep).",
+    )
+    # Both sides.
+    warning_percent = models.PositiveSmallIntegerField(
+        "warn at (% of the allowed time)",
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="The owner is warned once this share of the allowed business time has passed.",
+    )
+    escalation_steps = ArrayField(
+        models.CharField(max_length=20, choices=EscalationStep.choices),
+        default=default_escalation_steps,
+        blank=True,
+        size=len(EscalationStep.values),
+        help_text="What happens after a sales deadline is breached, in this order.",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    TIERS = ("hot", "warm", "cold")
 
     class Meta:
         verbose_name = "SLA policy"
         verbose_name_plural = "SLA policies"
-        get_latest_by = ["created_at", "id"]
+        get_latest_by = "version"
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(claim_hours__gt=0) & models.Q(first_contact_hours__gt=0),
-                name="sla_policy_hours_positive",
+                condition=models.Q(
+                    claim_hours_hot__gt=0,
+                    claim_hours_warm__gt=0,
+                    claim_hours_cold__gt=0,
+                    first_contact_hours_hot__gt=0,
+                    first_contact_hours_warm__gt=0,
+                    first_contact_hours_cold__gt=0,
+                    follow_up_days__gt=0,
+                    acceptance_target_percent__lte=100,
+                    warning_percent__gt=0,
+                    warning_percent__lt=100,
+                ),
+                name="sla_policy_values_in_range",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}: claim {self.claim_hours} h, first contact {self.first_contact_hours} h"
+        return f"Version {self.version}: {self.name}"
+
+    def clean(self):
+        steps = list(self.escalation_steps or [])
+        if len(steps) != len(set(steps)):
+            raise ValidationError({"escalation_steps": "Each escalation step can appear once."})
 
     @classmethod
     def current(cls) -> "SlaPolicy":
-        """The policy in force; the defaults are created if the table is empty."""
-        policy = cls.objects.order_by("-created_at", "-id").first()
-        return policy or cls.objects.create()
+        """The policy in force: the highest version; version 1 with the defaults if there is none."""
+        policy = cls.objects.order_by("-version").first()
+        if policy is None:
+            policy, _ = cls.objects.get_or_create(version=1)
+        return policy
 
-    def allowed(self, kind: str) -> timedelta:
-        hours = {Deadline.Kind.CLAIM: self.claim_hours, Deadline.Kind.FIRST_CONTACT: self.first_contact_hours}[kind]
-        return timedelta(hours=float(hours))
+    def hours(self, kind: str, priority: str) -> Decimal:
+        """Business hours allowed for a sales deadline of `kind` on a lead of `priority`."""
+        if priority not in self.TIERS:
+            raise ValueError(f"No priority tier called {priority!r}")
+        return getattr(self, f"{kind}_hours_{priority}")
+
+    def allowed(self, kind: str, priority: str = "cold") -> timedelta:
+        """The business time a deadline of `kind` gets; `priority` matters for the sales deadlines.
+        A follow-up counts business days (see `handoff.calendar.add_business_days`): its nominal
+        allowance is recorded as that many days."""
+        if kind == Deadline.Kind.FOLLOW_UP:
+            return timedelta(days=self.follow_up_days)
+        return timedelta(hours=float(self.hours(kind, priority)))
+
+    def warn_after(self, allowed: timedelta) -> timedelta:
+        """Business time after the start when the owner is warned."""
+        return allowed * self.warning_percent / 100
 
 
 class Handoff(models.Model):
@@ -66,6 +153,8 @@ class Handoff(models.Model):
         CONVERTED = "converted", "Converted"
         RETURNED = "returned", "Returned to marketing"
         DISQUALIFIED = "disqualified", "Disqualified"
+        # An escalation took the lead back from a late rep; the next pass starts in the queue.
+        REQUEUED = "requeued", "Back to the queue after a breach"
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="handoffs")
     handed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -98,15 +187,37 @@ class DeadlineQuerySet(models.QuerySet):
         """Deadlines not yet met or cancelled; a breached one is still running until it is met."""
         return self.filter(met_at__isnull=True, cancelled_at__isnull=True)
 
+    def ticking(self):
+        """Running deadlines whose clock is not paused (the lead is not on hold)."""
+        return self.running().filter(paused_at__isnull=True)
+
     def due(self, now):
-        """Running deadlines past their due time that the sweep has not yet marked breached."""
-        return self.running().filter(breached_at__isnull=True, due_at__lte=now)
+        """Ticking deadlines past their due time that the sweep has not yet marked breached."""
+        return self.ticking().filter(breached_at__isnull=True, due_at__lte=now)
+
+    def warning_due(self, now):
+        """Ticking deadlines past their warning time, not yet warned and not breached."""
+        return self.ticking().filter(breached_at__isnull=True, warned_at__isnull=True, warn_at__lte=now)
+
+    def sweepable(self, now):
+        """What the sweep has to act on: due for a breach or for a warning. One query, which
+        PostgreSQL answers from the two partial indexes below (a BitmapOr), so its cost follows the
+        number of deadlines due, not the number running."""
+        return self.ticking().filter(breached_at__isnull=True).filter(
+            models.Q(due_at__lte=now) | models.Q(warned_at__isnull=True, warn_at__lte=now)
+        )
+
+
+# The sweep's conditions, shared by the partial indexes it reads.
+_OPEN = models.Q(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True, paused_at__isnull=True)
 
 
 class Deadline(models.Model):
     """Something one side must do by a time, recorded on the handoff it belongs to.
 
-    `due_at` and `allowed` are copied from the policy when the deadline is set and never recomputed.
+    `allowed`, `given_due_at` and `warn_at` are worked out from the policy version when the deadline
+    is set and never recomputed from a policy. The due time moves only when the clock is paused (the
+    lead on hold): resuming adds exactly the business time spent paused (`paused_for`).
     A deadline ends exactly one of three ways: met, cancelled (the lead left the path), or — set once
     by the sweep — breached. A breached deadline can still be met late; `met_at` then records when.
     """
@@ -114,11 +225,17 @@ class Deadline(models.Model):
     class Kind(models.TextChoices):
         CLAIM = "claim", "Claim"
         FIRST_CONTACT = "first_contact", "First contact"
+        FOLLOW_UP = "follow_up", "Returned-lead follow-up"
+
+    SALES_KINDS = (Kind.CLAIM, Kind.FIRST_CONTACT)
 
     handoff = models.ForeignKey(Handoff, on_delete=models.PROTECT, related_name="deadlines")
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="deadlines")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="deadlines")
+    priority = models.CharField(
+        max_length=10, blank=True, help_text="The lead's priority tier when the clock started (sales deadlines)."
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -129,7 +246,12 @@ class Deadline(models.Model):
     )
     starts_at = models.DateTimeField()
     allowed = models.DurationField()
-    due_at = models.DateTimeField()
+    given_due_at = models.DateTimeField(help_text="The due time the deadline was given when it was set.")
+    due_at = models.DateTimeField(help_text="The due time now: the given one, moved by any time on hold.")
+    warn_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep recorded the warning.")
+    paused_at = models.DateTimeField(null=True, blank=True, help_text="Set while the lead is on hold.")
+    paused_for = models.DurationField(default=timedelta(0), help_text="Business time spent on hold so far.")
     met_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep recorded the breach.")
     breach_notified_at = models.DateTimeField(null=True, blank=True)
@@ -145,12 +267,14 @@ class Deadline(models.Model):
             ),
         ]
         indexes = [
-            # The sweep's only query: open deadlines by due time. Partial, so its size is the number
-            # of running deadlines, not of all deadlines ever set.
+            # The sweep's breaches: open, ticking deadlines by due time. Partial, so its size is the
+            # number of running deadlines, not of all deadlines ever set.
+            models.Index(fields=["due_at"], name="deadline_open_due_idx", condition=_OPEN),
+            # The sweep's warnings: ticking deadlines not yet warned, by warning time.
             models.Index(
-                fields=["due_at"],
-                name="deadline_open_due_idx",
-                condition=models.Q(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True),
+                fields=["warn_at"],
+                name="deadline_warn_due_idx",
+                condition=_OPEN & models.Q(warned_at__isnull=True, warn_at__isnull=False),
             ),
             # The queue: unclaimed leads, most urgent claim deadline first (breached ones included).
             models.Index(
@@ -165,9 +289,54 @@ class Deadline(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} deadline of lead {self.lead_id} due {self.due_at:%Y-%m-%d %H:%M}"
 
+    def save(self, *args, **kwargs):
+        if self.given_due_at is None:
+            self.given_due_at = self.due_at
+        super().save(*args, **kwargs)
+
     @property
     def is_running(self) -> bool:
         return self.met_at is None and self.cancelled_at is None
 
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+    @property
+    def detection_delay(self) -> timedelta | None:
+        """How long after its due time the sweep recorded the breach."""
+        return self.breached_at - self.due_at if self.breached_at else None
+
     def time_left(self, now=None) -> timedelta:
         return self.due_at - (now or timezone.now())
+
+
+class Escalation(models.Model):
+    """One step of the escalation of one breached sales deadline, in the order of its policy.
+
+    Created (all steps at once) by the sweep in the breach's transaction; each step runs in its own
+    Celery task, which enqueues the next one after it commits. `done_at` is set once, in the same
+    transaction as the step's effect, so a step retried after a crash or delivered twice runs once.
+    """
+
+    deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, related_name="escalations")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="escalations")
+    step = models.CharField(max_length=20, choices=EscalationStep.choices)
+    position = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=300, blank=True, help_text="What the step did, or why it did nothing.")
+
+    class Meta:
+        ordering = ["deadline", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["deadline", "step"], name="one_escalation_step_per_deadline"),
+            models.UniqueConstraint(fields=["deadline", "position"], name="one_escalation_position_per_deadline"),
+        ]
+        indexes = [
+            # Steps still to run, for the re-enqueue of steps whose task message was lost.
+            models.Index(fields=["created_at"], name="escalation_pending_idx", condition=models.Q(done_at__isnull=True))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} for deadline {self.deadline_id}"

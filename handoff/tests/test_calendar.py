@@ -407,7 +407,7 @@ def test_a_rep_in_a_team_with_its_own_calendar_gets_due_times_in_that_calendar(m
     claim = Deadline.objects.get(lead=lead, kind=Deadline.Kind.CLAIM)
     contact = Deadline.objects.get(lead=lead, kind=Deadline.Kind.FIRST_CONTACT)
     assert claim.due_at == add_business_time(claim.starts_at, 4 * HOUR, head_office())
-    assert contact.due_at == add_business_time(contact.starts_at, 24 * HOUR, new_york.spec())
+    assert contact.due_at == add_business_time(contact.starts_at, 8 * HOUR, new_york.spec())
     assert contact.due_at != add_business_time(contact.starts_at, 24 * HOUR, head_office())
 
 

@@ -362,24 +362,26 @@ def test_the_database_refuses_queryset_updates_and_deletes_of_events(marketer, c
 
 def test_hand_off_starts_the_claim_clock_from_the_policy_in_force(marketer, rep, campaign):
     """Hand-off opens a Handoff under the current policy with one claim deadline, owned by nobody,
-    due claim_hours (4 h by default) of business time after the hand-off."""
+    due the warm tier's claim time (4 business hours by default) after the hand-off of a score-60 lead,
+    with the warning at 75 % of it."""
     lead = advance(LeadFactory(campaign=campaign), S.HANDED_OFF, marketer=marketer, rep=rep)
 
     handoff = lead.handoffs.get()
     policy = SlaPolicy.current()
-    assert (handoff.policy, policy.claim_hours, handoff.handed_off_by) == (policy, 4, marketer)
+    assert (handoff.policy, policy.claim_hours_warm, handoff.handed_off_by) == (policy, 4, marketer)
     assert handoff.closed_at is None
     claim = handoff.deadlines.get()
-    assert (claim.kind, claim.owner, claim.policy) == (Deadline.Kind.CLAIM, None, policy)
+    assert (claim.kind, claim.owner, claim.policy, claim.priority) == (Deadline.Kind.CLAIM, None, policy, "warm")
     assert claim.starts_at == handoff.handed_off_at == lead.status_changed_at
     assert claim.allowed == 4 * HOUR
-    assert claim.due_at == business(handoff.handed_off_at, 4 * HOUR)
+    assert claim.due_at == claim.given_due_at == business(handoff.handed_off_at, 4 * HOUR)
+    assert claim.warn_at == business(handoff.handed_off_at, 3 * HOUR)
     assert (claim.met_at, claim.breached_at, claim.cancelled_at) == (None, None, None)
 
 
 def test_the_claim_clock_follows_a_stricter_policy(marketer, rep, campaign):
     """With a newer policy of 1.5 claim hours in force, a hand-off is due 90 business minutes later."""
-    SlaPolicy.objects.create(name="Stricter", claim_hours=Decimal("1.5"), first_contact_hours=8)
+    SlaPolicy.objects.create(version=SlaPolicy.current().version + 1, name="Stricter", claim_hours_warm=Decimal("1.5"))
 
     lead = advance(LeadFactory(campaign=campaign), S.HANDED_OFF, marketer=marketer, rep=rep)
 
@@ -390,7 +392,7 @@ def test_the_claim_clock_follows_a_stricter_policy(marketer, rep, campaign):
 
 def test_claim_meets_the_claim_clock_and_starts_the_first_contact_clock(marketer, rep, campaign):
     """The claim stops the claim clock at the moment of claiming and starts a first-contact clock of 24
-    business hours owned by the rep; the handoff records who claimed it and when."""
+    business hours (8, the warm tier's) owned by the rep; the handoff records who claimed it and when."""
     lead = advance(LeadFactory(campaign=campaign), S.CLAIMED, marketer=marketer, rep=rep)
 
     handoff = lead.handoffs.get()
@@ -398,8 +400,8 @@ def test_claim_meets_the_claim_clock_and_starts_the_first_contact_clock(marketer
     claim = handoff.deadlines.get(kind=Deadline.Kind.CLAIM)
     assert (claim.met_at, claim.breached_at, claim.cancelled_at) == (handoff.claimed_at, None, None)
     contact = handoff.deadlines.get(kind=Deadline.Kind.FIRST_CONTACT)
-    assert (contact.owner, contact.starts_at, contact.allowed) == (rep, handoff.claimed_at, 24 * HOUR)
-    assert contact.due_at == business(handoff.claimed_at, 24 * HOUR)
+    assert (contact.owner, contact.starts_at, contact.allowed) == (rep, handoff.claimed_at, 8 * HOUR)
+    assert contact.due_at == business(handoff.claimed_at, 8 * HOUR)
     assert contact.met_at is None
 
 
@@ -455,8 +457,8 @@ def test_a_new_policy_does_not_move_a_deadline_already_set(marketer, rep, campai
     claim = Deadline.objects.get(lead=lead)
     old_policy = claim.policy
 
-    SlaPolicy.objects.create(name="Stricter", claim_hours=1, first_contact_hours=2)
-    SlaPolicy.objects.filter(pk=old_policy.pk).update(claim_hours=Decimal("0.25"))
+    SlaPolicy.objects.create(version=old_policy.version + 1, name="Stricter", claim_hours_warm=1)
+    SlaPolicy.objects.filter(pk=old_policy.pk).update(claim_hours_warm=Decimal("0.25"))
 
     unchanged = Deadline.objects.get(pk=claim.pk)
     assert (unchanged.due_at, unchanged.allowed, unchanged.policy_id) == (claim.due_at, 4 * HOUR, old_policy.pk)
