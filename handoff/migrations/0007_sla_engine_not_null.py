@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('handoff', '0006_sla_engine'),
+        ("handoff", "0006_sla_engine"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='deadline',
-            name='given_due_at',
-            field=models.DateTimeField(help_text='The due time the deadline was given when it was set.'),
+            model_name="deadline",
+            name="given_due_at",
+            field=models.DateTimeField(help_text="The due time the deadline was given when it was set."),
         ),
         migrations.AlterField(
-            model_name='slapolicy',
-            name='version',
+            model_name="slapolicy",
+            name="version",
             field=models.PositiveIntegerField(unique=True),
         ),
     ]

@@ -203,8 +203,10 @@ class DeadlineQuerySet(models.QuerySet):
         """What the sweep has to act on: due for a breach or for a warning. One query, which
         PostgreSQL answers from the two partial indexes below (a BitmapOr), so its cost follows the
         number of deadlines due, not the number running."""
-        return self.ticking().filter(breached_at__isnull=True).filter(
-            models.Q(due_at__lte=now) | models.Q(warned_at__isnull=True, warn_at__lte=now)
+        return (
+            self.ticking()
+            .filter(breached_at__isnull=True)
+            .filter(models.Q(due_at__lte=now) | models.Q(warned_at__isnull=True, warn_at__lte=now))
         )
 
 

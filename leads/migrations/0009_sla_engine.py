@@ -4,15 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0008_salesteam_calendar'),
+        ("leads", "0008_salesteam_calendar"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='leadevent',
-            name='kind',
-            field=models.CharField(choices=[('captured', 'Captured'), ('captured_again', 'Captured again'), ('scored', 'Score changed'), ('merged', 'Merged'), ('on_hold', 'Put on hold'), ('resumed', 'Resumed'), ('assigned', 'Assigned'), ('activity', 'Activity'), ('deal_stage', 'Deal stage changed'), ('qualified', 'Marked MQL'), ('handed_off', 'Handed to sales'), ('claimed', 'Claimed'), ('contacted', 'First contact'), ('converted', 'Converted'), ('returned', 'Returned to marketing'), ('disqualified', 'Disqualified'), ('renurtured', 'Back to nurturing'), ('breach', 'SLA breached'), ('warning', 'SLA warning'), ('escalated', 'Escalated'), ('requeued', 'Back to the queue'), ('clock_paused', 'SLA clock paused'), ('clock_resumed', 'SLA clock resumed')], max_length=20),
+            model_name="leadevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("captured", "Captured"),
+                    ("captured_again", "Captured again"),
+                    ("scored", "Score changed"),
+                    ("merged", "Merged"),
+                    ("on_hold", "Put on hold"),
+                    ("resumed", "Resumed"),
+                    ("assigned", "Assigned"),
+                    ("activity", "Activity"),
+                    ("deal_stage", "Deal stage changed"),
+                    ("qualified", "Marked MQL"),
+                    ("handed_off", "Handed to sales"),
+                    ("claimed", "Claimed"),
+                    ("contacted", "First contact"),
+                    ("converted", "Converted"),
+                    ("returned", "Returned to marketing"),
+                    ("disqualified", "Disqualified"),
+                    ("renurtured", "Back to nurturing"),
+                    ("breach", "SLA breached"),
+                    ("warning", "SLA warning"),
+                    ("escalated", "Escalated"),
+                    ("requeued", "Back to the queue"),
+                    ("clock_paused", "SLA clock paused"),
+                    ("clock_resumed", "SLA clock resumed"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
