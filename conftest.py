@@ -86,6 +86,8 @@ def move(lead: Lead, to: str, *, marketer, rep) -> Lead:
     match to:
         case S.MQL:
             services.lead_qualify(lead=lead, actor=marketer)
+        case S.HANDED_OFF if lead.status == S.CLAIMED:
+            services.lead_requeue(lead=lead, actor=rep, reason="Going on leave")
         case S.HANDED_OFF:
             services.lead_hand_off(lead=lead, actor=marketer, note="Asked for a demo")
         case S.CLAIMED if lead.status == S.ON_HOLD:

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from handoff.sla import follow_up_meet
 from leads.models import Lead, LeadEvent
 from leads.transitions import TransitionError, transition
 
@@ -237,13 +238,16 @@ def lead_merge(*, duplicate: Lead, into: Lead, actor) -> Lead:
         duplicate, into = locked[duplicate.pk], locked[into.pk]
         if into.merged_into_id is not None:
             raise TransitionError("That lead was itself merged away; merge into the lead it was merged into.")
-        transition(
+        event = transition(
             duplicate,
             to=Lead.Status.MERGED,
             actor=actor,
             note=f"Merged into {into.full_name} <{into.email}>.",
             merged_into=into,
         )
+        if event.from_status == Lead.Status.RETURNED:
+            # Merging is marketing acting on the returned lead: its follow-up is done.
+            follow_up_meet(lead=duplicate, now=event.created_at)
         into.capture_count += duplicate.capture_count
         into.save(update_fields=["capture_count"])
         LeadEvent.objects.create(

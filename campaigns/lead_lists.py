@@ -13,7 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from handoff.localtime import local_midnight
-from handoff.models import Handoff
+from handoff.models import Deadline, Handoff
 from leads.models import Lead, LeadEvent
 
 from .capture import normalise_email
@@ -160,12 +160,13 @@ def leads_by_ids(ids: list[int]) -> list[Lead]:
 
 
 def returned_leads() -> QuerySet[Lead]:
-    """Leads sales sent back to marketing, most recently returned first, each with two one-item lists:
+    """Leads sales sent back to marketing, most recently returned first, each with three one-item lists:
 
     - `return_events`: the latest RETURNED event (the rep as `actor`, when, the rep's note);
-    - `return_handoffs`: the latest handoff closed as returned (its `return_reason`).
+    - `return_handoffs`: the latest handoff closed as returned (its `return_reason`);
+    - `follow_ups`: the latest returned-lead follow-up deadline (marketing's "act by" time).
 
-    Four queries however many leads: the page's count, the leads, their events, their handoffs.
+    Five queries however many leads: the page's count, the leads, their events, handoffs and follow-ups.
     Prefetched rather than annotated so the lookups run for the page's rows only, not for every
     returned lead the sort has to read.
     """
@@ -180,12 +181,18 @@ def returned_leads() -> QuerySet[Lead]:
         .order_by("lead_id", "-closed_at", "-id")
         .distinct("lead_id")
     )
+    latest_follow_up = (
+        Deadline.objects.filter(kind=Deadline.Kind.FOLLOW_UP)
+        .order_by("lead_id", "-starts_at", "-id")
+        .distinct("lead_id")
+    )
     return (
         Lead.objects.filter(status=S.RETURNED)
         .select_related("campaign")
         .prefetch_related(
             Prefetch("events", queryset=latest_event, to_attr="return_events"),
             Prefetch("handoffs", queryset=latest_handoff, to_attr="return_handoffs"),
+            Prefetch("deadlines", queryset=latest_follow_up, to_attr="follow_ups"),
         )
         # The status only changes by `transition`, so status_changed_at is when sales returned it.
         .order_by("-status_changed_at", "-id")

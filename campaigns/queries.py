@@ -92,6 +92,65 @@ def _rate(part: int | Decimal, whole: int | Decimal) -> float | None:
     return round(100 * float(part) / float(whole), 1) if whole else None
 
 
+# --- Marketing's two commitments, counted one way for the campaign page, the managers' dashboard and
+# the monthly target check.
+def mql_events(*, start: datetime.datetime, end: datetime.datetime) -> QuerySet[LeadEvent]:
+    """The QUALIFIED events from `start` (included) to `end` of live leads: a duplicate merged into
+    another lead leaves its MQL to the survivor. Count MQLs from these with `mql_count()`."""
+    return (
+        LeadEvent.objects.filter(kind=LeadEvent.Kind.QUALIFIED, created_at__gte=start, created_at__lt=end)
+        .exclude(lead__status=S.MERGED)
+        .order_by()  # the model's ordering would otherwise join the GROUP BY
+    )
+
+
+def mql_count() -> Count:
+    """MQLs are leads, not events: one qualified twice (re-nurtured in between) is one MQL."""
+    return Count("lead", distinct=True)
+
+
+def mqls_by_campaign(
+    *, start: datetime.datetime, end: datetime.datetime, campaigns: QuerySet[Campaign] | None = None
+) -> dict[int, int]:
+    """MQLs each campaign made from `start` to `end`, by campaign id (none: missing). One query."""
+    events = mql_events(start=start, end=end)
+    if campaigns is not None:
+        events = events.filter(lead__campaign__in=campaigns)
+    return dict(events.values("lead__campaign").annotate(mqls=mql_count()).values_list("lead__campaign", "mqls"))
+
+
+def acceptance_counts() -> dict[str, Count]:
+    """Over a set of handoffs: the leads handed off, and those sales accepted (claimed at least once,
+    by a rep, a manager's assignment or the round-robin). A lead handed off twice counts once."""
+    return {
+        "handed_off": Count("lead", distinct=True),
+        "accepted": Count("lead", distinct=True, filter=Q(claimed_at__isnull=False)),
+    }
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    handed_off: int = 0
+    accepted: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """Share of the handed-off leads sales accepted, in percent; None when none were handed off."""
+        return _rate(self.accepted, self.handed_off)
+
+
+def acceptance_by_campaign(
+    *, start: datetime.datetime, end: datetime.datetime, campaigns: QuerySet[Campaign] | None = None
+) -> dict[int, Acceptance]:
+    """Per campaign id, the live leads handed off from `start` to `end` and how many of those sales
+    accepted (campaigns with no handoff then are missing). One query."""
+    handoffs = Handoff.objects.filter(handed_off_at__gte=start, handed_off_at__lt=end).exclude(lead__status=S.MERGED)
+    if campaigns is not None:
+        handoffs = handoffs.filter(lead__campaign__in=campaigns)
+    rows = handoffs.order_by().values("lead__campaign").annotate(**acceptance_counts())
+    return {row["lead__campaign"]: Acceptance(row["handed_off"], row["accepted"]) for row in rows}
+
+
 @dataclass(frozen=True)
 class MonthMqls:
     """One calendar month (in the current time zone) of a campaign: MQLs made against the target."""
@@ -165,7 +224,7 @@ class CampaignResults:
     @property
     def acceptance_rate(self) -> float | None:
         """Share of the leads handed to sales that sales accepted (claimed), in percent."""
-        return _rate(self.accepted, self.handed_off)
+        return Acceptance(handed_off=self.handed_off, accepted=self.accepted).rate
 
     @property
     def breach_total(self) -> int:
@@ -189,21 +248,16 @@ def _next_month(month: datetime.date) -> datetime.date:
     return (month + datetime.timedelta(days=32)).replace(day=1)
 
 
-def _mqls_by_month(campaign: Campaign, leads: QuerySet[Lead], today: datetime.date) -> list[MonthMqls]:
+def _mqls_by_month(campaign: Campaign, today: datetime.date) -> list[MonthMqls]:
     months = _months(campaign, today)
     if not months:
         return []
     counted = dict(
-        LeadEvent.objects.filter(
-            lead__in=leads,
-            kind=LeadEvent.Kind.QUALIFIED,
-            created_at__gte=local_midnight(months[0]),
-            created_at__lt=local_midnight(_next_month(months[-1])),
-        )
+        mql_events(start=local_midnight(months[0]), end=local_midnight(_next_month(months[-1])))
+        .filter(lead__campaign=campaign)
         .annotate(month=TruncMonth("created_at", output_field=DateField(), tzinfo=timezone.get_current_timezone()))
-        .order_by()  # the model's ordering would otherwise join the GROUP BY
         .values("month")
-        .annotate(mqls=Count("lead", distinct=True))
+        .annotate(mqls=mql_count())
         .values_list("month", "mqls")
     )
     target = campaign.target_mqls_per_month
@@ -233,8 +287,7 @@ def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignR
     }
     handoffs = Handoff.objects.filter(lead__in=leads)
     handoff_figures = handoffs.aggregate(
-        handed_off=Count("lead", distinct=True),
-        accepted=Count("lead", distinct=True, filter=Q(claimed_at__isnull=False)),
+        **acceptance_counts(),
         returned=Count("lead", distinct=True, filter=Q(outcome=Handoff.Outcome.RETURNED)),
         breached_leads=Count("lead", distinct=True, filter=breached),
         **breach_counts,
@@ -262,6 +315,6 @@ def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignR
         breaches=[(label, handoff_figures[f"breach_{kind}"]) for kind, label in Deadline.Kind.choices],
         breached_leads=handoff_figures["breached_leads"],
         by_status=[(label, lead_figures[f"status_{value}"]) for value, label in S.choices if value != S.MERGED],
-        mqls_by_month=_mqls_by_month(campaign, leads, timezone.localdate(now)),
+        mqls_by_month=_mqls_by_month(campaign, timezone.localdate(now)),
         target_mqls_per_month=campaign.target_mqls_per_month,
     )

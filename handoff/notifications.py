@@ -235,7 +235,10 @@ def breach_notify(*, deadline_id: int) -> bool:
         if deadline is None:
             return False
         lead = deadline.lead
-        owners = [user for user in (deadline.owner, lead.owner) if user is not None and user.is_active]
+        # A sales deadline waiting in the queue has no owner of its own; the lead's rep may still be
+        # told. A follow-up belongs to marketing: the rep who returned the lead has nothing to do.
+        owners = [deadline.owner] if deadline.kind == Deadline.Kind.FOLLOW_UP else [deadline.owner, lead.owner]
+        owners = [user for user in owners if user is not None and user.is_active]
         recipients = list({user.pk: user for user in [*owners, *_managers()]}.values())
         what = deadline.get_kind_display().lower()
         who = deadline.owner or lead.owner
@@ -255,6 +258,35 @@ def breach_notify(*, deadline_id: int) -> bool:
         deadline.breach_notified_at = timezone.now()
         deadline.save(update_fields=["breach_notified_at"])
     return bool(recipients)
+
+
+def warning_notify(*, deadline_id: int) -> bool:
+    """Warn the owner of one deadline that its due time is close, once (the key); False if there is
+    nobody to warn, the deadline ended meanwhile, or the warning was already given."""
+    deadline = (
+        Deadline.objects.running()
+        .select_related("lead", "lead__campaign", "owner")
+        .filter(pk=deadline_id, warned_at__isnull=False, breached_at__isnull=True)
+        .first()
+    )
+    if deadline is None or deadline.owner is None or not deadline.owner.is_active:
+        return False
+    lead, owner = deadline.lead, deadline.owner
+    what = deadline.get_kind_display().lower()
+    return (
+        notify(
+            user=owner,
+            kind=Notification.Kind.WARNING,
+            title=f"SLA warning: {what} of {lead.full_name} is due soon",
+            body=(
+                f"The {what} deadline of lead {lead.full_name} ({lead.company or lead.email}, campaign "
+                f"“{lead.campaign.name}”) is due {_in_zone(deadline.due_at, owner)}."
+            ),
+            lead=lead,
+            key=f"warning:{deadline.pk}",
+        )
+        is not None
+    )
 
 
 def notify_lead_returned(lead_id: int) -> Notification | None:

@@ -156,12 +156,32 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 SLA_SWEEP_INTERVAL = float(os.environ.get("SLA_SWEEP_INTERVAL", "30"))
+# Deadlines one sweep transaction takes at a time; a killed worker loses at most one batch of work.
+SLA_SWEEP_BATCH_SIZE = int(os.environ.get("SLA_SWEEP_BATCH_SIZE", "200"))
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {
         "task": "handoff.tasks.sweep_deadlines",
         "schedule": SLA_SWEEP_INTERVAL,
         # A sweep that waited longer than one interval is stale: the next one does its work.
         "options": {"expires": SLA_SWEEP_INTERVAL},
+    },
+    # Escalation steps whose task message was lost (broker restart, killed worker) are enqueued again.
+    "escalation-requeue-stuck": {
+        "task": "handoff.tasks.requeue_stuck_escalations",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
+    # Breach notices whose task message was lost, likewise.
+    "breach-notices-requeue-lost": {
+        "task": "handoff.tasks.requeue_lost_breach_notices",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
+    # Last month's campaign MQL targets and acceptance rates; notifies each shortfall once.
+    "campaign-targets-monthly": {
+        "task": "handoff.tasks.check_campaign_targets",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1),
+        "options": {"expires": 24 * 3600},
     },
     # Digests of the notifications users chose not to get one by one; each run sends only what waits.
     "notification-digest-hourly": {

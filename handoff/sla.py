@@ -1,4 +1,4 @@
-"""Setting and closing SLA deadlines on a handoff.
+"""Setting, pausing and closing SLA deadlines on a handoff.
 
 Called by the lead services inside their transaction, with the lead row already locked; these
 functions never decide whether a move is legal, only what it does to the clock.
@@ -56,6 +56,63 @@ def deadline_meet(*, handoff: Handoff, kind: str, now: datetime) -> int:
 def deadlines_cancel(*, handoff: Handoff, now: datetime) -> int:
     """Stop every running clock of a handoff whose lead left the sales path."""
     return Deadline.objects.running().filter(handoff=handoff).update(cancelled_at=now)
+
+
+def deadlines_pause(*, handoff: Handoff, now: datetime) -> list[Deadline]:
+    """Stop the clocks of a lead put on hold: every ticking deadline of `handoff` still ahead of its
+    due time gets `paused_at = now`. Returns the paused deadlines.
+
+    One already past its due time is left ticking even if the sweep has not recorded the breach yet:
+    it was missed before the hold, and putting the lead on hold must not hide that. The rows are
+    locked, so a breach the sweep records meanwhile is seen and that deadline is left alone.
+    """
+    deadlines = list(
+        Deadline.objects.ticking()
+        .filter(handoff=handoff, breached_at__isnull=True, due_at__gt=now)
+        .select_for_update()
+        .order_by("pk")
+    )
+    Deadline.objects.filter(pk__in=[deadline.pk for deadline in deadlines]).update(paused_at=now)
+    for deadline in deadlines:
+        deadline.paused_at = now
+    return deadlines
+
+
+def deadlines_resume(*, handoff: Handoff, now: datetime) -> list[Deadline]:
+    """Start the paused clocks of `handoff` again. Resuming moves the due time by exactly the business
+    time spent on hold (in the calendar of the deadline's owner), and the warning time too unless the
+    warning was already given. Returns the resumed deadlines, each with two extra attributes for the
+    timeline: `held` (the business time on hold) and `due_before` (the due time before it moved).
+    """
+    deadlines = list(
+        Deadline.objects.running()
+        .filter(handoff=handoff, paused_at__isnull=False)
+        .select_related("owner")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    specs = {}
+    for deadline in deadlines:
+        if deadline.owner_id not in specs:
+            specs[deadline.owner_id] = BusinessCalendar.objects.for_owner(deadline.owner).spec()
+        spec = specs[deadline.owner_id]
+        deadline.held = business_time_between(deadline.paused_at, now, spec)
+        deadline.due_before = deadline.due_at
+        # A hold entirely outside open hours takes no business time: nothing moves.
+        if deadline.held:
+            deadline.due_at = add_business_time(deadline.due_at, deadline.held, spec)
+            if deadline.warned_at is None and deadline.warn_at is not None:
+                deadline.warn_at = add_business_time(deadline.warn_at, deadline.held, spec)
+        deadline.paused_for += deadline.held
+        deadline.paused_at = None
+        deadline.save(update_fields=["due_at", "warn_at", "paused_for", "paused_at"])
+    return deadlines
+
+
+def follow_up_meet(*, lead, now: datetime) -> int:
+    """Marketing acted on a returned lead (re-nurtured, disqualified or merged it): its running
+    follow-up clock is met. Returns rows changed (0 when there was none)."""
+    return Deadline.objects.running().filter(lead=lead, kind=Deadline.Kind.FOLLOW_UP).update(met_at=now)
 
 
 def handoff_open(*, lead, actor, note: str, now: datetime) -> Handoff:

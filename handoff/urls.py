@@ -5,6 +5,7 @@ from django.urls import include, path
 from . import views
 from .views import calendars as calendars_views
 from .views import notifications as notifications_views
+from .views import policies as policies_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,6 +21,8 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", notifications_views.mark_read, name="notification_read"),
     path("notifications/read-all/", notifications_views.mark_all_read, name="notifications_read_all"),
     path("preferences/", notifications_views.PreferencesView.as_view(), name="preferences"),
+    path("sla/policy/", policies_views.PolicyView.as_view(), name="sla_policy"),
+    path("sla/policy/new/", policies_views.PolicyPublishView.as_view(), name="sla_policy_new"),
     path("calendars/", calendars_views.CalendarListView.as_view(), name="calendars"),
     path("calendars/new/", calendars_views.CalendarFormView.as_view(), name="calendar_create"),
     path("calendars/<int:pk>/", calendars_views.CalendarFormView.as_view(), name="calendar_edit"),

@@ -5,10 +5,11 @@ moment can never both take a rep over their limit. The round-robin picks, among 
 assign automatically, the available rep who has waited longest since their last assignment.
 """
 
+from collections.abc import Collection
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 
 from handoff.roles import Role
 
@@ -47,9 +48,10 @@ def is_on_shift(profile: RepProfile, now: datetime) -> bool:
     return True
 
 
-def round_robin_candidates(now: datetime):
-    """Reps who may receive an automatic assignment, the one who waited longest first."""
-    sales = get_user_model().objects.filter(groups__name=Role.SALES, is_active=True)
+def round_robin_candidates(now: datetime, *, exclude: Collection[int] = ()):
+    """Reps who may receive an automatic assignment, the one who waited longest first; users whose
+    ids are in `exclude` are left out."""
+    sales = get_user_model().objects.filter(groups__name=Role.SALES, is_active=True).exclude(pk__in=exclude)
     return (
         RepProfile.objects.filter(team__auto_assign=True, is_away=False, user__in=sales)
         .annotate(held=Count("user__owned_leads", filter=Q(user__owned_leads__status__in=Lead.WORKED_BY_SALES)))
@@ -60,15 +62,16 @@ def round_robin_candidates(now: datetime):
     )
 
 
-def next_rep(now: datetime):
-    """Lock and return the profile of the rep who should get the next lead, or None.
+def next_rep(now: datetime, *, exclude: Collection[int] = ()):
+    """Lock and return the profile of the rep who should get the next lead, or None. Users whose ids
+    are in `exclude` are skipped (an escalation never gives a lead back to the rep who let it lapse).
 
     First pass skips profiles another transaction holds (a concurrent assignment is taking that rep
     right now), so simultaneous hand-offs spread over reps; if everyone is locked, the second pass
     waits. After locking, capacity is counted again: the annotation was read before the lock.
     """
     for skip_locked in (True, False):
-        for candidate in round_robin_candidates(now):
+        for candidate in round_robin_candidates(now, exclude=exclude):
             if not is_on_shift(candidate, now):
                 continue
             locked = (
@@ -80,3 +83,15 @@ def next_rep(now: datetime):
             if locked is not None and open_lead_count(locked.user) < locked.capacity:
                 return locked
     return None
+
+
+def active_managers() -> QuerySet:
+    """Every active manager, oldest account first."""
+    return get_user_model().objects.filter(groups__name=Role.MANAGERS, is_active=True).distinct().order_by("pk")
+
+
+def team_manager_of(user):
+    """The manager of `user`'s sales team if they are an active manager, else None."""
+    if user is None:
+        return None
+    return active_managers().filter(managed_teams__reps__user=user).first()

@@ -83,7 +83,8 @@ def rep_worklist(rep, *, now: datetime) -> list[WorkGroup]:
     S = Lead.Status
     conditions = {
         "on_hold": Q(status=S.ON_HOLD),
-        "overdue": Q(contact_due_at__lt=now) | Q(next_step_at__lt=day_starts),
+        # A paused clock is not late while the lead is on hold, whatever its due time reads.
+        "overdue": Q(contact_due_at__lt=now, contact_paused_at__isnull=True) | Q(next_step_at__lt=day_starts),
         "new": Q(status=S.CLAIMED, has_activity=False),
         "first_contact": Q(status=S.CLAIMED),
         "today": Q(next_step_at__lt=next_day_starts),
@@ -92,6 +93,7 @@ def rep_worklist(rep, *, now: datetime) -> list[WorkGroup]:
         Lead.objects.filter(owner=rep, status__in=Lead.WORKED_BY_SALES)
         .annotate(
             contact_due_at=Subquery(running_contact.values("due_at")[:1]),
+            contact_paused_at=Subquery(running_contact.values("paused_at")[:1]),
             handed_off_at=Subquery(open_handoff.values("handed_off_at")[:1]),
         )
         .annotate(

@@ -14,9 +14,17 @@ from django.utils import timezone
 from handoff.models import Deadline, Handoff
 from handoff.notifications import notify_lead_returned
 from handoff.roles import Role, has_role
-from handoff.sla import deadline_meet, deadline_set, deadlines_cancel, handoff_open
+from handoff.sla import (
+    deadline_meet,
+    deadline_set,
+    deadlines_cancel,
+    deadlines_pause,
+    deadlines_resume,
+    follow_up_meet,
+    handoff_open,
+)
 
-from .assignment import AtCapacity, check_capacity, next_rep
+from .assignment import AtCapacity, active_managers, check_capacity, next_rep, team_manager_of
 from .models import Deal, Lead, LeadEvent
 from .transitions import TransitionError, transition
 
@@ -48,13 +56,14 @@ def _require_owner(lead: Lead, actor) -> None:
         raise TransitionError("Only the rep who owns this lead can do that.")
 
 
-def _close_handoff(lead: Lead, *, outcome: str, now, return_reason: str = "") -> None:
+def _close_handoff(lead: Lead, *, outcome: str, now, return_reason: str = "") -> Handoff:
     handoff = _open_handoff(lead)
     deadlines_cancel(handoff=handoff, now=now)
     handoff.closed_at = now
     handoff.outcome = outcome
     handoff.return_reason = return_reason
     handoff.save(update_fields=["closed_at", "outcome", "return_reason"])
+    return handoff
 
 
 def lead_qualify(*, lead: Lead, actor, note: str = "") -> Lead:
@@ -160,6 +169,63 @@ def lead_assign(*, lead: Lead, rep, actor) -> Lead:
     return lead
 
 
+def lead_requeue(*, lead: Lead, actor=None, reason: str) -> Handoff:
+    """Take a claimed lead back from its rep and put it in the queue again: done by an escalation after
+    a missed first contact (`actor` None: the system), or by the rep or a manager. The pass closes as
+    REQUEUED, which stops its clocks, and a new pass opens, handed off by whoever handed off the last
+    one, so a fresh claim clock runs. Returns the new handoff."""
+    if not reason.strip():
+        raise TransitionError("Say why the lead goes back to the queue.")
+    with transaction.atomic():
+        lead = lock_lead(lead.pk)
+        if actor is not None:
+            _require_owner(lead, actor)
+        rep = lead.owner
+        event = transition(
+            lead, to=S.HANDED_OFF, actor=actor, note=reason, data={"from": lead.owner_id}, owner=None
+        )
+        previous = _open_handoff(lead)
+        _close_handoff(lead, outcome=Handoff.Outcome.REQUEUED, now=event.created_at)
+        handoff = handoff_open(
+            lead=lead,
+            actor=previous.handed_off_by,
+            note=f"Back in the queue from {_name(rep)}: {reason}",
+            now=event.created_at,
+        )
+    return handoff
+
+
+def lead_assign_after_breach(*, lead: Lead, breached_by=None, to_manager: bool = False):
+    """An escalation gives a lead waiting in the queue to someone, the way a hand-off's round-robin
+    does: the next available rep, never `breached_by` (the rep who let it lapse). A lead that missed
+    its SLA again and again (`to_manager`) goes to a manager instead: `breached_by`'s team manager,
+    else the first active manager; capacity does not bind managers. Returns who got the lead, or None
+    when nobody is available and the lead stays in the queue."""
+    with transaction.atomic():
+        lead = lock_lead(lead.pk)
+        profile = None
+        if to_manager:
+            assignee = team_manager_of(breached_by) or active_managers().first()
+            note = "a manager, as the lead missed its SLA more than once"
+        else:
+            profile = next_rep(timezone.now(), exclude=[breached_by.pk] if breached_by else [])
+            assignee = profile.user if profile else None
+            note = "the next available rep"
+        if assignee is None:
+            return None
+        _take(
+            lead,
+            assignee,
+            actor=None,
+            kind=LeadEvent.Kind.ASSIGNED,
+            note=f"Reassigned by escalation to {_name(assignee)}, {note}.",
+        )
+        if profile is not None:
+            profile.last_assigned_at = timezone.now()
+            profile.save(update_fields=["last_assigned_at"])
+    return assignee
+
+
 def lead_log_first_contact(*, lead: Lead, actor, note: str = "") -> Lead:
     """Record that the owner reached the lead; stops the first-contact clock."""
     with transaction.atomic():
@@ -204,14 +270,17 @@ def lead_convert(
 
 
 def lead_return(*, lead: Lead, actor, reason: str, note: str = "") -> Lead:
-    """Send a lead back to marketing; a reason is required and lands on the timeline."""
+    """Send a lead back to marketing; a reason is required and lands on the timeline. Marketing's
+    follow-up clock starts, owned by the campaign's owner."""
     if not reason.strip():
         raise TransitionError("Say why the lead goes back to marketing.")
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         _require_owner(lead, actor)
         event = transition(lead, to=S.RETURNED, actor=actor, note=note, data={"reason": reason})
-        _close_handoff(lead, outcome=Handoff.Outcome.RETURNED, now=event.created_at, return_reason=reason)
+        # Closing first cancels the sales clocks; the follow-up that starts after it is marketing's.
+        handoff = _close_handoff(lead, outcome=Handoff.Outcome.RETURNED, now=event.created_at, return_reason=reason)
+        deadline_set(handoff=handoff, kind=Deadline.Kind.FOLLOW_UP, now=event.created_at, owner=lead.campaign.owner)
         transaction.on_commit(partial(notify_lead_returned, lead.pk))
     return lead
 
@@ -230,38 +299,89 @@ def lead_disqualify(*, lead: Lead, actor, reason: str) -> Lead:
         event = transition(lead, to=S.DISQUALIFIED, actor=actor, note=reason.strip())
         if on_sales_side:
             _close_handoff(lead, outcome=Handoff.Outcome.DISQUALIFIED, now=event.created_at)
+        elif event.from_status == S.RETURNED:
+            follow_up_meet(lead=lead, now=event.created_at)
     return lead
 
 
 def lead_hold(*, lead: Lead, actor, reason: str) -> Lead:
-    """Pause work on a lead (e.g. waiting on the customer); the reason is required and shown."""
+    """Pause work on a lead (e.g. waiting on the customer); the reason is required and shown. The
+    running SLA clock stops until the lead is resumed."""
     if not reason.strip():
         raise TransitionError("Say why the lead is on hold.")
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         _require_owner(lead, actor)
-        # The SLA engine will pause the running clock here (issue: pause/resume in business time).
-        transition(lead, to=S.ON_HOLD, actor=actor, note=reason, hold_reason=reason.strip())
+        event = transition(lead, to=S.ON_HOLD, actor=actor, note=reason, hold_reason=reason.strip())
+        paused = deadlines_pause(handoff=_open_handoff(lead), now=event.created_at)
+        if paused:
+            LeadEvent.objects.create(
+                lead=lead,
+                kind=LeadEvent.Kind.CLOCK_PAUSED,
+                actor=actor,
+                note="SLA clock paused: "
+                + "; ".join(f"{d.get_kind_display().lower()} was due {_local(d.due_at)}" for d in paused),
+                data={"deadlines": [{"id": d.pk, "kind": d.kind, "due_at": d.due_at.isoformat()} for d in paused]},
+                created_at=event.created_at,
+            )
     return lead
 
 
+def _local(when) -> str:
+    """A time for a timeline note, in the active time zone (the acting user's), named."""
+    return f"{timezone.localtime(when):%Y-%m-%d %H:%M %Z}"
+
+
+def _hours_minutes(span) -> str:
+    hours, minutes = divmod(round(span.total_seconds() / 60), 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
 def lead_resume(*, lead: Lead, actor, note: str = "") -> Lead:
-    """Take a lead off hold, back to the status it had before."""
+    """Take a lead off hold, back to the status it had before; its paused SLA clock runs again, its due
+    time moved by the business time spent on hold."""
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         _require_owner(lead, actor)
         held = lead.events.filter(kind=LeadEvent.Kind.ON_HOLD).order_by("-created_at", "-id").first()
         back_to = held.from_status if held else S.CLAIMED
-        transition(lead, to=back_to, actor=actor, note=note, hold_reason="")
+        event = transition(lead, to=back_to, actor=actor, note=note, hold_reason="")
+        resumed = deadlines_resume(handoff=_open_handoff(lead), now=event.created_at)
+        if resumed:
+            LeadEvent.objects.create(
+                lead=lead,
+                kind=LeadEvent.Kind.CLOCK_RESUMED,
+                actor=actor,
+                note="SLA clock resumed: "
+                + "; ".join(
+                    f"{_hours_minutes(d.held)} of business time on hold, "
+                    f"{d.get_kind_display().lower()} now due {_local(d.due_at)}"
+                    for d in resumed
+                ),
+                data={
+                    "deadlines": [
+                        {
+                            "id": d.pk,
+                            "kind": d.kind,
+                            "held_seconds": round(d.held.total_seconds()),
+                            "due_before": d.due_before.isoformat(),
+                            "due_at": d.due_at.isoformat(),
+                        }
+                        for d in resumed
+                    ]
+                },
+                created_at=event.created_at,
+            )
     return lead
 
 
 def lead_renurture(*, lead: Lead, actor, note: str = "") -> Lead:
-    """Marketing takes a returned lead back to nurture; its history stays."""
+    """Marketing takes a returned lead back to nurture, which meets its follow-up; its history stays."""
     _require(actor, Role.MARKETING, Role.MANAGERS)
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        transition(lead, to=S.NEW, actor=actor, note=note, owner=None)
+        event = transition(lead, to=S.NEW, actor=actor, note=note, owner=None)
+        follow_up_meet(lead=lead, now=event.created_at)
     return lead
 
 

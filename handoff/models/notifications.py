@@ -131,6 +131,10 @@ class UserPreferences(models.Model):
         wanted = {
             Notification.Kind.WARNING: self.email_warnings,
             Notification.Kind.BREACH: self.email_breaches,
+            # An escalation follows a breach, and a missed campaign target is a breach of the SLA's
+            # marketing side: whoever wants breach emails wants these.
+            Notification.Kind.ESCALATION: self.email_breaches,
+            Notification.Kind.TARGET: self.email_breaches,
             Notification.Kind.RETURNED: self.email_returned,
             Notification.Kind.ASSIGNED: self.email_assigned,
         }[kind]

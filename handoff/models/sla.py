@@ -278,6 +278,12 @@ class Deadline(models.Model):
                 name="deadline_warn_due_idx",
                 condition=_OPEN & models.Q(warned_at__isnull=True, warn_at__isnull=False),
             ),
+            # Breaches whose notice has not gone out: the re-enqueue of notices whose task was lost.
+            models.Index(
+                fields=["breached_at"],
+                name="deadline_breach_unnotified_idx",
+                condition=models.Q(breached_at__isnull=False, breach_notified_at__isnull=True),
+            ),
             # The queue: unclaimed leads, most urgent claim deadline first (breached ones included).
             models.Index(
                 fields=["due_at"],

@@ -13,7 +13,7 @@ from handoff.models import Deadline
 from handoff.notifications import breach_notify
 from handoff.roles import Role
 from handoff.sweep import sweep_deadlines
-from handoff.tasks import notify_breach, send_notification_email
+from handoff.tasks import notify_breach, run_escalation, send_notification_email
 from leads import services
 from leads.models import Lead, LeadEvent
 
@@ -105,16 +105,20 @@ class TestSweep:
         ],
     )
     def test_a_lead_whose_clocks_all_stopped_is_never_breached(self, marketer, rep, campaign, route):
-        """Once every clock of a lead is met or cancelled, no sweep, however late, breaches anything."""
+        """Once both sales clocks of a lead are met or cancelled, no sweep, however late, breaches them.
+        (Only marketing's follow-up of a returned lead runs on, and is breached in its turn.)"""
         lead = advance(LeadFactory(campaign=campaign), route[0], marketer=marketer, rep=rep)
         for step in route[1:]:
             move(lead, step, marketer=marketer, rep=rep)
+        follow_ups = Deadline.objects.running().filter(lead=lead, kind=Deadline.Kind.FOLLOW_UP).count()
+        assert follow_ups == (1 if route == (S.RETURNED,) else 0)
 
-        assert sweep_deadlines(now=timezone.now() + 365 * 24 * HOUR) == 0
+        assert sweep_deadlines(now=timezone.now() + 365 * 24 * HOUR) == follow_ups
 
-        assert Deadline.objects.filter(lead=lead).count() == 2
-        assert not Deadline.objects.filter(lead=lead, breached_at__isnull=False).exists()
-        assert not breach_events(lead).exists()
+        sales = Deadline.objects.filter(lead=lead, kind__in=Deadline.SALES_KINDS)
+        assert sales.count() == 2
+        assert not sales.filter(breached_at__isnull=False).exists()
+        assert not breach_events(lead).filter(data__kind__in=Deadline.SALES_KINDS).exists()
 
     def test_a_first_contact_breach_names_the_rep_who_owns_it(self, marketer, rep, campaign):
         """The BREACH event of a first-contact clock says whose it was."""
@@ -158,8 +162,9 @@ class TestSweep:
             sweep_deadlines(now=datetime.datetime(2026, 1, 1, 12, 0))
 
     def test_a_breach_enqueues_the_email_on_commit(self, marketer, campaign, django_capture_on_commit_callbacks):
-        """Each breach registers notify_breach.delay(<deadline id>) to run after the commit; a sweep that
-        breaches nothing registers nothing."""
+        """Each breach registers notify_breach.delay(<deadline id>) and the first escalation step,
+        run_escalation.delay(<deadline id>), to run after the commit; a sweep that breaches nothing
+        registers nothing."""
         deadline = make_overdue(hand_off(campaign, marketer))
 
         with django_capture_on_commit_callbacks() as callbacks:
@@ -167,9 +172,10 @@ class TestSweep:
         with django_capture_on_commit_callbacks() as repeated:
             sweep_deadlines()
 
-        assert len(callbacks) == 1
-        assert callbacks[0].func == notify_breach.delay
-        assert callbacks[0].args == (deadline.pk,)
+        assert {(callback.func, callback.args) for callback in callbacks} == {
+            (notify_breach.delay, (deadline.pk,)),
+            (run_escalation.delay, (deadline.pk,)),
+        }
         assert repeated == []
 
 

@@ -62,10 +62,14 @@ def test_every_legal_move_works_through_its_service_and_appends_one_event(
     # When the service for the move runs
     move(lead, to_status, marketer=marketer, rep=rep)
 
-    # Then the lead moved and the timeline grew by exactly one event describing the move
+    # Then the lead moved and the timeline grew by exactly one event describing the move (holding or
+    # resuming a lead with a running clock also notes the paused or resumed SLA clock)
     assert lead.status == to_status
-    new_events = list(lead.events.exclude(pk__in=events_before))
+    clock = {LeadEvent.Kind.CLOCK_PAUSED, LeadEvent.Kind.CLOCK_RESUMED}
+    new_events = list(lead.events.exclude(pk__in=events_before).exclude(kind__in=clock))
     assert len(new_events) == 1
+    if S.ON_HOLD not in (from_status, to_status):
+        assert not lead.events.exclude(pk__in=events_before).filter(kind__in=clock).exists()
     event = new_events[0]
     assert event.kind == ALLOWED[from_status, to_status]
     assert event.actor == (rep if acts_for_sales else marketer)
@@ -429,8 +433,9 @@ def test_first_contact_meets_the_first_contact_clock(marketer, rep, campaign):
 def test_leaving_the_sales_path_cancels_running_clocks_and_closes_the_handoff(
     marketer, rep, campaign, from_status, to_status, outcome
 ):
-    """Return, disqualify and convert cancel whatever clock still runs (met ones stay met, not
-    cancelled) and close the handoff with the matching outcome at the moment of the move."""
+    """Return, disqualify and convert cancel whatever sales clock still runs (met ones stay met, not
+    cancelled) and close the handoff with the matching outcome at the moment of the move. A return
+    then starts marketing's follow-up clock on the closed handoff."""
     lead = advance(LeadFactory(campaign=campaign), from_status, marketer=marketer, rep=rep)
     running = set(Deadline.objects.running().filter(lead=lead).values_list("pk", flat=True))
     met = set(Deadline.objects.filter(lead=lead, met_at__isnull=False).values_list("pk", flat=True))
@@ -440,8 +445,11 @@ def test_leaving_the_sales_path_cancels_running_clocks_and_closes_the_handoff(
     now = lead.status_changed_at
     handoff = lead.handoffs.get()
     assert (handoff.closed_at, handoff.outcome) == (now, outcome)
-    assert not Deadline.objects.running().filter(lead=lead).exists()
-    for deadline in Deadline.objects.filter(lead=lead):
+    assert not Deadline.objects.running().filter(lead=lead, kind__in=Deadline.SALES_KINDS).exists()
+    follow_ups = Deadline.objects.filter(lead=lead, kind=Deadline.Kind.FOLLOW_UP)
+    expected = [(handoff.pk, now, True)] if to_status == S.RETURNED else []
+    assert [(f.handoff_id, f.starts_at, f.is_running) for f in follow_ups] == expected
+    for deadline in Deadline.objects.filter(lead=lead, kind__in=Deadline.SALES_KINDS):
         if deadline.pk in running:
             assert (deadline.cancelled_at, deadline.met_at) == (now, None)
         else:

@@ -1,0 +1,215 @@
+"""Escalation of a breached sales deadline: the policy's steps, each in its own Celery task.
+
+The sweep calls `escalations_open` in the breach's transaction: it writes one `Escalation` row per
+step of the deadline's policy version and enqueues the first step after the commit. Each step task
+runs the step and marks it done in one transaction, then enqueues the next. A step that already ran
+(the message delivered twice, a retry after a crash) finds `done_at` set and does nothing.
+"""
+
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from leads.assignment import active_managers, team_manager_of
+from leads.models import Lead, LeadEvent
+from leads.services import lead_assign_after_breach, lead_requeue, lock_lead
+
+from .models import Deadline, Escalation, EscalationStep, Notification
+from .notifications import _in_zone, notify
+
+# A step pending this long lost its task message; the safety net enqueues it again.
+STUCK_AFTER = timedelta(minutes=5)
+
+
+def escalations_open(deadline: Deadline, *, now: datetime) -> list[Escalation]:
+    """Write the escalation steps of a just-breached sales deadline and start the first one on commit.
+    A follow-up (marketing-side) deadline has no escalation steps: its breach is notified only."""
+    if deadline.kind not in Deadline.SALES_KINDS:
+        return []
+    steps = [
+        Escalation(deadline=deadline, lead_id=deadline.lead_id, step=step, position=position, created_at=now)
+        for position, step in enumerate(deadline.policy.escalation_steps, start=1)
+    ]
+    created = Escalation.objects.bulk_create(steps, ignore_conflicts=True)
+    if steps:
+        escalation_enqueue(deadline.pk)
+    return created
+
+
+def escalation_enqueue(deadline_id: int) -> None:
+    """Enqueue the task that runs the next step of a deadline's escalation, after the commit."""
+    # Imported here: the tasks module imports this one.
+    from .tasks import run_escalation
+
+    transaction.on_commit(partial(run_escalation.delay, deadline_id))
+
+
+def escalation_step_run(*, deadline_id: int, now: datetime | None = None) -> Escalation | None:
+    """Run the next step of a deadline's escalation, once, and enqueue the one after it.
+
+    The step's effect, its timeline event (actor None: the system), `done_at` and `outcome` commit
+    together. Returns the step run, or None when there is nothing to run: every step is done, or
+    another worker holds the next one right now (that worker enqueues what follows). A message
+    delivered twice therefore runs the next pending step or nothing, never a step twice.
+    """
+    now = now or timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("escalation_step_run needs an aware datetime")
+    with transaction.atomic():
+        escalation = _lock_next_step(deadline_id)
+        if escalation is None:
+            return None
+        outcome, on_timeline = STEPS[escalation.step](escalation, now=now)
+        if not on_timeline:
+            LeadEvent.objects.create(
+                lead_id=escalation.lead_id,
+                kind=LeadEvent.Kind.ESCALATED,
+                actor=None,
+                note=outcome,
+                data={"deadline": deadline_id, "escalation": escalation.pk, "step": escalation.step},
+                created_at=now,
+            )
+        escalation.done_at = now
+        escalation.outcome = outcome[: Escalation._meta.get_field("outcome").max_length]
+        escalation.save(update_fields=["done_at", "outcome"])
+        if Escalation.objects.filter(deadline_id=deadline_id, done_at__isnull=True).exists():
+            escalation_enqueue(deadline_id)
+    return escalation
+
+
+def _lock_next_step(deadline_id: int) -> Escalation | None:
+    """Lock the lowest pending step of the deadline; None if there is none or another worker holds it.
+    Only the lowest: skipping a locked step to take a later one would run the policy out of order."""
+    pending = Escalation.objects.filter(deadline_id=deadline_id, done_at__isnull=True)
+    first = pending.order_by("position").values_list("pk", flat=True).first()
+    if first is None:
+        return None
+    return (
+        pending.filter(pk=first)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("deadline__lead__campaign", "deadline__owner")
+        .first()
+    )
+
+
+def escalations_requeue_stuck(*, older_than: timedelta = STUCK_AFTER, now: datetime | None = None) -> int:
+    """Enqueue again each deadline with a step still pending that was written more than `older_than`
+    ago: its task message was lost (a broker restart, a worker killed before it enqueued the next
+    step). Running a step is idempotent, so a step merely slow is safe to enqueue twice. Returns how
+    many deadlines were enqueued."""
+    now = now or timezone.now()
+    # Answered from the partial index of pending steps (escalation_pending_idx).
+    deadline_ids = list(
+        Escalation.objects.filter(done_at__isnull=True, created_at__lt=now - older_than)
+        .order_by()
+        .values_list("deadline_id", flat=True)
+        .distinct()
+    )
+    for deadline_id in deadline_ids:
+        escalation_enqueue(deadline_id)
+    return len(deadline_ids)
+
+
+# --- The steps ---------------------------------------------------------------------------------
+# Each runs inside the step's transaction and returns (outcome, whether it wrote the timeline event
+# itself); a step that moved the lead leaves the service's REQUEUED or ASSIGNED event as its record.
+Outcome = tuple[str, bool]
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _when(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+def _notify_manager(escalation: Escalation, *, now: datetime) -> Outcome:
+    """Tell the manager of the owner's team, or every active manager if there is no such manager
+    (the owner has no team or manager, or nobody owned the deadline: a claim missed in the queue)."""
+    deadline = escalation.deadline
+    lead, owner = deadline.lead, deadline.owner
+    team_manager = team_manager_of(owner)
+    recipients = [team_manager] if team_manager else list(active_managers())
+    what = deadline.get_kind_display().lower()
+    if not recipients:
+        return f"Nobody to tell about the missed {what} deadline: there is no active manager.", False
+    who = _name(owner) if owner else "nobody (the lead was waiting in the queue)"
+    for user in recipients:
+        met = f"\nIt was met late, {_in_zone(deadline.met_at, user)}." if deadline.met_at else ""
+        notify(
+            user=user,
+            kind=Notification.Kind.ESCALATION,
+            title=f"Escalation: {what} of {lead.full_name} missed",
+            body=(
+                f"The {what} deadline of lead {lead.full_name} ({lead.company or lead.email}, campaign "
+                f"“{lead.campaign.name}”) was due {_in_zone(deadline.due_at, user)} and was missed.\n"
+                f"Owner: {who}{met}"
+            ),
+            lead=lead,
+            key=f"escalation:{escalation.pk}",
+        )
+    if team_manager:
+        return f"Told {_name(team_manager)}, manager of {_name(owner)}'s team, about the missed {what}.", False
+    names = ", ".join(_name(user) for user in recipients)
+    return f"Told every manager ({names}) about the missed {what}: the owner has no team manager.", False
+
+
+def _return_to_queue(escalation: Escalation, *, now: datetime) -> Outcome:
+    """Take the lead back from the rep who missed the deadline, if they still hold it and it is
+    still not met; otherwise leave it where it is."""
+    deadline = escalation.deadline
+    what = deadline.get_kind_display().lower()
+    lead = lock_lead(deadline.lead_id)
+    owner = deadline.owner
+    if owner is None:
+        return f"Nothing to take back: the {what} was missed in the queue, not by a rep.", False
+    if deadline.met_at is not None:
+        return f"Nothing to take back: the {what} was logged late, {_when(deadline.met_at)}.", False
+    if lead.status != Lead.Status.CLAIMED:
+        return f"Nothing to take back: the lead is {lead.get_status_display().lower()}.", False
+    if lead.owner_id != owner.pk or deadline.cancelled_at is not None:
+        return f"Nothing to take back: {_name(owner)} no longer holds the pass whose {what} was missed.", False
+    # A manager's reassignment moves the running clocks, this one too, to the new rep: who did not miss it.
+    if lead.events.filter(kind=LeadEvent.Kind.ASSIGNED, created_at__gt=deadline.breached_at).exists():
+        return f"Nothing to take back: the lead was reassigned to {_name(owner)} after the breach.", False
+    lead_requeue(
+        lead=lead,
+        actor=None,
+        reason=(
+            f"Escalation: {_name(owner)} missed the {what} deadline (due {_when(deadline.due_at)}); "
+            "the lead is back in the queue with a new claim clock."
+        ),
+    )
+    return f"Took the lead back from {_name(owner)}; it is in the queue again with a new claim clock.", True
+
+
+def _reassign(escalation: Escalation, *, now: datetime) -> Outcome:
+    """Give the lead, if it waits in the queue, to the next available rep other than the one who
+    missed the deadline; a lead that missed its sales deadlines twice or more goes to a manager."""
+    deadline = escalation.deadline
+    lead = lock_lead(deadline.lead_id)
+    if lead.status != Lead.Status.HANDED_OFF:
+        return f"Nobody to reassign to: the lead is {lead.get_status_display().lower()}, not in the queue.", False
+    breaches = Deadline.objects.filter(
+        lead_id=lead.pk, kind__in=Deadline.SALES_KINDS, breached_at__isnull=False
+    ).count()
+    to_manager = breaches >= 2
+    assignee = lead_assign_after_breach(lead=lead, breached_by=deadline.owner, to_manager=to_manager)
+    if assignee is None:
+        nobody = (
+            "no active manager" if to_manager else "no rep is available (capacity, out of office, automatic assignment)"
+        )
+        return f"The lead stays in the queue: {nobody}.", False
+    if to_manager:
+        return f"Gave the lead to {_name(assignee)}, a manager: its sales deadlines were missed {breaches} times.", True
+    return f"Gave the lead to {_name(assignee)}, the next available rep.", True
+
+
+STEPS = {
+    EscalationStep.NOTIFY_MANAGER: _notify_manager,
+    EscalationStep.RETURN_TO_QUEUE: _return_to_queue,
+    EscalationStep.REASSIGN: _reassign,
+}

@@ -1,0 +1,205 @@
+"""Marketing's side of the agreement: each campaign's MQLs against its monthly target and sales'
+acceptance of its leads against the policy, on the managers' dashboard and checked by the worker on
+the 1st of each month (once per campaign and month)."""
+
+import datetime
+import zoneinfo
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from conftest import CampaignFactory, LeadFactory, advance
+from handoff import tasks
+from handoff.dashboard import campaign_commitments, sla_dashboard
+from handoff.models import Deadline, Handoff, Notification, SlaPolicy
+from handoff.policies import policy_publish
+from handoff.targets import Month, campaign_targets_check
+from leads import services
+from leads.models import Lead
+
+pytestmark = pytest.mark.django_db
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+def qualified(campaign, marketer) -> Lead:
+    lead = LeadFactory(campaign=campaign)
+    services.lead_qualify(lead=lead, actor=marketer)
+    return lead
+
+
+def handed_off(campaign, marketer, *, claimed_by=None) -> Lead:
+    lead = qualified(campaign, marketer)
+    services.lead_hand_off(lead=lead, actor=marketer)
+    if claimed_by:
+        services.lead_claim(lead=lead, rep=claimed_by)
+    return lead
+
+
+def next_month(now=None) -> datetime.datetime:
+    """06:00 on the 1st of the month after `now`'s: when beat runs the check for `now`'s month."""
+    return Month.of(now or timezone.now()).end + datetime.timedelta(hours=6)
+
+
+# --- Months ---------------------------------------------------------------------------------------
+def test_a_month_is_counted_in_the_sites_zone(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    late_evening_utc = datetime.datetime(2026, 2, 28, 23, 30, tzinfo=datetime.UTC)  # 00:30 on 1 March in Berlin
+    month = Month.of(late_evening_utc)
+    assert (month.first_day, month.last_day) == (datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
+    assert month.start == datetime.datetime(2026, 3, 1, tzinfo=BERLIN)
+    assert month.end == datetime.datetime(2026, 4, 1, tzinfo=BERLIN)
+    assert month.previous().first_day == datetime.date(2026, 2, 1)
+    assert month.share_gone(month.start) == 0.0
+    assert month.share_gone(month.start + (month.end - month.start) / 4) == 25.0
+    assert month.share_gone(month.end + datetime.timedelta(days=3)) == 100.0
+
+
+# --- The dashboard ---------------------------------------------------------------------------------
+def test_commitments_count_mqls_this_month_and_acceptance_over_90_days(marketer, rep):
+    """Given a campaign with four MQLs this month against a target of four, three leads handed off in the
+    last 90 days of which two claimed, and one handed off long ago and never claimed, then it is on
+    pace and its acceptance (2 of 3) is flagged below the 70 % target; an archived campaign is left out."""
+    campaign = CampaignFactory(owner=marketer, name="Spring", target_mqls_per_month=4)
+    handed_off(campaign, marketer, claimed_by=rep)
+    handed_off(campaign, marketer, claimed_by=rep)
+    handed_off(campaign, marketer)
+    old = handed_off(campaign, marketer)
+    Handoff.objects.filter(lead=old).update(handed_off_at=timezone.now() - datetime.timedelta(days=100))
+    steady = CampaignFactory(owner=marketer, name="Steady")
+    handed_off(steady, marketer, claimed_by=rep)
+    CampaignFactory(owner=marketer, name="Gone", status=Campaign.Status.ARCHIVED)
+
+    commitments = campaign_commitments(now=timezone.now())
+
+    assert commitments.acceptance_target == 70
+    rows = {row.campaign.name: row for row in commitments.campaigns}
+    assert set(rows) == {"Spring", "Steady"}
+    spring, steady_row = rows["Spring"], rows["Steady"]
+    assert (spring.mqls, spring.mql_percent, spring.on_pace) == (4, 100.0, True)
+    assert (spring.acceptance.handed_off, spring.acceptance.accepted, spring.acceptance.rate) == (3, 2, 66.7)
+    assert spring.below_acceptance_target is True
+    assert (steady_row.mql_percent, steady_row.on_pace, steady_row.acceptance.rate) == (None, None, 100.0)
+    assert steady_row.below_acceptance_target is False
+
+
+def test_mqls_of_an_earlier_month_do_not_count_and_the_campaign_falls_behind_pace(marketer):
+    campaign = CampaignFactory(owner=marketer, target_mqls_per_month=10)
+    qualified(campaign, marketer)
+    a_day_into_next_month = Month.of(timezone.now()).end + datetime.timedelta(days=1)
+
+    (row,) = campaign_commitments(now=a_day_into_next_month).campaigns
+
+    assert (row.mqls, row.mql_percent, row.on_pace) == (0, 0.0, False)
+    assert row.month_gone > 0
+
+
+def test_the_acceptance_target_is_the_policy_in_forces(marketer, manager, rep):
+    campaign = CampaignFactory(owner=marketer)
+    handed_off(campaign, marketer, claimed_by=rep)
+    handed_off(campaign, marketer, claimed_by=rep)
+    handed_off(campaign, marketer)
+    policy_publish(actor=manager, acceptance_target_percent=60, note="Realistic")
+    (row,) = campaign_commitments(now=timezone.now()).campaigns
+    assert (row.acceptance.rate, row.acceptance_target, row.below_acceptance_target) == (66.7, 60, False)
+
+
+@pytest.mark.parametrize("campaign_count", [1, 5])
+def test_commitments_cost_four_queries_whatever_the_number_of_campaigns(
+    marketer, rep, django_assert_num_queries, campaign_count
+):
+    SlaPolicy.current()
+    for _ in range(campaign_count):
+        campaign = CampaignFactory(owner=marketer, target_mqls_per_month=3)
+        handed_off(campaign, marketer, claimed_by=rep)
+        handed_off(campaign, marketer)
+    with django_assert_num_queries(4):
+        commitments = campaign_commitments(now=timezone.now())
+        rows = [(row.campaign.owner.username, row.mqls, row.acceptance.rate) for row in commitments.campaigns]
+    assert rows == [("marketer", 2, 50.0)] * campaign_count
+
+
+def test_returned_lead_follow_ups_running_and_late(marketer, rep, campaign):
+    returned = advance(LeadFactory(campaign=campaign), Lead.Status.RETURNED, marketer=marketer, rep=rep)
+    late = advance(LeadFactory(campaign=campaign), Lead.Status.RETURNED, marketer=marketer, rep=rep)
+    now = timezone.now()
+    Deadline.objects.filter(lead=late, kind=Deadline.Kind.FOLLOW_UP).update(
+        starts_at=now - datetime.timedelta(days=10), due_at=now - datetime.timedelta(hours=1)
+    )
+    follow_ups = sla_dashboard(now=now).follow_ups
+    assert (follow_ups["running"], follow_ups["overdue_now"]) == (2, 1)
+    services.lead_renurture(lead=returned, actor=marketer)
+    assert sla_dashboard(now=now).follow_ups["running"] == 1
+
+
+def test_the_dashboard_shows_the_commitments_and_links_the_policy(client, manager, marketer, campaign):
+    campaign.target_mqls_per_month = 5
+    campaign.save()
+    handed_off(campaign, marketer)
+    client.force_login(manager)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert "Marketing's commitments" in html and campaign.name in html
+    assert "20 % of target" in html and "below 70 %" in html
+    assert reverse("sla_policy") in html
+
+
+# --- The monthly check ------------------------------------------------------------------------------
+def target_notifications():
+    return Notification.objects.filter(kind=Notification.Kind.TARGET)
+
+
+def test_a_campaign_short_of_its_mql_target_is_notified_once(marketer, manager, rep):
+    """Given a campaign with a target of three that made one MQL this month, when the check runs on
+    the 1st of next month, then its owner and the managers hear about it, once."""
+    campaign = CampaignFactory(owner=marketer, target_mqls_per_month=3)
+    qualified(campaign, marketer)
+    when = next_month()
+    month = Month.of(when).previous()
+
+    assert campaign_targets_check(now=when) == 2
+
+    key = f"mql-target:{campaign.pk}:{month.first_day:%Y-%m}"
+    notes = target_notifications()
+    assert {(n.user, n.key) for n in notes} == {(marketer, key), (manager, key)}
+    assert "made 1 MQL in" in notes.first().body and "target of 3" in notes.first().body
+    assert campaign_targets_check(now=when) == 0
+    assert target_notifications().count() == 2
+
+
+def test_acceptance_below_the_policy_target_is_notified(marketer, manager, rep):
+    campaign = CampaignFactory(owner=marketer)  # no MQL target: only acceptance is checked
+    handed_off(campaign, marketer, claimed_by=rep)
+    handed_off(campaign, marketer)
+    when = next_month()
+
+    assert campaign_targets_check(now=when) == 2
+
+    key = f"acceptance:{campaign.pk}:{Month.of(when).previous().first_day:%Y-%m}"
+    assert set(target_notifications().values_list("key", flat=True)) == {key}
+    assert "accepted 1 of the 2 leads" in target_notifications().first().body
+    assert not target_notifications().filter(user=rep).exists()
+
+
+def test_a_campaign_on_target_notifies_nobody(marketer, manager, rep):
+    campaign = CampaignFactory(owner=marketer, target_mqls_per_month=2)
+    handed_off(campaign, marketer, claimed_by=rep)
+    handed_off(campaign, marketer, claimed_by=rep)
+    archived = CampaignFactory(owner=marketer, target_mqls_per_month=9, status=Campaign.Status.ARCHIVED)
+    assert archived.leads.count() == 0
+    assert campaign_targets_check(now=next_month()) == 0
+    assert not target_notifications().exists()
+
+
+def test_beat_runs_the_check_at_six_on_the_first_for_the_month_just_ended(marketer, manager):
+    schedule = settings.CELERY_BEAT_SCHEDULE["campaign-targets-monthly"]
+    assert schedule["task"] == "handoff.tasks.check_campaign_targets"
+    crontab = schedule["schedule"]
+    assert (crontab.day_of_month, crontab.hour, crontab.minute) == ({1}, {6}, {0})
+    # A campaign that ran all of last month with a target and no MQLs then.
+    start = Month.of(timezone.now()).previous().first_day
+    campaign = CampaignFactory(owner=marketer, target_mqls_per_month=5, start_date=start)
+
+    assert tasks.check_campaign_targets() == 2
+    assert target_notifications().filter(key=f"mql-target:{campaign.pk}:{start:%Y-%m}").count() == 2
