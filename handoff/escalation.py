@@ -17,7 +17,7 @@ from leads.models import Lead, LeadEvent
 from leads.services import lead_assign_after_breach, lead_requeue, lock_lead
 
 from .models import Deadline, Escalation, EscalationStep, Notification
-from .notifications import _in_zone, notify
+from .notifications import breach_notice, notify
 
 # A step pending this long lost its task message; the safety net enqueues it again.
 STUCK_AFTER = timedelta(minutes=5)
@@ -61,7 +61,7 @@ def escalation_step_run(*, deadline_id: int, now: datetime | None = None) -> Esc
         escalation = _lock_next_step(deadline_id)
         if escalation is None:
             return None
-        outcome, on_timeline = STEPS[escalation.step](escalation, now=now)
+        outcome, on_timeline = STEPS[escalation.step](escalation)
         if not on_timeline:
             LeadEvent.objects.create(
                 lead_id=escalation.lead_id,
@@ -126,43 +126,35 @@ def _when(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
-def _notify_manager(escalation: Escalation, *, now: datetime) -> Outcome:
+def _notify_manager(escalation: Escalation) -> Outcome:
     """Tell the manager of the owner's team, or every active manager if there is no such manager
-    (the owner has no team or manager, or nobody owned the deadline: a claim missed in the queue)."""
+    (the owner has no team or manager, or nobody owned the deadline: a claim missed in the queue).
+
+    It is the breach notice itself (same key): a manager the breach notice already reached is not
+    told twice, and one it did not reach (the notice's task not yet run, or lost) is told here."""
     deadline = escalation.deadline
-    lead, owner = deadline.lead, deadline.owner
+    owner = deadline.owner
     team_manager = team_manager_of(owner)
     recipients = [team_manager] if team_manager else list(active_managers())
     what = deadline.get_kind_display().lower()
     if not recipients:
         return f"Nobody to tell about the missed {what} deadline: there is no active manager.", False
-    who = _name(owner) if owner else "nobody (the lead was waiting in the queue)"
-    for user in recipients:
-        met = f"\nIt was met late, {_in_zone(deadline.met_at, user)}." if deadline.met_at else ""
-        notify(
-            user=user,
-            kind=Notification.Kind.ESCALATION,
-            title=f"Escalation: {what} of {lead.full_name} missed",
-            body=(
-                f"The {what} deadline of lead {lead.full_name} ({lead.company or lead.email}, campaign "
-                f"“{lead.campaign.name}”) was due {_in_zone(deadline.due_at, user)} and was missed.\n"
-                f"Owner: {who}{met}"
-            ),
-            lead=lead,
-            key=f"escalation:{escalation.pk}",
-        )
+    told_now = [user for user in recipients if breach_notice(user=user, deadline=deadline) is not None]
+    already = "" if told_now else " (the breach notice had already reached them)"
     if team_manager:
-        return f"Told {_name(team_manager)}, manager of {_name(owner)}'s team, about the missed {what}.", False
+        return f"Escalated to {_name(team_manager)}, manager of {_name(owner)}'s team{already}.", False
     names = ", ".join(_name(user) for user in recipients)
-    return f"Told every manager ({names}) about the missed {what}: the owner has no team manager.", False
+    return f"Escalated to every manager ({names}): the owner has no team manager{already}.", False
 
 
-def _return_to_queue(escalation: Escalation, *, now: datetime) -> Outcome:
+def _return_to_queue(escalation: Escalation) -> Outcome:
     """Take the lead back from the rep who missed the deadline, if they still hold it and it is
     still not met; otherwise leave it where it is."""
     deadline = escalation.deadline
     what = deadline.get_kind_display().lower()
     lead = lock_lead(deadline.lead_id)
+    # Read again under the lead's lock: every move that meets, cancels or hands over the clock holds it.
+    deadline.refresh_from_db(fields=["owner", "met_at", "cancelled_at"])
     owner = deadline.owner
     if owner is None:
         return f"Nothing to take back: the {what} was missed in the queue, not by a rep.", False
@@ -186,7 +178,7 @@ def _return_to_queue(escalation: Escalation, *, now: datetime) -> Outcome:
     return f"Took the lead back from {_name(owner)}; it is in the queue again with a new claim clock.", True
 
 
-def _reassign(escalation: Escalation, *, now: datetime) -> Outcome:
+def _reassign(escalation: Escalation) -> Outcome:
     """Give the lead, if it waits in the queue, to the next available rep other than the one who
     missed the deadline; a lead that missed its sales deadlines twice or more goes to a manager."""
     deadline = escalation.deadline
@@ -203,6 +195,20 @@ def _reassign(escalation: Escalation, *, now: datetime) -> Outcome:
             "no active manager" if to_manager else "no rep is available (capacity, out of office, automatic assignment)"
         )
         return f"The lead stays in the queue: {nobody}.", False
+    # The new owner's first-contact clock is already running: tell them now, not at the warning.
+    what = deadline.get_kind_display().lower()
+    notify(
+        user=assignee,
+        kind=Notification.Kind.ESCALATION if to_manager else Notification.Kind.ASSIGNED,
+        title=f"{'Escalated' if to_manager else 'Assigned'} to you: {lead.full_name}",
+        body=(
+            f"Lead {lead.full_name} ({lead.company or lead.email}) is yours after a missed {what} deadline"
+            + (f" (its sales deadlines were missed {breaches} times)" if to_manager else "")
+            + ". Its first-contact clock is running."
+        ),
+        lead=lead,
+        key=f"escalation:{escalation.pk}",
+    )
     if to_manager:
         return f"Gave the lead to {_name(assignee)}, a manager: its sales deadlines were missed {breaches} times.", True
     return f"Gave the lead to {_name(assignee)}, the next available rep.", True

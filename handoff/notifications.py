@@ -18,10 +18,10 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from leads.assignment import active_managers
 from leads.models import Lead
 
 from .models import Deadline, Handoff, Notification, UserPreferences
-from .roles import Role
 
 Mode = UserPreferences.EmailMode
 
@@ -218,13 +218,32 @@ def _digest_text(batch: list[Notification], user) -> str:
 
 
 # --- The events that notify -------------------------------------------------------------------
-def _managers() -> QuerySet:
-    return get_user_model().objects.filter(groups__name=Role.MANAGERS, is_active=True).distinct().order_by("pk")
+def breach_notice(*, user, deadline: Deadline) -> Notification | None:
+    """Tell one user about one breach. The key makes it once per user and breach, whoever sends it:
+    the breach notice to owner and managers, or the escalation step that tells the rep's manager,
+    whichever of the two tasks runs first. None if `user` was already told."""
+    lead = deadline.lead
+    what = deadline.get_kind_display().lower()
+    who = deadline.owner or (lead.owner if deadline.kind in Deadline.SALES_KINDS else None)
+    met = f"\nIt was met late, {_in_zone(deadline.met_at, user)}." if deadline.met_at else ""
+    return notify(
+        user=user,
+        kind=Notification.Kind.BREACH,
+        title=f"SLA breach: {what} of {lead.full_name}",
+        body=(
+            f"The {what} deadline of lead {lead.full_name} ({lead.company or lead.email}, campaign "
+            f"“{lead.campaign.name}”) was due {_in_zone(deadline.due_at, user)} and was missed.\n"
+            f"Owner: {who.get_full_name() or who.username if who else 'nobody (in the queue)'}{met}"
+        ),
+        lead=lead,
+        key=f"breach:{deadline.pk}",
+    )
 
 
 def breach_notify(*, deadline_id: int) -> bool:
-    """Tell the lead's owner (if any) and every active manager about one breach, once: a notification
-    each, emailed as each prefers. Returns False if it was already done or there is nobody to tell."""
+    """Tell the deadline's owner (for a sales deadline, also the lead's rep) and every active manager
+    about one breach, once: a notification each, emailed as each prefers. Returns False if it was
+    already done or there is nobody to tell."""
     with transaction.atomic():
         deadline = (
             Deadline.objects.select_for_update(of=("self",))
@@ -239,22 +258,9 @@ def breach_notify(*, deadline_id: int) -> bool:
         # told. A follow-up belongs to marketing: the rep who returned the lead has nothing to do.
         owners = [deadline.owner] if deadline.kind == Deadline.Kind.FOLLOW_UP else [deadline.owner, lead.owner]
         owners = [user for user in owners if user is not None and user.is_active]
-        recipients = list({user.pk: user for user in [*owners, *_managers()]}.values())
-        what = deadline.get_kind_display().lower()
-        who = deadline.owner or lead.owner
+        recipients = list({user.pk: user for user in [*owners, *active_managers()]}.values())
         for user in recipients:
-            notify(
-                user=user,
-                kind=Notification.Kind.BREACH,
-                title=f"SLA breach: {what} of {lead.full_name}",
-                body=(
-                    f"The {what} deadline of lead {lead.full_name} ({lead.company or lead.email}, campaign "
-                    f"“{lead.campaign.name}”) was due {_in_zone(deadline.due_at, user)} and was missed.\n"
-                    f"Owner: {who.get_full_name() or who.username if who else 'nobody (in the queue)'}"
-                ),
-                lead=lead,
-                key=f"breach:{deadline.pk}",
-            )
+            breach_notice(user=user, deadline=deadline)
         deadline.breach_notified_at = timezone.now()
         deadline.save(update_fields=["breach_notified_at"])
     return bool(recipients)

@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.queries import Acceptance, acceptance_by_campaign, mqls_by_campaign
+from leads.assignment import active_managers
 
 from .localtime import local_midnight
 from .models import Notification, SlaPolicy
-from .notifications import _managers, notify
+from .notifications import notify
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def campaign_targets_check(*, now: datetime.datetime | None = None) -> int:
     target = SlaPolicy.current().acceptance_target_percent
     mqls = mqls_by_campaign(start=month.start, end=month.end, campaigns=campaigns_running_in(month))
     accepted = acceptance_by_campaign(start=month.start, end=month.end, campaigns=campaigns_running_in(month))
-    managers = list(_managers())
+    managers = list(active_managers())
     created = 0
     for campaign in campaigns:
         recipients = {user.pk: user for user in [campaign.owner, *managers] if user.is_active}.values()

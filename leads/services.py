@@ -153,7 +153,8 @@ def lead_assign(*, lead: Lead, rep, actor) -> Lead:
             lead.owner = rep
             lead.save(update_fields=["owner"])
             handoff = _open_handoff(lead)
-            Deadline.objects.running().filter(handoff=handoff).update(owner=rep)
+            # A clock already breached stays with the rep who missed it: the record of who was late.
+            Deadline.objects.running().filter(handoff=handoff, breached_at__isnull=True).update(owner=rep)
             LeadEvent.objects.create(
                 lead=lead,
                 kind=LeadEvent.Kind.ASSIGNED,
@@ -181,9 +182,7 @@ def lead_requeue(*, lead: Lead, actor=None, reason: str) -> Handoff:
         if actor is not None:
             _require_owner(lead, actor)
         rep = lead.owner
-        event = transition(
-            lead, to=S.HANDED_OFF, actor=actor, note=reason, data={"from": lead.owner_id}, owner=None
-        )
+        event = transition(lead, to=S.HANDED_OFF, actor=actor, note=reason, data={"from": lead.owner_id}, owner=None)
         previous = _open_handoff(lead)
         _close_handoff(lead, outcome=Handoff.Outcome.REQUEUED, now=event.created_at)
         handoff = handoff_open(

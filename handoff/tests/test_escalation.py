@@ -16,6 +16,7 @@ from conftest import LeadFactory, UserFactory, advance
 from handoff.celery import app
 from handoff.escalation import escalation_step_run, escalations_open, escalations_requeue_stuck
 from handoff.models import Deadline, Escalation, EscalationStep, Handoff, Notification, SlaPolicy, UserPreferences
+from handoff.notifications import breach_notify
 from handoff.roles import Role
 from handoff.tasks import run_escalation
 from handoff.tests.test_worker import wait_for
@@ -145,7 +146,7 @@ class TestOrderAndOnce:
             Handoff.objects.filter(lead=lead).count(),
         )
         assert after == before
-        assert Notification.objects.filter(kind=Notification.Kind.ESCALATION, user=manager).count() == 1
+        assert Notification.objects.filter(kind=Notification.Kind.BREACH, user=manager).count() == 1
 
     def test_a_deadline_without_pending_steps_is_nothing_to_run(self, marketer, campaign):
         """A policy without escalation steps writes none; the task for it does nothing."""
@@ -191,9 +192,10 @@ class TestNotifyManager:
         escalation = escalation_step_run(deadline_id=deadline.pk)
 
         assert escalation.step == Step.NOTIFY_MANAGER
-        notification = Notification.objects.get(kind=Notification.Kind.ESCALATION)
+        notification = Notification.objects.get(kind=Notification.Kind.BREACH)
         assert notification.user == team_manager
-        assert notification.key == f"escalation:{escalation.pk}"
+        # The breach notice itself: a manager it already reached is not told twice.
+        assert notification.key == f"breach:{deadline.pk}"
         assert notification.lead == lead and notification.url == lead.get_absolute_url()
         due_in_new_york = deadline.due_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
         assert f"{due_in_new_york:%Y-%m-%d %H:%M %Z}" in notification.body
@@ -202,6 +204,17 @@ class TestNotifyManager:
         event = lead.events.get(kind=K.ESCALATED)
         assert (event.actor, event.data["escalation"], event.note) == (None, escalation.pk, escalation.outcome)
 
+    def test_a_manager_the_breach_notice_reached_is_not_told_again(self, marketer, rep, manager, campaign):
+        """breach_notify and the step send the same notice (one key): whichever runs second adds nothing,
+        and the step says so on the timeline."""
+        deadline = breach(claimed_by(rep, campaign, marketer), Deadline.Kind.FIRST_CONTACT)
+        assert breach_notify(deadline_id=deadline.pk) is True
+
+        escalation = escalation_step_run(deadline_id=deadline.pk)
+
+        assert Notification.objects.filter(user=manager).count() == 1
+        assert "already reached" in escalation.outcome
+
     def test_every_manager_is_told_when_the_owner_has_no_team_manager(self, marketer, rep, manager, campaign):
         other_manager = UserFactory(username="other_manager", role=Role.MANAGERS)
         team_of(rep, manager=None)
@@ -209,7 +222,7 @@ class TestNotifyManager:
 
         escalation = escalation_step_run(deadline_id=deadline.pk)
 
-        told = set(Notification.objects.filter(kind=Notification.Kind.ESCALATION).values_list("user", flat=True))
+        told = set(Notification.objects.filter(kind=Notification.Kind.BREACH).values_list("user", flat=True))
         assert told == {manager.pk, other_manager.pk}
         assert "every manager" in escalation.outcome
 
@@ -219,9 +232,9 @@ class TestNotifyManager:
 
         escalation_step_run(deadline_id=deadline.pk)
 
-        told = set(Notification.objects.filter(kind=Notification.Kind.ESCALATION).values_list("user", flat=True))
+        told = set(Notification.objects.filter(kind=Notification.Kind.BREACH).values_list("user", flat=True))
         assert told == {manager.pk, team_manager.pk}
-        assert "nobody (the lead was waiting in the queue)" in Notification.objects.first().body
+        assert "nobody (in the queue)" in Notification.objects.first().body
 
 
 # --- Return to the queue ------------------------------------------------------------------------
@@ -362,6 +375,9 @@ class TestReassign:
         last = lead.events.filter(kind=K.ASSIGNED).last()
         assert last.actor is None and "manager" in last.note
         assert Deadline.objects.running().get(lead=lead).owner == team_manager
+        told = Notification.objects.get(kind=Notification.Kind.ESCALATION)
+        assert (told.user, told.lead) == (team_manager, lead)
+        assert Notification.objects.get(kind=Notification.Kind.ASSIGNED).user == rep  # the first reassignment
 
     def test_without_a_team_manager_the_first_active_manager_gets_it(self, marketer, rep, campaign):
         gone = UserFactory(username="gone_manager", role=Role.MANAGERS, is_active=False)
@@ -453,7 +469,7 @@ def test_two_workers_on_the_same_deadline_run_each_step_once(marketer, rep, othe
     assert sorted(ran) == sorted([Step.NOTIFY_MANAGER, Step.RETURN_TO_QUEUE, Step.REASSIGN])
     done = list(Escalation.objects.filter(deadline=deadline).values_list("done_at", flat=True))
     assert None not in done and done == sorted(done)
-    assert Notification.objects.filter(kind=Notification.Kind.ESCALATION).count() == 1
+    assert Notification.objects.filter(kind=Notification.Kind.BREACH).count() == 1
     assert lead.events.filter(kind=K.REQUEUED).count() == 1
     assert lead.events.filter(kind=K.ASSIGNED, actor=None).count() == 1
     lead.refresh_from_db()
@@ -477,6 +493,7 @@ def test_a_worker_runs_the_whole_escalation_through_redis(marketer, rep, other_r
     done = list(Escalation.objects.filter(deadline=deadline).values_list("step", "done_at"))
     assert [step for step, _ in done] == [Step.NOTIFY_MANAGER, Step.RETURN_TO_QUEUE, Step.REASSIGN]
     assert [when for _, when in done] == sorted(when for _, when in done)
-    assert Notification.objects.get(kind=Notification.Kind.ESCALATION).user == manager
+    assert Notification.objects.get(kind=Notification.Kind.BREACH).user == manager
+    assert Notification.objects.get(kind=Notification.Kind.ASSIGNED).user == other_rep
     lead.refresh_from_db()
     assert (lead.status, lead.owner) == (S.CLAIMED, other_rep)

@@ -49,7 +49,9 @@ LEADS = [
     ("barbara@liskov.example", "Barbara Liskov", "Substitution Inc", 1, 88, S.HANDED_OFF, None),
     ("donald@knuth.example", "Donald Knuth", "TeX Publishing", 0, 81, S.HANDED_OFF, None),
     ("margaret@hamilton.example", "Margaret Hamilton", "Apollo Software", 2, 93, "late_claim", None),
+    ("katherine@johnson.example", "Katherine Johnson", "Orbital Mechanics", 0, 52, "warned_claim", None),
     ("ken@thompson.example", "Ken Thompson", "Unix Labs", 4, 70, S.CLAIMED, "rep"),
+    ("hedy@lamarr.example", "Hedy Lamarr", "Frequency Hopping GmbH", 4, 74, S.ON_HOLD, "rep"),
     ("dennis@ritchie.example", "Dennis Ritchie", "C Works", 4, 66, "late_contact", "rep2"),
     ("john@mccarthy.example", "John McCarthy", "Lisp Machines", 2, 77, S.CONTACTED, "rep"),
     ("frances@allen.example", "Frances Allen", "Optimizing Compilers", 1, 84, S.CONTACTED, "rep2"),
@@ -153,6 +155,16 @@ class Command(BaseCommand):
             # Nobody claimed it in time: the worker will record the breach on its next sweep.
             self.backdate(lead, Deadline.Kind.CLAIM)
             return
+        if target == "warned_claim":
+            # Three quarters of the claim time gone: the worker warns on its next sweep.
+            now = timezone.now()
+            Deadline.objects.filter(lead=lead, kind=Deadline.Kind.CLAIM).update(
+                starts_at=now - datetime.timedelta(hours=3),
+                warn_at=now - datetime.timedelta(minutes=1),
+                due_at=now + datetime.timedelta(minutes=45),
+                given_due_at=now + datetime.timedelta(minutes=45),
+            )
+            return
         if target == S.HANDED_OFF:
             return
         services.lead_claim(lead=lead, rep=rep)
@@ -160,6 +172,10 @@ class Command(BaseCommand):
             self.backdate(lead, Deadline.Kind.FIRST_CONTACT)
             return
         if target == S.CLAIMED:
+            return
+        if target == S.ON_HOLD:
+            # The clock stops while the customer decides; resuming moves the due time.
+            services.lead_hold(lead=lead, actor=rep, reason="Waiting for their budget sign-off.")
             return
         if target == S.RETURNED:
             services.lead_return(lead=lead, actor=rep, reason="Not ready to buy", note="Call again next spring.")
@@ -173,5 +189,8 @@ class Command(BaseCommand):
     def backdate(self, lead, kind):
         now = timezone.now()
         Deadline.objects.filter(lead=lead, kind=kind).update(
-            starts_at=now - datetime.timedelta(hours=30), due_at=now - datetime.timedelta(minutes=5)
+            starts_at=now - datetime.timedelta(hours=30),
+            due_at=now - datetime.timedelta(minutes=5),
+            given_due_at=now - datetime.timedelta(minutes=5),
+            warn_at=now - datetime.timedelta(hours=2),
         )
