@@ -179,3 +179,38 @@ def test_every_kind_of_notification_has_an_email_preference(kind, rep):
     from handoff.notifications import preferences_for
 
     assert preferences_for(rep).delivery_for(kind) in Notification.Delivery.values
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_warn_each_deadline_exactly_once(marketer, rep, campaign):
+    """Four sweeps on four connections at the same moment, at a time past every warning and before
+    every due time: each deadline warned once, with one WARNING event, and nothing breached."""
+    import threading
+
+    leads = [advance(LeadFactory(campaign=campaign), S.HANDED_OFF, marketer=marketer, rep=rep) for _ in range(30)]
+    clocks = Deadline.objects.filter(lead__in=leads)
+    now = max(clocks.values_list("warn_at", flat=True))
+    assert now < min(clocks.values_list("due_at", flat=True))
+    sweepers = 4
+    start = threading.Barrier(sweepers, timeout=10)
+    errors = []
+
+    def sweep():
+        try:
+            start.wait()
+            sweep_deadlines(now=now, batch_size=5)
+        except Exception as exc:
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(sweepers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert clocks.filter(warned_at=now).count() == 30
+    assert not clocks.filter(breached_at__isnull=False).exists()
+    assert all(events(lead, LeadEvent.Kind.WARNING).count() == 1 for lead in leads)
