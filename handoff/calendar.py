@@ -165,7 +165,7 @@ class CalendarSpec:
                     if end > begin:
                         yield begin, end
             day += timedelta(days=1)
-        raise CalendarError("This calendar has no open hours in the next ten years.")
+        raise CalendarError("This calendar does not have that much open time in the next ten years.")
 
 
 def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
@@ -244,4 +244,4 @@ def add_business_days(start: datetime, days: int, spec: CalendarSpec) -> datetim
                 return close
             counted, seen = day, seen + 1
         close = end
-    raise CalendarError("This calendar has no open hours in the next ten years.")  # pragma: no cover
+    raise CalendarError("This calendar does not have that much open time in the next ten years.")  # pragma: no cover
