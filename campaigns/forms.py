@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from handoff.people import person_name
 from leads.models import Lead
 
 from . import queries
@@ -108,7 +109,7 @@ class CampaignFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         owners = get_user_model().objects.filter(campaigns__isnull=False).distinct()
         self.fields["owner"].queryset = owners.order_by("first_name", "last_name", "username")
-        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.fields["owner"].label_from_instance = person_name
         for name, field in self.fields.items():
             field.widget.attrs["class"] = "form-control" if name in ("q", "date_from", "date_to") else "form-select"
 

@@ -18,6 +18,7 @@ from leads.services import lead_assign_after_breach, lead_requeue, lock_lead
 
 from .models import Deadline, Escalation, EscalationStep, Notification
 from .notifications import breach_notice, notify
+from .people import person_name
 
 # A step pending this long lost its task message; the safety net enqueues it again.
 STUCK_AFTER = timedelta(minutes=5)
@@ -118,10 +119,6 @@ def escalations_requeue_stuck(*, older_than: timedelta = STUCK_AFTER, now: datet
 Outcome = tuple[str, bool]
 
 
-def _name(user) -> str:
-    return user.get_full_name() or user.username
-
-
 def _when(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
@@ -142,8 +139,8 @@ def _notify_manager(escalation: Escalation) -> Outcome:
     told_now = [user for user in recipients if breach_notice(user=user, deadline=deadline) is not None]
     already = "" if told_now else " (the breach notice had already reached them)"
     if team_manager:
-        return f"Escalated to {_name(team_manager)}, manager of {_name(owner)}'s team{already}.", False
-    names = ", ".join(_name(user) for user in recipients)
+        return f"Escalated to {person_name(team_manager)}, manager of {person_name(owner)}'s team{already}.", False
+    names = ", ".join(person_name(user) for user in recipients)
     return f"Escalated to every manager ({names}): the owner has no team manager{already}.", False
 
 
@@ -163,19 +160,19 @@ def _return_to_queue(escalation: Escalation) -> Outcome:
     if lead.status != Lead.Status.CLAIMED:
         return f"Nothing to take back: the lead is {lead.get_status_display().lower()}.", False
     if lead.owner_id != owner.pk or deadline.cancelled_at is not None:
-        return f"Nothing to take back: {_name(owner)} no longer holds the pass whose {what} was missed.", False
+        return f"Nothing to take back: {person_name(owner)} no longer holds the pass whose {what} was missed.", False
     # A manager's reassignment moves the running clocks, this one too, to the new rep: who did not miss it.
     if lead.events.filter(kind=LeadEvent.Kind.ASSIGNED, created_at__gt=deadline.breached_at).exists():
-        return f"Nothing to take back: the lead was reassigned to {_name(owner)} after the breach.", False
+        return f"Nothing to take back: the lead was reassigned to {person_name(owner)} after the breach.", False
     lead_requeue(
         lead=lead,
         actor=None,
         reason=(
-            f"Escalation: {_name(owner)} missed the {what} deadline (due {_when(deadline.due_at)}); "
+            f"Escalation: {person_name(owner)} missed the {what} deadline (due {_when(deadline.due_at)}); "
             "the lead is back in the queue with a new claim clock."
         ),
     )
-    return f"Took the lead back from {_name(owner)}; it is in the queue again with a new claim clock.", True
+    return f"Took the lead back from {person_name(owner)}; it is in the queue again with a new claim clock.", True
 
 
 def _reassign(escalation: Escalation) -> Outcome:
@@ -210,8 +207,11 @@ def _reassign(escalation: Escalation) -> Outcome:
         key=f"escalation:{escalation.pk}",
     )
     if to_manager:
-        return f"Gave the lead to {_name(assignee)}, a manager: its sales deadlines were missed {breaches} times.", True
-    return f"Gave the lead to {_name(assignee)}, the next available rep.", True
+        return (
+            f"Gave the lead to {person_name(assignee)}, a manager: its sales deadlines were missed {breaches} times.",
+            True,
+        )
+    return f"Gave the lead to {person_name(assignee)}, the next available rep.", True
 
 
 STEPS = {

@@ -22,6 +22,7 @@ from leads.assignment import active_managers
 from leads.models import Lead
 
 from .models import Deadline, Handoff, Notification, UserPreferences
+from .people import person_name
 
 Mode = UserPreferences.EmailMode
 
@@ -233,7 +234,7 @@ def breach_notice(*, user, deadline: Deadline) -> Notification | None:
         body=(
             f"The {what} deadline of lead {lead.full_name} ({lead.company or lead.email}, campaign "
             f"“{lead.campaign.name}”) was due {_in_zone(deadline.due_at, user)} and was missed.\n"
-            f"Owner: {who.get_full_name() or who.username if who else 'nobody (in the queue)'}{met}"
+            f"Owner: {person_name(who, nobody='nobody (in the queue)')}{met}"
         ),
         lead=lead,
         key=f"breach:{deadline.pk}",
@@ -311,7 +312,7 @@ def notify_lead_returned(lead_id: int) -> Notification | None:
     if not owner.is_active:
         return None
     rep = handoff.claimed_by
-    by = f" by {rep.get_full_name() or rep.username}" if rep else ""
+    by = f" by {person_name(rep)}" if rep else ""
     return notify(
         user=owner,
         kind=Notification.Kind.RETURNED,

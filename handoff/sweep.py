@@ -22,6 +22,7 @@ from leads.models import LeadEvent
 from .escalation import escalations_open
 from .health import sweep_heartbeat
 from .models import Deadline
+from .people import person_name
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 def _who(deadline: Deadline) -> str:
     if deadline.owner is None:
         return ""
-    return f" (owner: {deadline.owner.get_full_name() or deadline.owner.username})"
+    return f" (owner: {person_name(deadline.owner)})"
 
 
 @sweep_heartbeat

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
 
+from handoff.people import person_name
 from handoff.roles import Role
 
 from .models import Lead, RepProfile
@@ -36,7 +37,7 @@ def check_capacity(rep, *, taking: int = 1) -> RepProfile:
     held = open_lead_count(rep)
     if held + taking > profile.capacity:
         raise AtCapacity(
-            f"{rep.get_full_name() or rep.username} is at capacity: {held} open leads of {profile.capacity}. "
+            f"{person_name(rep)} is at capacity: {held} open leads of {profile.capacity}. "
             "Close, return or hand over a lead first."
         )
     return profile

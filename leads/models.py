@@ -6,6 +6,8 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
+from handoff.people import person_name
+
 
 class LeadStatus(models.TextChoices):
     NEW = "new", "New"
@@ -224,7 +226,7 @@ class LeadEvent(models.Model):
     def actor_label(self) -> str:
         if self.actor is None:
             return "SLA worker" if self.kind == self.Kind.BREACH else "Handoff (automatic)"
-        return self.actor.get_full_name() or self.actor.username
+        return person_name(self.actor)
 
 
 class Deal(models.Model):

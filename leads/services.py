@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from handoff.models import Deadline, Handoff
 from handoff.notifications import notify_lead_returned
+from handoff.people import person_name
 from handoff.roles import Role, has_role
 from handoff.sla import (
     deadline_meet,
@@ -91,15 +92,11 @@ def lead_hand_off(*, lead: Lead, actor, note: str = "") -> Handoff:
                 profile.user,
                 actor=None,
                 kind=LeadEvent.Kind.ASSIGNED,
-                note=f"Assigned by round-robin to {_name(profile.user)}.",
+                note=f"Assigned by round-robin to {person_name(profile.user)}.",
             )
             profile.last_assigned_at = timezone.now()
             profile.save(update_fields=["last_assigned_at"])
     return handoff
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.username
 
 
 def _take(lead: Lead, rep, *, actor, kind: str | None = None, note: str = "") -> None:
@@ -111,7 +108,7 @@ def _take(lead: Lead, rep, *, actor, kind: str | None = None, note: str = "") ->
     handoff.claimed_at = now
     handoff.save(update_fields=["claimed_by", "claimed_at"])
     deadline_meet(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now)
-    deadline_set(handoff=handoff, kind=Deadline.Kind.FIRST_CONTACT, now=now, owner=rep)
+    deadline_set(handoff=handoff, kind=Deadline.Kind.FIRST_CONTACT, now=now, owner=rep, score=lead.score)
 
 
 def lead_claim(*, lead: Lead, rep) -> Lead:
@@ -121,7 +118,7 @@ def lead_claim(*, lead: Lead, rep) -> Lead:
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         if lead.is_worked_by_sales:
-            who = "you" if lead.owner_id == rep.pk else _name(lead.owner)
+            who = "you" if lead.owner_id == rep.pk else person_name(lead.owner)
             raise LeadAlreadyClaimed(f"Too late: {who} already claimed this lead.")
         _check_capacity(rep)
         _take(lead, rep, actor=rep)
@@ -144,10 +141,10 @@ def lead_assign(*, lead: Lead, rep, actor) -> Lead:
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         if lead.owner_id == rep.pk and lead.is_worked_by_sales:
-            raise TransitionError(f"{_name(rep)} already has this lead.")
+            raise TransitionError(f"{person_name(rep)} already has this lead.")
         _check_capacity(rep)
         if lead.status == S.HANDED_OFF:
-            _take(lead, rep, actor=actor, kind=LeadEvent.Kind.ASSIGNED, note=f"Assigned to {_name(rep)}.")
+            _take(lead, rep, actor=actor, kind=LeadEvent.Kind.ASSIGNED, note=f"Assigned to {person_name(rep)}.")
         elif lead.is_worked_by_sales:
             previous = lead.owner
             lead.owner = rep
@@ -159,7 +156,7 @@ def lead_assign(*, lead: Lead, rep, actor) -> Lead:
                 lead=lead,
                 kind=LeadEvent.Kind.ASSIGNED,
                 actor=actor,
-                note=f"Reassigned from {_name(previous)} to {_name(rep)}.",
+                note=f"Reassigned from {person_name(previous)} to {person_name(rep)}.",
                 data={"from": previous.pk, "rep": rep.pk},
             )
         else:
@@ -183,12 +180,11 @@ def lead_requeue(*, lead: Lead, actor=None, reason: str) -> Handoff:
             _require_owner(lead, actor)
         rep = lead.owner
         event = transition(lead, to=S.HANDED_OFF, actor=actor, note=reason, data={"from": lead.owner_id}, owner=None)
-        previous = _open_handoff(lead)
-        _close_handoff(lead, outcome=Handoff.Outcome.REQUEUED, now=event.created_at)
+        previous = _close_handoff(lead, outcome=Handoff.Outcome.REQUEUED, now=event.created_at)
         handoff = handoff_open(
             lead=lead,
             actor=previous.handed_off_by,
-            note=f"Back in the queue from {_name(rep)}: {reason}",
+            note=f"Back in the queue from {person_name(rep)}: {reason}",
             now=event.created_at,
         )
     return handoff
@@ -217,7 +213,7 @@ def lead_assign_after_breach(*, lead: Lead, breached_by=None, to_manager: bool =
             assignee,
             actor=None,
             kind=LeadEvent.Kind.ASSIGNED,
-            note=f"Reassigned by escalation to {_name(assignee)}, {note}.",
+            note=f"Reassigned by escalation to {person_name(assignee)}, {note}.",
         )
         if profile is not None:
             profile.last_assigned_at = timezone.now()

@@ -2,12 +2,12 @@
 
 from django import template
 
+from ..people import person_name
+
 register = template.Library()
 
 
 @register.filter
 def person(user, nobody: str = "—") -> str:
     """Full name, else username; `nobody` when there is no user."""
-    if user is None:
-        return nobody
-    return user.get_full_name() or user.username
+    return person_name(user, nobody)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
+from handoff.people import person_name
 from handoff.roles import Role, RoleRequiredMixin, role_required, sales_reps
 
 from .. import services
@@ -114,7 +115,7 @@ class RepProfileUpdateView(RoleRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs):
         rep = self.profile.user
-        return super().get_context_data(title=f"{rep.get_full_name() or rep.username}", **kwargs)
+        return super().get_context_data(title=person_name(rep), **kwargs)
 
     def form_valid(self, form):
         form.save()
@@ -144,7 +145,7 @@ class AssignView(RoleRequiredMixin, FormView):
         except TransitionError as exc:
             messages.error(self.request, str(exc))
             return redirect(self.lead)
-        messages.success(self.request, f"{self.lead.full_name} now belongs to {rep.get_full_name() or rep.username}.")
+        messages.success(self.request, f"{self.lead.full_name} now belongs to {person_name(rep)}.")
         return redirect(self.lead)
 
 
