@@ -15,6 +15,7 @@ from django.utils import timezone
 from handoff.localtime import local_midnight
 from handoff.models import Deadline, Handoff
 from leads.models import Deal, Lead, LeadEvent
+from leads.targets import add_months
 
 from .models import Campaign
 
@@ -244,16 +245,12 @@ def _months(campaign: Campaign, today: datetime.date) -> list[datetime.date]:
     return months[::-1]
 
 
-def _next_month(month: datetime.date) -> datetime.date:
-    return (month + datetime.timedelta(days=32)).replace(day=1)
-
-
 def _mqls_by_month(campaign: Campaign, today: datetime.date) -> list[MonthMqls]:
     months = _months(campaign, today)
     if not months:
         return []
     counted = dict(
-        mql_events(start=local_midnight(months[0]), end=local_midnight(_next_month(months[-1])))
+        mql_events(start=local_midnight(months[0]), end=local_midnight(add_months(months[-1], 1)))
         .filter(lead__campaign=campaign)
         .annotate(month=TruncMonth("created_at", output_field=DateField(), tzinfo=timezone.get_current_timezone()))
         .values("month")

@@ -161,7 +161,8 @@ def _return_to_queue(escalation: Escalation) -> Outcome:
         return f"Nothing to take back: the lead is {lead.get_status_display().lower()}.", False
     if lead.owner_id != owner.pk or deadline.cancelled_at is not None:
         return f"Nothing to take back: {person_name(owner)} no longer holds the pass whose {what} was missed.", False
-    # A manager's reassignment moves the running clocks, this one too, to the new rep: who did not miss it.
+    # A manager who reassigned the lead after the breach (even back to the rep who missed it) has
+    # decided who holds it; the escalation does not overrule that.
     if lead.events.filter(kind=LeadEvent.Kind.ASSIGNED, created_at__gt=deadline.breached_at).exists():
         return f"Nothing to take back: the lead was reassigned to {person_name(owner)} after the breach.", False
     lead_requeue(

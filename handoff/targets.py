@@ -5,18 +5,16 @@ number for the whole company, so its month cannot depend on the reader's zone.
 """
 
 import datetime
-import zoneinfo
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.queries import Acceptance, acceptance_by_campaign, mqls_by_campaign
 from leads.assignment import active_managers
+from leads.targets import add_months, month_bounds, month_start
 
-from .localtime import local_midnight
 from .models import Notification, SlaPolicy
 from .notifications import notify
 
@@ -30,18 +28,18 @@ class Month:
     end: datetime.datetime
 
     @classmethod
-    def of(cls, when: datetime.datetime) -> "Month":
-        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-        first_day = timezone.localtime(when, zone).date().replace(day=1)
-        next_first = (first_day + datetime.timedelta(days=32)).replace(day=1)
-        return cls(first_day=first_day, start=local_midnight(first_day, zone), end=local_midnight(next_first, zone))
+    def of(cls, when: datetime.date) -> "Month":
+        """The month `when` falls in (an aware datetime is read in the configured zone)."""
+        first_day = month_start(when)
+        start, end = month_bounds(first_day)
+        return cls(first_day=first_day, start=start, end=end)
 
     def previous(self) -> "Month":
-        return Month.of(self.start - datetime.timedelta(days=1))
+        return Month.of(add_months(self.first_day, -1))
 
     @property
     def last_day(self) -> datetime.date:
-        return (self.first_day + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+        return add_months(self.first_day, 1) - datetime.timedelta(days=1)
 
     @property
     def label(self) -> str:
