@@ -61,7 +61,13 @@ def deal_move(*, deal: Deal, actor, stage: str, lost_reason: str = "") -> Deal:
             kind=LeadEvent.Kind.DEAL_STAGE,
             actor=actor,
             note=f"{Stage(from_stage).label} → {Stage(stage).label}",
-            data={"from": from_stage, "to": stage, **({"reason": lost_reason} if lost_reason else {})},
+            # The value travels with the event so the counts (handoff.counts) sum what was won then.
+            data={
+                "from": from_stage,
+                "to": stage,
+                "value": str(deal.value),
+                **({"reason": lost_reason} if lost_reason else {}),
+            },
             created_at=now,
         )
     return deal

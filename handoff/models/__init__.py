@@ -1,6 +1,7 @@
 """What sits between the departments. One module per concern; Django sees them all from here."""
 
 from .calendars import BusinessCalendar, CalendarHoliday, OpeningHours
+from .counts import EventCount
 from .health import SweepHeartbeat
 from .notifications import Notification, UserPreferences
 from .sla import Deadline, DeadlineQuerySet, Escalation, EscalationStep, Handoff, SlaPolicy
@@ -13,6 +14,7 @@ __all__ = [
     "DeadlineQuerySet",
     "Escalation",
     "EscalationStep",
+    "EventCount",
     "Handoff",
     "Notification",
     "SlaPolicy",

@@ -1,0 +1,116 @@
+"""The timeline's read model: `EventCount` rows kept current by a trigger, rebuilt by a command.
+
+The one definition of how an event is counted is `COUNTS_SELECT`: the trigger on `leads_leadevent`
+(migration handoff 0009) runs it over each INSERT statement's new rows, and `counts_rebuild` runs it
+over the whole timeline. A test checks that the two agree on a random history.
+
+Pages sum `EventCount` rows over the hours of the period they show (`counts_sum`), so their cost is
+bounded by campaigns x people x hours shown, never by the number of leads or events.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Q, Sum
+
+from .models import EventCount
+
+# How one event is counted. `{events}` is the relation of timeline rows to count: the trigger's
+# transition table `new_events`, or `leads_leadevent` for a rebuild.
+# - hour: the UTC hour (date_trunc in UTC whatever the session's zone);
+# - subgroup: what the kind splits by;
+# - user: the rep an event names (claims, assignments), the deadline owner of a breach or warning
+#   (`owner` in its data), else the actor. Only what the event itself holds, never the lead's
+#   current owner or a rep's current team: a rebuild must count what the trigger counted. Group by
+#   team at read time through the users' teams.
+# - amount: the value converted or won.
+COUNTS_SELECT = """
+SELECT date_trunc('hour', e.created_at, 'UTC') AS hour,
+       e.kind,
+       LEFT(CASE
+         WHEN e.kind IN ('breach', 'warning', 'escalated', 'activity') THEN COALESCE(e.data->>'kind', '')
+         WHEN e.kind = 'returned' THEN COALESCE(e.data->>'reason', '')
+         WHEN e.kind = 'deal_stage' THEN COALESCE(e.data->>'to', '')
+         WHEN e.kind = 'captured' THEN COALESCE(e.data->>'source', '')
+         ELSE ''
+       END, 100) AS subgroup,
+       l.campaign_id,
+       w.user_id,
+       COUNT(*) AS value,
+       COALESCE(SUM(CASE
+         WHEN e.kind = 'converted' THEN (e.data->>'value')::numeric
+         WHEN e.kind = 'deal_stage' AND e.data->>'to' = 'won' THEN COALESCE((e.data->>'value')::numeric, d.value)
+       END), 0) AS amount
+  FROM {events} e
+  JOIN leads_lead l ON l.id = e.lead_id
+  CROSS JOIN LATERAL (
+    SELECT COALESCE(
+      CASE WHEN e.data->>'rep' ~ '^[0-9]+$' THEN (e.data->>'rep')::integer END,
+      CASE WHEN e.data->>'owner' ~ '^[0-9]+$' THEN (e.data->>'owner')::integer END,
+      e.actor_id
+    ) AS user_id
+  ) w
+  LEFT JOIN leads_deal d ON d.lead_id = e.lead_id AND e.kind = 'deal_stage'
+ GROUP BY 1, 2, 3, 4, 5
+ ORDER BY 1, 2, 3, 4, 5
+"""
+
+COUNTS_UPSERT = """
+INSERT INTO handoff_eventcount (hour, kind, subgroup, campaign_id, user_id, value, amount)
+{select}
+ON CONFLICT (hour, kind, subgroup, campaign_id, user_id) DO UPDATE
+   SET value = handoff_eventcount.value + EXCLUDED.value,
+       amount = handoff_eventcount.amount + EXCLUDED.amount
+"""
+
+
+def trigger_sql() -> str:
+    """The trigger function and trigger, for the migration that installs them."""
+    upsert = COUNTS_UPSERT.format(select=COUNTS_SELECT.format(events="new_events"))
+    return f"""
+CREATE OR REPLACE FUNCTION handoff_count_events() RETURNS trigger AS $$
+BEGIN
+{upsert};
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+DROP TRIGGER IF EXISTS handoff_count_events ON leads_leadevent;
+CREATE TRIGGER handoff_count_events
+  AFTER INSERT ON leads_leadevent
+  REFERENCING NEW TABLE AS new_events
+  FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_events();
+"""
+
+
+DROP_TRIGGER_SQL = """
+DROP TRIGGER IF EXISTS handoff_count_events ON leads_leadevent;
+DROP FUNCTION IF EXISTS handoff_count_events();
+"""
+
+
+def counts_rebuild() -> int:
+    """Recompute every count from the timeline; returns the number of rows written.
+
+    Holds a SHARE lock on the timeline meanwhile, so no event is inserted between the wipe and the
+    recount (inserts wait, then count themselves through the trigger as usual)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE leads_leadevent IN SHARE MODE")
+        cursor.execute("DELETE FROM handoff_eventcount")
+        cursor.execute(COUNTS_UPSERT.format(select=COUNTS_SELECT.format(events="leads_leadevent")))
+        return cursor.rowcount
+
+
+def counts_sum(
+    kind: str, *, start: datetime, end: datetime, by: tuple[str, ...] = (), where: Q | None = None
+) -> list[dict]:
+    """Events of `kind` in [start, end), summed and grouped by the `EventCount` fields in `by`.
+
+    `start` and `end` should fall on whole UTC hours (local midnights do, in whole-hour zones);
+    returns dicts with the `by` fields plus `value` and `amount`."""
+    rows = EventCount.objects.filter(kind=kind, hour__gte=start, hour__lt=end)
+    if where is not None:
+        rows = rows.filter(where)
+    rows = rows.values(*by).annotate(value=Sum("value"), amount=Sum("amount")).order_by(*by)
+    return [{**row, "amount": row["amount"] or Decimal(0)} for row in rows]

@@ -1,0 +1,105 @@
+"""The timeline's read model: counted when events are written, equal to a rebuild from the timeline."""
+
+import random
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from conftest import ROUTES, CampaignFactory, LeadFactory, UserFactory, move
+from handoff.counts import counts_rebuild, counts_sum
+from handoff.models import EventCount
+from handoff.roles import Role
+from leads import deals
+from leads.models import Deal, Lead, LeadEvent, RepProfile, SalesTeam
+
+S = Lead.Status
+
+
+def _snapshot() -> set[tuple]:
+    return set(EventCount.objects.values_list("hour", "kind", "subgroup", "campaign_id", "user_id", "value", "amount"))
+
+
+def _random_history(seed: int, marketer, reps) -> None:
+    """Leads from two campaigns walked along random legal routes by random reps; some deals won."""
+    rng = random.Random(seed)
+    campaigns = [CampaignFactory(owner=marketer), CampaignFactory(owner=marketer)]
+    for _ in range(25):
+        lead = LeadFactory(campaign=rng.choice(campaigns))
+        LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.CAPTURED, data={"source": "form"})
+        rep = rng.choice(reps)
+        for step in ROUTES[rng.choice(list(ROUTES))]:
+            lead = move(lead, step, marketer=marketer, rep=rep)
+        if lead.status == S.CONVERTED and rng.random() < 0.7:
+            deals.deal_move(deal=Deal.objects.get(lead=lead), actor=rep, stage=Deal.Stage.WON)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_counts_kept_when_events_happen_equal_a_rebuild_from_the_timeline(seed, marketer):
+    """Whatever the history, the counts the trigger kept match a recount of the whole timeline."""
+    team = SalesTeam.objects.create(name="North")
+    reps = [UserFactory(role=Role.SALES) for _ in range(3)]
+    RepProfile.objects.create(user=reps[0], team=team)
+    _random_history(seed, marketer, reps)
+    incremental = _snapshot()
+    assert incremental, "the history wrote no counts"
+
+    counts_rebuild()
+
+    assert _snapshot() == incremental
+
+
+def test_every_event_is_counted_once_in_its_hour_campaign_and_rep(marketer, rep, campaign):
+    """A claim counts for the rep who claimed, in the campaign's row of that hour; bulk inserts count too."""
+    lead = LeadFactory(campaign=campaign)
+    for step in ROUTES[S.CLAIMED]:
+        move(lead, step, marketer=marketer, rep=rep)
+    LeadEvent.objects.bulk_create(
+        [LeadEvent(lead=lead, kind=LeadEvent.Kind.WARNING, data={"kind": "claim", "owner": rep.pk}) for _ in range(3)]
+    )
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+
+    claims = counts_sum("claimed", start=hour, end=hour + timedelta(hours=1), by=("campaign", "user"))
+    warnings = counts_sum("warning", start=hour, end=hour + timedelta(hours=1), by=("subgroup", "user"))
+
+    assert claims == [{"campaign": campaign.pk, "user": rep.pk, "value": 1, "amount": 0}]
+    assert warnings == [{"subgroup": "claim", "user": rep.pk, "value": 3, "amount": 0}]
+
+
+def test_converted_and_won_values_are_summed(marketer, rep, campaign):
+    lead = LeadFactory(campaign=campaign)
+    for step in ROUTES[S.CONVERTED]:
+        move(lead, step, marketer=marketer, rep=rep)
+    deals.deal_move(deal=Deal.objects.get(lead=lead), actor=rep, stage=Deal.Stage.WON)
+    now = timezone.now()
+
+    won = counts_sum("deal_stage", start=now - timedelta(hours=2), end=now + timedelta(hours=2), by=("subgroup",))
+
+    assert {"subgroup": "won", "value": 1, "amount": 1000} in won
+
+
+def test_counts_hour_is_utc_whatever_the_session_zone(marketer, campaign):
+    """A psql session in another zone inserting an event still counts it in its UTC hour."""
+    lead = LeadFactory(campaign=campaign)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TIME ZONE 'Asia/Kolkata'")
+        LeadEvent.objects.create(
+            lead=lead, kind=LeadEvent.Kind.SCORED, created_at=datetime(2026, 3, 1, 10, 45, tzinfo=UTC)
+        )
+        cursor.execute("SET LOCAL TIME ZONE 'UTC'")  # Django reads timestamps in UTC
+    row = EventCount.objects.get(kind="scored")
+    assert row.hour == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def test_rebuild_command_recounts_what_was_lost(marketer, rep, campaign):
+    lead = LeadFactory(campaign=campaign)
+    move(lead, S.MQL, marketer=marketer, rep=rep)
+    expected = _snapshot()
+    EventCount.objects.all().delete()
+
+    call_command("rebuild_counts", stdout=StringIO())
+
+    assert _snapshot() == expected
