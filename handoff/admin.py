@@ -7,6 +7,7 @@ from .models import (
     CalendarHoliday,
     Deadline,
     Escalation,
+    EventCount,
     Handoff,
     Notification,
     OpeningHours,
@@ -21,6 +22,15 @@ class SlaPolicyAdmin(ReadOnlyAdmin):
     """Versions are published from Handoff's SLA policy page and never edited: deadlines point at them."""
 
     list_display = ["version", "name", "claim_hours_hot", "claim_hours_warm", "claim_hours_cold", "created_at"]
+
+
+@admin.register(EventCount)
+class EventCountAdmin(ReadOnlyAdmin):
+    """Kept by a trigger from the timeline; rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["hour", "kind", "subgroup", "campaign", "user", "value", "amount"]
+    list_filter = ["kind"]
+    list_select_related = ["campaign", "user"]
 
 
 @admin.register(Handoff)
