@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import PASSWORD
 from handoff.models import BusinessCalendar, CalendarHoliday
 from leads.models import SalesTeam
 
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def signed_in(client, user):
-    client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 
