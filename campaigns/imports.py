@@ -37,6 +37,7 @@ ERRORS_KEPT = 200  # problems stored for the preview; the bad-rows download alwa
 PROGRESS_CHUNK = BULK_CHUNK  # rows captured between two progress updates
 DELIMITERS = (",", ";", "\t", "|")
 NO_NAME = "(no name)"
+PURGED = "The uploaded file is no longer kept (see the import's page); upload it again."
 
 # The lead field each header means, by its normalised spelling (see `_header_key`).
 ALIASES: dict[str, str] = {
@@ -360,7 +361,7 @@ def import_confirm(*, job: ImportJob, actor) -> ImportJob:
         raise ImportRejected("This file has no valid rows to import; fix the bad rows and upload it again.")
     with transaction.atomic():
         queued = ImportJob.objects.filter(
-            pk=job.pk, status__in=[ImportJob.Status.PREVIEW, ImportJob.Status.FAILED]
+            pk=job.pk, status__in=[ImportJob.Status.PREVIEW, ImportJob.Status.FAILED], purged_at__isnull=True
         ).update(
             status=ImportJob.Status.QUEUED,
             confirmed_by=actor,
@@ -369,7 +370,9 @@ def import_confirm(*, job: ImportJob, actor) -> ImportJob:
             failure="",
         )
         if not queued:
-            job.refresh_from_db(fields=["status"])
+            job.refresh_from_db(fields=["status", "purged_at"])
+            if job.purged_at:
+                raise ImportRejected(PURGED)
             raise ImportRejected(f"This import was already confirmed (it is {job.get_status_display().lower()}).")
         transaction.on_commit(lambda: tasks.import_leads.delay(job.pk))
     job.refresh_from_db()
@@ -465,7 +468,10 @@ def _progress_writer(job_id: int):
 
 
 def import_parsed(job: ImportJob) -> ParsedFile:
-    """The job's stored file, read again exactly as for the preview. Raises ImportRejected."""
+    """The job's stored file, read again exactly as for the preview. Raises ImportRejected, also when
+    the retention job has dropped the file."""
+    if job.purged_at:
+        raise ImportRejected(PURGED)
     return parse(bytes(job.content))
 
 

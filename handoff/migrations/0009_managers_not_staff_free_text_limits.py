@@ -1,8 +1,9 @@
 """The admin is for superusers only: managers seeded before that lose the staff flag and the SLA
-policy permissions the seed gave them for the admin (they have Handoff's own pages)."""
+policy permissions the seed gave them for the admin (they have Handoff's own pages). Notes get a
+maximum length (checked by forms and model validation; the columns stay text)."""
 
 from django.conf import settings
-from django.db import migrations
+from django.db import migrations, models
 
 
 def managers_are_not_staff(apps, schema_editor):
@@ -21,4 +22,18 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [migrations.RunPython(managers_are_not_staff, migrations.RunPython.noop)]
+    operations = [
+        migrations.RunPython(managers_are_not_staff, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="handoff",
+            name="note",
+            field=models.TextField(blank=True, help_text="For the rep who picks the lead up.", max_length=2000),
+        ),
+        migrations.AlterField(
+            model_name="slapolicy",
+            name="note",
+            field=models.TextField(
+                blank=True, help_text="Why this version was made; shown in the policy history.", max_length=1000
+            ),
+        ),
+    ]
