@@ -7,6 +7,7 @@ time has passed since its last failure, or until a manager unlocks it here.
 """
 
 import datetime
+import ipaddress
 import logging
 from dataclasses import dataclass
 
@@ -15,7 +16,20 @@ from axes.utils import reset
 from django.conf import settings
 from django.db.models import Max, Sum
 
+from campaigns.intake import client_ip
+
 logger = logging.getLogger(__name__)
+
+
+def login_client_ip(request) -> str | None:
+    """The address a login comes from (settings.AXES_CLIENT_IP_CALLABLE), read as web intake reads it
+    (INTAKE_TRUSTED_PROXIES); None when that is no IP address (a misconfigured proxy count), so the
+    attempt is still counted by username rather than failing."""
+    address = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

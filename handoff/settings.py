@@ -237,7 +237,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "handoff.views.lockouts.locked_out"
 # The client's address the way web intake reads it (INTAKE_TRUSTED_PROXIES), so a proxy in front
 # of the app does not make every visitor one address.
-AXES_CLIENT_IP_CALLABLE = "campaigns.intake.client_ip"
+AXES_CLIENT_IP_CALLABLE = "handoff.lockouts.login_client_ip"
 # Successful logins are not logged by axes: Django's session is the record of who is signed in.
 AXES_DISABLE_ACCESS_LOG = True
 

@@ -66,6 +66,34 @@ class TestLoginPage:
         # Others elsewhere are not affected.
         assert log_in(client, "marketer", PASSWORD, ip="10.0.2.2").status_code == 302
 
+    def test_behind_a_proxy_the_forwarded_address_counts(self, client, settings, rep, marketer):
+        """With one trusted proxy, the address it saw is the client's, not the proxy's own."""
+        settings.INTAKE_TRUSTED_PROXIES = 1
+        for n in range(LIMIT):
+            client.post(
+                reverse("login"),
+                {"username": f"someone{n}", "password": "wrong"},
+                REMOTE_ADDR="10.0.0.254",
+                HTTP_X_FORWARDED_FOR="203.0.113.7",
+            )
+        locked = client.post(
+            reverse("login"),
+            {"username": "marketer", "password": PASSWORD},
+            REMOTE_ADDR="10.0.0.254",
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+        )
+        assert locked.status_code == 429
+        other = {"REMOTE_ADDR": "10.0.0.254", "HTTP_X_FORWARDED_FOR": "198.51.100.1"}
+        assert client.post(reverse("login"), {"username": "rep", "password": PASSWORD}, **other).status_code == 302
+
+    def test_a_forwarded_address_that_is_no_address_still_counts_by_username(self, client, settings, rep):
+        settings.INTAKE_TRUSTED_PROXIES = 1
+        garbage = {"REMOTE_ADDR": "10.0.0.254", "HTTP_X_FORWARDED_FOR": "unknown"}
+        for _ in range(LIMIT):
+            response = client.post(reverse("login"), {"username": "rep", "password": "wrong"}, **garbage)
+            assert response.status_code in (200, 429)  # never a 500 from storing "unknown" as an address
+        assert client.post(reverse("login"), {"username": "rep", "password": PASSWORD}, **garbage).status_code == 429
+
     def test_the_lockout_ends_after_the_cool_off(self, client, rep):
         fail(client, "rep", LIMIT)
         AccessAttempt.objects.update(attempt_time=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=16))
@@ -85,13 +113,16 @@ def test_the_admin_login_is_throttled_like_the_apps(client):
 
 @pytest.mark.django_db
 class TestUnlock:
-    def test_managers_see_locked_usernames_and_addresses_and_unlock_them(self, client, rep, manager):
+    def test_managers_see_locked_usernames_and_addresses_and_unlock_them(
+        self, client, rep, manager, django_assert_max_num_queries
+    ):
         # Given rep locked out by wrong passwords from one address
         fail(client, "rep", LIMIT, ip="10.0.3.1")
         client.force_login(manager)
 
-        # When the manager opens Locked logins
-        html = client.get(reverse("login_lockouts")).content.decode()
+        # When the manager opens Locked logins (two aggregate queries, whatever the number of attempts)
+        with django_assert_max_num_queries(8):
+            html = client.get(reverse("login_lockouts")).content.decode()
 
         # Then both the username and the address are listed
         assert "<code>rep</code>" in html and "<code>10.0.3.1</code>" in html
