@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import PASSWORD
 from handoff.models import BusinessCalendar, CalendarHoliday
 from leads.models import SalesTeam
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    client.login(username=user.username, password=PASSWORD)
     return client
 
 

@@ -101,6 +101,13 @@ class TestLoginPage:
 
 
 @pytest.mark.django_db
+def test_the_test_clients_login_works_with_throttling(client, rep):
+    """Tests may sign in with client.login as well as force_login (see conftest.ThrottledLoginClient)."""
+    assert client.login(username="rep", password=PASSWORD)
+    assert not client.login(username="rep", password="wrong")
+
+
+@pytest.mark.django_db
 def test_the_admin_login_is_throttled_like_the_apps(client):
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     fail(client, admin.username, LIMIT, url="admin:login")

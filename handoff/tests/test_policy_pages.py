@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from conftest import LeadFactory, UserFactory
+from conftest import PASSWORD, LeadFactory, UserFactory
 from handoff.models import Deadline, EscalationStep, SlaPolicy
 from handoff.policies import policy_publish
 from handoff.roles import Role
@@ -21,7 +21,7 @@ E = EscalationStep
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    client.login(username=user.username, password=PASSWORD)
     return client
 
 
