@@ -7,6 +7,8 @@ import factory
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.http import HttpRequest
+from django.test import Client
 
 from campaigns.capture import lead_merge
 from campaigns.models import Campaign
@@ -126,6 +128,19 @@ def advance(lead: Lead, to: str, *, marketer, rep) -> Lead:
 def fast_password_hashing(settings):
     """Tests create many users; the production hasher is slow on purpose."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class ThrottledLoginClient(Client):
+    """Django's test client whose `login()` works with the login throttling: django-axes' backend
+    refuses to authenticate without a request, which `Client.login` does not pass."""
+
+    def login(self, **credentials):
+        return super().login(request=HttpRequest(), **credentials)
+
+
+@pytest.fixture
+def client():
+    return ThrottledLoginClient()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from handoff.spreadsheet import restore_cell
 from leads.models import Lead
 
 from . import tasks
@@ -36,6 +37,7 @@ ERRORS_KEPT = 200  # problems stored for the preview; the bad-rows download alwa
 PROGRESS_CHUNK = BULK_CHUNK  # rows captured between two progress updates
 DELIMITERS = (",", ";", "\t", "|")
 NO_NAME = "(no name)"
+PURGED = "The uploaded file is no longer kept (see the import's page); upload it again."
 
 # The lead field each header means, by its normalised spelling (see `_header_key`).
 ALIASES: dict[str, str] = {
@@ -196,7 +198,8 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
                 raise ImportRejected(unclosed.format(line))
             # Blank lines, and lines of only delimiters as spreadsheets write empty rows.
             if any(value.strip() for value in record):
-                yield line, record
+                # A file we wrote (the bad-rows download) comes back with its original values.
+                yield line, [restore_cell(value) for value in record]
             line = reader.line_num + 1
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
@@ -313,23 +316,18 @@ def parse(content: bytes) -> ParsedFile:
     return parsed
 
 
-def bad_rows_csv(parsed: ParsedFile) -> str:
-    """The bad rows as CSV, as they were written plus an 'error' column, to fix and upload again.
-
-    Written with the upload's delimiter and a byte order mark, so Excel opens it as it opened the original.
-    """
+def bad_rows_table(parsed: ParsedFile) -> list[list[str]]:
+    """The header and the bad rows, as they were written plus an 'error' column, to fix and upload again
+    (write them with `handoff.spreadsheet` and the upload's delimiter; an old error column is replaced)."""
     error_at = next((i for i, name in enumerate(parsed.header) if ALIASES.get(_header_key(name)) == "error"), None)
     keep = [i for i in range(len(parsed.header)) if i != error_at]
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=parsed.delimiter, lineterminator="\r\n")
-    writer.writerow([*(parsed.header[i] for i in keep), "error"])
+    table = [[*(parsed.header[i] for i in keep), "error"]]
     for row in parsed.bad_rows:
         values = row.values + [""] * (len(parsed.header) - len(row.values))
         extra = values[len(parsed.header) :]
         reasons = "; ".join(f"{problem.column}: {problem.reason}" for problem in row.problems)
-        writer.writerow([*(values[i] for i in keep), *extra, reasons])
-    return out.getvalue()
+        table.append([*(values[i] for i in keep), *extra, reasons])
+    return table
 
 
 # --- Services ---------------------------------------------------------------------------------------
@@ -363,7 +361,7 @@ def import_confirm(*, job: ImportJob, actor) -> ImportJob:
         raise ImportRejected("This file has no valid rows to import; fix the bad rows and upload it again.")
     with transaction.atomic():
         queued = ImportJob.objects.filter(
-            pk=job.pk, status__in=[ImportJob.Status.PREVIEW, ImportJob.Status.FAILED]
+            pk=job.pk, status__in=[ImportJob.Status.PREVIEW, ImportJob.Status.FAILED], purged_at__isnull=True
         ).update(
             status=ImportJob.Status.QUEUED,
             confirmed_by=actor,
@@ -372,7 +370,9 @@ def import_confirm(*, job: ImportJob, actor) -> ImportJob:
             failure="",
         )
         if not queued:
-            job.refresh_from_db(fields=["status"])
+            job.refresh_from_db(fields=["status", "purged_at"])
+            if job.purged_at:
+                raise ImportRejected(PURGED)
             raise ImportRejected(f"This import was already confirmed (it is {job.get_status_display().lower()}).")
         transaction.on_commit(lambda: tasks.import_leads.delay(job.pk))
     job.refresh_from_db()
@@ -430,7 +430,7 @@ def _lock_job(job_id: int, *, wait: bool) -> bool:
 
 def _capture(job: ImportJob) -> tuple[int, int]:
     """Capture the job's valid rows chunk by chunk inside the caller's transaction (one for all)."""
-    rows = parse(bytes(job.content)).valid_leads
+    rows = import_parsed(job).valid_leads
     actor = job.confirmed_by or job.created_by
     created = again = 0
     with _progress_writer(job.pk) as report:
@@ -467,9 +467,12 @@ def _progress_writer(job_id: int):
 # --- Queries -------------------------------------------------------------------------------------
 
 
-def import_bad_rows_csv(job: ImportJob) -> str:
-    """The job's bad rows as CSV (see `bad_rows_csv`), read again from the stored file."""
-    return bad_rows_csv(parse(bytes(job.content)))
+def import_parsed(job: ImportJob) -> ParsedFile:
+    """The job's stored file, read again exactly as for the preview. Raises ImportRejected, also when
+    the retention job has dropped the file."""
+    if job.purged_at:
+        raise ImportRejected(PURGED)
+    return parse(bytes(job.content))
 
 
 def imports_of_campaign(campaign: Campaign) -> QuerySet[ImportJob]:

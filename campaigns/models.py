@@ -40,10 +40,10 @@ class Campaign(models.Model):
     end_date = models.DateField(null=True, blank=True, help_text="Leave empty for an open-ended campaign.")
     budget = models.DecimalField("planned budget", max_digits=12, decimal_places=2, default=0)
     actual_spend = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    objective = models.TextField(blank=True)
+    objective = models.TextField(blank=True, max_length=1000)
     target_audience = models.CharField(max_length=300, blank=True)
     target_mqls_per_month = models.PositiveIntegerField("target MQLs per month", default=0)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=5000)
     # Web-to-lead intake: the key names the campaign in the URL (public); the token proves the post
     # comes from our landing page. Only the token's SHA-256 is stored; a marketer can rotate it.
     intake_key = models.CharField(max_length=32, unique=True, default=new_intake_key, editable=False)
@@ -182,8 +182,10 @@ class ImportJob(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="imports")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     filename = models.CharField(max_length=255)
-    # Kept in the database (files are at most 20 MB) so any worker on any machine can read it.
+    # Kept in the database (files are at most 20 MB) so any worker on any machine can read it, until
+    # the retention job empties it (campaigns/retention.py); counts and problems stay for the page.
     content = models.BinaryField()
+    purged_at = models.DateTimeField(null=True, blank=True, help_text="When the uploaded file was dropped.")
     encoding = models.CharField(max_length=40, blank=True, help_text="How the file was read, e.g. UTF-8.")
     delimiter = models.CharField(max_length=1, default=",")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
@@ -252,6 +254,8 @@ class IntakeRequest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "idempotency_key"], name="one_answer_per_idempotency_key")
         ]
+        # The retention job drops the old ones.
+        indexes = [models.Index(fields=["created_at"], name="intake_request_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.campaign_id}:{self.idempotency_key} → {self.status_code}"

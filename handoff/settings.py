@@ -5,10 +5,12 @@ with defaults that run on a developer's machine (PostgreSQL and Redis on 127.0.0
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,7 +40,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "handoff.apps.HandoffAdminConfig",  # django.contrib.admin, for superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "csp",
     "handoff",
     "campaigns",
     "leads",
@@ -62,6 +66,9 @@ MIDDLEWARE = [
     "handoff.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -92,7 +99,10 @@ TEMPLATES = [
 # --- Database --------------------------------------------------------------------------------
 # One PostgreSQL database, one schema shared by the apps. `manage.py preflight` creates it if missing.
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/handoff")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# Seconds a connection is kept for the next request. 0 (close after each request) suits the dev server
+# and the workers; handoff/gunicorn.conf.py sets 60, where a fixed set of worker threads reuses them.
+CONN_MAX_AGE = int(os.environ.get("CONN_MAX_AGE", "0"))
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ------------------------------------------------------------------------------------
@@ -101,6 +111,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user or IP before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -196,6 +211,12 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("daily",),
         "options": {"expires": 24 * 3600},
     },
+    # Uploaded CSV files and web intake's idempotency records past their retention.
+    "retention-purge-daily": {
+        "task": "campaigns.tasks.purge_expired_data",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 24 * 3600},
+    },
 }
 
 # --- Web-to-lead intake ---------------------------------------------------------------------
@@ -205,6 +226,44 @@ INTAKE_RATE_PER_CAMPAIGN = int(os.environ.get("INTAKE_RATE_PER_CAMPAIGN", "600")
 INTAKE_RATE_WINDOW = int(os.environ.get("INTAKE_RATE_WINDOW", "60"))
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
 INTAKE_TRUSTED_PROXIES = int(os.environ.get("INTAKE_TRUSTED_PROXIES", "0"))
+
+# --- Login throttling (django-axes) ---------------------------------------------------------
+# Failed logins on /accounts/login/ and /admin/login/ are counted per username and per IP address
+# (each on its own); at the limit that username, or that address, is locked out for the cool-off
+# time. A manager lifts a lockout on the "Locked logins" page. Attempts are kept in the database.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "handoff.views.lockouts.locked_out"
+# The client's address the way web intake reads it (INTAKE_TRUSTED_PROXIES), so a proxy in front
+# of the app does not make every visitor one address.
+AXES_CLIENT_IP_CALLABLE = "handoff.lockouts.login_client_ip"
+# Successful logins are not logged by axes: Django's session is the record of who is signed in.
+AXES_DISABLE_ACCESS_LOG = True
+
+# --- Content-Security-Policy (django-csp) ----------------------------------------------------
+# Only Handoff's own scripts, styles, images and fonts; no inline script, event handler or style
+# attribute anywhere (JS lives in static/js/, widths set from data-* attributes). Bootstrap's CSS
+# draws its checkboxes and select arrows with data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Retention -------------------------------------------------------------------------------
+# A daily beat job drops what is only needed for a while (see campaigns/retention.py).
+IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "30"))
+INTAKE_IDEMPOTENCY_RETENTION_DAYS = int(os.environ.get("INTAKE_IDEMPOTENCY_RETENTION_DAYS", "7"))
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
@@ -218,11 +277,16 @@ LOGGING = {
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# PLAIN_HTTP=1 serves DEBUG=0 over plain HTTP (no HTTPS redirect, no HTTPS-only cookies, no HSTS)
+# for a local benchmark behind no proxy. Never in production; off by default.
+PLAIN_HTTP = env_bool("PLAIN_HTTP", False)
+# Load balancers and monitors probe the app itself, over plain HTTP, behind the proxy that does TLS.
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not PLAIN_HTTP)
+    SESSION_COOKIE_SECURE = not PLAIN_HTTP
+    CSRF_COOKIE_SECURE = not PLAIN_HTTP
+    SECURE_HSTS_SECONDS = 0 if PLAIN_HTTP else int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from . import views
 from .views import calendars as calendars_views
+from .views import lockouts as lockouts_views
 from .views import notifications as notifications_views
 from .views import policies as policies_views
 
@@ -11,9 +12,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/lockouts/", lockouts_views.LockoutListView.as_view(), name="login_lockouts"),
+    path("accounts/lockouts/unlock/", lockouts_views.lockout_unlock, name="login_unlock"),
     path("welcome/", views.NoRoleView.as_view(), name="no_role"),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
     path("campaigns/", include("campaigns.urls")),
     path("leads/", include("leads.urls")),
     path("admin/", admin.site.urls),

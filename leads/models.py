@@ -203,7 +203,7 @@ class LeadEvent(models.Model):
     )
     from_status = models.CharField(max_length=20, choices=Lead.Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Lead.Status.choices, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=4000)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -326,7 +326,7 @@ class Activity(models.Model):
     rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     outcome = models.CharField(max_length=200, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=4000)
     next_step_at = models.DateTimeField("next step", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

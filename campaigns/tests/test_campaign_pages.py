@@ -204,6 +204,8 @@ def test_empty_spend_and_target_mean_nothing_yet(client, marketer):
         ({"name": "x" * 201}, "name", "at most 200 characters"),
         ({"utm_source": "x" * 101}, "utm_source", "at most 100 characters"),
         ({"target_audience": "x" * 301}, "target_audience", "at most 300 characters"),
+        ({"objective": "x" * 100_000}, "objective", "at most 1000 characters (it has 100000)"),
+        ({"description": "x" * 100_000}, "description", "at most 5000 characters (it has 100000)"),
     ],
 )
 def test_each_campaign_rule_is_explained_and_nothing_is_saved(client, marketer, overrides, field, message):

@@ -21,10 +21,16 @@ from campaigns.tasks import import_leads
 from conftest import CampaignFactory, UserFactory
 from handoff.celery import app
 from handoff.roles import Role
+from handoff.spreadsheet import csv_text
 from leads.models import Lead, LeadEvent
 
 S = ImportJob.Status
 HEADER = "Name,Email,Company\r\n"
+
+
+def bad_rows_csv(parsed) -> str:
+    """The bad-rows download's text, written as the view writes it."""
+    return csv_text(imports.bad_rows_table(parsed), delimiter=parsed.delimiter)
 
 
 def rows_csv(count: int, *, start: int = 0, domain: str = "fair.example") -> bytes:
@@ -207,7 +213,7 @@ class TestBadRows:
     def test_the_bad_rows_download_keeps_the_original_values_and_adds_the_error(self):
         parsed = parse(b"\xef\xbb\xbfName;Email;Booth\nAda;ada@example.com;B1\nBob;bob(at)x;B2\n;;B3\n")
 
-        body = imports.bad_rows_csv(parsed)
+        body = bad_rows_csv(parsed)
 
         assert body.startswith("\ufeff")
         assert list(csv.reader(io.StringIO(body[1:]), delimiter=";")) == [
@@ -216,12 +222,48 @@ class TestBadRows:
             ["", "", "B3", "Name: missing name; Email: missing email"],
         ]
 
+    def test_the_bad_rows_download_neutralises_formulas_and_a_re_upload_restores_them(self):
+        """No cell of the download runs in a spreadsheet (OWASP CSV injection); uploading the fixed
+        file again reads the values as they were first written, so the fix-and-retry loop round-trips."""
+        out = io.StringIO()
+        csv.writer(out).writerows(
+            [
+                ["Name", "Email", "Company", "Phone"],
+                ['=HYPERLINK("http://evil.example","Click")', "bad-at-x", "+SUM(A1)", "+49 30 1234"],
+                ["@cmd", "-2+3", "\tTabbed", "-5"],
+            ]
+        )
+        original = out.getvalue().encode()
+        first = parse(original)
+
+        body = bad_rows_csv(first)
+
+        cells = [cell for row in csv.reader(io.StringIO(body[1:])) for cell in row]
+        assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+        rows = list(csv.reader(io.StringIO(body[1:])))
+        assert rows[1][:4] == ['\'=HYPERLINK("http://evil.example","Click")', "bad-at-x", "'+SUM(A1)", "'+49 30 1234"]
+        assert rows[2][:4] == ["'@cmd", "'-2+3", "'\tTabbed", "'-5"]
+
+        # When the user fixes nothing and uploads the download again
+        again = parse(body.encode())
+
+        assert [row.values[:4] for row in again.bad_rows] == [row.values for row in first.bad_rows]
+        assert bad_rows_csv(again) == body
+
+    def test_a_fixed_row_imports_with_its_original_phone_number(self):
+        first = parse(b"Name,Email,Phone\nAda,ada(at)example.com,+49 30 1234\n")
+        fixed = bad_rows_csv(first).replace("ada(at)example.com", "ada@example.com")
+
+        (lead,) = parse(fixed.encode()).valid_leads
+
+        assert lead.phone == "+49 30 1234"
+
     def test_a_fixed_download_uploaded_again_replaces_its_error_column(self):
         first = parse(b"Name,Email\nBob,\n")
-        again = parse(imports.bad_rows_csv(first).encode())
+        again = parse(bad_rows_csv(first).encode())
 
         assert again.header == ["Name", "Email", "error"]
-        assert next(csv.reader(io.StringIO(imports.bad_rows_csv(again)[1:]))) == ["Name", "Email", "error"]
+        assert next(csv.reader(io.StringIO(bad_rows_csv(again)[1:]))) == ["Name", "Email", "error"]
 
 
 class TestRejectedFiles:

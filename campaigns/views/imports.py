@@ -4,21 +4,21 @@ from pathlib import PurePath
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView, FormView
 
 from handoff.roles import MARKETING_SIDE, RoleRequiredMixin, role_required
+from handoff.spreadsheet import csv_response
 
 from ..imports import (
     ERRORS_KEPT,
     MAX_BYTES,
     ImportRejected,
-    import_bad_rows_csv,
+    bad_rows_table,
     import_confirm,
     import_create,
+    import_parsed,
     imports_of_campaign,
 )
 from ..models import Campaign, ImportJob
@@ -112,13 +112,9 @@ def import_errors_view(request, pk):
     """The bad rows as CSV, with an 'error' column, to fix and upload again."""
     job = get_object_or_404(ImportJob, pk=pk)
     try:
-        body = import_bad_rows_csv(job)
+        parsed = import_parsed(job)
     except ImportRejected as exc:  # only if the rules changed since the upload; the preview said otherwise
         messages.error(request, str(exc))
         return redirect(job)
     filename = f"{PurePath(job.filename).stem or 'import'}-errors.csv"
-    return HttpResponse(
-        body,
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": content_disposition_header(True, filename)},
-    )
+    return csv_response(bad_rows_table(parsed), filename=filename, delimiter=parsed.delimiter)

@@ -65,7 +65,7 @@ class LeadFilterForm(forms.Form):
     per_page = forms.TypedChoiceField(
         label="Per page", choices=[(n, n) for n in PAGE_SIZES], coerce=int, required=False, empty_value=PAGE_SIZES[0]
     )
-    cursor = forms.CharField(label="Page link", required=False, widget=forms.HiddenInput)
+    cursor = forms.CharField(label="Page link", required=False, max_length=500, widget=forms.HiddenInput)
 
     def clean_order(self):
         return self.cleaned_data["order"] or lead_lists.DEFAULT_ORDER

@@ -43,7 +43,9 @@ class SlaPolicy(models.Model):
 
     version = models.PositiveIntegerField(unique=True)
     name = models.CharField(max_length=100, default="Default")
-    note = models.TextField(blank=True, help_text="Why this version was made; shown in the policy history.")
+    note = models.TextField(
+        blank=True, max_length=1000, help_text="Why this version was made; shown in the policy history."
+    )
     # Sales side, per priority tier of the lead's score when the clock starts.
     claim_hours_hot = _hours(1, "Business hours sales has to claim a hot lead after it is handed off.")
     claim_hours_warm = _hours(4, "Business hours sales has to claim a warm lead after it is handed off.")
@@ -159,7 +161,7 @@ class Handoff(models.Model):
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="handoffs")
     handed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     handed_off_at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True, help_text="For the rep who picks the lead up.")
+    note = models.TextField(blank=True, max_length=2000, help_text="For the rep who picks the lead up.")
     policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="handoffs")
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="claimed_handoffs"

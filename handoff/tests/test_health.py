@@ -200,6 +200,35 @@ class TestHealthz:
 
 
 @pytest.mark.django_db
+class TestLivez:
+    def test_a_stale_sweep_leaves_the_web_process_alive(self, client, interval, django_assert_max_num_queries):
+        """A load balancer's liveness probe must not restart healthy web servers because the worker is
+        down: /livez answers 200 where /healthz answers 503, with one query and no session."""
+        heartbeat(finished_ago=HOUR)
+        assert client.get(reverse("healthz")).status_code == 503
+
+        with django_assert_max_num_queries(1):
+            response = client.get(reverse("livez"))
+
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "database": "ok"}
+        assert "no-cache" in response["Cache-Control"]
+        assert "sessionid" not in response.cookies
+
+    def test_an_unreachable_broker_leaves_the_web_process_alive(self, client, settings, interval):
+        heartbeat(finished_ago=SECOND)
+        settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+        assert client.get(reverse("healthz")).status_code == 503
+        assert client.get(reverse("livez")).status_code == 200
+
+    def test_liveness_is_not_redirected_to_https(self, client, settings):
+        """Probes talk plain HTTP to the app itself, behind the proxy that terminates TLS."""
+        settings.SECURE_SSL_REDIRECT = True
+        assert client.get(reverse("livez")).status_code == 200
+        assert client.get(reverse("leads:queue")).status_code == 301
+
+
+@pytest.mark.django_db
 class TestBanner:
     @pytest.mark.parametrize("page", ["dashboard", "leads:queue", "campaigns:list", "no_role"])
     def test_managers_see_the_banner_on_every_page_when_the_sweep_is_stale(self, client, manager, interval, page):

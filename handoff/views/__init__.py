@@ -1,5 +1,5 @@
 """Pages that sit between the departments, one module per concern."""
 
-from .core import DashboardView, NoRoleView, healthz, home
+from .core import DashboardView, NoRoleView, healthz, home, livez
 
-__all__ = ["DashboardView", "NoRoleView", "healthz", "home"]
+__all__ = ["DashboardView", "NoRoleView", "healthz", "home", "livez"]

@@ -52,6 +52,7 @@ class CalendarForm(forms.ModelForm):
         for weekday, label in enumerate(WEEKDAYS):
             self.fields[f"hours_{weekday}"] = forms.CharField(
                 label=label,
+                max_length=200,
                 required=False,
                 initial=", ".join(f"{opens:%H:%M}-{closes:%H:%M}" for opens, closes in weekly.get(weekday, [])),
                 help_text="e.g. 09:00-12:00, 13:00-17:00; empty when closed." if weekday == 0 else "",

@@ -44,16 +44,32 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         )
 
 
-@never_cache
-def healthz(request):
-    """Health for monitoring: 200 when PostgreSQL and Redis answer and the SLA sweep ran recently, 503 otherwise."""
-    checks = {}
+def _database_check() -> str:
+    """'ok' when PostgreSQL answers a trivial query, else the kind of error."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        checks["database"] = f"error: {exc.__class__.__name__}"
+        return f"error: {exc.__class__.__name__}"
+    return "ok"
+
+
+@never_cache
+def livez(request):
+    """Liveness for a load balancer or orchestrator: 200 while this web process serves requests and
+    reaches its database, 503 otherwise. Deliberately blind to Redis and the workers, so a stale sweep
+    never gets healthy web servers restarted; /healthz is the readiness and monitoring check."""
+    database = _database_check()
+    return JsonResponse(
+        {"status": "ok" if database == "ok" else "unhealthy", "database": database},
+        status=200 if database == "ok" else 503,
+    )
+
+
+@never_cache
+def healthz(request):
+    """Health for monitoring: 200 when PostgreSQL and Redis answer and the SLA sweep ran recently, 503 otherwise."""
+    checks = {"database": _database_check()}
     try:
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
         checks["broker"] = "ok"

@@ -22,7 +22,7 @@ _REVENUE = MonthlyTarget._meta.get_field("revenue")
 class TargetRowForm(forms.Form):
     """One row of the targets table: the department (rep left empty) or one rep."""
 
-    rep = forms.CharField(required=False, widget=forms.HiddenInput)
+    rep = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     deals_won = forms.IntegerField(label="Deals won", min_value=0, max_value=TARGET_DEALS_MAX)
     revenue = forms.DecimalField(
         label="Revenue", min_value=0, max_digits=_REVENUE.max_digits, decimal_places=_REVENUE.decimal_places

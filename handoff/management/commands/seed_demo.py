@@ -8,7 +8,7 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -99,11 +99,6 @@ class Command(BaseCommand):
             user.set_password(PASSWORD)
             user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=role))
-        if role == Role.MANAGERS:
-            # Managers edit the SLA policy in the admin until it has pages of its own.
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
-            user.user_permissions.add(*Permission.objects.filter(codename__endswith="_slapolicy"))
         return user
 
     def team(self, users):

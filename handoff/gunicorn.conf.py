@@ -1,0 +1,30 @@
+"""gunicorn, Handoff's production web server: `gunicorn -c handoff/gunicorn.conf.py handoff.wsgi`.
+
+Sized for this project's machine, 2 cores that also run the Celery workers, beat, PostgreSQL and
+Redis: one worker process per core, each with a few threads, because a request spends most of its
+time waiting for PostgreSQL. 2 processes x 4 threads serve 8 requests at once and hold at most
+8 database connections, kept open between requests (CONN_MAX_AGE), which only pays off here, where
+the same threads serve request after request. Every number can be changed from the environment.
+"""
+
+import multiprocessing
+import os
+
+# Persistent connections for the web server only; Django's default here is 0 (see settings).
+os.environ.setdefault("CONN_MAX_AGE", "60")
+
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", str(multiprocessing.cpu_count())))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A CSV upload of 20 MB is read and checked within a request (about a second); nothing takes 30.
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, at different times, so a slow leak never grows.
+max_requests = 2000
+max_requests_jitter = 200
+# The reverse proxy that terminates TLS sets X-Forwarded-Proto; trust it from these addresses only.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+errorlog = "-"
