@@ -17,7 +17,7 @@ def managers_are_not_staff(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("handoff", "0008_breach_notice_index"),
+        ("handoff", "0010_event_counts_trigger"),
         ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
