@@ -240,7 +240,7 @@ def lead_merge(*, duplicate: Lead, into: Lead, actor) -> Lead:
             raise TransitionError("That lead was itself merged away; merge into the lead it was merged into.")
         event = transition(
             duplicate,
-            to=Lead.Status.MERGED,
+            move="merge",
             actor=actor,
             note=f"Merged into {into.full_name} <{into.email}>.",
             merged_into=into,

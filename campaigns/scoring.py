@@ -70,7 +70,7 @@ def qualify_many(leads: list[Lead], threshold: int) -> None:
     if to_qualify:
         transition_many(
             to_qualify,
-            to=Lead.Status.MQL,
+            move="qualify",
             actor=None,
             notes=[auto_qualify_note(lead, threshold) for lead in to_qualify],
         )
@@ -106,7 +106,7 @@ def lead_rescore(*, lead: Lead, actor=None, rules: list[ScoringRule] | None = No
 def _auto_qualify(lead: Lead) -> None:
     threshold = QualificationPolicy.current().mql_threshold
     if qualifies(lead, threshold):
-        transition(lead, to=Lead.Status.MQL, actor=None, note=auto_qualify_note(lead, threshold))
+        transition(lead, move="qualify", actor=None, note=auto_qualify_note(lead, threshold))
 
 
 def lead_override_score(*, lead: Lead, actor, score_value: int, reason: str) -> Lead:
