@@ -1,14 +1,12 @@
 """Marketing's lead list (search, filters, keyset pages, bulk hand-off) and the returned-by-sales inbox."""
 
-import datetime
-
 from django import forms
 from django.contrib import messages
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import ListView, TemplateView
 
+from handoff.daterange import DayField
 from handoff.roles import MARKETING_SIDE, RoleRequiredMixin
 from leads import services
 from leads.forms import HandOffForm
@@ -23,23 +21,7 @@ PAGE_SIZES = (50, 100, 250, 500)
 MAX_BULK_HAND_OFF = 500
 # Handed-off and skipped leads are named in the message; past this many of each, the rest are counted.
 NAMED = 10
-# Dates outside these are typos; they would also overflow the day arithmetic.
-EARLIEST_DAY, LATEST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 MAX_LEAD_ID = 2**63 - 1
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-def _day_field(label: str) -> forms.DateField:
-    message = "Pick a date between 1900 and 2999."
-    return forms.DateField(
-        label=label,
-        required=False,
-        widget=DateInput(format="%Y-%m-%d"),
-        validators=[MinValueValidator(EARLIEST_DAY, message), MaxValueValidator(LATEST_DAY, message)],
-    )
 
 
 class LeadFilterForm(forms.Form):
@@ -55,8 +37,8 @@ class LeadFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *Lead.Status.choices], required=False)
     score_min = forms.IntegerField(label="Score from", required=False, min_value=0, max_value=100)
     score_max = forms.IntegerField(label="Score to", required=False, min_value=0, max_value=100)
-    captured_from = _day_field("Captured from")
-    captured_to = _day_field("Captured to")
+    captured_from = DayField(label="Captured from", required=False)
+    captured_to = DayField(label="Captured to", required=False)
     order = forms.ChoiceField(
         label="Sort",
         choices=[(name, order.label) for name, order in lead_lists.ORDERS.items()],

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
+from handoff.daterange import MomentField
 from handoff.roles import SALES_SIDE, RoleRequiredMixin, role_required
 
 from .. import services
@@ -30,11 +31,7 @@ class ActivityForm(forms.Form):
         help_text="E.g. reached, voicemail, sent pricing.",
     )
     note = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    next_step_at = forms.DateTimeField(
-        label="Next step",
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    next_step_at = MomentField(label="Next step", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
