@@ -92,7 +92,13 @@ TEMPLATES = [
 # --- Database --------------------------------------------------------------------------------
 # One PostgreSQL database, one schema shared by the apps. `manage.py preflight` creates it if missing.
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/handoff")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# Persistent connections only pay where a server reuses its threads (a WSGI server: set CONN_MAX_AGE).
+# The development server starts a thread per request, so each would leave its connection idle behind.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")), conn_health_checks=True
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ------------------------------------------------------------------------------------
