@@ -78,7 +78,10 @@ def _live_lead_locked(email: str) -> Lead | None:
 
 
 def _new_lead(campaign: Campaign, data: LeadData, *, actor, source: str) -> Lead:
+    now = timezone.now()
     return Lead(
+        created_at=now,
+        status_changed_at=now,
         campaign=campaign,
         full_name=data.full_name.strip(),
         email=normalise_email(data.email),

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from leads.services import lock_lead
@@ -84,6 +85,7 @@ def rules_scored_event(lead: Lead, *, old: int, result: Score, actor) -> LeadEve
         actor=actor,
         note=f"Score {old} → {result.value} by the rules.",
         data={"from": old, "to": result.value, "rules": result.reasons},
+        created_at=timezone.now(),
     )
 
 
@@ -126,6 +128,7 @@ def lead_override_score(*, lead: Lead, actor, score_value: int, reason: str) -> 
             actor=actor,
             note=reason,
             data={"from": old, "to": score_value, "override": True},
+            created_at=timezone.now(),
         )
         _auto_qualify(lead)
     return lead
