@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from conftest import ROUTES, LeadFactory, UserFactory, move
 from handoff.roles import Role
+from leads import services
 from leads.models import Lead, LeadEvent, ReturnReason
 
 pytestmark = pytest.mark.django_db
@@ -62,16 +63,28 @@ def buttons(lead: Lead, *, assignee, keeper) -> dict[str, tuple[str, dict]]:
     return {name: (reverse(url, args=[lead.pk]), post) for name, (url, post) in data.items()}
 
 
-@pytest.mark.parametrize("state", sorted(STATES))
+# Each state with the lead owned by a rep once sales has it; those sales works also with a manager as
+# the owner (an escalation gives a lead that missed its SLA twice to a manager).
+CASES = [(state, "rep") for state in sorted(STATES)] + [
+    (state, "manager") for state in sorted(STATES) if STATES[state] and STATES[state][-1] in Lead.WORKED_BY_SALES
+]
+
+
+@pytest.mark.parametrize(("state", "owned_by"), CASES)
 def test_a_button_is_shown_exactly_when_its_move_is_accepted(
-    client, campaign, marketer, rep, other_rep, manager, state
+    client, campaign, marketer, rep, other_rep, manager, state, owned_by
 ):
-    """Given a lead in `state` (owned by `rep` once sales has it), for the marketer, its owner, another
-    rep and a manager: each move's button is on the lead page if and only if posting that move writes
-    an event, and no page or POST answers 500."""
+    """Given a lead in `state` (owned by `rep`, or by the manager, once sales has it), for the marketer,
+    the reps (its owner, another rep, or neither when nobody owns it) and the manager: each move's
+    button is on the lead page if and only if posting that move writes an event, and no page or POST
+    answers 500."""
     lead = LeadFactory(campaign=campaign)
     for step in STATES[state]:
-        move(lead, step, marketer=marketer, rep=rep)
+        if step == S.CLAIMED and owned_by == "manager":
+            assert services.lead_assign_after_breach(lead=lead, to_manager=True) == manager
+            lead.refresh_from_db()
+        else:
+            move(lead, step, marketer=marketer, rep=manager if owned_by == "manager" else rep)
     keeper = LeadFactory(campaign=campaign)
     assignee = UserFactory(username="third_rep", role=Role.SALES)
     mismatches, made = [], set()
