@@ -78,7 +78,10 @@ def _live_lead_locked(email: str) -> Lead | None:
 
 
 def _new_lead(campaign: Campaign, data: LeadData, *, actor, source: str) -> Lead:
+    now = timezone.now()
     return Lead(
+        created_at=now,
+        status_changed_at=now,
         campaign=campaign,
         full_name=data.full_name.strip(),
         email=normalise_email(data.email),
@@ -240,7 +243,7 @@ def lead_merge(*, duplicate: Lead, into: Lead, actor) -> Lead:
             raise TransitionError("That lead was itself merged away; merge into the lead it was merged into.")
         event = transition(
             duplicate,
-            to=Lead.Status.MERGED,
+            move="merge",
             actor=actor,
             note=f"Merged into {into.full_name} <{into.email}>.",
             merged_into=into,

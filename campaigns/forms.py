@@ -1,17 +1,13 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from handoff.daterange import DayField
 from handoff.people import person_name
 from leads.models import Lead
 
 from . import queries
 from .capture import normalise_email
 from .models import Campaign
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
 
 MONEY_HELP = "In the campaign's currency, e.g. 12500.00."
 
@@ -21,6 +17,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
+        field_classes = {"start_date": DayField, "end_date": DayField}
         fields = [
             "name",
             "channel",
@@ -38,8 +35,6 @@ class CampaignForm(forms.ModelForm):
             "utm_campaign",
         ]
         widgets = {
-            "start_date": DateInput(format="%Y-%m-%d"),
-            "end_date": DateInput(format="%Y-%m-%d"),
             "objective": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
@@ -99,8 +94,8 @@ class CampaignFilterForm(forms.Form):
         required=False,
     )
     owner = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any owner")
-    date_from = forms.DateField(label="Running from", required=False, widget=DateInput())
-    date_to = forms.DateField(label="Running until", required=False, widget=DateInput())
+    date_from = DayField(label="Running from", required=False)
+    date_to = DayField(label="Running until", required=False)
     sort = forms.ChoiceField(
         choices=[(key, label) for key, (label, _) in queries.CAMPAIGN_SORTS.items()], required=False
     )
@@ -144,6 +139,7 @@ class LeadForm(forms.ModelForm):
 
     class Meta:
         model = Lead
+        field_classes = {"start_date": DayField, "end_date": DayField}
         fields = ["full_name", "email", "company", "job_title", "company_size", "phone"]
         help_texts = {"company_size": "Employees, if known. The score comes from the scoring rules."}
 

@@ -12,6 +12,8 @@
 5. an archived campaign (410), the content type (415), the body size (413), the JSON and its fields (400);
 6. capture through `lead_capture`: 201 for a new lead, 200 for a known address captured again.
 
+When PostgreSQL cannot be reached, the answer is 503 with Retry-After: nothing was stored.
+
 Only a capture's answer is stored for its Idempotency-Key: a refused post changed nothing, so the
 client may fix it and retry with the same key.
 
@@ -30,7 +32,7 @@ from functools import lru_cache
 import redis
 from django import forms
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
 from leads.models import Lead
 
@@ -43,6 +45,7 @@ RATE_KEY_PREFIX = "intake:rate:"
 IDEMPOTENCY_KEY_MAX = IntakeRequest._meta.get_field("idempotency_key").max_length
 EMAIL_MAX = Lead._meta.get_field("email").max_length
 REPLAYED = {"Idempotent-Replayed": "true"}
+RETRY_AFTER_SECONDS = 30
 
 
 def intake_setting(name: str) -> int:
@@ -57,6 +60,13 @@ class IntakeAnswer:
     status: int
     body: dict
     headers: dict[str, str] = field(default_factory=dict)
+
+
+UNAVAILABLE = IntakeAnswer(
+    503,
+    {"errors": {"service": ["The lead could not be stored: the database is unavailable. Nothing was kept; retry."]}},
+    {"Retry-After": str(RETRY_AFTER_SECONDS)},
+)
 
 
 class Refused(Exception):
@@ -99,9 +109,14 @@ def intake_receive(request, *, intake_key: str) -> IntakeAnswer:
         if campaign.is_archived:
             raise Refused(410, {"campaign": ["This campaign is archived and takes no more leads."]})
         data = _lead_data(_json_body(request))
+        return _capture(campaign, data, key)
     except Refused as refusal:
         return refusal.answer
-    return _capture(campaign, data, key)
+    except (OperationalError, InterfaceError) as exc:
+        # The database is unreachable: the lead was not stored, and the client is a program that can
+        # retry. Say so, instead of the HTML error page.
+        logger.error("Intake refused with 503, the database failed: %s", exc)
+        return UNAVAILABLE
 
 
 def intake_token_rotate(*, campaign: Campaign, actor) -> str:

@@ -7,6 +7,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from handoff.daterange import stored_day_in_range
+
 
 def new_intake_key() -> str:
     return secrets.token_urlsafe(9)
@@ -65,6 +67,8 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(budget__gte=0), name="campaign_budget_not_negative"),
             models.CheckConstraint(condition=models.Q(actual_spend__gte=0), name="campaign_spend_not_negative"),
+            models.CheckConstraint(condition=stored_day_in_range("start_date"), name="campaign_start_date_in_range"),
+            models.CheckConstraint(condition=stored_day_in_range("end_date"), name="campaign_end_date_in_range"),
         ]
         indexes = [models.Index(fields=["status", "-start_date"])]
 

@@ -8,11 +8,10 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DateField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, DateField, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from handoff.localtime import local_midnight
 from handoff.models import Deadline, Handoff
 from leads.models import Deal, Lead, LeadEvent
 from leads.targets import add_months
@@ -95,14 +94,15 @@ def _rate(part: int | Decimal, whole: int | Decimal) -> float | None:
 
 # --- Marketing's two commitments, counted one way for the campaign page, the managers' dashboard and
 # the monthly target check.
-def mql_events(*, start: datetime.datetime, end: datetime.datetime) -> QuerySet[LeadEvent]:
-    """The QUALIFIED events from `start` (included) to `end` of live leads: a duplicate merged into
-    another lead leaves its MQL to the survivor. Count MQLs from these with `mql_count()`."""
-    return (
-        LeadEvent.objects.filter(kind=LeadEvent.Kind.QUALIFIED, created_at__gte=start, created_at__lt=end)
-        .exclude(lead__status=S.MERGED)
-        .order_by()  # the model's ordering would otherwise join the GROUP BY
-    )
+def mql_events(*, start: datetime.datetime | None = None, end: datetime.datetime | None = None) -> QuerySet[LeadEvent]:
+    """The QUALIFIED events from `start` (included) to `end` (either open) of live leads: a duplicate
+    merged into another lead leaves its MQL to the survivor. Count MQLs from these with `mql_count()`."""
+    events = LeadEvent.objects.filter(kind=LeadEvent.Kind.QUALIFIED)
+    if start is not None:
+        events = events.filter(created_at__gte=start)
+    if end is not None:
+        events = events.filter(created_at__lt=end)
+    return events.exclude(lead__status=S.MERGED).order_by()  # the model's ordering would join the GROUP BY
 
 
 def mql_count() -> Count:
@@ -184,8 +184,9 @@ class CampaignResults:
       reasons appears under each.
     - converted: leads turned into a deal; won_deals and won_revenue: those deals now won.
     - breaches: (deadline kind, breached deadlines) for the SLA deadlines on the campaign's leads.
-    - mqls_by_month: each month the campaign has run, up to the last MONTHS_SHOWN, with the leads
-      qualified in that month (local time; a lead qualified in two months counts in both).
+    - mqls_by_month: each month the campaign has run or had leads or MQLs in (after its end date
+      too), up to the last MONTHS_SHOWN, with the leads qualified in that month (local time; a lead
+      qualified in two months counts in both).
     """
 
     captured: int
@@ -232,31 +233,31 @@ class CampaignResults:
         return sum(count for _, count in self.breaches)
 
 
-def _months(campaign: Campaign, today: datetime.date) -> list[datetime.date]:
-    """First days of the months the campaign has run so far, the last MONTHS_SHOWN of them."""
+def _months(campaign: Campaign, today: datetime.date, active: list[datetime.date]) -> list[datetime.date]:
+    """First days of the months the campaign has run so far and of every month with its leads or MQLs
+    in it (`active`: days; leads keep coming after the end date), the last MONTHS_SHOWN of them."""
     last_day = min(campaign.end_date or today, today)
-    if campaign.start_date > last_day:
+    ends = [day.replace(day=1) for day in active if day <= today]
+    if campaign.start_date <= last_day:
+        ends += [campaign.start_date.replace(day=1), last_day.replace(day=1)]
+    if not ends:
         return []
-    first = campaign.start_date.replace(day=1)
-    months = [last_day.replace(day=1)]
+    first, months = min(ends), [max(ends)]
     while len(months) < MONTHS_SHOWN and months[-1] > first:
-        previous = months[-1] - datetime.timedelta(days=1)
-        months.append(previous.replace(day=1))
+        months.append(add_months(months[-1], -1))
     return months[::-1]
 
 
-def _mqls_by_month(campaign: Campaign, today: datetime.date) -> list[MonthMqls]:
-    months = _months(campaign, today)
-    if not months:
-        return []
+def _mqls_by_month(campaign: Campaign, today: datetime.date, captured: list[datetime.datetime]) -> list[MonthMqls]:
     counted = dict(
-        mql_events(start=local_midnight(months[0]), end=local_midnight(add_months(months[-1], 1)))
+        mql_events()
         .filter(lead__campaign=campaign)
         .annotate(month=TruncMonth("created_at", output_field=DateField(), tzinfo=timezone.get_current_timezone()))
         .values("month")
         .annotate(mqls=mql_count())
         .values_list("month", "mqls")
     )
+    months = _months(campaign, today, [*counted, *(timezone.localdate(moment) for moment in captured)])
     target = campaign.target_mqls_per_month
     return [MonthMqls(month=month, mqls=counted.get(month, 0), target=target) for month in months]
 
@@ -273,6 +274,8 @@ def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignR
         converted=Count("deal"),
         won_deals=Count("deal", filter=won),
         won_revenue=Sum("deal__value", filter=won, default=Decimal(0)),
+        first_captured=Min("created_at", filter=~Q(status=S.MERGED)),
+        last_captured=Max("created_at", filter=~Q(status=S.MERGED)),
         **by_status_counts,
     )
 
@@ -312,6 +315,10 @@ def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignR
         breaches=[(label, handoff_figures[f"breach_{kind}"]) for kind, label in Deadline.Kind.choices],
         breached_leads=handoff_figures["breached_leads"],
         by_status=[(label, lead_figures[f"status_{value}"]) for value, label in S.choices if value != S.MERGED],
-        mqls_by_month=_mqls_by_month(campaign, timezone.localdate(now)),
+        mqls_by_month=_mqls_by_month(
+            campaign,
+            timezone.localdate(now),
+            [moment for moment in (lead_figures["first_captured"], lead_figures["last_captured"]) if moment],
+        ),
         target_mqls_per_month=campaign.target_mqls_per_month,
     )

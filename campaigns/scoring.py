@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from leads.services import lock_lead
@@ -70,7 +71,7 @@ def qualify_many(leads: list[Lead], threshold: int) -> None:
     if to_qualify:
         transition_many(
             to_qualify,
-            to=Lead.Status.MQL,
+            move="qualify",
             actor=None,
             notes=[auto_qualify_note(lead, threshold) for lead in to_qualify],
         )
@@ -84,6 +85,7 @@ def rules_scored_event(lead: Lead, *, old: int, result: Score, actor) -> LeadEve
         actor=actor,
         note=f"Score {old} → {result.value} by the rules.",
         data={"from": old, "to": result.value, "rules": result.reasons},
+        created_at=timezone.now(),
     )
 
 
@@ -106,7 +108,7 @@ def lead_rescore(*, lead: Lead, actor=None, rules: list[ScoringRule] | None = No
 def _auto_qualify(lead: Lead) -> None:
     threshold = QualificationPolicy.current().mql_threshold
     if qualifies(lead, threshold):
-        transition(lead, to=Lead.Status.MQL, actor=None, note=auto_qualify_note(lead, threshold))
+        transition(lead, move="qualify", actor=None, note=auto_qualify_note(lead, threshold))
 
 
 def lead_override_score(*, lead: Lead, actor, score_value: int, reason: str) -> Lead:
@@ -126,6 +128,7 @@ def lead_override_score(*, lead: Lead, actor, score_value: int, reason: str) -> 
             actor=actor,
             note=reason,
             data={"from": old, "to": score_value, "override": True},
+            created_at=timezone.now(),
         )
         _auto_qualify(lead)
     return lead

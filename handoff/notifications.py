@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.assignment import active_managers
-from leads.models import Lead
+from leads.models import Lead, LeadEvent
 
 from .models import Deadline, Handoff, Notification, UserPreferences
 from .people import person_name
@@ -326,3 +326,30 @@ def notify_lead_returned(lead_id: int) -> Notification | None:
         lead=lead,
         key=f"returned:{handoff.pk}",
     )
+
+
+def notify_lead_assigned(event_id: int) -> list[Notification]:
+    """Tell the new owner of a lead a manager assigned, and the rep who lost it on a reassignment,
+    once per assignment (the keys). Meant to run after the assignment commits."""
+    event = LeadEvent.objects.select_related("lead__campaign", "actor").get(pk=event_id)
+    lead, by = event.lead, person_name(event.actor, nobody="Handoff")
+    users = get_user_model().objects.filter(is_active=True).in_bulk([event.data.get("rep"), event.data.get("from")])
+    new_owner, previous = users.get(event.data.get("rep")), users.get(event.data.get("from"))
+    about = f"lead {lead.full_name} ({lead.company or lead.email}, campaign “{lead.campaign.name}”)"
+    notices = [
+        (new_owner, "assigned", f"Assigned to you: {lead.full_name}", f"{by} gave you {about}"),
+        (previous, "unassigned", f"Reassigned: {lead.full_name}", f"{by} gave {about} to {person_name(new_owner)}"),
+    ]
+    told = [
+        notify(
+            user=user,
+            kind=Notification.Kind.ASSIGNED,
+            title=title,
+            body=f"{body} on {_in_zone(event.created_at, user)}.",
+            lead=lead,
+            key=f"{key}:{event.pk}",
+        )
+        for user, key, title, body in notices
+        if user is not None
+    ]
+    return [notification for notification in told if notification is not None]

@@ -46,7 +46,7 @@ def has_role(user, *roles: str) -> bool:
 def check_role(request, roles) -> None:
     """Raise PermissionDenied unless the signed-in user has one of `roles`."""
     if not has_role(request.user, *roles):
-        raise PermissionDenied("Your role does not give access to this page.")
+        raise PermissionDenied("This page belongs to another department: your role does not give access to it.")
 
 
 class RoleRequiredMixin(AccessMixin):

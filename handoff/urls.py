@@ -7,11 +7,13 @@ from .views import calendars as calendars_views
 from .views import lockouts as lockouts_views
 from .views import notifications as notifications_views
 from .views import policies as policies_views
+from .views import site as site_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", site_views.LogoutView.as_view(), name="logout"),
+    path("favicon.ico", site_views.FaviconView.as_view(), name="favicon"),
     path("accounts/lockouts/", lockouts_views.LockoutListView.as_view(), name="login_lockouts"),
     path("accounts/lockouts/unlock/", lockouts_views.lockout_unlock, name="login_unlock"),
     path("welcome/", views.NoRoleView.as_view(), name="no_role"),

@@ -1,17 +1,18 @@
 """Which moves a lead page offers to the person looking at it.
 
-Display only: the services decide (and re-check) what is allowed; this table keeps the buttons in
-step with them so nobody is offered a move that would be refused.
+Display only, and no rules of its own: a button names the moves it makes, and it is offered exactly
+when `transitions.refusal` finds nothing against one of them, so nobody is offered a move the
+service would refuse. The services re-check on POST, under the row lock.
 """
 
 from dataclasses import dataclass, replace
 
 from django.urls import reverse
 
-from handoff.roles import MARKETING_SIDE, SALES_SIDE, Role, user_roles
+from handoff.roles import MARKETING_SIDE, has_role
 
 from .models import Lead
-from .transitions import can_transition
+from .transitions import may
 
 S = Lead.Status
 
@@ -20,9 +21,7 @@ S = Lead.Status
 class Action:
     name: str  # URL name in the `leads` namespace
     label: str
-    to: str
-    roles: tuple[str, ...]
-    owner_only: bool = False
+    moves: tuple[str, ...]  # the named moves (leads.transitions.MOVES) the button makes
     style: str = "primary"
     direct: bool = False  # a one-click POST, no form page
     namespace: str = "leads"
@@ -30,40 +29,23 @@ class Action:
 
 
 ACTIONS = (
-    Action("qualify", "Mark MQL", S.MQL, MARKETING_SIDE, direct=True),
-    Action("hand_off", "Hand to sales", S.HANDED_OFF, MARKETING_SIDE),
-    Action("renurture", "Back to nurturing", S.NEW, MARKETING_SIDE, style="secondary"),
-    Action("claim", "Claim", S.CLAIMED, (Role.SALES,), direct=True),
-    Action("first_contact", "Log first contact", S.CONTACTED, SALES_SIDE, owner_only=True),
-    Action("convert", "Convert to deal", S.CONVERTED, SALES_SIDE, owner_only=True, style="success"),
-    Action("return", "Return to marketing", S.RETURNED, SALES_SIDE, owner_only=True, style="warning"),
+    Action("qualify", "Mark MQL", ("qualify",), direct=True),
+    Action("hand_off", "Hand to sales", ("hand_off",)),
+    Action("renurture", "Back to nurturing", ("renurture",), style="secondary"),
+    Action("claim", "Claim", ("claim",), direct=True),
+    Action("first_contact", "Log first contact", ("first_contact",)),
+    Action("convert", "Convert to deal", ("convert",), style="success"),
+    Action("return", "Return to marketing", ("return",), style="warning"),
+    Action("disqualify", "Disqualify", ("disqualify", "disqualify_worked"), style="outline-danger"),
+    Action("assign", "Assign…", ("assign", "reassign"), style="outline-primary"),
+    Action("merge", "Merge into…", ("merge",), style="outline-secondary", namespace="campaigns"),
 )
-DISQUALIFY = Action("disqualify", "Disqualify", S.DISQUALIFIED, MARKETING_SIDE, style="outline-danger")
-ASSIGN = Action("assign", "Assign…", S.CLAIMED, (Role.MANAGERS,), style="outline-primary")
-MERGE = Action("merge", "Merge into…", S.MERGED, MARKETING_SIDE, style="outline-secondary", namespace="campaigns")
 # Not a move: the score can be set by hand whatever the status (but not on a merged-away lead).
-SCORE = Action("score_override", "Set score", "", MARKETING_SIDE, style="outline-secondary", namespace="campaigns")
+SCORE = Action("score_override", "Set score", (), style="outline-secondary", namespace="campaigns")
 
 
 def available_actions(lead: Lead, user) -> list[Action]:
-    roles = user_roles(user)
-    sales_side = lead.is_worked_by_sales
-    is_owner_or_manager = lead.owner_id == user.pk or Role.MANAGERS in roles
-    offered: list[Action] = []
-    for action in ACTIONS:
-        if not can_transition(lead, action.to) or not roles & set(action.roles):
-            continue
-        if action.owner_only and not is_owner_or_manager:
-            continue
-        offered.append(action)
-    may_disqualify = is_owner_or_manager if sales_side else bool(roles & set(MARKETING_SIDE))
-    if can_transition(lead, S.DISQUALIFIED) and may_disqualify:
-        offered.append(DISQUALIFY)
-    if Role.MANAGERS in roles and (lead.status == S.HANDED_OFF or sales_side):
-        offered.append(ASSIGN)
-    if roles & set(MARKETING_SIDE):
-        if can_transition(lead, S.MERGED):
-            offered.append(MERGE)
-        if lead.status != S.MERGED:
-            offered.append(SCORE)
+    offered = [action for action in ACTIONS if any(may(lead, move, user) for move in action.moves)]
+    if has_role(user, *MARKETING_SIDE) and lead.status != S.MERGED:
+        offered.append(SCORE)
     return [replace(action, href=reverse(f"{action.namespace}:{action.name}", args=[lead.pk])) for action in offered]

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from handoff.people import person_name
 from handoff.roles import Role, has_role
 
 from . import services
@@ -23,6 +24,13 @@ S = Lead.Status
 def may_work(lead: Lead, user) -> bool:
     """Whether `user` may log activities on `lead`, put it on hold or resume it: its owner, or a manager."""
     return lead.owner_id == user.pk or has_role(user, Role.MANAGERS)
+
+
+def work_refusal(lead: Lead) -> str:
+    """What someone `may_work` refuses is told: who owns the lead, or that nobody does yet."""
+    if lead.owner_id is None:
+        return "Nobody works this lead yet: a rep claims it (or a manager assigns it) first."
+    return f"{person_name(lead.owner)} owns this lead: only they, or a manager, can work it."
 
 
 def _check_next_step(next_step_at: datetime | None, now: datetime) -> None:

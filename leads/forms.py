@@ -1,6 +1,7 @@
 from django import forms
 
 from campaigns.models import Campaign
+from handoff.daterange import DayField
 from handoff.roles import sales_reps
 
 from .models import Deal, Priority, ReturnReason
@@ -34,7 +35,7 @@ class FirstContactForm(NoteForm):
 class ConvertForm(NoteForm):
     value = forms.DecimalField(label="Deal value", min_value=0, max_digits=12, decimal_places=2)
     currency = forms.ChoiceField(choices=[("EUR", "EUR"), ("USD", "USD"), ("GBP", "GBP"), ("CHF", "CHF")])
-    expected_close_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    expected_close_date = DayField(required=False)
     stage = forms.ChoiceField(
         choices=[(stage, Deal.Stage(stage).label) for stage in (*Deal.OPEN_STAGES, Deal.Stage.WON)],
         initial=Deal.Stage.QUALIFIED,

@@ -6,6 +6,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
+from handoff.daterange import stored_day_in_range, stored_moment_in_range
 from handoff.people import person_name
 
 
@@ -260,6 +261,9 @@ class Deal(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(stage="lost") | ~models.Q(lost_reason=""), name="lost_deal_has_reason"
             ),
+            models.CheckConstraint(
+                condition=stored_day_in_range("expected_close_date"), name="deal_expected_close_date_in_range"
+            ),
         ]
         indexes = [models.Index(fields=["owner", "stage", "closed_at"]), models.Index(fields=["stage", "closed_at"])]
 
@@ -334,6 +338,9 @@ class Activity(models.Model):
         ordering = ["-created_at"]
         verbose_name_plural = "activities"
         indexes = [models.Index(fields=["lead", "-created_at"]), models.Index(fields=["rep", "next_step_at"])]
+        constraints = [
+            models.CheckConstraint(condition=stored_moment_in_range("next_step_at"), name="activity_next_step_in_range")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.lead}"

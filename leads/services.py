@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from handoff.models import Deadline, Handoff
-from handoff.notifications import notify_lead_returned
+from handoff.notifications import notify_lead_assigned, notify_lead_returned
 from handoff.people import person_name
 from handoff.roles import Role, has_role
 from handoff.sla import (
@@ -27,7 +27,7 @@ from handoff.sla import (
 
 from .assignment import AtCapacity, active_managers, check_capacity, next_rep, team_manager_of
 from .models import Deal, Lead, LeadEvent
-from .transitions import TransitionError, transition
+from .transitions import TransitionError, check, disqualify_move, transition
 
 S = Lead.Status
 
@@ -46,17 +46,6 @@ def _open_handoff(lead: Lead) -> Handoff:
     return Handoff.objects.select_related("policy").get(lead=lead, closed_at__isnull=True)
 
 
-def _require(actor, *roles: str) -> None:
-    if not has_role(actor, *roles):
-        raise TransitionError("Your role does not allow this action.")
-
-
-def _require_owner(lead: Lead, actor) -> None:
-    """Sales moves on a claimed lead are for its owner (or a manager stepping in)."""
-    if lead.owner_id != actor.pk and not has_role(actor, Role.MANAGERS):
-        raise TransitionError("Only the rep who owns this lead can do that.")
-
-
 def _close_handoff(lead: Lead, *, outcome: str, now, return_reason: str = "") -> Handoff:
     handoff = _open_handoff(lead)
     deadlines_cancel(handoff=handoff, now=now)
@@ -69,10 +58,9 @@ def _close_handoff(lead: Lead, *, outcome: str, now, return_reason: str = "") ->
 
 def lead_qualify(*, lead: Lead, actor, note: str = "") -> Lead:
     """Mark a new lead as a marketing-qualified lead."""
-    _require(actor, Role.MARKETING, Role.MANAGERS)
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        transition(lead, to=S.MQL, actor=actor, note=note)
+        transition(lead, move="qualify", actor=actor, note=note)
     return lead
 
 
@@ -80,10 +68,9 @@ def lead_hand_off(*, lead: Lead, actor, note: str = "") -> Handoff:
     """Pass an MQL to sales with a claim deadline from the current policy. If a team assigns
     automatically and one of its reps is available, the lead goes straight to that rep; otherwise
     it waits in the queue."""
-    _require(actor, Role.MARKETING, Role.MANAGERS)
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        event = transition(lead, to=S.HANDED_OFF, actor=actor, note=note, owner=None)
+        event = transition(lead, move="hand_off", actor=actor, note=note, owner=None)
         handoff = handoff_open(lead=lead, actor=actor, note=note, now=event.created_at)
         profile = next_rep(event.created_at)
         if profile is not None:
@@ -91,7 +78,7 @@ def lead_hand_off(*, lead: Lead, actor, note: str = "") -> Handoff:
                 lead,
                 profile.user,
                 actor=None,
-                kind=LeadEvent.Kind.ASSIGNED,
+                move="assign",
                 note=f"Assigned by round-robin to {person_name(profile.user)}.",
             )
             profile.last_assigned_at = timezone.now()
@@ -99,9 +86,9 @@ def lead_hand_off(*, lead: Lead, actor, note: str = "") -> Handoff:
     return handoff
 
 
-def _take(lead: Lead, rep, *, actor, kind: str | None = None, note: str = "") -> None:
-    """Give a waiting lead to `rep` (claim or assignment): owner, handoff, and the SLA clocks."""
-    event = transition(lead, to=S.CLAIMED, actor=actor, owner=rep, kind=kind, note=note, data={"rep": rep.pk})
+def _take(lead: Lead, rep, *, actor, move: str, note: str = "") -> LeadEvent:
+    """Give a waiting lead to `rep` (`move` is a claim or an assignment): owner, handoff, SLA clocks."""
+    event = transition(lead, move=move, actor=actor, owner=rep, note=note, data={"rep": rep.pk})
     handoff = _open_handoff(lead)
     now = event.created_at
     handoff.claimed_by = rep
@@ -109,19 +96,20 @@ def _take(lead: Lead, rep, *, actor, kind: str | None = None, note: str = "") ->
     handoff.save(update_fields=["claimed_by", "claimed_at"])
     deadline_meet(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now)
     deadline_set(handoff=handoff, kind=Deadline.Kind.FIRST_CONTACT, now=now, owner=rep, score=lead.score)
+    return event
 
 
 def lead_claim(*, lead: Lead, rep) -> Lead:
     """Take a waiting lead from the queue. Under concurrency exactly one rep wins; the others get
     LeadAlreadyClaimed naming the winner. A rep at capacity is refused and told why."""
-    _require(rep, Role.SALES)
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        if lead.is_worked_by_sales:
+        if lead.is_worked_by_sales and has_role(rep, Role.SALES):
             who = "you" if lead.owner_id == rep.pk else person_name(lead.owner)
             raise LeadAlreadyClaimed(f"Too late: {who} already claimed this lead.")
+        check(lead, "claim", rep)
         _check_capacity(rep)
-        _take(lead, rep, actor=rep)
+        _take(lead, rep, actor=rep, move="claim")
     return lead
 
 
@@ -133,37 +121,38 @@ def _check_capacity(rep) -> None:
 
 
 def lead_assign(*, lead: Lead, rep, actor) -> Lead:
-    """A manager gives a lead to a rep: from the queue, or away from another rep (reassignment).
-    The rep's capacity still applies; the timeline says who assigned whom."""
-    _require(actor, Role.MANAGERS)
+    """A manager gives a lead to a rep: from the queue (assign), or away from another rep (reassign).
+    The rep's capacity still applies; the timeline says who assigned whom, and the new owner and the
+    rep who lost the lead are told (in the app, and by email as each prefers)."""
     if not has_role(rep, Role.SALES) or not rep.is_active:
         raise TransitionError("Leads can only be assigned to active sales reps.")
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        if lead.owner_id == rep.pk and lead.is_worked_by_sales:
-            raise TransitionError(f"{person_name(rep)} already has this lead.")
-        _check_capacity(rep)
-        if lead.status == S.HANDED_OFF:
-            _take(lead, rep, actor=actor, kind=LeadEvent.Kind.ASSIGNED, note=f"Assigned to {person_name(rep)}.")
-        elif lead.is_worked_by_sales:
-            previous = lead.owner
-            lead.owner = rep
-            lead.save(update_fields=["owner"])
-            handoff = _open_handoff(lead)
-            # A clock already breached stays with the rep who missed it: the record of who was late.
-            Deadline.objects.running().filter(handoff=handoff, breached_at__isnull=True).update(owner=rep)
-            LeadEvent.objects.create(
-                lead=lead,
-                kind=LeadEvent.Kind.ASSIGNED,
-                actor=actor,
-                note=f"Reassigned from {person_name(previous)} to {person_name(rep)}.",
-                data={"from": previous.pk, "rep": rep.pk},
-            )
-        else:
+        move = "reassign" if lead.is_worked_by_sales else "assign"
+        if lead.status not in (S.HANDED_OFF, *Lead.WORKED_BY_SALES):
             raise TransitionError(
                 f"This lead is {lead.get_status_display().lower()}: "
                 "only leads in the queue or with a rep can be assigned."
             )
+        check(lead, move, actor)
+        if lead.owner_id == rep.pk:
+            raise TransitionError(f"{person_name(rep)} already has this lead.")
+        _check_capacity(rep)
+        previous = lead.owner
+        if move == "assign":
+            event = _take(lead, rep, actor=actor, move=move, note=f"Assigned to {person_name(rep)}.")
+        else:
+            event = transition(
+                lead,
+                move=move,
+                actor=actor,
+                owner=rep,
+                note=f"Reassigned from {person_name(previous)} to {person_name(rep)}.",
+                data={"from": previous.pk, "rep": rep.pk},
+            )
+            # A clock already breached stays with the rep who missed it: the record of who was late.
+            Deadline.objects.running().filter(handoff=_open_handoff(lead), breached_at__isnull=True).update(owner=rep)
+        transaction.on_commit(partial(notify_lead_assigned, event.pk))
     return lead
 
 
@@ -176,10 +165,8 @@ def lead_requeue(*, lead: Lead, actor=None, reason: str) -> Handoff:
         raise TransitionError("Say why the lead goes back to the queue.")
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        if actor is not None:
-            _require_owner(lead, actor)
         rep = lead.owner
-        event = transition(lead, to=S.HANDED_OFF, actor=actor, note=reason, data={"from": lead.owner_id}, owner=None)
+        event = transition(lead, move="requeue", actor=actor, note=reason, data={"from": lead.owner_id}, owner=None)
         previous = _close_handoff(lead, outcome=Handoff.Outcome.REQUEUED, now=event.created_at)
         handoff = handoff_open(
             lead=lead,
@@ -212,7 +199,7 @@ def lead_assign_after_breach(*, lead: Lead, breached_by=None, to_manager: bool =
             lead,
             assignee,
             actor=None,
-            kind=LeadEvent.Kind.ASSIGNED,
+            move="assign",
             note=f"Reassigned by escalation to {person_name(assignee)}, {note}.",
         )
         if profile is not None:
@@ -225,8 +212,7 @@ def lead_log_first_contact(*, lead: Lead, actor, note: str = "") -> Lead:
     """Record that the owner reached the lead; stops the first-contact clock."""
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        _require_owner(lead, actor)
-        event = transition(lead, to=S.CONTACTED, actor=actor, note=note)
+        event = transition(lead, move="first_contact", actor=actor, note=note)
         deadline_meet(handoff=_open_handoff(lead), kind=Deadline.Kind.FIRST_CONTACT, now=event.created_at)
     return lead
 
@@ -246,9 +232,8 @@ def lead_convert(
         raise TransitionError("A new deal starts in an open stage, or as won.")
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        _require_owner(lead, actor)
         event = transition(
-            lead, to=S.CONVERTED, actor=actor, note=note, data={"value": str(value), "currency": currency}
+            lead, move="convert", actor=actor, note=note, data={"value": str(value), "currency": currency}
         )
         deal = Deal.objects.create(
             lead=lead,
@@ -271,8 +256,7 @@ def lead_return(*, lead: Lead, actor, reason: str, note: str = "") -> Lead:
         raise TransitionError("Say why the lead goes back to marketing.")
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        _require_owner(lead, actor)
-        event = transition(lead, to=S.RETURNED, actor=actor, note=note, data={"reason": reason})
+        event = transition(lead, move="return", actor=actor, note=note, data={"reason": reason})
         # Closing first cancels the sales clocks; the follow-up that starts after it is marketing's.
         handoff = _close_handoff(lead, outcome=Handoff.Outcome.RETURNED, now=event.created_at, return_reason=reason)
         deadline_set(handoff=handoff, kind=Deadline.Kind.FOLLOW_UP, now=event.created_at, owner=lead.campaign.owner)
@@ -285,13 +269,11 @@ def lead_disqualify(*, lead: Lead, actor, reason: str) -> Lead:
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         on_sales_side = lead.is_worked_by_sales
-        if on_sales_side:
-            _require_owner(lead, actor)
-        else:
-            _require(actor, Role.MARKETING, Role.MANAGERS)
+        move = disqualify_move(lead)
+        check(lead, move, actor)
         if not reason.strip():
             raise TransitionError("Say why the lead is disqualified.")
-        event = transition(lead, to=S.DISQUALIFIED, actor=actor, note=reason.strip())
+        event = transition(lead, move=move, actor=actor, note=reason.strip())
         if on_sales_side:
             _close_handoff(lead, outcome=Handoff.Outcome.DISQUALIFIED, now=event.created_at)
         elif event.from_status == S.RETURNED:
@@ -306,8 +288,7 @@ def lead_hold(*, lead: Lead, actor, reason: str) -> Lead:
         raise TransitionError("Say why the lead is on hold.")
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        _require_owner(lead, actor)
-        event = transition(lead, to=S.ON_HOLD, actor=actor, note=reason, hold_reason=reason.strip())
+        event = transition(lead, move="hold", actor=actor, note=reason, hold_reason=reason.strip())
         paused = deadlines_pause(handoff=_open_handoff(lead), now=event.created_at)
         if paused:
             LeadEvent.objects.create(
@@ -337,10 +318,9 @@ def lead_resume(*, lead: Lead, actor, note: str = "") -> Lead:
     time moved by the business time spent on hold."""
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        _require_owner(lead, actor)
         held = lead.events.filter(kind=LeadEvent.Kind.ON_HOLD).order_by("-created_at", "-id").first()
         back_to = held.from_status if held else S.CLAIMED
-        event = transition(lead, to=back_to, actor=actor, note=note, hold_reason="")
+        event = transition(lead, move="resume", to=back_to, actor=actor, note=note, hold_reason="")
         resumed = deadlines_resume(handoff=_open_handoff(lead), now=event.created_at)
         if resumed:
             LeadEvent.objects.create(
@@ -372,10 +352,9 @@ def lead_resume(*, lead: Lead, actor, note: str = "") -> Lead:
 
 def lead_renurture(*, lead: Lead, actor, note: str = "") -> Lead:
     """Marketing takes a returned lead back to nurture, which meets its follow-up; its history stays."""
-    _require(actor, Role.MARKETING, Role.MANAGERS)
     with transaction.atomic():
         lead = lock_lead(lead.pk)
-        event = transition(lead, to=S.NEW, actor=actor, note=note, owner=None)
+        event = transition(lead, move="renurture", actor=actor, note=note, owner=None)
         follow_up_meet(lead=lead, now=event.created_at)
     return lead
 

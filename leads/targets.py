@@ -24,6 +24,7 @@ from django.db.models import Count, DateField, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from handoff.daterange import EARLIEST_DAY, LATEST_DAY
 from handoff.roles import Role, has_role
 
 from .models import Deal, MonthlyTarget
@@ -31,7 +32,6 @@ from .models import Deal, MonthlyTarget
 ZERO = Decimal("0.00")
 # Keeps the previous and next month of any month that parses inside the calendar datetime.date knows.
 _MONTH_PARAM = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})")
-_FIRST_YEAR, _LAST_YEAR = 1000, 9998
 
 
 # ---- Month arithmetic (pure) -----------------------------------------------------------------
@@ -87,7 +87,7 @@ def parse_month(value: str) -> datetime.date | None:
     if match is None:
         return None
     year, month = int(match["year"]), int(match["month"])
-    if not (_FIRST_YEAR <= year <= _LAST_YEAR and 1 <= month <= 12):
+    if not (EARLIEST_DAY.year <= year <= LATEST_DAY.year and 1 <= month <= 12):
         return None
     return datetime.date(year, month, 1)
 

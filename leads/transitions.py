@@ -1,51 +1,77 @@
-"""The lead lifecycle: which moves are legal, and the one function that makes them.
+"""The lead lifecycle: the named moves, who may make them, and the one function that makes them.
 
     new ─► mql ─► handed_off ─► claimed ─► contacted ─► converted
-     │      │                     │           │
+     │      │         ▲           │  ▲        │
+     │      │         └─requeue───┘  └─hold/resume─► on_hold
      │      │                     ├───────────┴─► returned ─► new (re-nurture)
      ▼      ▼                     ▼           ▼        │
              disqualified  ◄──────────────────────────┘
 
-Every status change in Handoff goes through `transition`, which refuses an illegal move with a
-clear message and appends the timeline event in the same transaction.
+A move is known by its name, never by the pair of statuses it joins: a claimed lead goes back to the
+queue by *requeue*, not by *hand off*, though both end in "handed off". `MOVES` is the one place a
+rule lives: the statuses a move starts from, where it leads, who may make it and the event it
+writes. `transition` makes a move (and refuses any other), the services call it, and the lead page
+offers a button exactly when `refusal` finds nothing to object to.
 """
 
+from dataclasses import dataclass
+
 from django.utils import timezone
+
+from handoff.roles import MARKETING_SIDE, SALES_SIDE, Role, has_role
 
 from .models import Lead, LeadEvent
 
 S = Lead.Status
 K = LeadEvent.Kind
 
-# (from, to) -> the event kind that records the move.
-ALLOWED: dict[tuple[str, str], str] = {
-    (S.NEW, S.MQL): K.QUALIFIED,
-    (S.NEW, S.DISQUALIFIED): K.DISQUALIFIED,
-    (S.MQL, S.HANDED_OFF): K.HANDED_OFF,
-    (S.MQL, S.DISQUALIFIED): K.DISQUALIFIED,
-    (S.HANDED_OFF, S.CLAIMED): K.CLAIMED,
-    (S.CLAIMED, S.CONTACTED): K.CONTACTED,
-    (S.CLAIMED, S.RETURNED): K.RETURNED,
-    (S.CLAIMED, S.DISQUALIFIED): K.DISQUALIFIED,
-    (S.CONTACTED, S.CONVERTED): K.CONVERTED,
-    (S.CONTACTED, S.RETURNED): K.RETURNED,
-    (S.CONTACTED, S.DISQUALIFIED): K.DISQUALIFIED,
-    # On hold (waiting on the customer) and back to where it was.
-    (S.CLAIMED, S.ON_HOLD): K.ON_HOLD,
-    (S.CONTACTED, S.ON_HOLD): K.ON_HOLD,
-    (S.ON_HOLD, S.CLAIMED): K.RESUMED,
-    (S.ON_HOLD, S.CONTACTED): K.RESUMED,
-    (S.ON_HOLD, S.RETURNED): K.RETURNED,
-    (S.ON_HOLD, S.DISQUALIFIED): K.DISQUALIFIED,
-    # An escalation takes a lead from a rep who missed the first contact back to the queue.
-    (S.CLAIMED, S.HANDED_OFF): K.REQUEUED,
-    (S.RETURNED, S.NEW): K.RENURTURED,
-    (S.RETURNED, S.DISQUALIFIED): K.DISQUALIFIED,
-    # A duplicate folds into another lead while marketing holds it (never while sales works it).
-    (S.NEW, S.MERGED): K.MERGED,
-    (S.MQL, S.MERGED): K.MERGED,
-    (S.RETURNED, S.MERGED): K.MERGED,
-    (S.DISQUALIFIED, S.MERGED): K.MERGED,
+
+@dataclass(frozen=True)
+class Move:
+    name: str
+    sources: tuple[str, ...]
+    # Where it leads. Empty: the lead keeps its status (a reassignment). Resume leads back to where
+    # the lead was put on hold, so it names both.
+    to: tuple[str, ...]
+    event: str
+    roles: tuple[str, ...]
+    # Only the lead's owner may make it — or a manager stepping in.
+    owner_only: bool = False
+
+    @property
+    def refused(self) -> str:
+        """What a lead in the wrong status cannot be: "moved to “converted”"."""
+        if not self.to:
+            return "reassigned"
+        if len(self.to) > 1:
+            return "moved back from hold"
+        return f"moved to “{Lead.Status(self.to[0]).label.lower()}”"
+
+
+SALES_OPEN = (S.CLAIMED, S.CONTACTED, S.ON_HOLD)
+
+MOVES: dict[str, Move] = {
+    move.name: move
+    for move in (
+        Move("qualify", (S.NEW,), (S.MQL,), K.QUALIFIED, MARKETING_SIDE),
+        Move("hand_off", (S.MQL,), (S.HANDED_OFF,), K.HANDED_OFF, MARKETING_SIDE),
+        Move("claim", (S.HANDED_OFF,), (S.CLAIMED,), K.CLAIMED, (Role.SALES,)),
+        Move("assign", (S.HANDED_OFF,), (S.CLAIMED,), K.ASSIGNED, (Role.MANAGERS,)),
+        Move("reassign", SALES_OPEN, (), K.ASSIGNED, (Role.MANAGERS,)),
+        Move("first_contact", (S.CLAIMED,), (S.CONTACTED,), K.CONTACTED, SALES_SIDE, owner_only=True),
+        Move("hold", (S.CLAIMED, S.CONTACTED), (S.ON_HOLD,), K.ON_HOLD, SALES_SIDE, owner_only=True),
+        Move("resume", (S.ON_HOLD,), (S.CLAIMED, S.CONTACTED), K.RESUMED, SALES_SIDE, owner_only=True),
+        # Back to the queue: an escalation after a missed first contact, or the rep (or a manager).
+        Move("requeue", (S.CLAIMED,), (S.HANDED_OFF,), K.REQUEUED, SALES_SIDE, owner_only=True),
+        Move("convert", (S.CONTACTED,), (S.CONVERTED,), K.CONVERTED, SALES_SIDE, owner_only=True),
+        Move("return", SALES_OPEN, (S.RETURNED,), K.RETURNED, SALES_SIDE, owner_only=True),
+        Move("renurture", (S.RETURNED,), (S.NEW,), K.RENURTURED, MARKETING_SIDE),
+        # Marketing disqualifies the leads it holds; sales the leads it works (their owner).
+        Move("disqualify", (S.NEW, S.MQL, S.RETURNED), (S.DISQUALIFIED,), K.DISQUALIFIED, MARKETING_SIDE),
+        Move("disqualify_worked", SALES_OPEN, (S.DISQUALIFIED,), K.DISQUALIFIED, SALES_SIDE, owner_only=True),
+        # A duplicate folds into another lead while marketing holds it (never while sales works it).
+        Move("merge", (S.NEW, S.MQL, S.RETURNED, S.DISQUALIFIED), (S.MERGED,), K.MERGED, MARKETING_SIDE),
+    )
 }
 
 
@@ -53,58 +79,95 @@ class TransitionError(Exception):
     """A move the lead's current state (or the actor) does not allow; the message is for the user."""
 
 
-def can_transition(lead: Lead, to: str) -> bool:
-    return (lead.status, to) in ALLOWED
+def refusal(lead: Lead, move: str, actor) -> str | None:
+    """Why `actor` may not make `move` on `lead` as it is now, or None when they may. `actor` None is
+    Handoff itself (round-robin, escalation, automatic qualification): only the status binds it."""
+    rule = MOVES[move]
+    if actor is not None and not has_role(actor, *rule.roles):
+        return "Your role does not allow this action."
+    if lead.status not in rule.sources:
+        return f"This lead is {lead.get_status_display().lower()}; it cannot be {rule.refused}."
+    if actor is not None and rule.owner_only and lead.owner_id != actor.pk and not has_role(actor, Role.MANAGERS):
+        return "Only the rep who owns this lead can do that."
+    return None
+
+
+def may(lead: Lead, move: str, actor) -> bool:
+    return refusal(lead, move, actor) is None
+
+
+def check(lead: Lead, move: str, actor) -> None:
+    """Raise TransitionError with the reason when `actor` may not make `move` on `lead`."""
+    reason = refusal(lead, move, actor)
+    if reason is not None:
+        raise TransitionError(reason)
+
+
+def disqualify_move(lead: Lead) -> str:
+    """Which of the two disqualify moves applies: sales' while it works the lead, else marketing's."""
+    return "disqualify_worked" if lead.is_worked_by_sales else "disqualify"
 
 
 def transition(
-    lead: Lead, *, to: str, actor, note: str = "", data: dict | None = None, kind: str | None = None, **changes
+    lead: Lead, *, move: str, actor, to: str | None = None, note: str = "", data: dict | None = None, **changes
 ) -> LeadEvent:
-    """Move `lead` to status `to`, apply `changes` to its fields, and append the timeline event.
-
-    `kind` names the event when the same move means something more specific (a claim made by a
-    manager's or the round-robin's assignment is recorded as ASSIGNED).
+    """Make `move` on `lead`: check it, set the status it leads to (`to` picks one where the move
+    leads to more than one), apply `changes` to the lead's fields, and append the move's event.
 
     The caller holds the row lock (`select_for_update`) and the transaction. Raises TransitionError,
-    writing nothing, when the move is not allowed from the lead's current status.
+    writing nothing, when the move is not open to `actor` on the lead as it is.
     """
-    allowed_kind = ALLOWED.get((lead.status, to))
-    if allowed_kind is None:
-        raise TransitionError(
-            f"This lead is {lead.get_status_display().lower()}; it cannot be moved to "
-            f"“{Lead.Status(to).label.lower()}”."
-        )
+    check(lead, move, actor)
+    rule = MOVES[move]
+    if to is None and len(rule.to) > 1:
+        raise ValueError(f"Say where {move} leads: one of {rule.to}.")
+    if to is not None and to not in rule.to:
+        raise ValueError(f"{move} does not lead to {to}.")
     now = timezone.now()
     from_status = lead.status
-    lead.status = to
-    lead.status_changed_at = now
+    fields = list(changes)
+    if rule.to:
+        lead.status = to or rule.to[0]
+        lead.status_changed_at = now
+        fields += ["status", "status_changed_at"]
     for field, value in changes.items():
         setattr(lead, field, value)
-    lead.save(update_fields=["status", "status_changed_at", *changes])
+    if fields:
+        lead.save(update_fields=fields)
     return LeadEvent.objects.create(
         lead=lead,
-        kind=kind or allowed_kind,
+        kind=rule.event,
         actor=actor,
-        from_status=from_status,
-        to_status=to,
+        # A move that keeps the status (reassignment) names none.
+        from_status=from_status if rule.to else "",
+        to_status=lead.status if rule.to else "",
         note=note,
         data=data or {},
         created_at=now,
     )
 
 
-def transition_many(leads: list[Lead], *, to: str, actor, notes: list[str]) -> list[LeadEvent]:
-    """`transition` for a batch (bulk imports): the same check for every lead, then one UPDATE and
-    one INSERT for all of them. The caller holds the transaction; the leads are new or locked."""
+def transition_many(leads: list[Lead], *, move: str, actor, notes: list[str]) -> list[LeadEvent]:
+    """`transition` for a batch (bulk imports) of a move that leads to one status: the same check for
+    every lead, then one UPDATE and one INSERT for all of them. The caller holds the transaction; the
+    leads are new or locked."""
+    rule = MOVES[move]
+    (to,) = rule.to
     now = timezone.now()
     events = []
     for lead, note in zip(leads, notes, strict=True):
-        kind = ALLOWED.get((lead.status, to))
-        if kind is None:
-            raise TransitionError(f"Lead {lead.pk} is {lead.get_status_display().lower()}; cannot move it to {to}.")
+        reason = refusal(lead, move, actor)
+        if reason is not None:
+            raise TransitionError(f"Lead {lead.pk}: {reason}")
         events.append(
             LeadEvent(
-                lead=lead, kind=kind, actor=actor, from_status=lead.status, to_status=to, note=note, created_at=now
+                lead=lead,
+                kind=rule.event,
+                actor=actor,
+                from_status=lead.status,
+                to_status=to,
+                note=note,
+                created_at=now,
             )
         )
         lead.status, lead.status_changed_at = to, now

@@ -10,6 +10,7 @@ import redis
 from django.conf import settings as django_settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -507,6 +508,28 @@ class TestRateLimits:
 
         settings.INTAKE_TRUSTED_PROXIES = 1
         assert client_ip(request) == "203.0.113.7"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_down_the_intake_answers_503_json_and_no_page_says_nothing_was_lost(client, campaign):
+    """Given PostgreSQL cannot be reached, a post answers JSON 503 with Retry-After (its clients are
+    programs that retry), not the HTML error page; and the error page never claims nothing was lost."""
+    token = campaign.rotate_intake_token()
+    connection.close()
+    port = connection.settings_dict["PORT"]
+    connection.settings_dict["PORT"] = "1"  # nothing listens there: every connection attempt fails
+    try:
+        response = post(client, campaign, ADA, token=token)
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert int(response["Retry-After"]) > 0
+    assert "Nothing was kept" in response.json()["errors"]["service"][0]
+    assert not Lead.objects.filter(email="ada@example.com").exists()
+    assert "Nothing you entered was lost" not in render_to_string("500.html")
 
 
 class TestSettingsPage:

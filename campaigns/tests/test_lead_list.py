@@ -299,6 +299,30 @@ def test_bulk_hand_off_hands_off_the_mqls_and_names_the_others_with_reasons(sign
     assert Handoff.objects.filter(lead=queued).count() == 1
 
 
+def test_bulk_hand_off_of_a_claimed_lead_between_two_mqls_moves_both_mqls_and_reports_it(
+    signed_in, campaign, marketer, rep
+):
+    """Given MQL, claimed lead, MQL ticked in that order, when they are handed off, then both MQLs go to
+    sales, the claimed lead stays with its rep and its handoff, and the page names all three: the two
+    moved and the one skipped with its reason (it used to half-commit and answer 500)."""
+    first = advance(LeadFactory(campaign=campaign, full_name="Mia First"), S.MQL, marketer=marketer, rep=rep)
+    claimed = advance(LeadFactory(campaign=campaign, full_name="Carl Claimed"), S.CLAIMED, marketer=marketer, rep=rep)
+    last = advance(LeadFactory(campaign=campaign, full_name="Lea Last"), S.MQL, marketer=marketer, rep=rep)
+
+    response = signed_in.post(HAND_OFF, {"lead": [first.pk, claimed.pk, last.pk], "note": ""}, follow=True)
+
+    assert response.status_code == 200
+    message = messages_of(response)
+    assert message.startswith("2 handed to sales; 1 skipped: Carl Claimed (This lead is claimed;")
+    assert message.endswith("Handed to sales: Mia First, Lea Last.")
+    for lead in (first, last):
+        lead.refresh_from_db()
+        assert lead.status == S.HANDED_OFF
+    claimed.refresh_from_db()
+    assert (claimed.status, claimed.owner) == (S.CLAIMED, rep)
+    assert Handoff.objects.filter(lead=claimed).count() == 1
+
+
 def test_bulk_hand_off_returns_to_the_same_filtered_page(signed_in, campaign, marketer, rep):
     lead = advance(LeadFactory(campaign=campaign), S.MQL, marketer=marketer, rep=rep)
 

@@ -195,6 +195,27 @@ def test_months_stop_at_the_end_date_and_show_at_most_a_year(marketer):
     assert (long_months[0], long_months[-1]) == (datetime.date(2025, 4, 1), datetime.date(2026, 3, 1))
 
 
+def test_months_cover_the_leads_captured_and_qualified_after_the_end_date(monkeypatch, marketer):
+    """Given a trade fair that ran 20 Oct – 2 Nov, whose three leads met at the fair were qualified in
+    December, the monthly table runs October to December and shows the three MQLs in December (it
+    used to stop at November, showing none of them)."""
+    fair = CampaignFactory(owner=marketer, start_date=datetime.date(2025, 10, 20), end_date=datetime.date(2025, 11, 2))
+    leads = [capture(fair, name) for name in ("Ada", "Bea", "Cy")]
+    Lead.objects.filter(campaign=fair).update(created_at=datetime.datetime(2025, 10, 25, 10, tzinfo=datetime.UTC))
+    with clock_at(monkeypatch, datetime.datetime(2025, 12, 3, 10, tzinfo=datetime.UTC)):
+        for lead in leads:
+            services.lead_qualify(lead=lead, actor=marketer)
+
+    with timezone.override(BERLIN):
+        months = campaign_results(fair, now=datetime.datetime(2025, 12, 15, 12, tzinfo=BERLIN)).mqls_by_month
+
+    assert [(m.month, m.mqls) for m in months] == [
+        (datetime.date(2025, 10, 1), 0),
+        (datetime.date(2025, 11, 1), 0),
+        (datetime.date(2025, 12, 1), 3),
+    ]
+
+
 def test_without_a_target_the_months_have_nothing_to_meet(marketer):
     campaign = CampaignFactory(owner=marketer, target_mqls_per_month=0)
 

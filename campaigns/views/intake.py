@@ -53,6 +53,7 @@ class IntakeSettingsView(RoleRequiredMixin, DetailView):
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
+        replaced = bool(self.object.intake_token_hash)
         token = intake_token_rotate(campaign=self.object, actor=request.user)
         # Rendered, not redirected: the token is kept nowhere (no session, no message cookie).
-        return self.render_to_response(self.get_context_data(token=token))
+        return self.render_to_response(self.get_context_data(token=token, replaced=replaced))

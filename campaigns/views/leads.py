@@ -1,14 +1,12 @@
 """Marketing's lead list (search, filters, keyset pages, bulk hand-off) and the returned-by-sales inbox."""
 
-import datetime
-
 from django import forms
 from django.contrib import messages
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import ListView, TemplateView
 
+from handoff.daterange import DayField
 from handoff.roles import MARKETING_SIDE, RoleRequiredMixin
 from leads import services
 from leads.forms import HandOffForm
@@ -21,25 +19,9 @@ PAGE_SIZES = (50, 100, 250, 500)
 # One POST hands off at most this many leads: each is its own transaction, and the answer must come
 # back before the browser gives up. It matches the largest page, so "select all" on a page fits.
 MAX_BULK_HAND_OFF = 500
-# A skipped lead is named in the message; past this many, the rest are counted.
-NAMED_SKIPS = 10
-# Dates outside these are typos; they would also overflow the day arithmetic.
-EARLIEST_DAY, LATEST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+# Handed-off and skipped leads are named in the message; past this many of each, the rest are counted.
+NAMED = 10
 MAX_LEAD_ID = 2**63 - 1
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-def _day_field(label: str) -> forms.DateField:
-    message = "Pick a date between 1900 and 2999."
-    return forms.DateField(
-        label=label,
-        required=False,
-        widget=DateInput(format="%Y-%m-%d"),
-        validators=[MinValueValidator(EARLIEST_DAY, message), MaxValueValidator(LATEST_DAY, message)],
-    )
 
 
 class LeadFilterForm(forms.Form):
@@ -55,8 +37,8 @@ class LeadFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *Lead.Status.choices], required=False)
     score_min = forms.IntegerField(label="Score from", required=False, min_value=0, max_value=100)
     score_max = forms.IntegerField(label="Score to", required=False, min_value=0, max_value=100)
-    captured_from = _day_field("Captured from")
-    captured_to = _day_field("Captured to")
+    captured_from = DayField(label="Captured from", required=False)
+    captured_to = DayField(label="Captured to", required=False)
     order = forms.ChoiceField(
         label="Sort",
         choices=[(name, order.label) for name, order in lead_lists.ORDERS.items()],
@@ -180,20 +162,26 @@ class BulkHandOffView(LeadListView):
         skipped = [(lead.full_name, reason) for lead, reason in refused]
         skipped += [(f"lead #{pk}", "it no longer exists") for pk in ids if pk not in found]
         level = messages.WARNING if skipped else messages.SUCCESS
-        messages.add_message(request, level, hand_off_summary(len(handed_off), skipped))
+        messages.add_message(request, level, hand_off_summary([lead.full_name for lead in handed_off], skipped))
         query = request.GET.urlencode()
         return redirect(f"{reverse('campaigns:leads')}{'?' if query else ''}{query}")
 
 
-def hand_off_summary(handed_off: int, skipped: list[tuple[str, str]]) -> str:
-    """'3 handed to sales; 2 skipped: Ada Lovelace (reason), Bob (reason).' from (name, reason) pairs."""
-    summary = f"{handed_off} handed to sales"
-    if not skipped:
-        return f"{summary}."
-    named = ", ".join(f"{name} ({reason.rstrip('.')})" for name, reason in skipped[:NAMED_SKIPS])
-    rest = len(skipped) - NAMED_SKIPS
-    more = f" and {rest} more" if rest > 0 else ""
-    return f"{summary}; {len(skipped)} skipped: {named}{more}."
+def hand_off_summary(handed_off: list[str], skipped: list[tuple[str, str]]) -> str:
+    """'2 handed to sales; 1 skipped: Bob (reason). Handed to sales: Ada Lovelace, Cy.' from the names
+    handed off and (name, reason) pairs: every ticked lead is either named as moved or with its reason."""
+    summary = f"{len(handed_off)} handed to sales"
+    if skipped:
+        named = ", ".join(f"{name} ({reason.rstrip('.')})" for name, reason in skipped[:NAMED])
+        summary = f"{summary}; {len(skipped)} skipped: {named}{_more(skipped)}"
+    if handed_off:
+        summary = f"{summary}. Handed to sales: {', '.join(handed_off[:NAMED])}{_more(handed_off)}"
+    return f"{summary}."
+
+
+def _more(names: list) -> str:
+    rest = len(names) - NAMED
+    return f" and {rest} more" if rest > 0 else ""
 
 
 class ReturnedInboxView(RoleRequiredMixin, ListView):

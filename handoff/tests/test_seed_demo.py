@@ -2,8 +2,10 @@
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from campaigns.models import Campaign
+from handoff.models import Deadline
 from leads.models import Deal, Lead, LeadEvent, MonthlyTarget
 
 pytestmark = pytest.mark.django_db
@@ -26,3 +28,31 @@ def test_seed_demo_covers_every_state_and_is_idempotent(capsys):
     assert Deal.objects.filter(stage=Deal.Stage.WON).exists()
     assert MonthlyTarget.objects.filter(rep__isnull=True).exists()
     assert "handoff-demo" in capsys.readouterr().out
+
+
+def test_every_figure_of_the_demo_agrees_with_its_own_timeline():
+    """The seed tells each lead's story through the services, at the time it happened: the score shown
+    is the last one the timeline recorded, the status and its time are the last move's, the queue's
+    "handed off" and each clock's start are the moments the timeline gives, and the late and warned
+    leads are late and warned by the SLA's own arithmetic, not by edited deadlines."""
+    call_command("seed_demo")
+    now = timezone.now()
+
+    for lead in Lead.objects.all():
+        events = list(lead.events.order_by("created_at", "id"))
+        assert events[0].kind == LeadEvent.Kind.CAPTURED, lead
+        assert events[0].created_at == lead.created_at, lead
+        scored = [event for event in events if event.kind == LeadEvent.Kind.SCORED]
+        assert scored and scored[-1].data["to"] == lead.score, lead
+        last_move = [event for event in events if event.to_status][-1]
+        assert (last_move.to_status, last_move.created_at) == (lead.status, lead.status_changed_at), lead
+    for deadline in Deadline.objects.select_related("handoff"):
+        started_by = LeadEvent.Kind.HANDED_OFF if deadline.kind == Deadline.Kind.CLAIM else LeadEvent.Kind.CLAIMED
+        if deadline.kind == Deadline.Kind.CLAIM:
+            assert deadline.starts_at == deadline.handoff.handed_off_at, deadline
+        assert deadline.lead.events.filter(kind=started_by, created_at=deadline.starts_at).exists(), deadline
+    late = Deadline.objects.get(lead__email="margaret@hamilton.example", kind=Deadline.Kind.CLAIM)
+    warned = Deadline.objects.get(lead__email="katherine@johnson.example", kind=Deadline.Kind.CLAIM)
+    late_contact = Deadline.objects.get(lead__email="dennis@ritchie.example", kind=Deadline.Kind.FIRST_CONTACT)
+    assert late.due_at < now and late_contact.due_at < now
+    assert warned.warn_at <= now < warned.due_at

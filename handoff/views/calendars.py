@@ -14,6 +14,7 @@ from django.views.generic import FormView, ListView
 from leads.models import SalesTeam
 
 from ..calendar import WEEKDAYS, CalendarError, intervals_check
+from ..daterange import DayField
 from ..models import BusinessCalendar, CalendarHoliday
 from ..models.calendars import calendar_holiday_add, calendar_save
 from ..roles import Role, RoleRequiredMixin, role_required
@@ -96,7 +97,7 @@ class HolidayForm(forms.ModelForm):
     class Meta:
         model = CalendarHoliday
         fields = ["date", "name"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"date": DayField}
 
 
 class CalendarListView(RoleRequiredMixin, ListView):

@@ -7,7 +7,7 @@ from django import template
 from leads.activities import may_work
 from leads.deals import CLOSED_STAGES, may_move
 from leads.models import Activity, Deal, Lead
-from leads.transitions import can_transition
+from leads.transitions import may
 from leads.views.working import ActivityForm, DealStageForm, HoldForm
 
 register = template.Library()
@@ -33,8 +33,8 @@ def lead_work(context, lead: Lead) -> LeadWork:
     return LeadWork(
         activities=list(lead.activities.select_related("rep")),
         activity_form=ActivityForm() if workable else None,
-        hold_form=HoldForm() if workable and can_transition(lead, Lead.Status.ON_HOLD) else None,
-        can_resume=workable and lead.status == Lead.Status.ON_HOLD,
+        hold_form=HoldForm() if may(lead, "hold", user) else None,
+        can_resume=may(lead, "resume", user),
         deal=deal,
         deal_form=DealStageForm(deal=deal)
         if deal and deal.stage not in CLOSED_STAGES and may_move(deal, user)

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from conftest import LeadFactory, advance
 from handoff.models import Deadline
@@ -378,6 +379,28 @@ def test_a_rep_cannot_work_another_reps_lead_through_the_pages(url_name, client,
     assert lead.events.count() == events_before
     lead.refresh_from_db()
     assert lead.status == S.CLAIMED
+
+
+@pytest.mark.parametrize("url_name", ["leads:log_activity", "leads:hold", "leads:resume"])
+def test_the_refusal_says_another_rep_owns_the_lead_not_another_department(
+    url_name, client, campaign, marketer, rep, other_rep
+):
+    """A rep opening the working pages of a colleague's lead is told who owns it, not that the page
+    belongs to another department; a marketer is told it is another department's page."""
+    lead = lead_in(
+        S.ON_HOLD if url_name == "leads:resume" else S.CLAIMED, campaign=campaign, marketer=marketer, rep=rep
+    )
+    url = reverse(url_name, args=[lead.pk])
+    client.force_login(other_rep)
+
+    response = client.post(url) if url_name == "leads:resume" else client.get(url)
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert escape(f"{rep.get_full_name()} owns this lead: only they, or a manager, can work it.") in page
+    assert "another department" not in page
+    client.force_login(marketer)
+    assert "another department" in client.get(reverse("leads:queue")).content.decode()
 
 
 @pytest.mark.parametrize("url_name", ["leads:log_activity", "leads:hold", "leads:resume"])

@@ -7,9 +7,10 @@ from django.db import connection
 from django.urls import reverse
 
 from conftest import LeadFactory, UserFactory, advance
-from handoff.models import Deadline
+from handoff.models import Deadline, Notification, UserPreferences
 from handoff.roles import Role
 from handoff.sweep import sweep_deadlines
+from handoff.tasks import send_notification_email
 from leads import services
 from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
 from leads.transitions import TransitionError
@@ -245,6 +246,37 @@ class TestManagersAssign:
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+def test_an_assignment_and_a_reassignment_tell_the_new_owner_and_the_rep_who_lost_the_lead(
+    marketer, rep, other_rep, manager, campaign, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Given a lead in the queue, when a manager assigns it to a rep, the rep is told (in the app and,
+    preferring single emails, by email); when the manager then reassigns it, the new rep is told it is
+    theirs and the first rep that it no longer is. Nothing is told before the assignment commits."""
+    UserPreferences.objects.create(user=other_rep, email_mode=UserPreferences.EmailMode.DAILY)
+    lead = waiting(campaign, marketer)
+
+    with django_capture_on_commit_callbacks() as assigned:
+        services.lead_assign(lead=lead, rep=rep, actor=manager)
+        services.lead_assign(lead=lead, rep=other_rep, actor=manager)
+    assert not Notification.objects.exists()
+    with django_capture_on_commit_callbacks() as emails:
+        for callback in assigned:
+            callback()
+    for email in emails:
+        assert email.func == send_notification_email.delay
+        send_notification_email(*email.args)
+
+    told = Notification.objects.filter(kind=Notification.Kind.ASSIGNED).order_by("pk")
+    assert [(n.user, n.title, n.delivery) for n in told] == [
+        (rep, f"Assigned to you: {lead.full_name}", Notification.Delivery.EMAIL),
+        (other_rep, f"Assigned to you: {lead.full_name}", Notification.Delivery.DIGEST),
+        (rep, f"Reassigned: {lead.full_name}", Notification.Delivery.EMAIL),
+    ]
+    assert f"to {other_rep.get_full_name()}" in told[2].body
+    assert [mail.to for mail in mailoutbox] == [[rep.email], [rep.email]]
+
+
 class TestTeamPages:
     def test_managers_switch_automatic_assignment_and_set_capacity(self, client, manager, rep):
         client.force_login(manager)

@@ -13,13 +13,12 @@ from handoff.calendar import add_business_time
 from handoff.models import BusinessCalendar, Deadline, Handoff, SlaPolicy
 from leads import services
 from leads.models import Deal, Lead, LeadEvent
-from leads.transitions import ALLOWED, TransitionError, transition
+from leads.transitions import MOVES, TransitionError, transition
 
 pytestmark = pytest.mark.django_db
 
 S = Lead.Status
 HOUR = datetime.timedelta(hours=1)
-ILLEGAL = [(src, to) for src in S.values for to in S.values if (src, to) not in ALLOWED]
 
 
 def business(start: datetime.datetime, allowed: datetime.timedelta) -> datetime.datetime:
@@ -42,14 +41,42 @@ def snapshot(lead: Lead) -> tuple:
 # --- Legal moves -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("from_status", "to_status"), sorted(ALLOWED))
+# Every way a move can go: (move, from, to); a move that keeps the status (reassign) has to == from.
+LEGAL = sorted((rule.name, src, to) for rule in MOVES.values() for src in rule.sources for to in (rule.to or (src,)))
+ILLEGAL = sorted((rule.name, status) for rule in MOVES.values() for status in S.values if status not in rule.sources)
+
+
+def make(name: str, lead: Lead, *, marketer, rep, other_rep, manager) -> None:
+    """Make the named move through the service that owns it, as whoever normally makes it."""
+    match name:
+        case "claim" | "first_contact" | "hold" | "convert" | "return" | "qualify" | "hand_off" | "renurture":
+            move(lead, MOVES[name].to[0], marketer=marketer, rep=rep)
+        case "assign":
+            services.lead_assign(lead=lead, rep=rep, actor=manager)
+        case "reassign":
+            services.lead_assign(lead=lead, rep=other_rep, actor=manager)
+        case "resume":
+            services.lead_resume(lead=lead, actor=rep)
+        case "requeue":
+            services.lead_requeue(lead=lead, actor=rep, reason="Going on leave")
+        case "disqualify" | "disqualify_worked":
+            move(lead, S.DISQUALIFIED, marketer=marketer, rep=rep)
+        case "merge":
+            move(lead, S.MERGED, marketer=marketer, rep=rep)
+        case _:
+            raise AssertionError(f"No service drives {name}")
+    lead.refresh_from_db()
+
+
+@pytest.mark.parametrize(("name", "from_status", "to_status"), LEGAL)
 def test_every_legal_move_works_through_its_service_and_appends_one_event(
-    marketer, rep, campaign, from_status, to_status
+    marketer, rep, other_rep, manager, campaign, name, from_status, to_status
 ):
-    """Each (from, to) in ALLOWED is reachable through leads.services and writes exactly one event
-    of the kind ALLOWED names, with the acting user and both statuses."""
+    """Each move from each of its statuses is reachable through leads.services and writes exactly one
+    event of the kind the move names, with the acting user and both statuses (none for a move that
+    keeps the status)."""
     # Given a lead in `from_status`
-    if from_status == S.ON_HOLD and to_status in (S.CLAIMED, S.CONTACTED):
+    if name == "resume":
         # Resuming returns a lead to where it was put on hold, so hold it from `to_status`.
         lead = advance(LeadFactory(campaign=campaign), to_status, marketer=marketer, rep=rep)
         move(lead, S.ON_HOLD, marketer=marketer, rep=rep)
@@ -57,10 +84,13 @@ def test_every_legal_move_works_through_its_service_and_appends_one_event(
         lead = advance(LeadFactory(campaign=campaign), from_status, marketer=marketer, rep=rep)
     assert lead.status == from_status
     events_before = set(lead.events.values_list("pk", flat=True))
-    acts_for_sales = from_status in Lead.WORKED_BY_SALES or to_status == S.CLAIMED
+    actor = {"assign": manager, "reassign": manager}.get(name)
+    if actor is None:
+        acts_for_sales = from_status in Lead.WORKED_BY_SALES or to_status == S.CLAIMED
+        actor = rep if acts_for_sales else marketer
 
     # When the service for the move runs
-    move(lead, to_status, marketer=marketer, rep=rep)
+    make(name, lead, marketer=marketer, rep=rep, other_rep=other_rep, manager=manager)
 
     # Then the lead moved and the timeline grew by exactly one event describing the move (holding or
     # resuming a lead with a running clock also notes the paused or resumed SLA clock)
@@ -71,10 +101,13 @@ def test_every_legal_move_works_through_its_service_and_appends_one_event(
     if S.ON_HOLD not in (from_status, to_status):
         assert not lead.events.exclude(pk__in=events_before).filter(kind__in=clock).exists()
     event = new_events[0]
-    assert event.kind == ALLOWED[from_status, to_status]
-    assert event.actor == (rep if acts_for_sales else marketer)
-    assert (event.from_status, event.to_status) == (from_status, to_status)
-    assert lead.status_changed_at == event.created_at
+    assert event.kind == MOVES[name].event
+    assert event.actor == actor
+    if MOVES[name].to:
+        assert (event.from_status, event.to_status) == (from_status, to_status)
+        assert lead.status_changed_at == event.created_at
+    else:
+        assert (event.from_status, event.to_status) == ("", "")
 
 
 def test_capture_starts_the_timeline_with_a_captured_event(marketer, campaign):
@@ -139,23 +172,42 @@ def test_a_returned_lead_can_go_round_again_with_a_new_handoff(marketer, rep, ot
 # --- Illegal moves ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("from_status", "to_status"), ILLEGAL)
-def test_every_illegal_move_is_refused_and_changes_nothing(marketer, rep, campaign, from_status, to_status):
-    """transition() refuses any (from, to) not in ALLOWED — including staying put — with a message
-    naming the current status, and writes neither the lead nor the timeline."""
+@pytest.mark.parametrize(("name", "from_status"), ILLEGAL)
+def test_every_illegal_move_is_refused_and_changes_nothing(marketer, rep, campaign, name, from_status):
+    """transition() refuses a move from any status it does not start from, even to Handoff itself (no
+    actor: only the status binds), with a message naming the current status, and writes neither the
+    lead nor the timeline."""
     lead = advance(LeadFactory(campaign=campaign), from_status, marketer=marketer, rep=rep)
     before = snapshot(lead)
 
     refused = f"This lead is {lead.get_status_display().lower()}"
     with pytest.raises(TransitionError, match=refused), transaction.atomic():
-        transition(Lead.objects.select_for_update().get(pk=lead.pk), to=to_status, actor=marketer)
+        transition(Lead.objects.select_for_update().get(pk=lead.pk), move=name, actor=None)
 
     assert snapshot(lead) == before
 
 
-def test_every_status_pair_is_either_allowed_or_tested_as_illegal():
-    """The two tables above cover the whole status × status grid, so a new status cannot slip by."""
-    assert len(ALLOWED) + len(ILLEGAL) == len(S.values) ** 2
+def test_every_status_has_a_way_in_and_only_the_final_ones_have_no_way_out():
+    """The move table covers the lifecycle: each status but NEW is where some move leads, and only
+    converted and merged leads (the ends of the road) start no move, so a new status cannot slip by."""
+    sources = {status for rule in MOVES.values() for status in rule.sources}
+    targets = {status for rule in MOVES.values() for status in rule.to}
+    assert set(S.values) - targets == {S.NEW} - targets
+    assert set(S.values) - sources == {S.CONVERTED, S.MERGED}
+
+
+def test_a_move_is_known_by_its_name_not_by_the_statuses_it_joins(marketer, rep, campaign):
+    """Requeue and hand-off both end in the queue, but a claimed lead cannot be handed off again, and
+    an on-hold lead is resumed, not claimed or first-contacted."""
+    claimed = advance(LeadFactory(campaign=campaign), S.CLAIMED, marketer=marketer, rep=rep)
+    held = advance(LeadFactory(campaign=campaign), S.ON_HOLD, marketer=marketer, rep=rep)
+
+    with pytest.raises(TransitionError, match="This lead is claimed; it cannot be moved to “waiting in queue”"):
+        services.lead_hand_off(lead=claimed, actor=marketer)
+    with pytest.raises(TransitionError):
+        services.lead_claim(lead=held, rep=rep)
+    with pytest.raises(TransitionError, match="This lead is on hold; it cannot be moved to “contacted”"):
+        services.lead_log_first_contact(lead=held, actor=rep)
 
 
 @pytest.mark.parametrize(

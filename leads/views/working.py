@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
+from handoff.daterange import MomentField
 from handoff.roles import SALES_SIDE, RoleRequiredMixin, role_required
 
 from .. import services
-from ..activities import activity_log, may_work
+from ..activities import activity_log, may_work, work_refusal
 from ..deals import CLOSED_STAGES, LOST_REASON_MAX, deal_move, may_move
 from ..models import Activity, Deal, Lead
 from ..transitions import TransitionError
@@ -30,11 +31,7 @@ class ActivityForm(forms.Form):
         help_text="E.g. reached, voicemail, sent pricing.",
     )
     note = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    next_step_at = forms.DateTimeField(
-        label="Next step",
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    next_step_at = MomentField(label="Next step", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,7 +67,7 @@ class _LeadWorkAccess:
     def dispatch(self, request, *args, **kwargs):
         self.load(kwargs["pk"])
         if not self.may_access(request.user):
-            raise PermissionDenied("Only the rep who owns this lead can work it.")
+            raise PermissionDenied(work_refusal(self.lead))
         return super().dispatch(request, *args, **kwargs)
 
     def load(self, pk: int) -> None:
@@ -139,7 +136,7 @@ def resume(request, pk):
     """Take a lead off hold, back to where it was; a refusal is a message on the lead page."""
     lead = get_object_or_404(Lead, pk=pk)
     if not may_work(lead, request.user):
-        raise PermissionDenied("Only the rep who owns this lead can work it.")
+        raise PermissionDenied(work_refusal(lead))
     try:
         services.lead_resume(lead=lead, actor=request.user)
     except TransitionError as exc:

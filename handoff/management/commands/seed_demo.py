@@ -1,11 +1,15 @@
 """Demo data: a user per role, campaigns on several channels, and leads in every state.
 
 Idempotent: users and campaigns are matched by name, leads by email; a lead that exists is left as
-it is. Leads are moved through the real services, so their timelines are real.
+it is. Leads are scored and moved through the real services, so every figure a page shows agrees with
+the lead's timeline. The leads whose SLA clock has (nearly) run out went through those services in
+the past: their whole story is told at the moment it happened, never backdated afterwards.
 """
 
 import datetime
+from contextlib import contextmanager
 from decimal import Decimal
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -15,8 +19,11 @@ from django.utils import timezone
 
 from campaigns.capture import LeadData, lead_capture
 from campaigns.models import Campaign
-from handoff.models import Deadline
+from campaigns.scoring import lead_override_score
+from handoff.calendar import business_time_between
+from handoff.models import BusinessCalendar, Deadline, SlaPolicy
 from handoff.roles import Role
+from handoff.sla import priority_of
 from leads import services
 from leads.models import Deal, Lead, MonthlyTarget, RepProfile, SalesTeam
 
@@ -73,14 +80,17 @@ class Command(BaseCommand):
         for email, name, company, campaign_index, score, target, rep in LEADS:
             if Lead.objects.filter(email=email).exists():
                 continue
-            with transaction.atomic():
+            with transaction.atomic(), clock_at(self.story_starts(target, score)):
                 lead = lead_capture(
                     campaign=campaigns[campaign_index],
                     actor=users["marketer"],
                     data=LeadData(full_name=name, email=email, company=company),
                 ).lead
-                # Demo scores are set directly (the rules would score these bare rows low).
-                Lead.objects.filter(pk=lead.pk).update(score=score)
+                # The rules score these bare rows low: marketing sets the demo score by hand, on the
+                # timeline like anyone would (a score past the threshold makes it an MQL at once).
+                lead_override_score(
+                    lead=lead, actor=users["marketer"], score_value=score, reason="Scored at the first call."
+                )
                 lead.refresh_from_db()
                 self.advance(lead, target, marketer=users["marketer"], rep=users.get(rep))
             created += 1
@@ -142,31 +152,18 @@ class Command(BaseCommand):
         if target == S.DISQUALIFIED:
             services.lead_disqualify(lead=lead, actor=marketer, reason="Fake sign-up.")
             return
-        services.lead_qualify(lead=lead, actor=marketer, note="Downloaded the whitepaper and attended the webinar.")
+        if lead.status == S.NEW:
+            services.lead_qualify(lead=lead, actor=marketer, note="Downloaded the whitepaper and attended the webinar.")
         if target == S.MQL:
             return
         services.lead_hand_off(lead=lead, actor=marketer, note="Asked for a demo; budget this quarter.")
-        if target == "late_claim":
-            # Nobody claimed it in time: the worker will record the breach on its next sweep.
-            self.backdate(lead, Deadline.Kind.CLAIM)
-            return
-        if target == "warned_claim":
-            # Three quarters of the claim time gone: the worker warns on its next sweep.
-            now = timezone.now()
-            Deadline.objects.filter(lead=lead, kind=Deadline.Kind.CLAIM).update(
-                starts_at=now - datetime.timedelta(hours=3),
-                warn_at=now - datetime.timedelta(minutes=1),
-                due_at=now + datetime.timedelta(minutes=45),
-                given_due_at=now + datetime.timedelta(minutes=45),
-            )
-            return
-        if target == S.HANDED_OFF:
+        # A late claim (handed off a week ago) is breached on the worker's next sweep, a warned one
+        # (most of its claim time gone) warned.
+        if target in (S.HANDED_OFF, "late_claim", "warned_claim"):
             return
         services.lead_claim(lead=lead, rep=rep)
-        if target == "late_contact":
-            self.backdate(lead, Deadline.Kind.FIRST_CONTACT)
-            return
-        if target == S.CLAIMED:
+        # A late contact (claimed a week ago) is breached on the next sweep.
+        if target in (S.CLAIMED, "late_contact"):
             return
         if target == S.ON_HOLD:
             # The clock stops while the customer decides; resuming moves the due time.
@@ -181,11 +178,30 @@ class Command(BaseCommand):
             stage = Deal.Stage.WON if lead.score >= 95 else Deal.Stage.NEGOTIATION
             services.lead_convert(lead=lead, actor=rep, value=Decimal(lead.score * 500), note="Signed.", stage=stage)
 
-    def backdate(self, lead, kind):
+    def story_starts(self, target, score) -> datetime.datetime:
+        """When the story of a lead heading for `target` starts: now, except for the demo's late and
+        warned leads. A late one starts a week ago, so its claim or first-contact time ran out long
+        since; a warned one when more than the warning share, but not all, of its claim time has passed
+        (in business time, which stands still at night and at weekends)."""
         now = timezone.now()
-        Deadline.objects.filter(lead=lead, kind=kind).update(
-            starts_at=now - datetime.timedelta(hours=30),
-            due_at=now - datetime.timedelta(minutes=5),
-            given_due_at=now - datetime.timedelta(minutes=5),
-            warn_at=now - datetime.timedelta(hours=2),
-        )
+        if target in ("late_claim", "late_contact"):
+            return now - datetime.timedelta(days=7)
+        if target != "warned_claim":
+            return now
+        policy = SlaPolicy.current()
+        allowed = policy.allowed(Deadline.Kind.CLAIM, priority_of(score))
+        gone = (policy.warn_after(allowed) + allowed) / 2
+        spec = BusinessCalendar.objects.for_owner(None).spec()
+        # The latest start with `gone` of business time behind it: bisect over the last four weeks.
+        early, late = now - datetime.timedelta(days=28), now
+        while late - early > datetime.timedelta(seconds=1):
+            middle = early + (late - early) / 2
+            early, late = (middle, late) if business_time_between(middle, now, spec) >= gone else (early, middle)
+        return early
+
+
+@contextmanager
+def clock_at(moment: datetime.datetime):
+    """Run the services as if it were `moment`: every `timezone.now()` they read says so."""
+    with mock.patch.object(timezone, "now", return_value=moment):
+        yield
