@@ -378,3 +378,29 @@ class MonthlyTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%B %Y} · {self.rep or 'department'}"
+
+
+class LeadTally(models.Model):
+    """How many leads each campaign has in each status, per owner: a read model of `Lead`.
+
+    A PostgreSQL trigger on `leads_lead` (any INSERT, UPDATE or DELETE statement, whoever runs it)
+    adds the change in the same transaction, so the campaign list, the campaign results and the
+    teams page read a few rows per campaign or rep instead of counting leads.
+    `manage.py rebuild_counts` recounts it from the leads (`leads.tally`).
+    """
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, related_name="+")
+    status = models.CharField(max_length=20, choices=LeadStatus.choices)
+    leads = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "owner", "status"], name="lead_tally_key", nulls_distinct=False
+            )
+        ]
+        indexes = [models.Index(fields=["owner", "status"], name="lead_tally_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} · owner {self.owner_id} · {self.status}: {self.leads}"
