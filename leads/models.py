@@ -122,6 +122,8 @@ class Lead(models.Model):
             models.Index(fields=["campaign", "-created_at", "-id"]),
             models.Index(fields=["-created_at", "-id"], name="lead_newest_first_idx"),
             models.Index(fields=["-score", "-id"], name="lead_score_idx"),
+            # The queue by score: only the waiting leads, so a page is the first rows of this index.
+            models.Index(fields=["-score"], name="lead_waiting_score_idx", condition=models.Q(status="handed_off")),
             # Capture follows an address merged away to its survivor.
             models.Index(fields=["email"], name="lead_merged_email_idx", condition=models.Q(merged_into__isnull=False)),
             # The returned-by-sales inbox, most recently returned first.
@@ -396,9 +398,7 @@ class LeadTally(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["campaign", "owner", "status"], name="lead_tally_key", nulls_distinct=False
-            )
+            models.UniqueConstraint(fields=["campaign", "owner", "status"], name="lead_tally_key", nulls_distinct=False)
         ]
         indexes = [models.Index(fields=["owner", "status"], name="lead_tally_owner_idx")]
 

@@ -72,9 +72,7 @@ def lead_tally_rebuild() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE leads_lead IN SHARE MODE")
         cursor.execute("DELETE FROM leads_leadtally")
-        cursor.execute(
-            TALLY_UPSERT.format(changes=NEW_ROWS.format(table="leads_lead"))
-        )
+        cursor.execute(TALLY_UPSERT.format(changes=NEW_ROWS.format(table="leads_lead")))
         return cursor.rowcount
 
 

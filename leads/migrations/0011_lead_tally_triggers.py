@@ -1,4 +1,4 @@
-from django.db import migrations
+from django.db import migrations, models
 
 # The triggers' SQL is copied from leads/tally.py as it was when this migration was written, so the
 # migration keeps meaning the same thing if the module changes later.
@@ -79,8 +79,17 @@ DROP TRIGGER IF EXISTS leads_tally_delete ON leads_lead; DROP FUNCTION IF EXISTS
 
 
 class Migration(migrations.Migration):
-    """Installs the triggers that keep the lead tallies current (after 0010 has made their unique index)."""
+    """Installs the triggers that keep the lead tallies current (after 0010 has made their unique index);
+    the queue-by-score index."""
 
     dependencies = [("leads", "0010_lead_tally")]
 
-    operations = [migrations.RunSQL(TALLY_TRIGGERS + BACKFILL, DROP_TRIGGERS)]
+    operations = [
+        migrations.RunSQL(TALLY_TRIGGERS + BACKFILL, DROP_TRIGGERS),
+        migrations.AddIndex(
+            model_name="lead",
+            index=models.Index(
+                condition=models.Q(("status", "handed_off")), fields=["-score"], name="lead_waiting_score_idx"
+            ),
+        ),
+    ]

@@ -57,8 +57,8 @@ def test_whole_journey_through_the_pages(client, marketer, rep, campaign):
     deal = Deal.objects.get(lead=lead)
     assert (deal.value, deal.stage, str(deal.expected_close_date)) == (Decimal("12500.50"), "proposal", "2026-12-15")
     detail = client.get(reverse("leads:detail", args=[lead.pk]))
-    kinds = [event.kind for event in detail.context["events"]]
-    assert kinds == ["captured", "scored", "qualified", "handed_off", "claimed", "contacted", "converted"]
+    kinds = [event.kind for event in detail.context["events"]]  # newest first (issue 11)
+    assert kinds == ["converted", "contacted", "claimed", "handed_off", "qualified", "scored", "captured"]
     assert "Called, keen" in detail.content.decode()
 
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from handoff.counts import counts_rebuild
+from handoff.management.commands.seed_demo import PASSWORD
 from handoff.models import SlaPolicy
 from handoff.roles import Role
 from leads.models import Lead, RepProfile, ReturnReason, SalesTeam
@@ -37,7 +38,6 @@ CHUNK = 100_000
 CAMPAIGNS = 50
 REPS = 40
 TEAMS = 5
-PASSWORD = "handoff-demo"
 RETURN_REASONS = ["Not a fit", "No budget", "Wrong contact", "Already a customer"]
 
 # One row per lead of the chunk: what it became, whose it is, when it started. `g` is the lead's id.
