@@ -7,7 +7,8 @@ disqualified; 50 campaigns of very different sizes (the largest holds about a se
 40 reps in 5 teams. Each lead gets the timeline its status implies (about 4.6 events), a handoff
 with its deadlines once passed to sales (claim, first contact, follow-up of a return): those of the
 leads still waiting are running and due in the coming days, the rest are met, one in ten after a
-recorded breach. Activities for the contacted leads, deals for the converted.
+recorded breach. Activities for the contacted leads, deals for the converted. Lead 1 has 400 notes more on its
+timeline.
 
 Rows are written by `INSERT … SELECT` over `generate_series`, 100,000 leads per statement, all in
 one transaction with triggers and foreign-key checks off (`session_replication_role = replica`)
@@ -181,6 +182,15 @@ SELECT i.indexname, i.indexdef
    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
 """
 
+# One lead with a long history (400 notes more), for the lead page's timeline.
+LONG_TIMELINE = """
+INSERT INTO leads_leadevent (lead_id, kind, actor_id, from_status, to_status, note, data, created_at)
+SELECT l.id, 'activity', %(rep)s, '', '', 'Note ' || n, '{"kind": "note"}'::jsonb,
+       l.created_at + n * interval '10 minutes'
+  FROM leads_lead l, generate_series(1, 400) AS n
+ WHERE l.id = 1
+"""
+
 # Identity columns continue after the ids written explicitly.
 SEQUENCES = """
 SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), (SELECT max(id) FROM leads_lead));
@@ -217,6 +227,7 @@ class Command(BaseCommand):
                 self._chunk(cursor, first=first, last=last, **people)
                 self.stdout.write(f"  {last:,} leads ({time.monotonic() - started:.0f} s)")
                 self.stdout.flush()
+            cursor.execute(LONG_TIMELINE, {"rep": people["reps"][0]})
             for _, definition in indexes:
                 cursor.execute(definition)
             self.stdout.write(f"  {len(indexes)} indexes built ({time.monotonic() - started:.0f} s)")
