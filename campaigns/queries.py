@@ -8,13 +8,14 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DateField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, DateField, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from handoff.localtime import local_midnight
-from handoff.models import Deadline, Handoff
-from leads.models import Deal, Lead, LeadEvent
+from handoff.models import Deadline, EventCount, Handoff
+from leads.models import CampaignMilestone, Deal, Lead, LeadEvent
 from leads.tally import tally_of
 from leads.targets import add_months
 
@@ -264,41 +265,64 @@ def _mqls_by_month(campaign: Campaign, today: datetime.date) -> list[MonthMqls]:
     return [MonthMqls(month=month, mqls=counted.get(month, 0), target=target) for month in months]
 
 
-def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignResults:
-    """The campaign's results (see CampaignResults for what each figure counts) in four queries."""
-    leads = Lead.objects.filter(campaign=campaign).exclude(status=S.MERGED)
-    qualified = LeadEvent.objects.filter(lead=OuterRef("pk"), kind=LeadEvent.Kind.QUALIFIED)
-    won = Q(deal__stage=Deal.Stage.WON)
-    by_status_counts = {f"status_{value}": Count("id", filter=Q(status=value)) for value in S.values}
-    lead_figures = Lead.objects.filter(campaign=campaign).aggregate(
-        captured=Count("id", filter=~Q(status=S.MERGED)),
-        mqls=Count("id", filter=Exists(qualified) & ~Q(status=S.MERGED)),
-        converted=Count("deal"),
-        won_deals=Count("deal", filter=won),
-        won_revenue=Sum("deal__value", filter=won, default=Decimal(0)),
-        **by_status_counts,
-    )
+# A campaign's leads per status and per milestone reached, from the read models (`leads.tally`).
+CAMPAIGN_TALLIES = """
+SELECT 'status', status, SUM(leads) FROM leads_leadtally WHERE campaign_id = %(campaign)s GROUP BY status
+UNION ALL
+SELECT 'milestone', milestone, leads FROM leads_campaignmilestone WHERE campaign_id = %(campaign)s
+"""
 
-    # One row per (handoff, deadline): count distinct leads and deadlines so the join cannot inflate.
-    breached = Q(deadlines__breached_at__isnull=False)
-    breach_counts = {
-        f"breach_{kind}": Count("deadlines", distinct=True, filter=breached & Q(deadlines__kind=kind))
-        for kind in Deadline.Kind.values
+
+def _campaign_tallies(campaign: Campaign) -> tuple[dict[str, int], dict[str, int]]:
+    """Leads per status and per milestone, from a few rows whatever the campaign's size."""
+    tallies: dict[str, dict[str, int]] = {"status": {}, "milestone": {}}
+    with connection.cursor() as cursor:
+        cursor.execute(CAMPAIGN_TALLIES, {"campaign": campaign.pk})
+        for table, key, leads in cursor.fetchall():
+            tallies[table][key] = int(leads)
+    return tallies["status"], tallies["milestone"]
+
+
+def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignResults:
+    """The campaign's results (see CampaignResults for what each figure counts) in four queries.
+
+    The funnel comes from the read models (`leads.tally`: leads per status and per milestone
+    reached), breaches and return reasons from the timeline's counts (`handoff.counts`: one event
+    per breached deadline and per return), won deals from the won deals' index, so the cost does not
+    grow with the campaign's leads; only the months' MQLs read the timeline, for the months shown.
+    Returns by reason count returns: a lead returned twice for the same reason counts twice there.
+    """
+    by_status, reached = _campaign_tallies(campaign)
+    won = Deal.objects.filter(lead__campaign=campaign, stage=Deal.Stage.WON).aggregate(
+        won_deals=Count("id"), won_revenue=Sum("value", default=Decimal(0))
+    )
+    happened = (
+        EventCount.objects.filter(campaign=campaign, kind__in=[LeadEvent.Kind.BREACH, LeadEvent.Kind.RETURNED])
+        .values("kind", "subgroup")
+        .annotate(n=Sum("value"))
+        .order_by()
+    )
+    breaches: dict[str, int] = {}
+    returns: dict[str, int] = {}
+    for row in happened:
+        counted = breaches if row["kind"] == LeadEvent.Kind.BREACH else returns
+        counted[row["subgroup"]] = counted.get(row["subgroup"], 0) + row["n"]
+    reasons = sorted(returns.items(), key=lambda item: (-item[1], item[0]))
+    M = CampaignMilestone.Milestone
+    lead_figures = {
+        "captured": sum(n for status, n in by_status.items() if status != S.MERGED),
+        "mqls": reached.get(M.QUALIFIED, 0),
+        "converted": by_status.get(S.CONVERTED, 0),
+        **won,
+        **{f"status_{value}": by_status.get(value, 0) for value in S.values},
     }
-    handoffs = Handoff.objects.filter(lead__in=leads)
-    handoff_figures = handoffs.aggregate(
-        **acceptance_counts(),
-        returned=Count("lead", distinct=True, filter=Q(outcome=Handoff.Outcome.RETURNED)),
-        breached_leads=Count("lead", distinct=True, filter=breached),
-        **breach_counts,
-    )
-    reasons = list(
-        handoffs.filter(outcome=Handoff.Outcome.RETURNED)
-        .values("return_reason")
-        .annotate(leads=Count("lead", distinct=True))
-        .order_by("-leads", "return_reason")
-        .values_list("return_reason", "leads")
-    )
+    handoff_figures = {
+        "handed_off": reached.get(M.HANDED_OFF, 0),
+        "accepted": reached.get(M.ACCEPTED, 0),
+        "returned": reached.get(M.RETURNED, 0),
+        "breached_leads": reached.get(M.BREACHED, 0),
+        **{f"breach_{kind}": breaches.get(kind, 0) for kind in Deadline.Kind.values},
+    }
 
     return CampaignResults(
         captured=lead_figures["captured"],

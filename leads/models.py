@@ -404,3 +404,30 @@ class LeadTally(models.Model):
 
     def __str__(self) -> str:
         return f"campaign {self.campaign_id} · owner {self.owner_id} · {self.status}: {self.leads}"
+
+
+class CampaignMilestone(models.Model):
+    """How many of a campaign's live leads ever reached a milestone of the funnel: a read model of
+    the timeline (`leads.tally`), for the campaign results.
+
+    A lead counts once per milestone however often it got there (qualified twice is one MQL), and
+    stops counting when it is merged into another lead. Triggers on the timeline and on the leads
+    keep it current; `manage.py rebuild_counts` recounts it.
+    """
+
+    class Milestone(models.TextChoices):
+        QUALIFIED = "qualified", "Qualified (MQL)"
+        HANDED_OFF = "handed_off", "Handed to sales"
+        ACCEPTED = "accepted", "Accepted by sales (claimed or assigned)"
+        RETURNED = "returned", "Returned to marketing"
+        BREACHED = "breached", "An SLA deadline breached"
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, related_name="+")
+    milestone = models.CharField(max_length=20, choices=Milestone.choices)
+    leads = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "milestone"], name="campaign_milestone_key")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} · {self.milestone}: {self.leads}"

@@ -3,15 +3,15 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from handoff.localtime import local_midnight
-from handoff.models import Deadline, Handoff
+from handoff.models import Deadline
 from handoff.paging import estimated_count
 
-from .models import Activity, Lead, LeadEvent, LeadTally, priority_q
+from .models import Lead, LeadEvent, LeadTally, priority_q
 
 QUEUE_ORDERS = {
     "urgent": ("due_at", "id"),
@@ -110,6 +110,52 @@ WORK_GROUPS = (
 )
 
 
+GROUP_RANK = {key: rank for rank, (key, *_) in enumerate(WORK_GROUPS)}
+
+# A rep's open leads, each read once with what decides its group (LATERAL joins: one probe of each
+# index per lead), grouped by WORK_GROUPS' precedence, numbered by urgency within the group and
+# counted per group; only the first `per_group` of each group come back (all of `show_all`).
+# "This pass" of activities: those since the open handoff began (earlier passes are history).
+WORKLIST_SQL = """
+WITH mine AS (
+  SELECT l.id, l.status, l.status_changed_at, contact.due_at AS contact_due_at,
+         contact.paused_at AS contact_paused_at, latest.id IS NOT NULL AS has_activity, latest.next_step_at
+    FROM leads_lead l
+    LEFT JOIN LATERAL (
+      SELECT d.due_at, d.paused_at FROM handoff_deadline d
+       WHERE d.lead_id = l.id AND d.kind = 'first_contact' AND d.met_at IS NULL AND d.cancelled_at IS NULL
+       LIMIT 1) contact ON true
+    LEFT JOIN LATERAL (
+      SELECT h.handed_off_at FROM handoff_handoff h WHERE h.lead_id = l.id AND h.closed_at IS NULL LIMIT 1
+    ) pass ON true
+    LEFT JOIN LATERAL (
+      SELECT a.id, a.next_step_at FROM leads_activity a
+       WHERE a.lead_id = l.id AND a.created_at >= pass.handed_off_at
+       ORDER BY a.created_at DESC, a.id DESC LIMIT 1) latest ON true
+   WHERE l.owner_id = %(rep)s AND l.status = ANY(%(statuses)s)
+), grouped AS (
+  SELECT *, CASE
+           WHEN status = 'on_hold' THEN 'on_hold'
+           WHEN (contact_due_at < %(now)s AND contact_paused_at IS NULL) OR next_step_at < %(day_starts)s
+             THEN 'overdue'
+           WHEN status = 'claimed' AND NOT has_activity THEN 'new'
+           WHEN status = 'claimed' THEN 'first_contact'
+           WHEN next_step_at < %(next_day_starts)s THEN 'today'
+           ELSE 'later'
+         END AS work_group
+    FROM mine
+), ranked AS (
+  SELECT *, row_number() OVER (PARTITION BY work_group ORDER BY contact_due_at ASC NULLS LAST,
+                               next_step_at ASC NULLS LAST, status_changed_at DESC, id DESC) AS position,
+         count(*) OVER (PARTITION BY work_group) AS group_count
+    FROM grouped
+)
+SELECT id, work_group, position, group_count, contact_due_at, contact_paused_at, next_step_at
+  FROM ranked
+ WHERE position <= %(per_group)s OR work_group = %(show_all)s
+"""
+
+
 def rep_worklist(rep, *, now: datetime, per_group: int | None = None, show_all: str = "") -> list[WorkGroup]:
     """The rep's open leads grouped by what needs doing (see WORK_GROUPS for the precedence), most
     urgent first within each group, with the count of each group. With `per_group`, each group
@@ -125,54 +171,34 @@ def rep_worklist(rep, *, now: datetime, per_group: int | None = None, show_all: 
     day_starts = local_midnight(today, zone)
     next_day_starts = local_midnight(today + timedelta(days=1), zone)
 
-    running_contact = Deadline.objects.running().filter(lead=OuterRef("pk"), kind=Deadline.Kind.FIRST_CONTACT)
-    open_handoff = Handoff.objects.filter(lead=OuterRef("pk"), closed_at__isnull=True)
-    # Only this pass counts: activities from before the lead was last returned and handed off again are
-    # history, not work to do.
-    activities = Activity.objects.filter(lead=OuterRef("pk"), created_at__gte=OuterRef("handed_off_at"))
-    S = Lead.Status
-    conditions = {
-        "on_hold": Q(status=S.ON_HOLD),
-        # A paused clock is not late while the lead is on hold, whatever its due time reads.
-        "overdue": Q(contact_due_at__lt=now, contact_paused_at__isnull=True) | Q(next_step_at__lt=day_starts),
-        "new": Q(status=S.CLAIMED, has_activity=False),
-        "first_contact": Q(status=S.CLAIMED),
-        "today": Q(next_step_at__lt=next_day_starts),
-    }
-    leads = (
-        Lead.objects.filter(owner=rep, status__in=Lead.WORKED_BY_SALES)
-        .annotate(
-            contact_due_at=Subquery(running_contact.values("due_at")[:1]),
-            contact_paused_at=Subquery(running_contact.values("paused_at")[:1]),
-            handed_off_at=Subquery(open_handoff.values("handed_off_at")[:1]),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            WORKLIST_SQL,
+            {
+                "rep": rep.pk,
+                "statuses": list(Lead.WORKED_BY_SALES),
+                "now": now,
+                "day_starts": day_starts,
+                "next_day_starts": next_day_starts,
+                "per_group": per_group or 2**31 - 1,
+                "show_all": show_all,
+            },
         )
-        .annotate(
-            has_activity=Exists(activities),
-            next_step_at=Subquery(activities.order_by("-created_at", "-id").values("next_step_at")[:1]),
-        )
-        .annotate(
-            work_group=Case(
-                *(When(condition, then=Value(key)) for key, condition in conditions.items()),
-                default=Value("later"),
-            ),
-        )
-    )
-    counts = dict(leads.order_by().values_list("work_group").annotate(n=Count("pk")))
-    rank = Case(*(When(work_group=key, then=Value(i)) for i, (key, *_) in enumerate(WORK_GROUPS)))
-    urgency = (
-        F("contact_due_at").asc(nulls_last=True),
-        F("next_step_at").asc(nulls_last=True),
-        F("status_changed_at").desc(),
-        F("id").desc(),
-    )
-    rows = leads.select_related("campaign").annotate(
-        position=Window(RowNumber(), partition_by=[F("work_group")], order_by=urgency)
-    )
-    # Each group shows its most urgent `per_group` leads, except the one asked for in full.
-    shown = Q(position__lte=per_group) | Q(work_group=show_all) if per_group else Q()
+        shown = {row[0]: row[1:] for row in cursor.fetchall()}
+    counts = {group: count for group, _, count, *_ in shown.values()}
+    leads = Lead.objects.select_related("campaign").in_bulk(shown)
     by_group: dict[str, list[Lead]] = {key: [] for key, *_ in WORK_GROUPS}
-    for lead in rows.filter(shown).order_by(rank, "position"):
-        by_group[lead.work_group].append(lead)
+    for pk, (group, _, _, contact_due_at, contact_paused_at, next_step_at) in sorted(
+        shown.items(), key=lambda item: (GROUP_RANK[item[1][0]], item[1][1])
+    ):
+        lead = leads[pk]
+        lead.work_group, lead.contact_due_at, lead.contact_paused_at, lead.next_step_at = (
+            group,
+            contact_due_at,
+            contact_paused_at,
+            next_step_at,
+        )
+        by_group[group].append(lead)
     return [
         WorkGroup(key=key, label=label, hint=hint, count=counts.get(key, 0), leads=by_group[key])
         for key, label, hint in WORK_GROUPS

@@ -61,4 +61,35 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.CreateModel(
+            name="CampaignMilestone",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "milestone",
+                    models.CharField(
+                        choices=[
+                            ("qualified", "Qualified (MQL)"),
+                            ("handed_off", "Handed to sales"),
+                            ("accepted", "Accepted by sales (claimed or assigned)"),
+                            ("returned", "Returned to marketing"),
+                            ("breached", "An SLA deadline breached"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("leads", models.BigIntegerField(default=0)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.DO_NOTHING, related_name="+", to="campaigns.campaign"
+                    ),
+                ),
+            ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(fields=("campaign", "milestone"), name="campaign_milestone_key")
+                ],
+            },
+        ),
     ]

@@ -9,7 +9,8 @@ from django.urls import reverse
 from conftest import ROUTES, CampaignFactory, LeadFactory, UserFactory, move
 from handoff.roles import Role
 from leads import services
-from leads.models import Lead, LeadTally, RepProfile
+from campaigns.capture import lead_merge
+from leads.models import CampaignMilestone, Lead, LeadTally, RepProfile
 from leads.tally import lead_tally_rebuild
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +20,10 @@ S = Lead.Status
 def _tallies() -> set[tuple]:
     """The non-empty tallies (a rebuild writes no zero rows; the trigger may leave some)."""
     return set(LeadTally.objects.exclude(leads=0).values_list("campaign_id", "owner_id", "status", "leads"))
+
+
+def _milestones() -> set[tuple]:
+    return set(CampaignMilestone.objects.exclude(leads=0).values_list("campaign_id", "milestone", "leads"))
 
 
 def _recount() -> set[tuple]:
@@ -42,12 +47,36 @@ def test_tallies_kept_as_leads_change_equal_a_rebuild_from_the_leads(seed, marke
             services.lead_assign(lead=lead, rep=rng.choice([r for r in reps if r != rep]), actor=manager)
     Lead.objects.filter(status=S.NEW, campaign=campaigns[0]).update(campaign=campaigns[1])  # one statement, many rows
     LeadFactory(campaign=campaigns[0]).delete()
-    incremental = _tallies()
+    lead_merge(
+        duplicate=move(LeadFactory(campaign=campaigns[1]), S.MQL, marketer=marketer, rep=None),
+        into=lead,
+        actor=marketer,
+    )
+    incremental, reached = _tallies(), _milestones()
     assert incremental == _recount()
+    assert reached, "the history reached no milestone"
 
     lead_tally_rebuild()
 
     assert _tallies() == incremental
+    assert _milestones() == reached
+
+
+def test_a_lead_counts_once_per_milestone_and_not_once_merged_away(marketer, rep, campaign):
+    """Qualified twice is one MQL; a returned lead merged into another no longer counts for its campaign."""
+    lead = LeadFactory(campaign=campaign)
+    for step in ROUTES[S.RETURNED]:
+        lead = move(lead, step, marketer=marketer, rep=rep)
+    lead = move(move(lead, S.NEW, marketer=marketer, rep=rep), S.MQL, marketer=marketer, rep=rep)
+
+    def reached():
+        return dict(CampaignMilestone.objects.filter(campaign=campaign).values_list("milestone", "leads"))
+
+    assert reached() == {"qualified": 1, "handed_off": 1, "accepted": 1, "returned": 1}
+
+    lead_merge(duplicate=lead, into=LeadFactory(campaign=CampaignFactory(owner=marketer)), actor=marketer)
+
+    assert set(reached().values()) == {0}
 
 
 def test_a_claim_moves_one_lead_from_the_queue_to_the_rep(marketer, rep, campaign):
