@@ -99,11 +99,12 @@ def lead_rescore(*, lead: Lead, actor=None, rules: list[ScoringRule] | None = No
             lead.score = result.value
             lead.save(update_fields=["score"])
             event.save()
-    _auto_qualify(lead)
+    lead_auto_qualify(lead)
     return lead
 
 
-def _auto_qualify(lead: Lead) -> None:
+def lead_auto_qualify(lead: Lead) -> None:
+    """Make a new (locked) lead an MQL if its score reaches the policy's threshold."""
     threshold = QualificationPolicy.current().mql_threshold
     if qualifies(lead, threshold):
         transition(lead, to=Lead.Status.MQL, actor=None, note=auto_qualify_note(lead, threshold))
@@ -127,5 +128,5 @@ def lead_override_score(*, lead: Lead, actor, score_value: int, reason: str) -> 
             note=reason,
             data={"from": old, "to": score_value, "override": True},
         )
-        _auto_qualify(lead)
+        lead_auto_qualify(lead)
     return lead

@@ -6,10 +6,10 @@ import pytest
 from django.db.models import Count
 from django.urls import reverse
 
+from campaigns.capture import lead_merge
 from conftest import ROUTES, CampaignFactory, LeadFactory, UserFactory, move
 from handoff.roles import Role
 from leads import services
-from campaigns.capture import lead_merge
 from leads.models import CampaignMilestone, Lead, LeadTally, RepProfile
 from leads.tally import lead_tally_rebuild
 
