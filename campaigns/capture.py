@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from handoff.sla import follow_up_meet
@@ -51,8 +51,12 @@ def _survivors(emails: set[str]) -> dict[str, int]:
     """The live lead id for each known address; an address merged away leads to its survivor."""
     found: dict[str, int] = {}
     pending: dict[str, int] = {}
-    # Live and merged-away leads of these addresses in one query (each side has its own email index).
-    for email, pk, merged_into in Lead.objects.filter(email__in=emails).values_list("email", "pk", "merged_into"):
+    # Live and merged-away leads of these addresses in one query. Naming both sides lets PostgreSQL
+    # read the two partial email indexes (a BitmapOr) rather than the trigram index.
+    either = Q(merged_into__isnull=True) | Q(merged_into__isnull=False)
+    for email, pk, merged_into in Lead.objects.filter(either, email__in=emails).values_list(
+        "email", "pk", "merged_into"
+    ):
         if merged_into is None:
             found[email] = pk
         else:
