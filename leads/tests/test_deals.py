@@ -34,7 +34,7 @@ def test_an_open_deal_moves_to_the_next_stage_with_a_timeline_event(deal, rep):
     [event] = stage_events(deal)
     assert (event.actor, event.data, event.note) == (
         rep,
-        {"from": "qualified", "to": "proposal"},
+        {"from": "qualified", "to": "proposal", "value": "1000.00"},  # the value travels with it (handoff.counts)
         "Qualified → Proposal",
     )
 
@@ -75,7 +75,7 @@ def test_a_lost_deal_requires_a_reason(deal, rep):
     assert (deal.stage, deal.lost_reason) == (Stage.LOST, "Went with a competitor")
     assert deal.closed_at is not None
     [event] = stage_events(deal)
-    assert event.data == {"from": "qualified", "to": "lost", "reason": "Went with a competitor"}
+    assert event.data == {"from": "qualified", "to": "lost", "value": "1000.00", "reason": "Went with a competitor"}
 
 
 def test_a_lost_reason_is_kept_only_for_a_lost_deal(deal, rep):
