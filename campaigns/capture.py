@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from handoff.sla import follow_up_meet
@@ -20,7 +20,7 @@ from leads.models import Lead, LeadEvent
 from leads.transitions import TransitionError, transition
 
 from .models import Campaign, QualificationPolicy
-from .scoring import active_rules, lead_rescore, qualify_many, rules_scored_event, score
+from .scoring import active_rules, lead_auto_qualify, lead_rescore, qualify_many, rules_scored_event, score
 
 BULK_CHUNK = 1000
 
@@ -49,12 +49,20 @@ def normalise_email(email: str) -> str:
 
 def _survivors(emails: set[str]) -> dict[str, int]:
     """The live lead id for each known address; an address merged away leads to its survivor."""
-    found = dict(Lead.objects.filter(email__in=emails, merged_into__isnull=True).values_list("email", "pk"))
-    pending = dict(
-        Lead.objects.filter(email__in=emails - set(found), merged_into__isnull=False).values_list(
-            "email", "merged_into"
-        )
-    )
+    found: dict[str, int] = {}
+    pending: dict[str, int] = {}
+    # Live and merged-away leads of these addresses in one query. Naming both sides lets PostgreSQL
+    # read the two partial email indexes (a BitmapOr) rather than the trigram index.
+    either = Q(merged_into__isnull=True) | Q(merged_into__isnull=False)
+    for email, pk, merged_into in Lead.objects.filter(either, email__in=emails).values_list(
+        "email", "pk", "merged_into"
+    ):
+        if merged_into is None:
+            found[email] = pk
+        else:
+            pending.setdefault(email, merged_into)
+    for email in found:
+        pending.pop(email, None)
     while pending:  # merges can chain
         parents = dict(Lead.objects.filter(pk__in=set(pending.values())).values_list("pk", "merged_into"))
         for email, pk in list(pending.items()):
@@ -127,13 +135,17 @@ def lead_capture(*, campaign: Campaign, data: LeadData, actor=None, source: str 
                 # A savepoint: a concurrent capture of the same address may insert it first.
                 with transaction.atomic():
                     lead = _new_lead(campaign, data, actor=actor, source=source)
+                    result = score(lead, active_rules(), channel=campaign.channel)
+                    lead.score = result.value  # scored before it is written: one INSERT, no UPDATE
                     lead.save()
             except IntegrityError:
                 existing = _live_lead_locked(email)
             else:
-                _captured_event(lead, campaign, actor=actor, source=source).save()
-                lead.campaign = campaign
-                lead_rescore(lead=lead, actor=actor)
+                events = [_captured_event(lead, campaign, actor=actor, source=source)]
+                if result.value:
+                    events.append(rules_scored_event(lead, old=0, result=result, actor=actor))
+                LeadEvent.objects.bulk_create(events)
+                lead_auto_qualify(lead)
                 return CaptureResult(lead=lead, created=True)
         _capture_again(existing, campaign, actor=actor, source=source)
         return CaptureResult(lead=existing, created=False)

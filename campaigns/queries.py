@@ -8,18 +8,21 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DateField, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, DateField, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from handoff.models import Deadline, Handoff
-from leads.models import Deal, Lead, LeadEvent
+from handoff.models import Deadline, EventCount, Handoff
+from leads.models import CampaignMilestone, Deal, Lead, LeadEvent
+from leads.tally import tally_of
 from leads.targets import add_months
 
 from .models import Campaign
 
 S = Lead.Status
 PASSED_TO_SALES = [S.HANDED_OFF, *Lead.WORKED_BY_SALES, S.CONVERTED, S.RETURNED]
+LIVE = [status for status in S.values if status != S.MERGED]
 
 # The list's sort keys and what each orders by; only these ever reach order_by. The id breaks ties
 # so a page boundary never shows a campaign twice or skips one.
@@ -75,11 +78,12 @@ def campaign_list(
         campaigns = campaigns.filter(start_date__lte=date_to)
     if date_from is not None:
         campaigns = campaigns.filter(Q(end_date__gte=date_from) | Q(end_date__isnull=True))
-    live = ~Q(leads__status=S.MERGED)
+    # From the lead tallies (`leads.tally`): a few rows per campaign, whatever its number of leads.
+    mine = Q(campaign=OuterRef("pk"))
     return campaigns.annotate(
-        lead_count=Count("leads", filter=live),
-        handed_off_count=Count("leads", filter=Q(leads__status__in=PASSED_TO_SALES)),
-        converted_count=Count("leads", filter=Q(leads__status=S.CONVERTED)),
+        lead_count=tally_of(where=mine, statuses=LIVE),
+        handed_off_count=tally_of(where=mine, statuses=PASSED_TO_SALES),
+        converted_count=tally_of(where=mine, statuses=[S.CONVERTED]),
     ).order_by(*ordering)
 
 
@@ -248,7 +252,12 @@ def _months(campaign: Campaign, today: datetime.date, active: list[datetime.date
     return months[::-1]
 
 
-def _mqls_by_month(campaign: Campaign, today: datetime.date, captured: list[datetime.datetime]) -> list[MonthMqls]:
+def _mqls_by_month(campaign: Campaign, today: datetime.date) -> list[MonthMqls]:
+    """MQLs per local month over the months the campaign ran or had leads or MQLs in. The span of its
+    leads comes from the (campaign, created_at) index's two ends; the MQLs from the timeline (the one
+    figure here that still grows with the campaign's history)."""
+    span = Lead.objects.filter(campaign=campaign).aggregate(first=Min("created_at"), last=Max("created_at"))
+    captured = [timezone.localdate(moment) for moment in span.values() if moment]
     counted = dict(
         mql_events()
         .filter(lead__campaign=campaign)
@@ -257,48 +266,69 @@ def _mqls_by_month(campaign: Campaign, today: datetime.date, captured: list[date
         .annotate(mqls=mql_count())
         .values_list("month", "mqls")
     )
-    months = _months(campaign, today, [*counted, *(timezone.localdate(moment) for moment in captured)])
+    months = _months(campaign, today, [*counted, *captured])
     target = campaign.target_mqls_per_month
     return [MonthMqls(month=month, mqls=counted.get(month, 0), target=target) for month in months]
 
 
-def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignResults:
-    """The campaign's results (see CampaignResults for what each figure counts) in four queries."""
-    leads = Lead.objects.filter(campaign=campaign).exclude(status=S.MERGED)
-    qualified = LeadEvent.objects.filter(lead=OuterRef("pk"), kind=LeadEvent.Kind.QUALIFIED)
-    won = Q(deal__stage=Deal.Stage.WON)
-    by_status_counts = {f"status_{value}": Count("id", filter=Q(status=value)) for value in S.values}
-    lead_figures = Lead.objects.filter(campaign=campaign).aggregate(
-        captured=Count("id", filter=~Q(status=S.MERGED)),
-        mqls=Count("id", filter=Exists(qualified) & ~Q(status=S.MERGED)),
-        converted=Count("deal"),
-        won_deals=Count("deal", filter=won),
-        won_revenue=Sum("deal__value", filter=won, default=Decimal(0)),
-        first_captured=Min("created_at", filter=~Q(status=S.MERGED)),
-        last_captured=Max("created_at", filter=~Q(status=S.MERGED)),
-        **by_status_counts,
-    )
+# A campaign's leads per status and per milestone reached, from the read models (`leads.tally`).
+CAMPAIGN_TALLIES = """
+SELECT 'status', status, SUM(leads) FROM leads_leadtally WHERE campaign_id = %(campaign)s GROUP BY status
+UNION ALL
+SELECT 'milestone', milestone, leads FROM leads_campaignmilestone WHERE campaign_id = %(campaign)s
+"""
 
-    # One row per (handoff, deadline): count distinct leads and deadlines so the join cannot inflate.
-    breached = Q(deadlines__breached_at__isnull=False)
-    breach_counts = {
-        f"breach_{kind}": Count("deadlines", distinct=True, filter=breached & Q(deadlines__kind=kind))
-        for kind in Deadline.Kind.values
+
+def _campaign_tallies(campaign: Campaign) -> tuple[dict[str, int], dict[str, int]]:
+    """Leads per status and per milestone, from a few rows whatever the campaign's size."""
+    tallies: dict[str, dict[str, int]] = {"status": {}, "milestone": {}}
+    with connection.cursor() as cursor:
+        cursor.execute(CAMPAIGN_TALLIES, {"campaign": campaign.pk})
+        for table, key, leads in cursor.fetchall():
+            tallies[table][key] = int(leads)
+    return tallies["status"], tallies["milestone"]
+
+
+def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignResults:
+    """The campaign's results (see CampaignResults for what each figure counts) in four queries.
+
+    The funnel comes from the read models (`leads.tally`: leads per status and per milestone
+    reached), breaches and return reasons from the timeline's counts (`handoff.counts`: one event
+    per breached deadline and per return), won deals from the won deals' index, so the cost does not
+    grow with the campaign's leads; only the months' MQLs read the timeline, for the months shown.
+    Returns by reason count returns: a lead returned twice for the same reason counts twice there.
+    """
+    by_status, reached = _campaign_tallies(campaign)
+    won = Deal.objects.filter(lead__campaign=campaign, stage=Deal.Stage.WON).aggregate(
+        won_deals=Count("id"), won_revenue=Sum("value", default=Decimal(0))
+    )
+    happened = (
+        EventCount.objects.filter(campaign=campaign, kind__in=[LeadEvent.Kind.BREACH, LeadEvent.Kind.RETURNED])
+        .values("kind", "subgroup")
+        .annotate(n=Sum("value"))
+        .order_by()
+    )
+    breaches: dict[str, int] = {}
+    returns: dict[str, int] = {}
+    for row in happened:
+        counted = breaches if row["kind"] == LeadEvent.Kind.BREACH else returns
+        counted[row["subgroup"]] = counted.get(row["subgroup"], 0) + row["n"]
+    reasons = sorted(returns.items(), key=lambda item: (-item[1], item[0]))
+    M = CampaignMilestone.Milestone
+    lead_figures = {
+        "captured": sum(n for status, n in by_status.items() if status != S.MERGED),
+        "mqls": reached.get(M.QUALIFIED, 0),
+        "converted": by_status.get(S.CONVERTED, 0),
+        **won,
+        **{f"status_{value}": by_status.get(value, 0) for value in S.values},
     }
-    handoffs = Handoff.objects.filter(lead__in=leads)
-    handoff_figures = handoffs.aggregate(
-        **acceptance_counts(),
-        returned=Count("lead", distinct=True, filter=Q(outcome=Handoff.Outcome.RETURNED)),
-        breached_leads=Count("lead", distinct=True, filter=breached),
-        **breach_counts,
-    )
-    reasons = list(
-        handoffs.filter(outcome=Handoff.Outcome.RETURNED)
-        .values("return_reason")
-        .annotate(leads=Count("lead", distinct=True))
-        .order_by("-leads", "return_reason")
-        .values_list("return_reason", "leads")
-    )
+    handoff_figures = {
+        "handed_off": reached.get(M.HANDED_OFF, 0),
+        "accepted": reached.get(M.ACCEPTED, 0),
+        "returned": reached.get(M.RETURNED, 0),
+        "breached_leads": reached.get(M.BREACHED, 0),
+        **{f"breach_{kind}": breaches.get(kind, 0) for kind in Deadline.Kind.values},
+    }
 
     return CampaignResults(
         captured=lead_figures["captured"],
@@ -315,10 +345,6 @@ def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignR
         breaches=[(label, handoff_figures[f"breach_{kind}"]) for kind, label in Deadline.Kind.choices],
         breached_leads=handoff_figures["breached_leads"],
         by_status=[(label, lead_figures[f"status_{value}"]) for value, label in S.choices if value != S.MERGED],
-        mqls_by_month=_mqls_by_month(
-            campaign,
-            timezone.localdate(now),
-            [moment for moment in (lead_figures["first_captured"], lead_figures["last_captured"]) if moment],
-        ),
+        mqls_by_month=_mqls_by_month(campaign, timezone.localdate(now)),
         target_mqls_per_month=campaign.target_mqls_per_month,
     )

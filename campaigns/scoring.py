@@ -101,11 +101,12 @@ def lead_rescore(*, lead: Lead, actor=None, rules: list[ScoringRule] | None = No
             lead.score = result.value
             lead.save(update_fields=["score"])
             event.save()
-    _auto_qualify(lead)
+    lead_auto_qualify(lead)
     return lead
 
 
-def _auto_qualify(lead: Lead) -> None:
+def lead_auto_qualify(lead: Lead) -> None:
+    """Make a new (locked) lead an MQL if its score reaches the policy's threshold."""
     threshold = QualificationPolicy.current().mql_threshold
     if qualifies(lead, threshold):
         transition(lead, move="qualify", actor=None, note=auto_qualify_note(lead, threshold))
@@ -130,5 +131,5 @@ def lead_override_score(*, lead: Lead, actor, score_value: int, reason: str) -> 
             data={"from": old, "to": score_value, "override": True},
             created_at=timezone.now(),
         )
-        _auto_qualify(lead)
+        lead_auto_qualify(lead)
     return lead

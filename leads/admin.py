@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from .models import Activity, Deal, Lead, LeadEvent, MonthlyTarget, RepProfile, ReturnReason, SalesTeam
+from .models import (
+    Activity,
+    CampaignMilestone,
+    Deal,
+    Lead,
+    LeadEvent,
+    LeadTally,
+    MonthlyTarget,
+    RepProfile,
+    ReturnReason,
+    SalesTeam,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -80,3 +91,21 @@ class ReturnReasonAdmin(admin.ModelAdmin):
 class MonthlyTargetAdmin(admin.ModelAdmin):
     list_display = ["month", "rep", "deals_won", "revenue", "set_by", "updated_at"]
     list_filter = ["month"]
+
+
+@admin.register(LeadTally)
+class LeadTallyAdmin(ReadOnlyAdmin):
+    """Kept by triggers on the leads; rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["campaign", "owner", "status", "leads"]
+    list_filter = ["status"]
+    list_select_related = ["campaign", "owner"]
+
+
+@admin.register(CampaignMilestone)
+class CampaignMilestoneAdmin(ReadOnlyAdmin):
+    """Kept by triggers on the timeline and the leads; rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["campaign", "milestone", "leads"]
+    list_filter = ["milestone"]
+    list_select_related = ["campaign"]

@@ -123,6 +123,8 @@ class Lead(models.Model):
             models.Index(fields=["campaign", "-created_at", "-id"]),
             models.Index(fields=["-created_at", "-id"], name="lead_newest_first_idx"),
             models.Index(fields=["-score", "-id"], name="lead_score_idx"),
+            # The queue by score: only the waiting leads, so a page is the first rows of this index.
+            models.Index(fields=["-score"], name="lead_waiting_score_idx", condition=models.Q(status="handed_off")),
             # Capture follows an address merged away to its survivor.
             models.Index(fields=["email"], name="lead_merged_email_idx", condition=models.Q(merged_into__isnull=False)),
             # The returned-by-sales inbox, most recently returned first.
@@ -385,3 +387,54 @@ class MonthlyTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%B %Y} · {self.rep or 'department'}"
+
+
+class LeadTally(models.Model):
+    """How many leads each campaign has in each status, per owner: a read model of `Lead`.
+
+    A PostgreSQL trigger on `leads_lead` (any INSERT, UPDATE or DELETE statement, whoever runs it)
+    adds the change in the same transaction, so the campaign list, the campaign results and the
+    teams page read a few rows per campaign or rep instead of counting leads.
+    `manage.py rebuild_counts` recounts it from the leads (`leads.tally`).
+    """
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, related_name="+")
+    status = models.CharField(max_length=20, choices=LeadStatus.choices)
+    leads = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "owner", "status"], name="lead_tally_key", nulls_distinct=False)
+        ]
+        indexes = [models.Index(fields=["owner", "status"], name="lead_tally_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} · owner {self.owner_id} · {self.status}: {self.leads}"
+
+
+class CampaignMilestone(models.Model):
+    """How many of a campaign's live leads ever reached a milestone of the funnel: a read model of
+    the timeline (`leads.tally`), for the campaign results.
+
+    A lead counts once per milestone however often it got there (qualified twice is one MQL), and
+    stops counting when it is merged into another lead. Triggers on the timeline and on the leads
+    keep it current; `manage.py rebuild_counts` recounts it.
+    """
+
+    class Milestone(models.TextChoices):
+        QUALIFIED = "qualified", "Qualified (MQL)"
+        HANDED_OFF = "handed_off", "Handed to sales"
+        ACCEPTED = "accepted", "Accepted by sales (claimed or assigned)"
+        RETURNED = "returned", "Returned to marketing"
+        BREACHED = "breached", "An SLA deadline breached"
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, related_name="+")
+    milestone = models.CharField(max_length=20, choices=Milestone.choices)
+    leads = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "milestone"], name="campaign_milestone_key")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} · {self.milestone}: {self.leads}"

@@ -3,13 +3,15 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db import connection
+from django.db.models import Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from handoff.localtime import local_midnight
-from handoff.models import Deadline, Handoff
+from handoff.models import Deadline
+from handoff.paging import estimated_count
 
-from .models import Activity, Lead, priority_q
+from .models import Lead, LeadEvent, LeadTally, priority_q
 
 QUEUE_ORDERS = {
     "urgent": ("due_at", "id"),
@@ -26,6 +28,11 @@ def queue(*, campaign=None, channel: str = "", priority: str = "", order: str = 
     one index scan however many leads the database holds.
     """
     deadlines = Deadline.objects.running().filter(kind=Deadline.Kind.CLAIM)
+    if order == "score":
+        # Waiting leads are exactly those with a running claim deadline; saying so lets PostgreSQL
+        # walk `lead_waiting_score_idx` in score order and stop after a page, instead of sorting
+        # every waiting lead.
+        deadlines = deadlines.filter(lead__status=Lead.Status.HANDED_OFF)
     if campaign is not None:
         deadlines = deadlines.filter(lead__campaign=campaign)
     if channel:
@@ -37,15 +44,57 @@ def queue(*, campaign=None, channel: str = "", priority: str = "", order: str = 
     )
 
 
+TIMELINE_PAGE = 50
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """Up to a page of a lead's timeline, newest first; `older` is the `before` of the next page."""
+
+    events: list[LeadEvent]
+    older: int | None
+
+
+def timeline_page(lead: Lead, *, before: int | None = None, size: int = TIMELINE_PAGE) -> TimelinePage:
+    """The lead's events (with those of leads merged into it) newest first, starting after the event
+    `before` (keyset: a page costs the same however long the history). Two queries."""
+    events = lead.timeline().order_by("-created_at", "-id")
+    if before is not None:
+        anchor = Subquery(LeadEvent.objects.filter(pk=before).values("created_at"))
+        events = events.filter(Q(created_at__lt=anchor) | Q(created_at=anchor, pk__lt=before))
+    rows = list(events[: size + 1])
+    return TimelinePage(events=rows[:size], older=rows[size - 1].pk if len(rows) > size else None)
+
+
+def queue_size(*, campaign=None, channel: str = "", priority: str = "") -> tuple[int, bool]:
+    """How many leads wait in the queue with these filters, and whether that is exact.
+
+    Exact from the lead tallies (`leads.tally`: leads waiting per campaign) unless a priority is
+    asked for: the score is not tallied, so that count is the planner's estimate."""
+    if priority:
+        return estimated_count(queue(campaign=campaign, channel=channel, priority=priority)), False
+    tallies = LeadTally.objects.filter(status=Lead.Status.HANDED_OFF)
+    if campaign is not None:
+        tallies = tallies.filter(campaign=campaign)
+    if channel:
+        tallies = tallies.filter(campaign__channel=channel)
+    return tallies.aggregate(n=Sum("leads", default=0))["n"], True
+
+
 @dataclass(frozen=True)
 class WorkGroup:
-    """One heading of a rep's "My leads": what needs doing, how many leads, and which."""
+    """One heading of a rep's "My leads": what needs doing, how many leads, and which (maybe the
+    first few of them: see `is_cut`)."""
 
     key: str
     label: str
     hint: str
     count: int
     leads: list[Lead]
+
+    @property
+    def is_cut(self) -> bool:
+        return len(self.leads) < self.count
 
 
 # Precedence, first match wins: each lead is in exactly one group. A lead on hold is paused on purpose,
@@ -61,9 +110,56 @@ WORK_GROUPS = (
 )
 
 
-def rep_worklist(rep, *, now: datetime) -> list[WorkGroup]:
+GROUP_RANK = {key: rank for rank, (key, *_) in enumerate(WORK_GROUPS)}
+
+# A rep's open leads, each read once with what decides its group (LATERAL joins: one probe of each
+# index per lead), grouped by WORK_GROUPS' precedence, numbered by urgency within the group and
+# counted per group; only the first `per_group` of each group come back (all of `show_all`).
+# "This pass" of activities: those since the open handoff began (earlier passes are history).
+WORKLIST_SQL = """
+WITH mine AS (
+  SELECT l.id, l.status, l.status_changed_at, contact.due_at AS contact_due_at,
+         contact.paused_at AS contact_paused_at, latest.id IS NOT NULL AS has_activity, latest.next_step_at
+    FROM leads_lead l
+    LEFT JOIN LATERAL (
+      SELECT d.due_at, d.paused_at FROM handoff_deadline d
+       WHERE d.lead_id = l.id AND d.kind = 'first_contact' AND d.met_at IS NULL AND d.cancelled_at IS NULL
+       LIMIT 1) contact ON true
+    LEFT JOIN LATERAL (
+      SELECT h.handed_off_at FROM handoff_handoff h WHERE h.lead_id = l.id AND h.closed_at IS NULL LIMIT 1
+    ) pass ON true
+    LEFT JOIN LATERAL (
+      SELECT a.id, a.next_step_at FROM leads_activity a
+       WHERE a.lead_id = l.id AND a.created_at >= pass.handed_off_at
+       ORDER BY a.created_at DESC, a.id DESC LIMIT 1) latest ON true
+   WHERE l.owner_id = %(rep)s AND l.status = ANY(%(statuses)s)
+), grouped AS (
+  SELECT *, CASE
+           WHEN status = 'on_hold' THEN 'on_hold'
+           WHEN (contact_due_at < %(now)s AND contact_paused_at IS NULL) OR next_step_at < %(day_starts)s
+             THEN 'overdue'
+           WHEN status = 'claimed' AND NOT has_activity THEN 'new'
+           WHEN status = 'claimed' THEN 'first_contact'
+           WHEN next_step_at < %(next_day_starts)s THEN 'today'
+           ELSE 'later'
+         END AS work_group
+    FROM mine
+), ranked AS (
+  SELECT *, row_number() OVER (PARTITION BY work_group ORDER BY contact_due_at ASC NULLS LAST,
+                               next_step_at ASC NULLS LAST, status_changed_at DESC, id DESC) AS position,
+         count(*) OVER (PARTITION BY work_group) AS group_count
+    FROM grouped
+)
+SELECT id, work_group, position, group_count, contact_due_at, contact_paused_at, next_step_at
+  FROM ranked
+ WHERE position <= %(per_group)s OR work_group = %(show_all)s
+"""
+
+
+def rep_worklist(rep, *, now: datetime, per_group: int | None = None, show_all: str = "") -> list[WorkGroup]:
     """The rep's open leads grouped by what needs doing (see WORK_GROUPS for the precedence), most
-    urgent first within each group, with the count of each group.
+    urgent first within each group, with the count of each group. With `per_group`, each group
+    holds only its first `per_group` leads, except the group `show_all` names (the page's "Show all").
 
     "Today" is the calendar day of `now` in the current time zone (the user's, where one is
     activated), so the groups turn over at the user's midnight. Two queries, however many leads.
@@ -75,50 +171,34 @@ def rep_worklist(rep, *, now: datetime) -> list[WorkGroup]:
     day_starts = local_midnight(today, zone)
     next_day_starts = local_midnight(today + timedelta(days=1), zone)
 
-    running_contact = Deadline.objects.running().filter(lead=OuterRef("pk"), kind=Deadline.Kind.FIRST_CONTACT)
-    open_handoff = Handoff.objects.filter(lead=OuterRef("pk"), closed_at__isnull=True)
-    # Only this pass counts: activities from before the lead was last returned and handed off again are
-    # history, not work to do.
-    activities = Activity.objects.filter(lead=OuterRef("pk"), created_at__gte=OuterRef("handed_off_at"))
-    S = Lead.Status
-    conditions = {
-        "on_hold": Q(status=S.ON_HOLD),
-        # A paused clock is not late while the lead is on hold, whatever its due time reads.
-        "overdue": Q(contact_due_at__lt=now, contact_paused_at__isnull=True) | Q(next_step_at__lt=day_starts),
-        "new": Q(status=S.CLAIMED, has_activity=False),
-        "first_contact": Q(status=S.CLAIMED),
-        "today": Q(next_step_at__lt=next_day_starts),
-    }
-    leads = (
-        Lead.objects.filter(owner=rep, status__in=Lead.WORKED_BY_SALES)
-        .annotate(
-            contact_due_at=Subquery(running_contact.values("due_at")[:1]),
-            contact_paused_at=Subquery(running_contact.values("paused_at")[:1]),
-            handed_off_at=Subquery(open_handoff.values("handed_off_at")[:1]),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            WORKLIST_SQL,
+            {
+                "rep": rep.pk,
+                "statuses": list(Lead.WORKED_BY_SALES),
+                "now": now,
+                "day_starts": day_starts,
+                "next_day_starts": next_day_starts,
+                "per_group": per_group or 2**31 - 1,
+                "show_all": show_all,
+            },
         )
-        .annotate(
-            has_activity=Exists(activities),
-            next_step_at=Subquery(activities.order_by("-created_at", "-id").values("next_step_at")[:1]),
-        )
-        .annotate(
-            work_group=Case(
-                *(When(condition, then=Value(key)) for key, condition in conditions.items()),
-                default=Value("later"),
-            ),
-        )
-    )
-    counts = dict(leads.order_by().values_list("work_group").annotate(n=Count("pk")))
-    rank = Case(*(When(work_group=key, then=Value(i)) for i, (key, *_) in enumerate(WORK_GROUPS)))
-    rows = leads.select_related("campaign").order_by(
-        rank,
-        F("contact_due_at").asc(nulls_last=True),
-        F("next_step_at").asc(nulls_last=True),
-        "-status_changed_at",
-        "-id",
-    )
+        shown = {row[0]: row[1:] for row in cursor.fetchall()}
+    counts = {group: count for group, _, count, *_ in shown.values()}
+    leads = Lead.objects.select_related("campaign").in_bulk(shown)
     by_group: dict[str, list[Lead]] = {key: [] for key, *_ in WORK_GROUPS}
-    for lead in rows:
-        by_group[lead.work_group].append(lead)
+    for pk, (group, _, _, contact_due_at, contact_paused_at, next_step_at) in sorted(
+        shown.items(), key=lambda item: (GROUP_RANK[item[1][0]], item[1][1])
+    ):
+        lead = leads[pk]
+        lead.work_group, lead.contact_due_at, lead.contact_paused_at, lead.next_step_at = (
+            group,
+            contact_due_at,
+            contact_paused_at,
+            next_step_at,
+        )
+        by_group[group].append(lead)
     return [
         WorkGroup(key=key, label=label, hint=hint, count=counts.get(key, 0), leads=by_group[key])
         for key, label, hint in WORK_GROUPS

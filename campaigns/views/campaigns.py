@@ -2,12 +2,12 @@
 
 from django.contrib import messages
 from django.contrib.messages.views import SuccessMessageMixin
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
+from handoff.paging import CountedPaginator
 from handoff.roles import MARKETING_SIDE, RoleRequiredMixin, has_role, role_required
 
 from .. import queries
@@ -74,10 +74,13 @@ class CampaignDetailView(RoleRequiredMixin, DetailView):
     queryset = Campaign.objects.select_related("owner")
 
     def get_context_data(self, **kwargs):
+        results = queries.campaign_results(self.object, now=timezone.now())
         leads = self.object.leads.select_related("owner").order_by("-created_at", "-id")
-        page = Paginator(leads, 50).get_page(self.request.GET.get("page"))
+        # Its leads, merged ones included, as the tallies count them: no COUNT(*) over the campaign.
+        paginator = CountedPaginator(leads, 50, count=results.captured + results.merged)
+        page = paginator.get_page(self.request.GET.get("page"))
         return super().get_context_data(
-            results=queries.campaign_results(self.object, now=timezone.now()),
+            results=results,
             page_obj=page,
             leads=page.object_list,
             **kwargs,

@@ -44,7 +44,11 @@ class EventCount(models.Model):
                 nulls_distinct=False,
             )
         ]
-        indexes = [models.Index(fields=["kind", "hour"], name="event_count_kind_hour_idx")]
+        indexes = [
+            models.Index(fields=["kind", "hour"], name="event_count_kind_hour_idx"),
+            # A campaign's all-time figures (its results page): its rows of one kind, whatever the hours.
+            models.Index(fields=["campaign", "kind"], name="event_count_campaign_kind_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subgroup} {self.hour:%Y-%m-%d %H:00} campaign {self.campaign_id}: {self.value}"

@@ -57,8 +57,8 @@ def test_whole_journey_through_the_pages(client, marketer, rep, campaign):
     deal = Deal.objects.get(lead=lead)
     assert (deal.value, deal.stage, str(deal.expected_close_date)) == (Decimal("12500.50"), "proposal", "2026-12-15")
     detail = client.get(reverse("leads:detail", args=[lead.pk]))
-    kinds = [event.kind for event in detail.context["events"]]
-    assert kinds == ["captured", "scored", "qualified", "handed_off", "claimed", "contacted", "converted"]
+    kinds = [event.kind for event in detail.context["events"]]  # newest first (issue 11)
+    assert kinds == ["converted", "contacted", "claimed", "handed_off", "qualified", "scored", "captured"]
     assert "Called, keen" in detail.content.decode()
 
 
@@ -188,3 +188,30 @@ def test_lead_output_is_escaped(client, marketer, campaign):
     html = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_timeline_shows_the_newest_events_a_page_at_a_time(
+    client, manager, campaign, django_assert_max_num_queries
+):
+    """60 events: the newest 50 first, then "Older events…" shows the 10 before them, at the same cost."""
+    lead = LeadFactory(campaign=campaign)
+    start = timezone.now() - datetime.timedelta(days=1)
+    LeadEvent.objects.bulk_create(
+        LeadEvent(
+            lead=lead, kind=LeadEvent.Kind.ACTIVITY, note=f"Note {n}", created_at=start + datetime.timedelta(minutes=n)
+        )
+        for n in range(60)
+    )
+    client.force_login(manager)
+
+    with django_assert_max_num_queries(15) as first_page:
+        first = client.get(reverse("leads:detail", args=[lead.pk]))
+    notes = [event.note for event in first.context["events"]]
+    assert notes == [f"Note {n}" for n in range(59, 9, -1)]
+    assert "Older events" in first.content.decode()
+
+    with django_assert_max_num_queries(len(first_page)):
+        older = client.get(reverse("leads:detail", args=[lead.pk]), {"before": first.context["older"]})
+    assert [event.note for event in older.context["events"]] == [f"Note {n}" for n in range(9, -1, -1)]
+    assert older.context["older"] is None
+    assert "Older events" not in older.content.decode()

@@ -13,7 +13,7 @@ from conftest import CampaignFactory, LeadFactory, advance
 from handoff.models import Deadline
 from leads import services
 from leads.activities import activity_log
-from leads.models import Activity, Lead
+from leads.models import Activity, Lead, RepProfile
 from leads.queries import WORK_GROUPS, rep_worklist
 
 pytestmark = pytest.mark.django_db
@@ -238,3 +238,21 @@ def test_my_leads_shows_this_months_targets_and_the_out_of_office_switch(client,
     assert response.context["targets"].mine.deals.target == 7
     assert "Targets" in html and reverse("leads:my_targets") in html
     assert reverse("leads:away_toggle") in html
+
+
+def test_a_big_group_shows_its_most_urgent_leads_and_offers_them_all(client, campaign, marketer, rep):
+    """30 new leads: the page lists 25 with "Show all 30"; showing all lists every one, in the same order."""
+    RepProfile.objects.update_or_create(user=rep, defaults={"capacity": 30})
+    for _ in range(30):
+        lead_in(S.CLAIMED, campaign=campaign, marketer=marketer, rep=rep)
+    client.force_login(rep)
+
+    capped = client.get(reverse("leads:mine"))
+    everything = client.get(reverse("leads:mine"), {"all": "new"})
+
+    new = {group.key: group for group in capped.context["groups"]}["new"]
+    assert (new.count, len(new.leads), new.is_cut) == (30, 25, True)
+    assert "Show all 30" in capped.content.decode()
+    all_new = {group.key: group for group in everything.context["groups"]}["new"]
+    assert len(all_new.leads) == 30 and not all_new.is_cut
+    assert [lead.pk for lead in all_new.leads[:25]] == [lead.pk for lead in new.leads]

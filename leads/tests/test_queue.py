@@ -85,3 +85,22 @@ def test_the_queue_page_costs_the_same_queries_for_3_or_30_leads(client, rep, ma
     for _ in range(27):
         waiting(campaign, marketer)
     assert count() == before
+
+
+def test_the_queue_says_how_many_wait_without_counting_them(client, rep, marketer, campaign):
+    """The number waiting comes from the lead tallies, exact, with any filter but the priority; with a
+    priority it is the planner's estimate, said as such."""
+    other = CampaignFactory(owner=marketer)
+    for _ in range(3):
+        waiting(campaign, marketer, score=90)
+    waiting(other, marketer, score=10)
+    client.force_login(rep)
+
+    def heading(**params):
+        html = client.get(reverse("leads:queue"), params).content.decode()
+        return html[html.index("<h1") : html.index("</h1>")]
+
+    assert "4 waiting" in heading()
+    assert "3 waiting" in heading(campaign=campaign.pk)
+    assert "about" in heading(priority="hot")
+    assert "about" not in heading()

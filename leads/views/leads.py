@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from handoff.paging import CountedPaginator
 from handoff.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, role_required
 
 from .. import queries, services
@@ -19,6 +20,8 @@ from ..forms import ConvertForm, DisqualifyForm, FirstContactForm, HandOffForm, 
 from ..models import Lead, RepProfile
 from ..targets import home_targets
 from ..transitions import TransitionError
+
+MY_LEADS_PER_GROUP = 25
 
 
 class QueueView(RoleRequiredMixin, ListView):
@@ -37,12 +40,17 @@ class QueueView(RoleRequiredMixin, ListView):
 
     def get_queryset(self):
         chosen = self.filters.cleaned_data if self.filters.is_bound and self.filters.is_valid() else {}
-        return queries.queue(
-            campaign=chosen.get("campaign"),
-            channel=chosen.get("channel", ""),
-            priority=chosen.get("priority", ""),
-            order=chosen.get("order") or "urgent",
-        )
+        self.chosen = {
+            "campaign": chosen.get("campaign"),
+            "channel": chosen.get("channel", ""),
+            "priority": chosen.get("priority", ""),
+        }
+        return queries.queue(**self.chosen, order=chosen.get("order") or "urgent")
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # No COUNT(*) over every waiting lead: the tallies know how many wait (or the planner guesses).
+        count, exact = queries.queue_size(**self.chosen)
+        return CountedPaginator(queryset, per_page, count=count, estimated=not exact, **kwargs)
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()
@@ -51,15 +59,16 @@ class QueueView(RoleRequiredMixin, ListView):
 
 
 class MyLeadsView(RoleRequiredMixin, TemplateView):
-    """A rep's home page: their open leads grouped by what needs doing. Not paginated: capacity
-    bounds how many open leads a rep holds."""
+    """A rep's home page: their open leads grouped by what needs doing, the most urgent
+    `MY_LEADS_PER_GROUP` of each group ("Show all" lists one group in full)."""
 
     allowed_roles = (Role.SALES,)
     template_name = "leads/my_leads.html"
 
     def get_context_data(self, **kwargs):
         now = timezone.now()
-        groups = queries.rep_worklist(self.request.user, now=now)
+        show_all = self.request.GET.get("all", "")
+        groups = queries.rep_worklist(self.request.user, now=now, per_group=MY_LEADS_PER_GROUP, show_all=show_all)
         is_away = RepProfile.objects.filter(user=self.request.user, is_away=True).exists()
         return super().get_context_data(
             groups=groups,
@@ -72,7 +81,8 @@ class MyLeadsView(RoleRequiredMixin, TemplateView):
 
 
 class LeadDetailView(RoleRequiredMixin, DetailView):
-    """A lead, its timeline (every event, oldest first), its deadlines and the moves open to the viewer."""
+    """A lead, its timeline (newest first, a page at a time: "Older events"), its deadlines and the
+    moves open to the viewer."""
 
     allowed_roles = ANY_ROLE
     template_name = "leads/lead_detail.html"
@@ -80,8 +90,11 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         lead = self.object
+        before = self.request.GET.get("before", "")
+        timeline = queries.timeline_page(lead, before=int(before) if before.isdigit() else None)
         return super().get_context_data(
-            events=lead.timeline(),
+            events=timeline.events,
+            older=timeline.older,
             deadlines=lead.deadlines.order_by("-starts_at").select_related("owner"),
             actions=available_actions(lead, self.request.user),
             now=timezone.now(),

@@ -4,7 +4,7 @@ Reps switch their own out-of-office."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q
+from django.db.models import OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
@@ -15,6 +15,7 @@ from handoff.roles import Role, RoleRequiredMixin, role_required, sales_reps
 from .. import services
 from ..forms import AssignForm
 from ..models import Lead, RepProfile, ReturnReason, SalesTeam
+from ..tally import tally_of
 from ..transitions import TransitionError
 
 
@@ -55,13 +56,15 @@ class TeamsView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         for rep in sales_reps().filter(rep_profile__isnull=True):
             RepProfile.objects.get_or_create(user=rep)
-        profiles = RepProfile.objects.filter(user__in=sales_reps()).select_related("user", "team")
-        profiles = profiles.annotate(
-            open_leads=Count("user__owned_leads", filter=Q(user__owned_leads__status__in=Lead.WORKED_BY_SALES))
-        ).order_by("user__first_name", "user__username")
-        teams = SalesTeam.objects.select_related("manager").prefetch_related(
-            Prefetch("reps", queryset=profiles, to_attr="members")
+        profiles = list(
+            RepProfile.objects.filter(user__in=sales_reps())
+            .select_related("user", "team")
+            .annotate(open_leads=tally_of(where=Q(owner=OuterRef("user")), statuses=Lead.WORKED_BY_SALES))
+            .order_by("user__first_name", "user__username")
         )
+        teams = list(SalesTeam.objects.select_related("manager"))
+        for team in teams:  # the reps were read once, above; no second query per team
+            team.members = [profile for profile in profiles if profile.team_id == team.pk]
         kwargs.setdefault("team_form", TeamForm())
         return super().get_context_data(
             teams=sorted(teams, key=lambda team: team.manager_id != self.request.user.pk),

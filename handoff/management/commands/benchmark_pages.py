@@ -1,0 +1,213 @@
+"""Time every heavy page at two database sizes in one run: `manage.py benchmark_pages`.
+
+Each database named by `--databases` (on the server of DATABASE_URL) must have been filled by
+`manage.py seed_scale` (e.g. 10,000 and 1,000,000 leads). For each, each page is requested
+`--requests` times through Django's test client as the user who would open it (after two warm-up
+requests), and the command reports p50 and p95, the queries one request makes, its heaviest query,
+and that query's raw-SQL floor (the same SQL on a bare cursor, median of `--requests` runs). Claims
+(a POST that changes data: the most urgent waiting lead each time) are timed the same way.
+
+Results go to stdout and, as a Markdown table with the date, machine and sizes, to `--output`.
+
+    DEBUG=0 SECRET_KEY=x ALLOWED_HOSTS=testserver DATABASE_URL=postgres://…/handoff_h11_scale \\
+      .venv/bin/python manage.py benchmark_pages --databases handoff_h11_small handoff_h11_scale
+"""
+
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.models import Sum
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from handoff.models import Deadline
+from leads.models import Lead, LeadEvent, LeadTally
+
+
+@dataclass
+class Timing:
+    p50: float
+    p95: float
+    queries: int = 0
+    heaviest_ms: float = 0.0
+    floor_ms: float = 0.0
+    heaviest_sql: str = ""
+    kilobytes: int = 0
+
+
+@dataclass
+class Run:
+    database: str
+    leads: int
+    events: int
+    deadlines: int
+    running: int
+    pages: dict[str, Timing] = field(default_factory=dict)
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[max(0, round(len(samples) * 0.95) - 1)]
+
+
+class Command(BaseCommand):
+    help = "Time the heavy pages at several database sizes (databases filled by seed_scale)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--databases", nargs="+", required=True, help="database names, smallest first")
+        parser.add_argument("--requests", type=int, default=30)
+        parser.add_argument("--output", default="", help="write the Markdown table here too")
+
+    def handle(self, *, databases: list[str], requests: int, output: str, **options):
+        runs = []
+        for name in databases:
+            connection.close()
+            connection.settings_dict["NAME"] = name
+            self.stdout.write(f"{name}:")
+            runs.append(self._run(name, requests))
+        table = self._table(runs, requests)
+        self.stdout.write(table)
+        if output:
+            with open(output, "w") as file:
+                file.write(table)
+
+    def _pages(self) -> list[tuple[str, object, str]]:
+        """(label, user, URL) of each page, opened by whom it is for, on its heaviest case."""
+        User = get_user_model()
+        marketer = User.objects.get(username="scale-marketer")
+        manager = User.objects.get(username="scale-manager")
+        open_by_rep = (
+            LeadTally.objects.filter(status__in=Lead.WORKED_BY_SALES, owner__isnull=False)
+            .values("owner")
+            .annotate(n=Sum("leads"))
+            .order_by("-n")
+        )
+        busiest = open_by_rep.first()
+        rep = User.objects.get(pk=busiest["owner"])
+        biggest = (
+            LeadTally.objects.values("campaign").annotate(n=Sum("leads")).order_by("-n").values_list("campaign", "n")
+        )
+        campaign, campaign_leads = biggest[0]
+        events = LeadEvent.objects.filter(lead_id=1).count()
+        return [
+            ("campaigns list", marketer, reverse("campaigns:list")),
+            (f"campaign results ({campaign_leads:,} leads)", marketer, reverse("campaigns:detail", args=[campaign])),
+            ("SLA dashboard", manager, reverse("dashboard")),
+            ("teams", manager, reverse("leads:teams")),
+            (f"My leads ({busiest['n']:,} open)", rep, reverse("leads:mine")),
+            ("queue sorted by score", rep, reverse("leads:queue") + "?order=score"),
+            ("queue (default)", rep, reverse("leads:queue")),
+            (f"lead detail ({events} events)", manager, reverse("leads:detail", args=[1])),
+            ("targets", manager, reverse("leads:targets")),
+        ]
+
+    def _run(self, name: str, requests: int) -> Run:
+        if not get_user_model().objects.filter(username="scale-marketer").exists():
+            raise CommandError(f"{name} was not filled by seed_scale.")
+        run = Run(
+            database=name,
+            leads=Lead.objects.count(),
+            events=LeadEvent.objects.count(),
+            deadlines=Deadline.objects.count(),
+            running=Deadline.objects.running().count(),
+        )
+        for label, user, url in self._pages():
+            client = Client()
+            client.force_login(user)
+            run.pages[label] = self._time(client, requests, lambda c=client, u=url: c.get(u, secure=True))
+            self.stdout.write(f"  {label}: p50 {run.pages[label].p50:.1f} ms")
+        run.pages["claim"] = self._time_claims(requests)
+        self.stdout.write(f"  claim: p50 {run.pages['claim'].p50:.1f} ms")
+        return run
+
+    def _time(self, client: Client, requests: int, request) -> Timing:
+        for _ in range(2):
+            response = request()
+            if response.status_code != 200:
+                raise CommandError(f"{response.status_code} from {response.request['PATH_INFO']}")
+        samples = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            request()
+            samples.append((time.perf_counter() - started) * 1000)
+        with CaptureQueriesContext(connection) as captured:
+            response = request()
+        heaviest = max(captured.captured_queries, key=lambda query: float(query["time"]))
+        p50, p95 = _percentiles(samples)
+        return Timing(
+            p50=p50,
+            p95=p95,
+            queries=len(captured),
+            heaviest_ms=float(heaviest["time"]) * 1000,
+            floor_ms=self._floor(heaviest["sql"], requests),
+            heaviest_sql=heaviest["sql"],
+            kilobytes=len(response.content) // 1024,
+        )
+
+    def _floor(self, sql: str, runs: int) -> float:
+        samples = []
+        with connection.cursor() as cursor:
+            for _ in range(runs):
+                started = time.perf_counter()
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+                samples.append((time.perf_counter() - started) * 1000)
+        return statistics.median(samples)
+
+    def _time_claims(self, requests: int) -> Timing:
+        """A rep with room claims the most urgent waiting lead, `requests` times."""
+        from leads.queries import queue
+
+        rep = get_user_model().objects.get(username="scale-rep-01")
+        client = Client()
+        client.force_login(rep)
+        samples = []
+        for _ in range(requests):
+            lead_id = queue().values_list("lead_id", flat=True).first()
+            url = reverse("leads:claim", args=[lead_id])
+            started = time.perf_counter()
+            response = client.post(url, secure=True)
+            samples.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 302:
+                raise CommandError(f"claim answered {response.status_code}")
+        p50, p95 = _percentiles(samples)
+        return Timing(p50=p50, p95=p95)
+
+    def _table(self, runs: list[Run], requests: int) -> str:
+        sizes = " and ".join(
+            f"{run.leads:,} leads ({run.events:,} events, {run.deadlines:,} deadlines of which {run.running:,} running)"
+            for run in runs
+        )
+        first, last = runs[0], runs[-1]
+        lines = [
+            f"Pages at {sizes}; {timezone.now():%Y-%m-%d %H:%M} UTC, {platform.machine()} with "
+            f"{os.cpu_count()} cores ({platform.node()}), test client, {requests} requests per page after two "
+            "warm-ups, DEBUG off. The machine was shared with other engineers' work (tests, benchmarks) "
+            "while this ran, so the figures are pessimistic.",
+            "",
+            f"| page | p50 / p95 at {first.leads:,} | p50 / p95 at {last.leads:,} | ratio | queries "
+            f"| heaviest query at {last.leads:,} | its raw-SQL floor | HTML |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for small_label, small in first.pages.items():
+            label, large = next(
+                (label, timing)
+                for label, timing in last.pages.items()
+                if label.split(" (")[0] == small_label.split(" (")[0]
+            )
+            ratio = large.p50 / small.p50 if small.p50 else 0
+            lines.append(
+                f"| {label} | {small.p50:.1f} / {small.p95:.1f} ms | {large.p50:.1f} / {large.p95:.1f} ms "
+                f"| {ratio:.2f}× | {small.queries} → {large.queries} | {large.heaviest_ms:.1f} ms "
+                f"| {large.floor_ms:.1f} ms | {large.kilobytes} KB |"
+            )
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,189 @@
+"""Read models of the leads, kept current by triggers in the transaction that changes them.
+
+- `LeadTally`: leads per campaign, owner and status. `TALLY_UPSERT` over each `leads_lead`
+  statement's old and new rows (an insert adds one, a delete takes one away, an update moves one
+  from its old key to its new one).
+- `CampaignMilestone`: a campaign's live leads that ever reached each milestone of the funnel
+  (`MILESTONE_BITS`: which timeline events mark which milestone). A timeline insert counts the leads
+  that reach a milestone for the first time; a lead merged away (or moved to another campaign)
+  takes its milestones with it.
+
+`lead_tally_rebuild` recounts both from the leads and the timeline with the same definitions; tests
+check that the triggers' counts equal a rebuild on random histories.
+
+Counts of what leads *are now* (open leads per rep, leads per campaign and status) come from here;
+counts of what *happened* (MQLs per month, claims per rep) from `handoff.counts`.
+"""
+
+from django.db import connection, transaction
+from django.db.models import F, Func, IntegerField, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from .models import LeadTally
+
+# The milestones an event marks, as bits of one integer: the one definition of "reached".
+# Handing off and re-queueing both open a handoff; acceptance is the move from the queue to a rep
+# (a claim, a manager's assignment or the round-robin); a breach is the sweep's record of one.
+MILESTONE_BITS = """CASE
+  WHEN {e}.kind = 'qualified' THEN 1
+  WHEN {e}.to_status = 'handed_off' THEN 2
+  WHEN {e}.from_status = 'handed_off' AND {e}.to_status = 'claimed' THEN 4
+  WHEN {e}.to_status = 'returned' THEN 8
+  WHEN {e}.kind = 'breach' THEN 16
+  ELSE 0 END"""
+MILESTONES = """(VALUES ('qualified', 1), ('handed_off', 2), ('accepted', 4), ('returned', 8), ('breached', 16))
+  AS m(name, bit)"""
+
+# `{changes}`: rows (campaign_id, bits, delta): that many leads of the campaign gained (or lost)
+# the milestones in bits.
+MILESTONE_UPSERT = (
+    """
+INSERT INTO leads_campaignmilestone (campaign_id, milestone, leads)
+SELECT changes.campaign_id, m.name, SUM(changes.delta)
+  FROM ({changes}) AS changes
+  JOIN """
+    + MILESTONES
+    + """ ON changes.bits & m.bit <> 0
+ GROUP BY 1, 2
+HAVING SUM(changes.delta) <> 0
+ ORDER BY 1, 2
+ON CONFLICT (campaign_id, milestone) DO UPDATE SET leads = leads_campaignmilestone.leads + EXCLUDED.leads
+"""
+)
+
+# A timeline insert: the milestones each live lead reaches for the first time.
+MILESTONES_REACHED = MILESTONE_UPSERT.format(
+    changes="""
+    SELECT l.campaign_id, reached.bits & ~before.bits AS bits, 1 AS delta
+      FROM (SELECT e.lead_id, bit_or("""  # noqa: S608 - constant SQL, no input
+    + MILESTONE_BITS.format(e="e")
+    + """) AS bits
+              FROM new_events e GROUP BY e.lead_id) reached
+      JOIN leads_lead l ON l.id = reached.lead_id AND l.status <> 'merged'
+     CROSS JOIN LATERAL (
+       SELECT COALESCE(bit_or("""
+    + MILESTONE_BITS.format(e="o")
+    + """), 0) AS bits
+         FROM leads_leadevent o
+        WHERE o.lead_id = reached.lead_id AND NOT EXISTS (SELECT 1 FROM new_events n WHERE n.id = o.id)
+     ) before
+     WHERE reached.bits <> 0"""
+)
+
+# A lead update that merges it away (or back) or moves it to another campaign moves its milestones.
+MILESTONES_MOVED = MILESTONE_UPSERT.format(
+    changes="""
+    SELECT moved.campaign_id, reached.bits, moved.delta
+      FROM (SELECT o.id, o.campaign_id, -1 AS delta FROM old_leads o JOIN new_leads n ON n.id = o.id
+             WHERE o.status <> 'merged' AND (n.status = 'merged' OR n.campaign_id <> o.campaign_id)
+            UNION ALL
+            SELECT n.id, n.campaign_id, 1 FROM old_leads o JOIN new_leads n ON n.id = o.id
+             WHERE n.status <> 'merged' AND (o.status = 'merged' OR n.campaign_id <> o.campaign_id)) moved
+     CROSS JOIN LATERAL (
+       SELECT COALESCE(bit_or("""  # noqa: S608 - constant SQL, no input
+    + MILESTONE_BITS.format(e="e")
+    + """), 0) AS bits
+         FROM leads_leadevent e WHERE e.lead_id = moved.id) reached
+     WHERE reached.bits <> 0"""
+)
+
+MILESTONES_RECOUNT = MILESTONE_UPSERT.format(
+    changes="""
+    SELECT l.campaign_id, reached.bits, 1 AS delta
+      FROM (SELECT e.lead_id, bit_or("""  # noqa: S608 - constant SQL, no input
+    + MILESTONE_BITS.format(e="e")
+    + """) AS bits
+              FROM leads_leadevent e GROUP BY e.lead_id) reached
+      JOIN leads_lead l ON l.id = reached.lead_id AND l.status <> 'merged'
+     WHERE reached.bits <> 0"""
+)
+
+# `{changes}`: rows (campaign_id, owner_id, status, delta) to add up.
+TALLY_UPSERT = """
+INSERT INTO leads_leadtally (campaign_id, owner_id, status, leads)
+SELECT campaign_id, owner_id, status, SUM(delta)
+  FROM ({changes}) AS changes
+ GROUP BY 1, 2, 3
+HAVING SUM(delta) <> 0
+ ORDER BY 1, 2, 3
+ON CONFLICT (campaign_id, owner_id, status) DO UPDATE SET leads = leads_leadtally.leads + EXCLUDED.leads
+"""
+
+NEW_ROWS = "SELECT campaign_id, owner_id, status, 1 AS delta FROM {table}"
+OLD_ROWS = "SELECT campaign_id, owner_id, status, -1 AS delta FROM old_leads"
+
+# Per trigger: its table, statement kind, transition tables and what it runs. (A lead with events is
+# never deleted, so a delete has no milestones to take away.)
+TRIGGERS = {
+    "leads_tally_insert": (
+        "leads_lead",
+        "INSERT",
+        "REFERENCING NEW TABLE AS new_leads",
+        [TALLY_UPSERT.format(changes=NEW_ROWS.format(table="new_leads"))],
+    ),
+    "leads_tally_update": (
+        "leads_lead",
+        "UPDATE",
+        "REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads",
+        [TALLY_UPSERT.format(changes=f"{NEW_ROWS.format(table='new_leads')} UNION ALL {OLD_ROWS}"), MILESTONES_MOVED],
+    ),
+    "leads_tally_delete": (
+        "leads_lead",
+        "DELETE",
+        "REFERENCING OLD TABLE AS old_leads",
+        [TALLY_UPSERT.format(changes=OLD_ROWS)],
+    ),
+    "leads_milestones_reached": (
+        "leads_leadevent",
+        "INSERT",
+        "REFERENCING NEW TABLE AS new_events",
+        [MILESTONES_REACHED],
+    ),
+}
+
+
+def trigger_sql() -> str:
+    """The trigger functions and triggers, for the migration that installs them."""
+    sql = []
+    for name, (table, operation, referencing, statements) in TRIGGERS.items():
+        body = ";\n".join(statements)
+        sql.append(f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+BEGIN
+{body};
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+DROP TRIGGER IF EXISTS {name} ON {table};
+CREATE TRIGGER {name} AFTER {operation} ON {table} {referencing}
+  FOR EACH STATEMENT EXECUTE FUNCTION {name}();
+""")
+    return "".join(sql)
+
+
+DROP_TRIGGER_SQL = "".join(
+    f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();\n"
+    for name, (table, *_) in TRIGGERS.items()
+)
+
+
+def lead_tally_rebuild() -> int:
+    """Recount every tally from the leads; returns the number of rows written. Locks the leads
+    against changes meanwhile (they wait, then count themselves through the trigger)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE leads_lead IN SHARE MODE")
+        cursor.execute("DELETE FROM leads_leadtally")
+        cursor.execute(TALLY_UPSERT.format(changes=NEW_ROWS.format(table="leads_lead")))
+        return cursor.rowcount
+
+
+def tally_of(*, where: Q, statuses=None) -> Subquery:
+    """A subquery summing the tallies that match `where` (with OuterRef), optionally only `statuses`;
+    0 when there are none. For annotating campaigns or reps."""
+    rows = LeadTally.objects.filter(where)
+    if statuses is not None:
+        rows = rows.filter(status__in=statuses)
+    # SUM without GROUP BY: one number for the outer row.
+    total = rows.order_by().annotate(n=Func(F("leads"), function="SUM")).values("n")
+    return Coalesce(Subquery(total, output_field=IntegerField()), 0)
