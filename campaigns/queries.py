@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, DateField, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, DateField, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -252,12 +252,10 @@ def _months(campaign: Campaign, today: datetime.date, active: list[datetime.date
     return months[::-1]
 
 
-def _mqls_by_month(campaign: Campaign, today: datetime.date) -> list[MonthMqls]:
-    """MQLs per local month over the months the campaign ran or had leads or MQLs in. The span of its
-    leads comes from the (campaign, created_at) index's two ends; the MQLs from the timeline (the one
-    figure here that still grows with the campaign's history)."""
-    span = Lead.objects.filter(campaign=campaign).aggregate(first=Min("created_at"), last=Max("created_at"))
-    captured = [timezone.localdate(moment) for moment in span.values() if moment]
+def _mqls_by_month(campaign: Campaign, today: datetime.date, captured: list[datetime.date]) -> list[MonthMqls]:
+    """MQLs per local month over the months the campaign ran or had leads (`captured`: the days of its
+    first and last) or MQLs in. The MQLs come from the timeline: the one figure here that still grows
+    with the campaign's history."""
     counted = dict(
         mql_events()
         .filter(lead__campaign=campaign)
@@ -276,17 +274,28 @@ CAMPAIGN_TALLIES = """
 SELECT 'status', status, SUM(leads) FROM leads_leadtally WHERE campaign_id = %(campaign)s GROUP BY status
 UNION ALL
 SELECT 'milestone', milestone, leads FROM leads_campaignmilestone WHERE campaign_id = %(campaign)s
+UNION ALL
+-- The span of its leads (epoch seconds), from the two ends of the (campaign, created_at) index.
+SELECT 'span', 'first', EXTRACT(EPOCH FROM MIN(created_at))::bigint FROM leads_lead WHERE campaign_id = %(campaign)s
+UNION ALL
+SELECT 'span', 'last', EXTRACT(EPOCH FROM MAX(created_at))::bigint FROM leads_lead WHERE campaign_id = %(campaign)s
 """
 
 
-def _campaign_tallies(campaign: Campaign) -> tuple[dict[str, int], dict[str, int]]:
-    """Leads per status and per milestone, from a few rows whatever the campaign's size."""
-    tallies: dict[str, dict[str, int]] = {"status": {}, "milestone": {}}
+def _campaign_tallies(campaign: Campaign) -> tuple[dict[str, int], dict[str, int], list[datetime.date]]:
+    """Leads per status and per milestone, and the local days of its first and last lead, from a few
+    rows whatever the campaign's size."""
+    tallies: dict[str, dict[str, int]] = {"status": {}, "milestone": {}, "span": {}}
     with connection.cursor() as cursor:
         cursor.execute(CAMPAIGN_TALLIES, {"campaign": campaign.pk})
         for table, key, leads in cursor.fetchall():
-            tallies[table][key] = int(leads)
-    return tallies["status"], tallies["milestone"]
+            if leads is not None:
+                tallies[table][key] = int(leads)
+    span = [
+        timezone.localdate(datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC))
+        for seconds in tallies["span"].values()
+    ]
+    return tallies["status"], tallies["milestone"], span
 
 
 def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignResults:
@@ -298,7 +307,7 @@ def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignR
     grow with the campaign's leads; only the months' MQLs read the timeline, for the months shown.
     Returns by reason count returns: a lead returned twice for the same reason counts twice there.
     """
-    by_status, reached = _campaign_tallies(campaign)
+    by_status, reached, span = _campaign_tallies(campaign)
     won = Deal.objects.filter(lead__campaign=campaign, stage=Deal.Stage.WON).aggregate(
         won_deals=Count("id"), won_revenue=Sum("value", default=Decimal(0))
     )
@@ -345,6 +354,6 @@ def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignR
         breaches=[(label, handoff_figures[f"breach_{kind}"]) for kind, label in Deadline.Kind.choices],
         breached_leads=handoff_figures["breached_leads"],
         by_status=[(label, lead_figures[f"status_{value}"]) for value, label in S.choices if value != S.MERGED],
-        mqls_by_month=_mqls_by_month(campaign, timezone.localdate(now)),
+        mqls_by_month=_mqls_by_month(campaign, timezone.localdate(now), span),
         target_mqls_per_month=campaign.target_mqls_per_month,
     )
