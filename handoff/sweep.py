@@ -53,25 +53,30 @@ def breach_batch_query(now: datetime | Now, limit: int) -> QuerySet:
 
 
 def warning_batch_query(now: datetime | Now, limit: int) -> QuerySet:
-    """The next deadlines to warn (past their warning time, not yet due): a range scan of the partial
-    index deadline_warn_due_idx. A deadline already due is the breach query's, never warned late."""
-    return Deadline.objects.warning_due(now).filter(due_at__gt=now).order_by("warn_at")[:limit]
+    """The next deadlines to warn: a range scan of the partial index deadline_warn_due_idx. It may
+    take deadlines already due, which `_record` locks but does not warn (no late warning): a condition
+    on due_at here would tempt the planner to walk every running deadline in deadline_open_due_idx,
+    since the table's statistics (met deadlines keep their past warning times) make `warn_at <= now`
+    look common."""
+    return Deadline.objects.warning_due(now).order_by("warn_at")[:limit]
 
 
-def _record(batch: QuerySet, *, field: str, now: datetime | None) -> list[int]:
+def _record(batch: QuerySet, *, field: str, now: datetime | None, not_yet_due: bool = False) -> list[int]:
     """Lock the rows of `batch` that no other sweep holds and set `field` on them in one statement,
-    only where it is still unset; returns the ids it set. The time is `now`, or the database clock."""
+    only where it is still unset (and, with `not_yet_due`, only on deadlines not due yet); returns the
+    ids it set. The time is `now`, or the database's clock at this statement."""
     select_sql, params = batch.select_for_update(skip_locked=True, of=("self",)).values("pk").query.sql_with_params()
     when, when_params = ("%s", [now]) if now is not None else ("STATEMENT_TIMESTAMP()", [])
     table = Deadline._meta.db_table
+    before_due = f" AND deadline.due_at > {when}" if not_yet_due else ""
     # Only names of ours are formatted in; every value is a parameter.
     sql = (
         f"WITH batch AS ({select_sql}) "  # noqa: S608 - see above
         f"UPDATE {table} AS deadline SET {field} = {when} FROM batch "
-        f"WHERE deadline.id = batch.pk AND deadline.{field} IS NULL RETURNING deadline.id"
+        f"WHERE deadline.id = batch.pk AND deadline.{field} IS NULL{before_due} RETURNING deadline.id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *when_params])
+        cursor.execute(sql, [*params, *when_params, *(when_params if not_yet_due else [])])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -91,7 +96,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
     while True:
         with transaction.atomic():
             breaches = _record(breach_batch_query(as_of, batch_size), field="breached_at", now=now)
-            warnings = _record(warning_batch_query(as_of, batch_size), field="warned_at", now=now)
+            warnings = _record(warning_batch_query(as_of, batch_size), field="warned_at", now=now, not_yet_due=True)
             if breaches:
                 _breaches_record(breaches)
             if warnings:

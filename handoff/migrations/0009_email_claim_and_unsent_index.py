@@ -5,21 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('handoff', '0008_breach_notice_index'),
-        ('leads', '0009_sla_engine'),
+        ("handoff", "0008_breach_notice_index"),
+        ("leads", "0009_sla_engine"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='email_claimed_at',
-            field=models.DateTimeField(blank=True, help_text='When a worker took the single email to send; stops a second send.', null=True),
+            model_name="notification",
+            name="email_claimed_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When a worker took the single email to send; stops a second send.", null=True
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('delivery', 'email'), ('emailed_at__isnull', True)), fields=['created_at'], name='notification_email_unsent_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("delivery", "email"), ("emailed_at__isnull", True)),
+                fields=["created_at"],
+                name="notification_email_unsent_idx",
+            ),
         ),
     ]
