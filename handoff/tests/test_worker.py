@@ -5,6 +5,7 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.utils import timezone
 
 from conftest import LeadFactory, advance
@@ -14,6 +15,8 @@ from handoff.tasks import sweep_deadlines
 from leads.models import Lead, LeadEvent
 
 HOUR = datetime.timedelta(hours=1)
+# A test worker serves both queues: the default one and the SLA sweep's own.
+QUEUES = ["celery", settings.SLA_QUEUE]
 
 
 def wait_for(condition, timeout: float = 20.0) -> bool:
@@ -37,7 +40,7 @@ def test_a_worker_sweeps_through_redis_and_emails_the_managers(marketer, manager
     Deadline.objects.filter(lead=lead).update(starts_at=now - 5 * HOUR, due_at=now - HOUR)
 
     # When the sweep is sent through the broker to a running worker
-    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, loglevel="WARNING"):
+    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, loglevel="WARNING", queues=QUEUES):
         sweep_deadlines.delay()
 
         # Then the worker records the breach, and the notification and e-mail tasks it enqueued run too
