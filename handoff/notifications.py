@@ -231,7 +231,7 @@ def notification_emails_resend(*, older_than: timedelta = UNSENT_AFTER, now: dat
         .values_list("pk", flat=True)[:EMAIL_RESEND_MAX]
     )
     for start in range(0, len(unsent), EMAIL_BATCH):
-        send_notification_emails.delay(unsent[start : start + EMAIL_BATCH])
+        transaction.on_commit(partial(send_notification_emails.delay, unsent[start : start + EMAIL_BATCH]))
     return len(unsent)
 
 
