@@ -17,7 +17,7 @@ that breach was recorded, not when a long sweep started.
 
 import logging
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -54,30 +54,46 @@ def breach_batch_query(now: datetime | Now, limit: int) -> QuerySet:
 
 def warning_batch_query(now: datetime | Now, limit: int) -> QuerySet:
     """The next deadlines to warn: a range scan of the partial index deadline_warn_due_idx. It may
-    take deadlines already due, which `_record` locks but does not warn (no late warning): a condition
+    take deadlines already due, which `_record` locks but does not warn (no late warning); a condition
     on due_at here would tempt the planner to walk every running deadline in deadline_open_due_idx,
     since the table's statistics (met deadlines keep their past warning times) make `warn_at <= now`
     look common."""
     return Deadline.objects.warning_due(now).order_by("warn_at")[:limit]
 
 
-def _record(batch: QuerySet, *, field: str, now: datetime | None, not_yet_due: bool = False) -> list[int]:
-    """Lock the rows of `batch` that no other sweep holds and set `field` on them in one statement,
-    only where it is still unset (and, with `not_yet_due`, only on deadlines not due yet); returns the
-    ids it set. The time is `now`, or the database's clock at this statement."""
+def _record(field: str, *, limit: int, now: datetime | None) -> list[int]:
+    """Lock the next `limit` deadlines due for `field` ("breached_at" or "warned_at") that no other
+    sweep holds and set it on them in one statement, only where it is still unset (a warning only on
+    deadlines not due yet); returns the ids it set. The time is `now`, or the database's clock."""
+    sql, params = _statement(field, limit) if now is None else _compose(field, limit, now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+@cache
+def _statement(field: str, limit: int) -> tuple[str, tuple]:
+    """The statement on the database's clock: the same every sweep, so composed once per process (the
+    ORM's compiling would cost a sweep with nothing due more than the database does)."""
+    return _compose(field, limit, None)
+
+
+def _compose(field: str, limit: int, now: datetime | None) -> tuple[str, tuple]:
+    batch = {"breached_at": breach_batch_query, "warned_at": warning_batch_query}[field](now or Now(), limit)
     select_sql, params = batch.select_for_update(skip_locked=True, of=("self",)).values("pk").query.sql_with_params()
-    when, when_params = ("%s", [now]) if now is not None else ("STATEMENT_TIMESTAMP()", [])
+    when, when_params = ("%s", (now,)) if now is not None else ("STATEMENT_TIMESTAMP()", ())
+    # A warning is never recorded on a deadline already due: the breach is.
+    before_due, before_due_params = (
+        (f" AND deadline.due_at > {when}", when_params) if field == "warned_at" else ("", ())
+    )
     table = Deadline._meta.db_table
-    before_due = f" AND deadline.due_at > {when}" if not_yet_due else ""
     # Only names of ours are formatted in; every value is a parameter.
     sql = (
         f"WITH batch AS ({select_sql}) "  # noqa: S608 - see above
         f"UPDATE {table} AS deadline SET {field} = {when} FROM batch "
         f"WHERE deadline.id = batch.pk AND deadline.{field} IS NULL{before_due} RETURNING deadline.id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *when_params, *(when_params if not_yet_due else [])])
-        return [row[0] for row in cursor.fetchall()]
+    return sql, (*params, *when_params, *before_due_params)
 
 
 @sweep_heartbeat
@@ -91,12 +107,11 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
     if now is not None and timezone.is_naive(now):
         raise ValueError("sweep_deadlines needs an aware datetime")
     batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
-    as_of = now if now is not None else Now()
     breached = warned = 0
     while True:
         with transaction.atomic():
-            breaches = _record(breach_batch_query(as_of, batch_size), field="breached_at", now=now)
-            warnings = _record(warning_batch_query(as_of, batch_size), field="warned_at", now=now, not_yet_due=True)
+            breaches = _record("breached_at", limit=batch_size, now=now)
+            warnings = _record("warned_at", limit=batch_size, now=now)
             if breaches:
                 _breaches_record(breaches)
             if warnings:
