@@ -10,7 +10,7 @@ twice, a retry after a crash) finds `done_at` set and does nothing.
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.assignment import active_managers, team_manager_of
@@ -25,22 +25,29 @@ from .people import person_name
 STUCK_AFTER = timedelta(minutes=5)
 
 
-def escalations_open(deadlines: list[Deadline]) -> list[int]:
-    """Write the escalation steps of just-breached sales deadlines (policy loaded) in one insert and
-    start them with one task after the commit; returns the ids of the deadlines that escalate. A
-    follow-up (marketing-side) deadline has no escalation steps: its breach is notified only."""
+# The steps of each breached sales deadline, from its own policy version, in order; in one statement
+# however many deadlines (no Python object per step). A step already written is left as it is.
+_OPEN_STEPS = """
+INSERT INTO handoff_escalation (deadline_id, lead_id, step, position, created_at, outcome)
+SELECT deadline.id, deadline.lead_id, steps.step, steps.position, deadline.breached_at, ''
+FROM handoff_deadline AS deadline
+JOIN handoff_slapolicy AS policy ON policy.id = deadline.policy_id
+CROSS JOIN LATERAL unnest(policy.escalation_steps) WITH ORDINALITY AS steps(step, position)
+WHERE deadline.id = ANY(%s) AND deadline.kind = ANY(%s) AND deadline.breached_at IS NOT NULL
+ON CONFLICT DO NOTHING
+RETURNING deadline_id
+"""
+
+
+def escalations_open(deadline_ids: list[int]) -> list[int]:
+    """Write the escalation steps of just-breached sales deadlines in one insert and start them with one
+    task after the commit; returns the ids of the deadlines that escalate. A follow-up (marketing-side)
+    deadline has no escalation steps: its breach is notified only."""
     from .tasks import run_escalations
 
-    steps = [
-        Escalation(
-            deadline=deadline, lead_id=deadline.lead_id, step=step, position=position, created_at=deadline.breached_at
-        )
-        for deadline in deadlines
-        if deadline.kind in Deadline.SALES_KINDS
-        for position, step in enumerate(deadline.policy.escalation_steps, start=1)
-    ]
-    Escalation.objects.bulk_create(steps, ignore_conflicts=True)
-    escalating = sorted({step.deadline_id for step in steps})
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_STEPS, [list(deadline_ids), list(Deadline.SALES_KINDS)])
+        escalating = sorted({row[0] for row in cursor.fetchall()})
     if escalating:
         transaction.on_commit(partial(run_escalations.delay, escalating))
     return escalating

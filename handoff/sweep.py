@@ -86,14 +86,17 @@ def _compose(field: str, limit: int, now: datetime | None) -> tuple[str, tuple]:
     before_due, before_due_params = (
         (f" AND deadline.due_at > {when}", when_params) if field == "warned_at" else ("", ())
     )
+    # A breach's notices are written in its batch: it is notified in the same statement.
+    also = f", breach_notified_at = {when}" if field == "breached_at" else ""
     table = Deadline._meta.db_table
     # Only names of ours are formatted in; every value is a parameter.
     sql = (
         f"WITH batch AS ({select_sql}) "  # noqa: S608 - see above
-        f"UPDATE {table} AS deadline SET {field} = {when} FROM batch "
+        f"UPDATE {table} AS deadline SET {field} = {when}{also} FROM batch "
         f"WHERE deadline.id = batch.pk AND deadline.{field} IS NULL{before_due} RETURNING deadline.id"
     )
-    return sql, (*params, *when_params, *before_due_params)
+    also_params = when_params if field == "breached_at" else ()
+    return sql, (*params, *when_params, *also_params, *before_due_params)
 
 
 @sweep_heartbeat
@@ -126,7 +129,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
 
 
 def _recorded(ids: list[int]) -> list[Deadline]:
-    return list(Deadline.objects.filter(pk__in=ids).select_related("lead__campaign", "lead__owner", "owner", "policy"))
+    return list(Deadline.objects.filter(pk__in=ids).select_related("lead__campaign", "lead__owner", "owner"))
 
 
 def _breaches_record(ids: list[int]) -> None:
@@ -151,7 +154,7 @@ def _breaches_record(ids: list[int]) -> None:
         )
         for deadline in deadlines
     )
-    escalations_open(deadlines)
+    escalations_open(ids)
     breach_notices_record(deadlines)
 
 
