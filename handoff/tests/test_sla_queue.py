@@ -49,21 +49,16 @@ def test_a_backlog_on_the_default_queue_does_not_delay_the_next_sweep(marketer, 
     then the SLA worker records the overdue deadline within seconds, while the backlog is still there."""
     deadline = make_overdue(hand_off(campaign, marketer))
     purge(DEFAULT_QUEUE)
+    purge(settings.SLA_QUEUE)
     try:
         for _ in range(BACKLOG):
             slow_side_effect.delay()
+        # Two workers in this process, as the Procfile runs two; stopping them waits for the slow task
+        # in hand, which takes longer on a busy machine than start_worker's 10 s by default.
+        workers = {"perform_ping_check": False, "pool": "threads", "concurrency": 1, "shutdown_timeout": 60}
         with (
-            start_worker(
-                app, perform_ping_check=False, pool="threads", concurrency=1, loglevel="WARNING", queues=[DEFAULT_QUEUE]
-            ),
-            start_worker(
-                app,
-                perform_ping_check=False,
-                pool="threads",
-                concurrency=1,
-                loglevel="WARNING",
-                queues=[settings.SLA_QUEUE],
-            ),
+            start_worker(app, loglevel="WARNING", queues=[DEFAULT_QUEUE], **workers),
+            start_worker(app, loglevel="WARNING", queues=[settings.SLA_QUEUE], **workers),
         ):
             sent_at = timezone.now()
             sweep_deadlines.delay()
