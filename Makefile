@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= 1
 
-.PHONY: run test install lint check-deploy seed worker
+.PHONY: run test install lint check-deploy seed worker sla-worker
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,9 +22,13 @@ run: install
 	$(PY) manage.py seed_demo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
 
-# An extra worker (on this or another machine pointed at the same DATABASE_URL and REDIS_URL).
+# An extra worker (on this or another machine pointed at the same DATABASE_URL and REDIS_URL), and
+# an extra worker for the SLA sweep's own queue.
 worker: install
 	$(VENV)/bin/celery -A handoff worker --loglevel=info
+
+sla-worker: install
+	$(VENV)/bin/celery -A handoff worker -Q sla --hostname=sla@%h --loglevel=info --concurrency=1
 
 # Tests use their own Redis database, so a dev worker on database 0 never picks up a test's tasks.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15

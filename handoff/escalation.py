@@ -1,15 +1,16 @@
 """Escalation of a breached sales deadline: the policy's steps, each in its own Celery task.
 
-The sweep calls `escalations_open` in the breach's transaction: it writes one `Escalation` row per
-step of the deadline's policy version and enqueues the first step after the commit. Each step task
-runs the step and marks it done in one transaction, then enqueues the next. A step that already ran
-(the message delivered twice, a retry after a crash) finds `done_at` set and does nothing.
+The sweep calls `escalations_open` in a batch's transaction: it writes one `Escalation` row per step of
+each deadline's policy version, in one insert, and enqueues one task for the batch after the commit.
+That task runs the first step of each deadline, each step in its own transaction that marks it done,
+then enqueues one task for the steps that follow. A step that already ran (the message delivered
+twice, a retry after a crash) finds `done_at` set and does nothing.
 """
 
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.assignment import active_managers, team_manager_of
@@ -24,19 +25,32 @@ from .people import person_name
 STUCK_AFTER = timedelta(minutes=5)
 
 
-def escalations_open(deadline: Deadline, *, now: datetime) -> list[Escalation]:
-    """Write the escalation steps of a just-breached sales deadline and start the first one on commit.
-    A follow-up (marketing-side) deadline has no escalation steps: its breach is notified only."""
-    if deadline.kind not in Deadline.SALES_KINDS:
-        return []
-    steps = [
-        Escalation(deadline=deadline, lead_id=deadline.lead_id, step=step, position=position, created_at=now)
-        for position, step in enumerate(deadline.policy.escalation_steps, start=1)
-    ]
-    created = Escalation.objects.bulk_create(steps, ignore_conflicts=True)
-    if steps:
-        escalation_enqueue(deadline.pk)
-    return created
+# The steps of each breached sales deadline, from its own policy version, in order; in one statement
+# however many deadlines (no Python object per step). A step already written is left as it is.
+_OPEN_STEPS = """
+INSERT INTO handoff_escalation (deadline_id, lead_id, step, position, created_at, outcome)
+SELECT deadline.id, deadline.lead_id, steps.step, steps.position, deadline.breached_at, ''
+FROM handoff_deadline AS deadline
+JOIN handoff_slapolicy AS policy ON policy.id = deadline.policy_id
+CROSS JOIN LATERAL unnest(policy.escalation_steps) WITH ORDINALITY AS steps(step, position)
+WHERE deadline.id = ANY(%s) AND deadline.kind = ANY(%s) AND deadline.breached_at IS NOT NULL
+ON CONFLICT DO NOTHING
+RETURNING deadline_id
+"""
+
+
+def escalations_open(deadline_ids: list[int]) -> list[int]:
+    """Write the escalation steps of just-breached sales deadlines in one insert and start them with one
+    task after the commit; returns the ids of the deadlines that escalate. A follow-up (marketing-side)
+    deadline has no escalation steps: its breach is notified only."""
+    from .tasks import run_escalations
+
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_STEPS, [list(deadline_ids), list(Deadline.SALES_KINDS)])
+        escalating = sorted({row[0] for row in cursor.fetchall()})
+    if escalating:
+        transaction.on_commit(partial(run_escalations.delay, escalating))
+    return escalating
 
 
 def escalation_enqueue(deadline_id: int) -> None:
@@ -55,13 +69,39 @@ def escalation_step_run(*, deadline_id: int, now: datetime | None = None) -> Esc
     another worker holds the next one right now (that worker enqueues what follows). A message
     delivered twice therefore runs the next pending step or nothing, never a step twice.
     """
+    escalation, more = _step_run(deadline_id=deadline_id, now=now)
+    if more:
+        escalation_enqueue(deadline_id)
+    return escalation
+
+
+def escalations_run(*, deadline_ids: list[int], now: datetime | None = None) -> int:
+    """Run the next step of each deadline's escalation, as `escalation_step_run` does for one, and
+    enqueue one task for the deadlines with steps left: a task per batch of breaches and step, not per
+    breach. Returns how many steps ran."""
+    from .tasks import run_escalations
+
+    ran, more = 0, []
+    for deadline_id in deadline_ids:
+        escalation, pending = _step_run(deadline_id=deadline_id, now=now)
+        ran += escalation is not None
+        if pending:
+            more.append(deadline_id)
+    if more:
+        transaction.on_commit(partial(run_escalations.delay, more))
+    return ran
+
+
+def _step_run(*, deadline_id: int, now: datetime | None) -> tuple[Escalation | None, bool]:
+    """Run the deadline's next step in its own transaction; returns it (None if there was none to
+    run) and whether steps are left after it."""
     now = now or timezone.now()
     if timezone.is_naive(now):
         raise ValueError("escalation_step_run needs an aware datetime")
     with transaction.atomic():
         escalation = _lock_next_step(deadline_id)
         if escalation is None:
-            return None
+            return None, False
         outcome, on_timeline = STEPS[escalation.step](escalation)
         if not on_timeline:
             LeadEvent.objects.create(
@@ -75,9 +115,8 @@ def escalation_step_run(*, deadline_id: int, now: datetime | None = None) -> Esc
         escalation.done_at = now
         escalation.outcome = outcome[: Escalation._meta.get_field("outcome").max_length]
         escalation.save(update_fields=["done_at", "outcome"])
-        if Escalation.objects.filter(deadline_id=deadline_id, done_at__isnull=True).exists():
-            escalation_enqueue(deadline_id)
-    return escalation
+        more = Escalation.objects.filter(deadline_id=deadline_id, done_at__isnull=True).exists()
+    return escalation, more
 
 
 def _lock_next_step(deadline_id: int) -> Escalation | None:

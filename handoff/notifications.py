@@ -1,20 +1,24 @@
 """Notifications: the in-app centre, the emails and digests, and the SLA events that raise them.
 
-`notify` is the one door: it creates the in-app notification and, as the user's preferences say, sends
-one email (from a Celery task, after the commit) or leaves it for the hourly or daily digest. Each
-notification is emailed at most once: the single email and the digest both claim it with its row lock
-and `emailed_at`.
+`notify` is the one door for one notification: it creates the in-app notification and, as the user's
+preferences say, sends one email (from a Celery task, after the commit) or leaves it for the hourly or
+daily digest; the sweep writes its breach notices a batch at a time (`breach_notices_record`) by the
+same rules. Each notification is emailed exactly once: a single email is claimed with a conditional
+update before it is sent (`email_claimed_at`), a digest takes its notifications with their row locks,
+and a safety net on beat sends the single emails whose task failed or was lost.
 """
 
+import time
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache, partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,15 +44,22 @@ def preferences_edit(*, user) -> UserPreferences:
 
 def time_zone_of(user) -> zoneinfo.ZoneInfo:
     """The zone `user` reads times in; the site's zone if theirs is unset or unknown to this machine."""
-    name = UserPreferences.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    return _zone(UserPreferences.objects.filter(user=user).values_list("time_zone", flat=True).first())
+
+
+def _zone(name: str | None) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
+def _at(when: datetime, zone: zoneinfo.ZoneInfo) -> str:
+    return f"{timezone.localtime(when, zone):%Y-%m-%d %H:%M %Z}"
+
+
 def _in_zone(when: datetime, user) -> str:
-    return f"{timezone.localtime(when, time_zone_of(user)):%Y-%m-%d %H:%M %Z}"
+    return _at(when, time_zone_of(user))
 
 
 # --- The centre -------------------------------------------------------------------------------
@@ -142,28 +153,86 @@ def _email_text(notification: Notification) -> str:
     return text
 
 
+# A worker that claimed a single email and died before marking it sent leaves the claim behind; after
+# this long the safety net sends it again (EMAIL_TIMEOUT keeps a live send well inside it).
+EMAIL_CLAIM_LEASE = timedelta(minutes=10)
+# Single emails not sent this long after their notification are handed to the safety net.
+UNSENT_AFTER = timedelta(minutes=5)
+# Emails one task sends; and how many the safety net hands out per run (it runs every minute).
+EMAIL_BATCH = 100
+EMAIL_RESEND_MAX = 20_000
+
+
+def _email_claimable(now: datetime) -> QuerySet[Notification]:
+    """Single emails not sent and not held by a live claim."""
+    return Notification.objects.filter(delivery=Notification.Delivery.EMAIL, emailed_at__isnull=True).filter(
+        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM_LEASE)
+    )
+
+
 def notification_email_send(*, notification_id: int) -> bool:
-    """Send the one email of a notification meant to be emailed on its own; False if it already went
-    (or was never meant to). Safe to run twice, even at the same time: the second finds it sent."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .filter(pk=notification_id, delivery=Notification.Delivery.EMAIL, emailed_at__isnull=True)
-            .first()
-        )
-        if notification is None or not notification.user.email:
-            return False
-        # Sent while the row is locked: if the mail server fails, nothing is marked and the retry sends it.
+    """Send the one email of a notification meant to be emailed on its own; False if it already went,
+    another worker holds it, or it was never meant to be emailed.
+
+    Exactly once, whatever is delivered twice or fails in between: the worker first claims the email
+    with a conditional update, committed before anything is sent, so a second delivery of the task,
+    a retry or the safety net finds it taken. A send that fails gives the claim back for the retry;
+    the database failing after the send is retried until the email is marked sent. Only a worker
+    killed between its claim and that mark leaves a claim behind; the safety net sends that email
+    after EMAIL_CLAIM_LEASE.
+    """
+    now = timezone.now()
+    if not _email_claimable(now).filter(pk=notification_id).update(email_claimed_at=now):
+        return False
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    if not notification.user.email:
+        return False
+    try:
         send_mail(
             subject=notification.title,
             message=_email_text(notification) + "\n" + _footer(),
             from_email=None,
             recipient_list=[notification.user.email],
         )
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
+    except BaseException:
+        Notification.objects.filter(pk=notification_id, email_claimed_at=now).update(email_claimed_at=None)
+        raise
+    _retry_on_database_error(lambda: Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now()))
     return True
+
+
+def _retry_on_database_error(write, *, attempts: int = 6) -> None:
+    """Run `write`, reconnecting and retrying with backoff (1, 2, 4 … s) while the database is away:
+    it records something that already happened outside the database (an email went out)."""
+    for attempt in range(attempts):
+        try:
+            write()
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == attempts - 1 or connection.in_atomic_block:
+                raise
+            connection.close()
+            time.sleep(2**attempt)
+
+
+def notification_emails_resend(*, older_than: timedelta = UNSENT_AFTER, now: datetime | None = None) -> int:
+    """The safety net: enqueue again the single emails not sent `older_than` after their notification
+    and not held by a live claim (their task failed for good or its message was lost), a batch per
+    task. The claim makes a send that was merely slow safe to enqueue twice. Returns how many."""
+    from .tasks import send_notification_emails
+
+    now = now or timezone.now()
+    # Answered from the partial index of unsent single emails (notification_email_unsent_idx).
+    unsent = list(
+        _email_claimable(now)
+        .filter(created_at__lt=now - older_than)
+        .exclude(user__email="")
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:EMAIL_RESEND_MAX]
+    )
+    for start in range(0, len(unsent), EMAIL_BATCH):
+        transaction.on_commit(partial(send_notification_emails.delay, unsent[start : start + EMAIL_BATCH]))
+    return len(unsent)
 
 
 def _pending_digest(mode: str) -> QuerySet[Notification]:
@@ -219,32 +288,102 @@ def _digest_text(batch: list[Notification], user) -> str:
 
 
 # --- The events that notify -------------------------------------------------------------------
-def breach_notice(*, user, deadline: Deadline) -> Notification | None:
-    """Tell one user about one breach. The key makes it once per user and breach, whoever sends it:
-    the breach notice to owner and managers, or the escalation step that tells the rep's manager,
-    whichever of the two tasks runs first. None if `user` was already told."""
+def _breach_text(*, deadline: Deadline, zone: zoneinfo.ZoneInfo) -> tuple[str, str]:
+    """Title and body of a breach notice, with times in `zone`."""
     lead = deadline.lead
     what = deadline.get_kind_display().lower()
     who = deadline.owner or (lead.owner if deadline.kind in Deadline.SALES_KINDS else None)
-    met = f"\nIt was met late, {_in_zone(deadline.met_at, user)}." if deadline.met_at else ""
+    met = f"\nIt was met late, {_at(deadline.met_at, zone)}." if deadline.met_at else ""
+    return (
+        f"SLA breach: {what} of {lead.full_name}",
+        f"The {what} deadline of lead {lead.full_name} ({lead.company or lead.email}, campaign "
+        f"“{lead.campaign.name}”) was due {_at(deadline.due_at, zone)} and was missed.\n"
+        f"Owner: {person_name(who, nobody='nobody (in the queue)')}{met}",
+    )
+
+
+def breach_notice(*, user, deadline: Deadline) -> Notification | None:
+    """Tell one user about one breach. The key makes it once per user and breach, whoever sends it:
+    the breach notice to owner and managers, or the escalation step that tells the rep's manager,
+    whichever runs first. None if `user` was already told."""
+    title, body = _breach_text(deadline=deadline, zone=time_zone_of(user))
     return notify(
         user=user,
         kind=Notification.Kind.BREACH,
-        title=f"SLA breach: {what} of {lead.full_name}",
-        body=(
-            f"The {what} deadline of lead {lead.full_name} ({lead.company or lead.email}, campaign "
-            f"“{lead.campaign.name}”) was due {_in_zone(deadline.due_at, user)} and was missed.\n"
-            f"Owner: {person_name(who, nobody='nobody (in the queue)')}{met}"
-        ),
-        lead=lead,
+        title=title,
+        body=body,
+        lead=deadline.lead,
         key=f"breach:{deadline.pk}",
     )
 
 
+def _lead_paths():
+    """A function from a lead's id to its page, the route reversed once for a batch of notices rather
+    than once per notice (Lead.get_absolute_url, by `reverse`, costs a sweep's batch ~0.1 s)."""
+    marker = 2_147_483_647
+    before, after = reverse("leads:detail", args=[marker]).split(str(marker))
+    return lambda lead_id: f"{before}{lead_id}{after}"
+
+
+def _breach_recipients(deadline: Deadline, managers: list) -> list:
+    """The deadline's owner (for a sales deadline, also the lead's rep) and every active manager, once
+    each. A sales deadline waiting in the queue has no owner of its own; the lead's rep may still be
+    told. A follow-up belongs to marketing: the rep who returned the lead has nothing to do."""
+    owners = [deadline.owner] if deadline.kind == Deadline.Kind.FOLLOW_UP else [deadline.owner, deadline.lead.owner]
+    owners = [user for user in owners if user is not None and user.is_active]
+    return list({user.pk: user for user in [*owners, *managers]}.values())
+
+
+def breach_notices_record(deadlines: list[Deadline]) -> int:
+    """Tell everyone concerned about a set of breaches the caller holds locked and marks notified (lead,
+    its campaign and owner, and the deadline's owner loaded): the notifications in one insert, each
+    user's email as they prefer (single ones sent by one task for the set, after the commit). A user
+    already told about a breach (same key) is not told again. Returns how many were told."""
+    from .tasks import send_notification_emails
+
+    managers = list(active_managers())
+    recipients = {deadline.pk: _breach_recipients(deadline, managers) for deadline in deadlines}
+    users = {user.pk: user for told in recipients.values() for user in told}
+    preferences = {prefs.user_id: prefs for prefs in UserPreferences.objects.filter(user_id__in=users)}
+    for pk, user in users.items():
+        preferences.setdefault(pk, UserPreferences(user=user)).user = user
+    # By user and key: the index of the (user, key) constraint answers it.
+    told = set(
+        Notification.objects.filter(
+            user_id__in=users, key__in=[f"breach:{deadline.pk}" for deadline in deadlines]
+        ).values_list("user_id", "key")
+    )
+    lead_path = _lead_paths()
+    notifications = []
+    for deadline in deadlines:
+        key = f"breach:{deadline.pk}"
+        for user in recipients[deadline.pk]:
+            if (user.pk, key) in told:
+                continue
+            prefs = preferences[user.pk]
+            title, body = _breach_text(deadline=deadline, zone=_zone(prefs.time_zone))
+            notifications.append(
+                Notification(
+                    user=user,
+                    kind=Notification.Kind.BREACH,
+                    title=title[:200],
+                    body=body,
+                    lead=deadline.lead,
+                    url=lead_path(deadline.lead_id),
+                    delivery=prefs.delivery_for(Notification.Kind.BREACH),
+                    key=key,
+                )
+            )
+    Notification.objects.bulk_create(notifications)
+    emails = [n.pk for n in notifications if n.delivery == Notification.Delivery.EMAIL]
+    for start in range(0, len(emails), EMAIL_BATCH):
+        transaction.on_commit(partial(send_notification_emails.delay, emails[start : start + EMAIL_BATCH]))
+    return sum(len(told) for told in recipients.values())
+
+
 def breach_notify(*, deadline_id: int) -> bool:
-    """Tell the deadline's owner (for a sales deadline, also the lead's rep) and every active manager
-    about one breach, once: a notification each, emailed as each prefers. Returns False if it was
-    already done or there is nobody to tell."""
+    """Tell everyone concerned about one breach not yet notified (see `breach_notices_record`), once.
+    Returns False if it was already done or there is nobody to tell."""
     with transaction.atomic():
         deadline = (
             Deadline.objects.select_for_update(of=("self",))
@@ -254,17 +393,8 @@ def breach_notify(*, deadline_id: int) -> bool:
         )
         if deadline is None:
             return False
-        lead = deadline.lead
-        # A sales deadline waiting in the queue has no owner of its own; the lead's rep may still be
-        # told. A follow-up belongs to marketing: the rep who returned the lead has nothing to do.
-        owners = [deadline.owner] if deadline.kind == Deadline.Kind.FOLLOW_UP else [deadline.owner, lead.owner]
-        owners = [user for user in owners if user is not None and user.is_active]
-        recipients = list({user.pk: user for user in [*owners, *active_managers()]}.values())
-        for user in recipients:
-            breach_notice(user=user, deadline=deadline)
-        deadline.breach_notified_at = timezone.now()
-        deadline.save(update_fields=["breach_notified_at"])
-    return bool(recipients)
+        Deadline.objects.filter(pk=deadline.pk).update(breach_notified_at=Now())
+        return breach_notices_record([deadline]) > 0
 
 
 def warning_notify(*, deadline_id: int) -> bool:

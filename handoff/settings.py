@@ -157,6 +157,10 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before a silent mail server counts as failed; well within an email claim's lease.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+# Where the file backend (EMAIL_BACKEND=…filebased.EmailBackend) writes; the storm drill uses it.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "sent-emails"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Handoff <handoff@localhost>")
 # Absolute links in emails ("open the lead") are built on this.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -170,9 +174,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-SLA_SWEEP_INTERVAL = float(os.environ.get("SLA_SWEEP_INTERVAL", "30"))
+# Seconds between sweeps: a deadline is recorded at most this long (plus one sweep) after it falls
+# due. A sweep with nothing due is two index probes (a few ms), so it can run often.
+SLA_SWEEP_INTERVAL = float(os.environ.get("SLA_SWEEP_INTERVAL", "5"))
 # Deadlines one sweep transaction takes at a time; a killed worker loses at most one batch of work.
-SLA_SWEEP_BATCH_SIZE = int(os.environ.get("SLA_SWEEP_BATCH_SIZE", "200"))
+SLA_SWEEP_BATCH_SIZE = int(os.environ.get("SLA_SWEEP_BATCH_SIZE", "500"))
+# The sweep and the safety nets have a queue of their own, served by their own worker (`-Q sla`,
+# the Procfile's `sla` line): a backlog of notifications and escalation steps on the default queue
+# can never hold up the next sweep.
+SLA_QUEUE = "sla"
+CELERY_TASK_ROUTES = {
+    "handoff.tasks.sweep_deadlines": {"queue": SLA_QUEUE},
+    "handoff.tasks.requeue_stuck_escalations": {"queue": SLA_QUEUE},
+    "handoff.tasks.requeue_lost_breach_notices": {"queue": SLA_QUEUE},
+    "handoff.tasks.resend_unsent_emails": {"queue": SLA_QUEUE},
+}
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {
         "task": "handoff.tasks.sweep_deadlines",
@@ -191,6 +207,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "handoff.tasks.requeue_lost_breach_notices",
         "schedule": 300.0,
         "options": {"expires": 300},
+    },
+    # Emails of notifications whose task failed or was lost (database or broker down, a killed
+    # worker): sent once, after their claim has lapsed.
+    "notification-emails-resend-unsent": {
+        "task": "handoff.tasks.resend_unsent_emails",
+        "schedule": 60.0,
+        "options": {"expires": 60},
     },
     # Last month's campaign MQL targets and acceptance rates; notifies each shortfall once.
     "campaign-targets-monthly": {

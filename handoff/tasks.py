@@ -7,30 +7,46 @@ from django.db import InterfaceError, OperationalError
 
 from . import escalation, notifications, sweep, targets
 
-# Tasks that send mail: idempotent, so a mail server that is down is retried with backoff.
+# Tasks that send mail: idempotent, so a mail server or a database that is down is retried with backoff
+# (and what is still unsent after the retries, the safety net sends).
 mail_task = shared_task(
-    acks_late=True, ignore_result=True, autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=8
-)
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def sweep_deadlines() -> int:
-    """Run by beat every SLA_SWEEP_INTERVAL seconds; safe to run concurrently and repeatedly."""
-    return sweep.sweep_deadlines()
-
-
-@shared_task(
     acks_late=True,
     ignore_result=True,
-    # The database going away mid-step rolls the step back whole; it is retried, and runs once.
+    autoretry_for=(SMTPException, OSError, OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+# The database going away mid-step rolls the step back whole; it is retried, and runs once. A storm's
+# thousands of steps queue behind its emails: the worker takes priority-0 messages (the default) first.
+escalation_task = shared_task(
+    acks_late=True,
+    ignore_result=True,
+    priority=6,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=600,
     max_retries=10,
 )
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_deadlines() -> int:
+    """Run by beat every SLA_SWEEP_INTERVAL seconds on the sla queue; safe to run concurrently and
+    repeatedly."""
+    return sweep.sweep_deadlines()
+
+
+@escalation_task
 def run_escalation(deadline_id: int) -> bool:
     """Run the next escalation step of a breached deadline; it enqueues the step after it."""
     return escalation.escalation_step_run(deadline_id=deadline_id) is not None
+
+
+@escalation_task
+def run_escalations(deadline_ids: list[int]) -> int:
+    """Run the next escalation step of each deadline of a sweep's batch; one task follows for the rest."""
+    return escalation.escalations_run(deadline_ids=deadline_ids)
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -57,13 +73,26 @@ def requeue_lost_breach_notices() -> int:
 
 
 @mail_task
-def notify_warning(deadline_id: int) -> bool:
-    return notifications.warning_notify(deadline_id=deadline_id)
+def notify_warnings(deadline_ids: list[int]) -> int:
+    """Warn the owners of a sweep's batch of warned deadlines; each warning notifies once."""
+    return sum(notifications.warning_notify(deadline_id=deadline_id) for deadline_id in deadline_ids)
 
 
 @mail_task
 def send_notification_email(notification_id: int) -> bool:
     return notifications.notification_email_send(notification_id=notification_id)
+
+
+@mail_task
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """Send the single emails of a batch of notifications; a retry sends only what is still unsent."""
+    return sum(notifications.notification_email_send(notification_id=pk) for pk in notification_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def resend_unsent_emails() -> int:
+    """Run by beat every minute: the safety net for single emails whose task failed or was lost."""
+    return notifications.notification_emails_resend()
 
 
 @mail_task

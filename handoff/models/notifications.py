@@ -59,6 +59,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    email_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took the single email to send; stops a second send."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -76,6 +79,12 @@ class Notification(models.Model):
             models.Index(fields=["user", "read_at", "-created_at"], name="notification_unread_idx"),
             # The notification centre, newest first.
             models.Index(fields=["user", "-created_at", "-id"], name="notification_inbox_idx"),
+            # Single emails not sent yet: the safety net that sends those whose task failed or was lost.
+            models.Index(
+                fields=["created_at"],
+                name="notification_email_unsent_idx",
+                condition=models.Q(delivery="email", emailed_at__isnull=True),
+            ),
             # What the digests still have to send.
             models.Index(
                 fields=["user", "created_at"],

@@ -194,22 +194,14 @@ class DeadlineQuerySet(models.QuerySet):
         return self.running().filter(paused_at__isnull=True)
 
     def due(self, now):
-        """Ticking deadlines past their due time that the sweep has not yet marked breached."""
+        """Ticking deadlines past their due time that the sweep has not yet marked breached: exactly
+        the predicate of deadline_open_due_idx, so the sweep reads a range of that index."""
         return self.ticking().filter(breached_at__isnull=True, due_at__lte=now)
 
     def warning_due(self, now):
-        """Ticking deadlines past their warning time, not yet warned and not breached."""
+        """Ticking deadlines past their warning time, not yet warned and not breached: the predicate of
+        deadline_warn_due_idx."""
         return self.ticking().filter(breached_at__isnull=True, warned_at__isnull=True, warn_at__lte=now)
-
-    def sweepable(self, now):
-        """What the sweep has to act on: due for a breach or for a warning. One query, which
-        PostgreSQL answers from the two partial indexes below (a BitmapOr), so its cost follows the
-        number of deadlines due, not the number running."""
-        return (
-            self.ticking()
-            .filter(breached_at__isnull=True)
-            .filter(models.Q(due_at__lte=now) | models.Q(warned_at__isnull=True, warn_at__lte=now))
-        )
 
 
 # The sweep's conditions, shared by the partial indexes it reads.

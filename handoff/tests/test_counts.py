@@ -103,3 +103,23 @@ def test_rebuild_command_recounts_what_was_lost(marketer, rep, campaign):
     call_command("rebuild_counts", stdout=StringIO())
 
     assert _snapshot() == expected
+
+
+def test_a_breach_the_sweep_records_counts_against_the_rep_who_held_the_clock(marketer, rep, campaign):
+    """The sweep writes breaches in bulk with no actor: the count names the deadline's owner."""
+    from handoff.models import Deadline
+    from handoff.sweep import sweep_deadlines
+
+    lead = LeadFactory(campaign=campaign)
+    for step in ROUTES[S.CLAIMED]:
+        move(lead, step, marketer=marketer, rep=rep)
+    now = timezone.now()
+    Deadline.objects.filter(lead=lead, kind=Deadline.Kind.FIRST_CONTACT).update(
+        starts_at=now - timedelta(hours=10), due_at=now - timedelta(hours=1)
+    )
+
+    sweep_deadlines(now=now)
+
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    breaches = counts_sum("breach", start=hour, end=hour + timedelta(hours=1), by=("subgroup", "user"))
+    assert breaches == [{"subgroup": "first_contact", "user": rep.pk, "value": 1, "amount": 0}]

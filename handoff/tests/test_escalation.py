@@ -61,7 +61,7 @@ def breach(lead: Lead, kind: str, *, now=None) -> Deadline:
     deadline = Deadline.objects.running().get(lead=lead, kind=kind)
     Deadline.objects.filter(pk=deadline.pk).update(starts_at=now - 10 * HOUR, due_at=now - HOUR, breached_at=now)
     deadline.refresh_from_db()
-    escalations_open(deadline, now=now)
+    escalations_open([deadline.pk])
     return deadline
 
 

@@ -19,6 +19,7 @@ from handoff.models import Deadline, SweepHeartbeat
 from handoff.sweep import sweep_deadlines
 from handoff.tasks import sweep_deadlines as sweep_task
 from handoff.templatetags.health import seconds_span
+from handoff.tests.test_worker import QUEUES
 from leads.models import Lead, LeadEvent
 
 SECOND = datetime.timedelta(seconds=1)
@@ -123,7 +124,7 @@ def test_a_real_worker_sweep_leaves_a_heartbeat():
     """sweep_deadlines sent through Redis to a running worker, with nothing due, still beats."""
     sent_at = timezone.now()
     beat = SweepHeartbeat.objects.filter(last_started_at__gte=sent_at)
-    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, loglevel="WARNING"):
+    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, loglevel="WARNING", queues=QUEUES):
         sweep_task.delay()
         # The broker may still hold tasks other tests enqueued without a worker: wait past them.
         give_up_at = time.monotonic() + 30

@@ -226,14 +226,14 @@ def test_only_clocks_still_on_time_are_paused(contact_clock, campaign, marketer)
 
 
 def test_a_paused_clock_is_never_swept(contact_clock):
-    """Past its (old) due time while paused, the deadline is neither due nor sweepable, and the sweep
-    breaches nothing; resumed, it is due again at its moved time."""
+    """Past its (old) due time while paused, the deadline is neither due nor due for a warning (the
+    sweep's two queries), and the sweep breaches nothing; resumed, it is due again at its moved time."""
     handoff = contact_clock.handoff
     deadlines_pause(handoff=handoff, now=berlin(7, 11))
     later = berlin(10, 9)
 
     assert not Deadline.objects.due(later).filter(pk=contact_clock.pk).exists()
-    assert not Deadline.objects.sweepable(later).filter(pk=contact_clock.pk).exists()
+    assert not Deadline.objects.warning_due(later).filter(pk=contact_clock.pk).exists()
     assert sweep_deadlines(now=later) == 0
 
     deadlines_resume(handoff=handoff, now=berlin(10, 10))  # held 7 h: due Monday 13:00

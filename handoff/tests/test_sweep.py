@@ -6,14 +6,16 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance, move
-from handoff.models import Deadline
+from handoff.models import Deadline, Escalation, Notification
 from handoff.notifications import breach_notify
 from handoff.roles import Role
 from handoff.sweep import sweep_deadlines
-from handoff.tasks import notify_breach, run_escalation, send_notification_email
+from handoff.tasks import notify_breach, run_escalations, send_notification_emails
+from handoff.tests.test_notifications import deliver
 from leads import services
 from leads.models import Lead, LeadEvent
 
@@ -161,29 +163,67 @@ class TestSweep:
         with pytest.raises(ValueError, match="aware"):
             sweep_deadlines(now=datetime.datetime(2026, 1, 1, 12, 0))
 
-    def test_a_breach_enqueues_the_email_on_commit(self, marketer, campaign, django_capture_on_commit_callbacks):
-        """Each breach registers notify_breach.delay(<deadline id>) and the first escalation step,
-        run_escalation.delay(<deadline id>), to run after the commit; a sweep that breaches nothing
-        registers nothing."""
-        deadline = make_overdue(hand_off(campaign, marketer))
+    def test_a_batch_hands_its_fan_out_to_one_task_each_on_commit(
+        self, marketer, manager, campaign, django_capture_on_commit_callbacks
+    ):
+        """Three breaches in one batch register two tasks after the commit, not six: the first
+        escalation step of all three, run_escalations.delay([ids]), and the managers' emails,
+        send_notification_emails.delay([notification ids]); a sweep that breaches nothing registers
+        nothing."""
+        deadlines = [make_overdue(hand_off(campaign, marketer)) for _ in range(3)]
 
         with django_capture_on_commit_callbacks() as callbacks:
-            sweep_deadlines()
+            assert sweep_deadlines() == 3
         with django_capture_on_commit_callbacks() as repeated:
             sweep_deadlines()
 
-        assert {(callback.func, callback.args) for callback in callbacks} == {
-            (notify_breach.delay, (deadline.pk,)),
-            (run_escalation.delay, (deadline.pk,)),
-        }
+        notices = Notification.objects.filter(user=manager, kind=Notification.Kind.BREACH).order_by("pk")
+        assert [(callback.func, callback.args) for callback in callbacks] == [
+            (run_escalations.delay, (sorted(deadline.pk for deadline in deadlines),)),
+            (send_notification_emails.delay, ([notice.pk for notice in notices],)),
+        ]
         assert repeated == []
 
+    def test_a_batch_writes_in_a_constant_number_of_queries(self, marketer, manager, campaign):
+        """Set-based: recording 1 breach or 40 (events, escalation steps, notices) costs the same
+        number of queries, not one round per breach."""
 
-def deliver(callbacks) -> None:
-    """Do what the worker does with the emails breach_notify enqueued on commit: one task per recipient."""
-    for callback in callbacks:
-        assert callback.func == send_notification_email.delay
-        send_notification_email(*callback.args)
+        def queries_to_record(count: int) -> int:
+            for _ in range(count):
+                make_overdue(hand_off(campaign, marketer))
+            with CaptureQueriesContext(connection) as queries:
+                assert sweep_deadlines() == count
+            return len(queries)
+
+        assert queries_to_record(1) == queries_to_record(40)
+        assert Escalation.objects.count() == 41 * 3
+        assert LeadEvent.objects.filter(kind=LeadEvent.Kind.BREACH).count() == 41
+
+    def test_each_batch_records_the_database_clock_at_that_batch(self, marketer, campaign):
+        """True times: without an explicit `now`, breached_at is the database's time at the batch
+        that recorded the breach (not the sweep's start), the event carries it, and its
+        "detected after" is the real delay."""
+        deadlines = [make_overdue(hand_off(campaign, marketer), late_by=HOUR) for _ in range(4)]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement_timestamp()")
+            before = cursor.fetchone()[0]
+
+        sweep_deadlines(batch_size=2)
+
+        for deadline in deadlines:
+            deadline.refresh_from_db()
+            assert before <= deadline.breached_at <= timezone.now()
+            event = breach_events(deadline.lead).get()
+            assert event.created_at == deadline.breached_at
+            assert event.data["detected_after_seconds"] == round(
+                (deadline.breached_at - deadline.due_at).total_seconds()
+            )
+
+
+def deliver_once_more(callbacks) -> None:
+    """A broker that delivers every email task a second time."""
+    deliver(callbacks)
+    deliver(callbacks)
 
 
 @pytest.mark.django_db
@@ -191,16 +231,16 @@ class TestBreachEmail:
     def test_managers_get_one_email_per_breach(
         self, marketer, manager, campaign, mailoutbox, django_capture_on_commit_callbacks
     ):
-        """breach_notify emails the managers once, with the lead's link, and marks the deadline notified;
-        a second call sends nothing."""
+        """The sweep notifies the managers in the breach's own batch and marks the deadline notified;
+        the email goes once, with the lead's link, even when its task is delivered twice; breach_notify
+        afterwards finds nothing to do."""
         lead = hand_off(campaign, marketer)
         deadline = make_overdue(lead)
-        sweep_deadlines()
 
         with django_capture_on_commit_callbacks() as enqueued:
-            assert breach_notify(deadline_id=deadline.pk) is True
+            sweep_deadlines()
             assert breach_notify(deadline_id=deadline.pk) is False
-        deliver(enqueued)
+        deliver_once_more(enqueued)
 
         assert len(mailoutbox) == 1
         mail = mailoutbox[0]
@@ -218,11 +258,10 @@ class TestBreachEmail:
         UserFactory(username="gone", role=Role.MANAGERS, is_active=False)
         UserFactory(username="no_mail", role=Role.MANAGERS, email="")
         second = UserFactory(username="boss", role=Role.MANAGERS)
-        deadline = make_overdue(hand_off(campaign, marketer))
-        sweep_deadlines()
+        make_overdue(hand_off(campaign, marketer))
 
         with django_capture_on_commit_callbacks() as enqueued:
-            breach_notify(deadline_id=deadline.pk)
+            sweep_deadlines()
         deliver(enqueued)
 
         assert sorted(mail.to for mail in mailoutbox) == sorted([[manager.email], [second.email]])
@@ -240,13 +279,14 @@ class TestBreachEmail:
     def test_the_task_is_the_same_once_only_email(
         self, marketer, manager, campaign, mailoutbox, django_capture_on_commit_callbacks
     ):
-        """notify_breach, run twice for one breach (as a redelivered message would be), sends one email."""
+        """A breach recorded without its notices (by an older release, during a deploy): notify_breach,
+        run twice (as a redelivered message would be), sends one email."""
         deadline = make_overdue(hand_off(campaign, marketer))
-        sweep_deadlines()
+        Deadline.objects.filter(pk=deadline.pk).update(breached_at=timezone.now())
 
         with django_capture_on_commit_callbacks() as enqueued:
             assert [notify_breach(deadline.pk), notify_breach(deadline.pk)] == [True, False]
-        deliver(enqueued)
+        deliver_once_more(enqueued)
 
         assert len(mailoutbox) == 1
 

@@ -5,15 +5,18 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.utils import timezone
 
 from conftest import LeadFactory, advance
 from handoff.celery import app
-from handoff.models import Deadline, Notification
+from handoff.models import Deadline, Escalation, Notification
 from handoff.tasks import sweep_deadlines
 from leads.models import Lead, LeadEvent
 
 HOUR = datetime.timedelta(hours=1)
+# A test worker serves both queues: the default one and the SLA sweep's own.
+QUEUES = ["celery", settings.SLA_QUEUE]
 
 
 def wait_for(condition, timeout: float = 20.0) -> bool:
@@ -37,15 +40,19 @@ def test_a_worker_sweeps_through_redis_and_emails_the_managers(marketer, manager
     Deadline.objects.filter(lead=lead).update(starts_at=now - 5 * HOUR, due_at=now - HOUR)
 
     # When the sweep is sent through the broker to a running worker
-    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, loglevel="WARNING"):
+    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, loglevel="WARNING", queues=QUEUES):
         sweep_deadlines.delay()
 
         # Then the worker records the breach, and the notification and e-mail tasks it enqueued run too
         notified = wait_for(lambda: Deadline.objects.filter(lead=lead, breach_notified_at__isnull=False).exists())
         emailed = wait_for(lambda: len(mailoutbox) >= 1)
+        # The escalation steps the breach started run after the emails: let them finish before the
+        # worker stops, so no task of this test still holds the database when the next one starts.
+        escalated = wait_for(lambda: not Escalation.objects.filter(done_at__isnull=True).exists())
 
     assert notified, "the worker did not breach and notify within 20 s"
     assert emailed, "the worker did not send the email within 20 s"
+    assert escalated, "the worker did not run the escalation steps within 20 s"
     deadline = Deadline.objects.get(lead=lead)
     assert deadline.breached_at is not None
     assert deadline.breach_notified_at >= deadline.breached_at

@@ -1,9 +1,11 @@
-"""Time the SLA sweep with nothing due over many running deadlines: `manage.py benchmark_sweep`.
+"""Time the SLA sweep with nothing due over many deadlines, most of them met: `manage.py benchmark_sweep`.
 
-Fills the database with `--deadlines` running claim clocks (leads in the queue, one handoff each, due
-a year from now, in bulk SQL), then times, `--runs` times each: the sweep as beat runs it (its one
-query, the heartbeat, the transaction) and the raw-SQL floor (the same SELECT … FOR UPDATE SKIP
-LOCKED on a bare cursor). Use a throwaway database: the rows stay unless --clean.
+Fills the database with `--deadlines` claim deadlines (a lead in the queue and a handoff each, in bulk
+SQL): `--met-percent` of them met in the past year, as on a real database where met deadlines keep
+their past due and warning times; the rest running, due a year from now. Then times, `--runs` times
+each: the sweep as beat runs it (its two queries, the heartbeat, the transaction) and the raw-SQL
+floor (the same two SELECT … FOR UPDATE SKIP LOCKED on a bare cursor), and prints the plans. Refuses a
+database with leads of real campaigns; the rows stay.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff_bench ./.venv/bin/python manage.py migrate
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff_bench ./.venv/bin/python manage.py benchmark_sweep
@@ -11,36 +13,18 @@ LOCKED on a bare cursor). Use a throwaway database: the rows stay unless --clean
 
 import statistics
 import time
+from datetime import timedelta
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign
-from handoff.models import Deadline, SlaPolicy
-from handoff.sweep import sweep_deadlines
+from handoff.fills import claim_deadlines_fill, refuse_real_data
+from handoff.models import Deadline
+from handoff.sweep import breach_batch_query, sweep_deadlines, warning_batch_query
 
-FILL = """
-WITH new_leads AS (
-    INSERT INTO leads_lead (campaign_id, full_name, email, company, phone, job_title, status, score,
-                            source, capture_count, score_overridden, hold_reason, created_at, status_changed_at)
-    SELECT %(campaign)s, 'Bench ' || g, 'bench-' || %(tag)s || '-' || g || '@example.com', '', '', '',
-           'handed_off', 60, 'manual', 1, false, '', now(), now()
-    FROM generate_series(1, %(count)s) AS g
-    RETURNING id
-), new_handoffs AS (
-    INSERT INTO handoff_handoff (lead_id, handed_off_by_id, handed_off_at, note, policy_id, return_reason, outcome)
-    SELECT id, %(user)s, now(), '', %(policy)s, '', '' FROM new_leads
-    RETURNING id, lead_id
-)
-INSERT INTO handoff_deadline (handoff_id, lead_id, kind, policy_id, priority, starts_at, allowed,
-                              given_due_at, due_at, warn_at, paused_for)
-SELECT id, lead_id, 'claim', %(policy)s, 'warm', now(), interval '4 hours',
-       now() + interval '1 year' + (random() * interval '30 days'),
-       now() + interval '1 year' + (random() * interval '30 days'),
-       now() + interval '300 days', interval '0'
-FROM new_handoffs
-"""
+CAMPAIGN = "Sweep benchmark"
 
 
 def _timings(run, runs: int) -> tuple[float, float]:
@@ -54,62 +38,51 @@ def _timings(run, runs: int) -> tuple[float, float]:
 
 
 class Command(BaseCommand):
-    help = "Time the SLA sweep with nothing due over many running deadlines (use a throwaway database)."
+    help = "Time the SLA sweep with nothing due over many deadlines, most met (use a throwaway database)."
 
     def add_arguments(self, parser):
         parser.add_argument("--deadlines", type=int, default=1_000_000)
+        parser.add_argument("--met-percent", type=float, default=75.0)
         parser.add_argument("--runs", type=int, default=200)
 
-    def handle(self, *, deadlines: int, runs: int, **options):
-        running = Deadline.objects.running().count()
-        if running < deadlines:
-            self._fill(deadlines - running)
-        now = timezone.now()
-        with transaction.atomic():
-            sql, params = (
-                Deadline.objects.sweepable(now)
-                .select_for_update(skip_locked=True, of=("self",))
-                .order_by("due_at")[:200]
-                .query.sql_with_params()
+    def handle(self, *, deadlines: int, met_percent: float, runs: int, **options):
+        if refusal := refuse_real_data(CAMPAIGN):
+            raise CommandError(refusal)
+        missing = deadlines - Deadline.objects.count()
+        if missing > 0:
+            self.stdout.write(f"Adding {missing:,} claim deadlines ({met_percent:g} % met)…")
+            now = timezone.now()
+            claim_deadlines_fill(
+                campaign_name=CAMPAIGN,
+                count=missing,
+                due=now + timedelta(days=365),
+                spread=timedelta(days=30),
+                warn=now + timedelta(days=300),
+                met_percent=met_percent,
             )
+        queries = []
+        with transaction.atomic():
+            for build in (breach_batch_query, warning_batch_query):
+                batch = build(timezone.now(), settings.SLA_SWEEP_BATCH_SIZE).select_for_update(
+                    skip_locked=True, of=("self",)
+                )
+                queries.append(batch.values("pk").query.sql_with_params())
+                self.stdout.write(batch.explain(analyze=True) + "\n")
 
         def floor():
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                cursor.fetchall()
+                for sql, params in queries:
+                    cursor.execute(sql, params)
+                    cursor.fetchall()
 
         sweep_deadlines()  # warm the caches and the connection
         floor()
         sweep_median, sweep_p95 = _timings(sweep_deadlines, runs)
         floor_median, floor_p95 = _timings(floor, runs)
         self.stdout.write(
-            f"{Deadline.objects.running().count():,} running deadlines, nothing due, {runs} runs each\n"
+            f"{Deadline.objects.count():,} deadlines, {Deadline.objects.running().count():,} running, "
+            f"nothing due, {runs} runs each\n"
             f"sweep:          median {sweep_median:.2f} ms, p95 {sweep_p95:.2f} ms\n"
             f"raw-SQL floor:  median {floor_median:.2f} ms, p95 {floor_p95:.2f} ms\n"
             f"ratio (median): {sweep_median / floor_median:.1f}x"
         )
-
-    def _fill(self, count: int) -> None:
-        from django.contrib.auth import get_user_model
-
-        user = get_user_model().objects.get_or_create(username="benchmark")[0]
-        campaign = Campaign.objects.filter(name="Benchmark").first() or Campaign.objects.create(
-            name="Benchmark", owner=user, channel=Campaign.Channel.EMAIL, start_date=timezone.localdate()
-        )
-        policy = SlaPolicy.current()
-        tag = str(int(time.time()))
-        self.stdout.write(f"Adding {count:,} running claim deadlines…")
-        for start in range(0, count, 100_000):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    FILL,
-                    {
-                        "campaign": campaign.pk,
-                        "user": user.pk,
-                        "policy": policy.pk,
-                        "count": min(100_000, count - start),
-                        "tag": f"{tag}-{start}",
-                    },
-                )
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE leads_lead; ANALYZE handoff_handoff; ANALYZE handoff_deadline")

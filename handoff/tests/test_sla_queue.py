@@ -1,0 +1,73 @@
+"""The SLA sweep has a queue and a worker of its own: a backlog of thousands of slow tasks on the default
+queue (a storm's notifications and escalation steps) never holds up the next sweep."""
+
+import datetime
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.utils import timezone
+
+from handoff.celery import app
+from handoff.models import Deadline
+from handoff.tasks import resend_unsent_emails, run_escalations, send_notification_emails, sweep_deadlines
+from handoff.tests.test_sweep import hand_off, make_overdue
+from handoff.tests.test_worker import wait_for
+
+BACKLOG = 3000
+DEFAULT_QUEUE = "celery"
+
+
+@app.task(name="handoff.tests.slow_side_effect", ignore_result=True)
+def slow_side_effect() -> None:
+    """Stands for one notice or escalation step of a storm, made slow."""
+    time.sleep(0.5)
+
+
+def queue_length(name: str) -> int:
+    with app.connection_for_write() as connection:
+        return connection.default_channel.client.llen(name)
+
+
+def purge(name: str) -> None:
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(name)
+
+
+def test_the_sweep_and_the_safety_nets_are_routed_to_their_own_queue_and_side_effects_are_not():
+    route = app.amqp.router.route
+    for task in (sweep_deadlines, resend_unsent_emails):
+        assert route({}, task.name)["queue"].name == settings.SLA_QUEUE
+    for task in (run_escalations, send_notification_emails):
+        assert route({}, task.name)["queue"].name == DEFAULT_QUEUE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backlog_on_the_default_queue_does_not_delay_the_next_sweep(marketer, campaign):
+    """Given 3,000 slow tasks queued in front of a busy general worker, when beat sends the next sweep,
+    then the SLA worker records the overdue deadline within seconds, while the backlog is still there."""
+    deadline = make_overdue(hand_off(campaign, marketer))
+    purge(DEFAULT_QUEUE)
+    purge(settings.SLA_QUEUE)
+    try:
+        for _ in range(BACKLOG):
+            slow_side_effect.delay()
+        # Two workers in this process, as the Procfile runs two; stopping them waits for the slow task
+        # in hand, which takes longer on a busy machine than start_worker's 10 s by default.
+        workers = {"perform_ping_check": False, "pool": "threads", "concurrency": 1, "shutdown_timeout": 60}
+        with (
+            start_worker(app, loglevel="WARNING", queues=[DEFAULT_QUEUE], **workers),
+            start_worker(app, loglevel="WARNING", queues=[settings.SLA_QUEUE], **workers),
+        ):
+            sent_at = timezone.now()
+            sweep_deadlines.delay()
+            recorded = wait_for(lambda: Deadline.objects.filter(pk=deadline.pk, breached_at__isnull=False).exists())
+            waiting = queue_length(DEFAULT_QUEUE)
+    finally:
+        purge(DEFAULT_QUEUE)
+
+    assert recorded, "the sweep did not run within 20 s behind the backlog"
+    assert waiting > BACKLOG - 100, "the backlog was worked off: the test proves nothing"
+    deadline.refresh_from_db()
+    assert deadline.breached_at - sent_at < datetime.timedelta(seconds=10)
