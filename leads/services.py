@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from handoff.models import Deadline, Handoff
@@ -150,8 +151,12 @@ def lead_assign(*, lead: Lead, rep, actor) -> Lead:
             lead.owner = rep
             lead.save(update_fields=["owner"])
             handoff = _open_handoff(lead)
-            # A clock already breached stays with the rep who missed it: the record of who was late.
-            Deadline.objects.running().filter(handoff=handoff, breached_at__isnull=True).update(owner=rep)
+            # A clock already past its due time stays with the rep who held it then, whether or not the
+            # sweep has recorded the breach yet: the record of who was late. A paused clock is not past
+            # due (its due time moves on when the lead resumes), so it goes with the lead.
+            Deadline.objects.running().filter(handoff=handoff, breached_at__isnull=True).filter(
+                Q(due_at__gt=timezone.now()) | Q(paused_at__isnull=False)
+            ).update(owner=rep)
             LeadEvent.objects.create(
                 lead=lead,
                 kind=LeadEvent.Kind.ASSIGNED,

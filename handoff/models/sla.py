@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Least
 from django.utils import timezone
 
 
@@ -176,7 +177,11 @@ class Handoff(models.Model):
                 fields=["lead"], condition=models.Q(closed_at__isnull=True), name="one_open_handoff_per_lead"
             )
         ]
-        indexes = [models.Index(fields=["claimed_by", "claimed_at"])]
+        indexes = [
+            models.Index(fields=["claimed_by", "claimed_at"]),
+            # The dashboard's acceptance over the handoffs of a period.
+            models.Index(fields=["handed_off_at"], name="handoff_handed_off_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Handoff of lead {self.lead_id} at {self.handed_off_at:%Y-%m-%d %H:%M}"
@@ -258,6 +263,11 @@ class Deadline(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep recorded the breach.")
     breach_notified_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    business_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Business time from the start to when it was met, time on hold left out; set when it is met.",
+    )
 
     objects = DeadlineQuerySet.as_manager()
 
@@ -292,6 +302,14 @@ class Deadline(models.Model):
             ),
             models.Index(fields=["owner", "kind", "due_at"]),
             models.Index(fields=["lead", "kind"]),
+            # The dashboard's live part: every running clock by due time, overdue ones first.
+            models.Index(
+                fields=["due_at"],
+                name="deadline_running_idx",
+                condition=models.Q(met_at__isnull=True, cancelled_at__isnull=True),
+            ),
+            # The dashboard's periods: a deadline counts when it was decided (see `decided_at`).
+            models.Index("kind", Least("met_at", "due_at"), name="deadline_decided_idx"),
         ]
 
     def __str__(self) -> str:
@@ -314,6 +332,12 @@ class Deadline(models.Model):
     def detection_delay(self) -> timedelta | None:
         """How long after its due time the sweep recorded the breach."""
         return self.breached_at - self.due_at if self.breached_at else None
+
+    @classmethod
+    def decided_at(cls) -> Least:
+        """When a deadline was decided, for counting it in a period: when it was met if that was by its
+        due time, else its due time (missed then, met late or not). Matches `deadline_decided_idx`."""
+        return Least("met_at", "due_at")
 
     def time_left(self, now=None) -> timedelta:
         return self.due_at - (now or timezone.now())

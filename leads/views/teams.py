@@ -43,7 +43,7 @@ class RepProfileForm(forms.ModelForm):
 class ReturnReasonForm(forms.ModelForm):
     class Meta:
         model = ReturnReason
-        fields = ["label"]
+        fields = ["label", "side"]
 
 
 class TeamsView(RoleRequiredMixin, TemplateView):
