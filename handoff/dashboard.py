@@ -43,7 +43,7 @@ from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from leads.models import Deal, Lead, LeadEvent, ReturnReason, SalesTeam
+from leads.models import Deal, Lead, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 
 from .health import breach_detection_delay, sweep_status
@@ -187,7 +187,7 @@ def campaign_q(filters: Filters, field: str = "campaign") -> Q:
     """The campaign and channel filters on a path to a campaign ("" for the campaigns themselves)."""
     q = Q()
     if filters.campaign is not None:
-        q &= Q(**{field or "pk": filters.campaign})
+        q &= Q(**{field or "pk": filters.campaign.pk})
     if filters.channel:
         q &= Q(**{f"{field}__channel" if field else "channel": filters.channel})
     return q
@@ -198,9 +198,9 @@ def people_q(filters: Filters, field: str) -> Q:
     if filters.unassigned:
         return Q(**{f"{field}__isnull": True})
     if filters.rep is not None:
-        return Q(**{field: filters.rep})
+        return Q(**{field: filters.rep.pk})
     if filters.team is not None:
-        return Q(**{f"{field}__rep_profile__team": filters.team})
+        return Q(**{f"{field}__in": RepProfile.objects.filter(team=filters.team).values("user_id")})
     return Q()
 
 
@@ -427,6 +427,12 @@ class CampaignFigures:
         if not self.spend:
             return None
         return round(100 * float(self.won_revenue - self.spend) / float(self.spend), 1)
+
+    @property
+    def is_idle(self) -> bool:
+        """Nothing of this campaign happened in the period."""
+        counts = (self.captured, self.mqls, self.handed_off, self.accepted, self.contacted, self.converted, self.won)
+        return not any(counts) and not self.acceptance.handed_off and not any(c.decided for c in self.clocks.values())
 
     def stages(self) -> list[tuple[str, int, float | None]]:
         """The funnel's stages with each one's rate from the stage before."""
@@ -738,7 +744,8 @@ def sla_dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         ),
         reps=rows,
         teams=sorted(by_team.values(), key=lambda group: (group.key is None, group.label)),
-        campaigns=list(campaigns.values()),
+        # An archived campaign shows only for a period it did something in.
+        campaigns=[row for row in campaigns.values() if not (row.campaign.is_archived and row.is_idle)],
         channels=sorted(by_channel.values(), key=lambda group: group.label),
         trends=weekly_trends(filters, now=now, zone=zone),
     )

@@ -267,7 +267,14 @@ def _marketing(d: Dashboard, link: Link) -> Table:
                 count(a.claimed, link, "acceptance_claimed", **f),
                 count(a.returned, link, "acceptance_returned", **f),
                 count(a.kept, link, "acceptance_kept", **f),
-                Cell(a.kept_rate, percent_text(a.kept_rate), numeric=True, danger=below),
+                Cell(
+                    a.kept_rate,
+                    f"{percent_text(a.kept_rate)} (below {d.acceptance_target} %)"
+                    if below
+                    else percent_text(a.kept_rate),
+                    numeric=True,
+                    danger=below,
+                ),
                 rate_cell(a.claimed_rate),
                 count(figures.clocks[K.FOLLOW_UP].late, link, "follow_ups_late", danger=True, **f),
             ]

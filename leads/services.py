@@ -147,7 +147,7 @@ def lead_assign(*, lead: Lead, rep, actor) -> Lead:
         if lead.status == S.HANDED_OFF:
             _take(lead, rep, actor=actor, kind=LeadEvent.Kind.ASSIGNED, note=f"Assigned to {person_name(rep)}.")
         elif lead.is_worked_by_sales:
-            previous = lead.owner
+            previous, now = lead.owner, timezone.now()
             lead.owner = rep
             lead.save(update_fields=["owner"])
             handoff = _open_handoff(lead)
@@ -155,7 +155,7 @@ def lead_assign(*, lead: Lead, rep, actor) -> Lead:
             # sweep has recorded the breach yet: the record of who was late. A paused clock is not past
             # due (its due time moves on when the lead resumes), so it goes with the lead.
             Deadline.objects.running().filter(handoff=handoff, breached_at__isnull=True).filter(
-                Q(due_at__gt=timezone.now()) | Q(paused_at__isnull=False)
+                Q(due_at__gt=now) | Q(paused_at__isnull=False)
             ).update(owner=rep)
             LeadEvent.objects.create(
                 lead=lead,
@@ -163,6 +163,7 @@ def lead_assign(*, lead: Lead, rep, actor) -> Lead:
                 actor=actor,
                 note=f"Reassigned from {person_name(previous)} to {person_name(rep)}.",
                 data={"from": previous.pk, "rep": rep.pk},
+                created_at=now,
             )
         else:
             raise TransitionError(

@@ -75,7 +75,7 @@ def test_a_lost_deal_requires_a_reason(deal, rep):
     assert (deal.stage, deal.lost_reason) == (Stage.LOST, "Went with a competitor")
     assert deal.closed_at is not None
     [event] = stage_events(deal)
-    assert event.data == {"from": "qualified", "to": "lost", "reason": "Went with a competitor"}
+    assert event.data == {"from": "qualified", "to": "lost", "value": "1000.00", "reason": "Went with a competitor"}
 
 
 def test_a_lost_reason_is_kept_only_for_a_lost_deal(deal, rep):
