@@ -713,7 +713,7 @@ def sla_dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
                 people[row["owner"]].won_revenue += row["revenue"]
 
     acceptance = Acceptance()
-    for row in _acceptance(filters, now=now).values("lead__campaign").annotate(**ACCEPTANCE).order_by():
+    for row in acceptance_handoffs(filters, now=now).values("lead__campaign").annotate(**ACCEPTANCE).order_by():
         acceptance.add(row)
         if row["lead__campaign"] in campaigns:
             campaigns[row["lead__campaign"]].acceptance.add(row)
@@ -764,7 +764,7 @@ ACCEPTANCE = {
 }
 
 
-def _acceptance(
+def acceptance_handoffs(
     filters: Filters, *, now: datetime.datetime, start: datetime.datetime | None = None, end=None
 ) -> QuerySet[Handoff]:
     """The handoffs of live leads made in the period (up to `now`), each joined to its claim deadline
@@ -827,7 +827,7 @@ def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Wee
         if week := week_of(row["week"]):
             week.handed_off = row["value"]
     accepted = (
-        _acceptance(filters, now=now, start=start, end=end)
+        acceptance_handoffs(filters, now=now, start=start, end=end)
         .annotate(week=TruncWeek("handed_off_at", tzinfo=zone))
         .values("week")
         .annotate(**ACCEPTANCE)
@@ -880,7 +880,7 @@ def _event_drill(kind: str, *, people: bool = False):
 def _handoff_drill(condition: Q):
     def rows(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
         return (
-            _acceptance(filters, now=now)
+            acceptance_handoffs(filters, now=now)
             .filter(condition)
             .select_related("lead__campaign", "claimed_by")
             .order_by("handed_off_at", "pk")

@@ -13,11 +13,23 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from conftest import CampaignFactory, LeadFactory, UserFactory
-from handoff.dashboard import Filters, Period, attention_now, drill, rate, sla_dashboard
+from handoff.dashboard import (
+    Filters,
+    Period,
+    acceptance_handoffs,
+    attention_now,
+    decided_deadlines,
+    drill,
+    rate,
+    sla_dashboard,
+)
 from handoff.models import Deadline, Escalation
 from handoff.roles import Role
 from handoff.sweep import sweep_deadlines
@@ -454,9 +466,6 @@ def test_the_page_costs_the_same_number_of_queries_whatever_the_rows(
     client.force_login(manager)
 
     def queries() -> int:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         with CaptureQueriesContext(connection) as captured:
             assert client.get(f"{reverse('dashboard')}?period=this_quarter").status_code == 200
         return len(captured)
@@ -488,3 +497,15 @@ def test_the_page_costs_the_same_number_of_queries_whatever_the_rows(
     assert after == before
     with django_assert_num_queries(before):
         client.get(f"{reverse('dashboard')}?period=this_quarter")
+
+
+def test_the_period_is_read_through_index_ranges_not_all_history(history):
+    """The deadline figures read `deadline_decided_idx` (its expression matches the query's) and the
+    acceptance `handoff_handed_off_at_idx`; sequential scans are switched off so that the planner
+    must say whether the indexes can answer at all (on a few rows it would rather scan)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    deadlines = decided_deadlines(period(), now=NOW).values("kind").annotate(n=Count("id")).order_by()
+    assert "deadline_decided_idx" in deadlines.explain()
+    handoffs = acceptance_handoffs(period(), now=NOW).values("lead__campaign").annotate(n=Count("lead")).order_by()
+    assert "handoff_handed_off_at_idx" in handoffs.explain()
