@@ -45,6 +45,12 @@ class Table:
     chart: dict | None = field(default=None)
 
     @property
+    def headers(self) -> list[tuple[str, bool]]:
+        """Each column's heading and whether it holds numbers (aligned right, like its cells)."""
+        first = self.rows[0] if self.rows else []
+        return [(column, i < len(first) and first[i].numeric) for i, column in enumerate(self.columns)]
+
+    @property
     def chart_json(self) -> str:
         return json.dumps(self.chart) if self.chart else ""
 

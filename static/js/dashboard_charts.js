@@ -34,7 +34,7 @@
         spanGaps: true,
       };
     });
-    var scaleY = { beginAtZero: true, stacked: !!spec.stacked };
+    var scaleY = { beginAtZero: true, stacked: !!spec.stacked, ticks: { precision: 0 } };
     if (spec.percent) scaleY.max = 100;
     new window.Chart(canvas, {
       type: spec.type,
