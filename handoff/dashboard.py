@@ -25,6 +25,8 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     BooleanField,
@@ -39,15 +41,15 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from leads.models import Deal, Lead, LeadEvent, RepProfile, ReturnReason, SalesTeam
+from leads.models import Deal, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 
 from .health import breach_detection_delay, sweep_status
-from .models import Deadline, EventCount, Handoff, SlaPolicy
+from .models import Deadline, Escalation, EventCount, Handoff, SlaPolicy
 from .roles import Role
 
 K = Deadline.Kind
@@ -225,21 +227,22 @@ def decided_deadlines(
     kinds: tuple[str, ...] = tuple(K.values),
 ) -> QuerySet[Deadline]:
     """Deadlines of `kinds` decided from `start` to `end` (default: the period), never after `now`,
-    annotated with `decided` and `responsible` (who held it: its owner, else the rep who claimed the
-    pass; nobody for a claim left in the queue). People filters apply to sales' deadlines only."""
+    annotated with `decided`. Who held one is its owner (a met claim names the rep who claimed the
+    lead; nobody holds a claim left in the queue). People filters apply to sales' deadlines only.
+    Everything it reads is in `deadline_decided_idx`: one index-only range scan, no join."""
     start = start or filters.period.start
     end = min(end or filters.period.end, now)
     deadlines = (
-        Deadline.objects.annotate(decided=Deadline.decided_at(), responsible=Coalesce("owner", "handoff__claimed_by"))
+        Deadline.objects.annotate(decided=Deadline.decided_at())
         .filter(kind__in=kinds, decided__gte=start, decided__lt=end)
         .filter(
             Q(met_at__isnull=False)
             | Q(paused_at__isnull=True) & (Q(cancelled_at__isnull=True) | Q(cancelled_at__gt=F("due_at")))
         )
-        .filter(campaign_q(filters, "lead__campaign"))
+        .filter(campaign_q(filters))
     )
     if filters.by_people:
-        deadlines = deadlines.filter(Q(kind=K.FOLLOW_UP) | people_q(filters, "responsible"))
+        deadlines = deadlines.filter(Q(kind=K.FOLLOW_UP) | people_q(filters, "owner"))
     return deadlines
 
 
@@ -259,7 +262,7 @@ class Clock:
         self.on_time += row["on_time"]
         self.late += row["late"]
         self.recorded += row["recorded"]
-        self.escalations += row["escalations"]
+        self.escalations += row.get("escalations", 0)
 
     @property
     def decided(self) -> int:
@@ -280,11 +283,28 @@ def _clocks() -> dict[str, Clock]:
 
 
 GRID = {
-    "on_time": Count("id", filter=ON_TIME, distinct=True),
-    "late": Count("id", filter=~ON_TIME, distinct=True),
-    "recorded": Count("id", filter=Q(breached_at__isnull=False), distinct=True),
-    "escalations": Count("escalations", filter=Q(escalations__done_at__isnull=False), distinct=True),
+    "on_time": Count("due_at", filter=ON_TIME),
+    "late": Count("due_at", filter=~ON_TIME),
+    "recorded": Count("due_at", filter=Q(breached_at__isnull=False)),
 }
+
+
+def escalations_caused(filters: Filters, *, now: datetime.datetime) -> QuerySet:
+    """Escalation steps done for the sales deadlines of the period that were breached, per (kind,
+    owner, campaign). A breached deadline is decided at its due time, so its due time is in the period."""
+    escalations = Escalation.objects.filter(
+        done_at__isnull=False,
+        deadline__kind__in=Deadline.SALES_KINDS,
+        deadline__due_at__gte=filters.period.start,
+        deadline__due_at__lt=min(filters.period.end, now),
+    ).filter(campaign_q(filters, "deadline__campaign"))
+    if filters.by_people:
+        escalations = escalations.filter(people_q(filters, "deadline__owner"))
+    return (
+        escalations.values(kind=F("deadline__kind"), owner=F("deadline__owner"), campaign=F("deadline__campaign"))
+        .annotate(escalations=Count("id"))
+        .order_by()
+    )
 
 
 # --- The figures --------------------------------------------------------------------------------
@@ -365,7 +385,7 @@ class Acceptance:
 
     def add(self, row: dict) -> None:
         for name in ("handed_off", "decided", "claimed", "returned"):
-            setattr(self, name, getattr(self, name) + row[name])
+            setattr(self, name, getattr(self, name) + row.get(name, 0))
 
     @property
     def in_claim_window(self) -> int:
@@ -585,8 +605,19 @@ def _return_sides() -> dict[str, str]:
     return dict(ReturnReason.objects.values_list("label", "side"))
 
 
+# Aggregates over a period's rows: PostgreSQL's JIT compiler spends longer compiling them than they take
+# to run, and sorts for the percentiles should stay in memory.
+_AGGREGATE_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
+
+
 def sla_dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
     """Every figure of the dashboard for `filters` as of `now`, in a constant number of queries."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_AGGREGATE_SETTINGS)
+        return _dashboard(filters=filters, now=now)
+
+
+def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
     zone = timezone.get_default_timezone()
     start, end = filters.period.start, filters.period.end
     people, kept = _people(filters)
@@ -599,9 +630,10 @@ def sla_dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
     sales, marketing = _clocks(), _clocks()
     by_team: dict[object, SalesGroup] = {}
     by_channel: dict[str, SalesGroup] = {}
-    grid = decided_deadlines(filters, now=now).values("kind", "responsible", "lead__campaign").annotate(**GRID)
-    for row in grid.order_by():
-        kind, person, campaign = row["kind"], row["responsible"], campaigns.get(row["lead__campaign"])
+    grid = decided_deadlines(filters, now=now).values("kind", "owner", "campaign").annotate(**GRID).order_by()
+    for row in [*grid, *escalations_caused(filters, now=now)]:
+        row = {"on_time": 0, "late": 0, "recorded": 0, **row}
+        kind, person, campaign = row["kind"], row["owner"], campaigns.get(row["campaign"])
         if kind == K.FOLLOW_UP:
             marketing[kind].add(row)
             if campaign:
@@ -713,10 +745,10 @@ def sla_dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
                 people[row["owner"]].won_revenue += row["revenue"]
 
     acceptance = Acceptance()
-    for row in acceptance_handoffs(filters, now=now).values("lead__campaign").annotate(**ACCEPTANCE).order_by():
+    for row in acceptance_rows(filters, now=now, by="campaign"):
         acceptance.add(row)
-        if row["lead__campaign"] in campaigns:
-            campaigns[row["lead__campaign"]].acceptance.add(row)
+        if row["campaign"] in campaigns:
+            campaigns[row["campaign"]].acceptance.add(row)
 
     sides = _return_sides()
     # Active reps always have a row; anyone else (a manager, a former rep, the queue) when they did something.
@@ -747,35 +779,48 @@ def sla_dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         # An archived campaign shows only for a period it did something in.
         campaigns=[row for row in campaigns.values() if not (row.campaign.is_archived and row.is_idle)],
         channels=sorted(by_channel.values(), key=lambda group: group.label),
-        trends=weekly_trends(filters, now=now, zone=zone),
+        trends=cached_trends(filters, now=now, zone=zone),
     )
 
 
 # --- Acceptance ---------------------------------------------------------------------------------
-ACCEPTANCE = {
-    "handed_off": Count("lead", distinct=True),
-    "decided": Count(
-        "lead",
-        distinct=True,
-        filter=Q(claimed_at__isnull=False) | Q(closed_at__isnull=False) | Q(claim_due_passed=True),
-    ),
-    "claimed": Count("lead", distinct=True, filter=Q(claimed_at__isnull=False)),
-    "returned": Count("lead", distinct=True, filter=Q(outcome=Handoff.Outcome.RETURNED)),
-}
+def acceptance_rows(
+    filters: Filters, *, now: datetime.datetime, by: str, start=None, end=None, zone=None
+) -> list[dict]:
+    """Hand-offs from `start` to `end` (default: the period), grouped `by` "campaign" or "week": how
+    many, how many with the claim window closed (claimed, or past the claim deadline), claimed, and
+    claimed then returned to marketing. A lead put back in the queue by an escalation is handed off
+    again (a new pass with a new claim clock) and counts again. Two queries: the claim clocks (one per
+    hand-off, started at it; `deadline_claim_started_idx`, index-only) and the returned hand-offs
+    (`handoff_returned_idx`)."""
+    start, end = start or filters.period.start, min(end or filters.period.end, now)
+    clocks = Deadline.objects.filter(kind=K.CLAIM, starts_at__gte=start, starts_at__lt=end).filter(campaign_q(filters))
+    returned = Handoff.objects.filter(
+        outcome=Handoff.Outcome.RETURNED, handed_off_at__gte=start, handed_off_at__lt=end
+    ).filter(campaign_q(filters, "lead__campaign"))
+    if by == "week":
+        clocks = clocks.annotate(group=TruncWeek("starts_at", tzinfo=zone))
+        returned = returned.annotate(group=TruncWeek("handed_off_at", tzinfo=zone))
+    else:
+        clocks = clocks.annotate(group=F("campaign"))
+        returned = returned.annotate(group=F("lead__campaign"))
+    closed = Q(met_at__isnull=False) | Q(cancelled_at__isnull=False) | Q(due_at__lte=now)
+    rows = clocks.values("group").annotate(
+        handed_off=Count("due_at"), decided=Count("due_at", filter=closed), claimed=Count("met_at")
+    )
+    returns = returned.values("group").annotate(returned=Count("id"))
+    return [{**row, by: row["group"]} for row in [*rows.order_by(), *returns.order_by()]]
 
 
-def acceptance_handoffs(
-    filters: Filters, *, now: datetime.datetime, start: datetime.datetime | None = None, end=None
-) -> QuerySet[Handoff]:
-    """The handoffs of live leads made in the period (up to `now`), each joined to its claim deadline
-    to tell whether the claim window has closed (`claim_due_passed`)."""
+def acceptance_handoffs(filters: Filters, *, now: datetime.datetime) -> QuerySet[Handoff]:
+    """The hand-offs of the period (up to `now`), each joined to its claim deadline to tell whether the
+    claim window has closed (`claim_due_passed`): the rows behind the acceptance figures."""
     return (
         Handoff.objects.filter(
-            handed_off_at__gte=start or filters.period.start,
-            handed_off_at__lt=min(end or filters.period.end, now),
+            handed_off_at__gte=filters.period.start,
+            handed_off_at__lt=min(filters.period.end, now),
             deadlines__kind=K.CLAIM,
         )
-        .exclude(lead__status=Lead.Status.MERGED)
         .filter(campaign_q(filters, "lead__campaign"))
         .annotate(
             claim_due_passed=ExpressionWrapper(Q(deadlines__due_at__lte=now), output_field=BooleanField()),
@@ -791,9 +836,24 @@ def trend_weeks(now: datetime.datetime) -> tuple[datetime.date, datetime.datetim
     return first, _midnight(first), _midnight(first + datetime.timedelta(weeks=TREND_WEEKS))
 
 
+# Weekly trends read a quarter of deadlines; past weeks hardly change, so they are kept this long.
+TRENDS_CACHE_SECONDS = 300
+
+
+def cached_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Week]:
+    """`weekly_trends`, kept in the cache for TRENDS_CACHE_SECONDS per filters and week."""
+    first, _, _ = trend_weeks(now)
+    key = "dashboard-trends:" + filters.query(period=None, start=None, end=None, week=first.isoformat())
+    trends = cache.get(key)
+    if trends is None:
+        trends = weekly_trends(filters, now=now, zone=zone)
+        cache.set(key, trends, TRENDS_CACHE_SECONDS)
+    return trends
+
+
 def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Week]:
     """Per local week of the last quarter: sales attainment (claims and first contacts), the median
-    business time to claim, leads handed off and acceptance (claimed and kept). Three queries; the
+    business time to claim, leads handed off and acceptance (claimed and kept). Four queries; the
     period filter does not apply, the others do."""
     first, start, end = trend_weeks(now)
     weeks = {first + datetime.timedelta(weeks=i): Week(first + datetime.timedelta(weeks=i)) for i in range(TREND_WEEKS)}
@@ -826,14 +886,7 @@ def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Wee
     for row in handed_off:
         if week := week_of(row["week"]):
             week.handed_off = row["value"]
-    accepted = (
-        acceptance_handoffs(filters, now=now, start=start, end=end)
-        .annotate(week=TruncWeek("handed_off_at", tzinfo=zone))
-        .values("week")
-        .annotate(**ACCEPTANCE)
-        .order_by()
-    )
-    for row in accepted:
+    for row in acceptance_rows(filters, now=now, by="week", start=start, end=end, zone=zone):
         if week := week_of(row["week"]):
             week.acceptance.add(row)
     return list(weeks.values())
@@ -851,7 +904,7 @@ def _deadline_drill(kinds, condition: Q):
         return (
             decided_deadlines(filters, now=now, kinds=kinds)
             .filter(condition)
-            .select_related("lead__campaign", "owner", "handoff__claimed_by")
+            .select_related("lead__campaign", "owner")
             .order_by("decided", "pk")
         )
 
@@ -916,7 +969,9 @@ DRILLS = {
     ),
     "escalations": (
         "Sales misses that caused escalations",
-        _deadline_drill(Deadline.SALES_KINDS, Q(escalations__done_at__isnull=False)),
+        _deadline_drill(
+            Deadline.SALES_KINDS, Exists(Escalation.objects.filter(deadline=OuterRef("pk"), done_at__isnull=False))
+        ),
     ),
     "follow_ups_on_time": ("Returned-lead follow-ups on time", _deadline_drill([K.FOLLOW_UP], ON_TIME)),
     "follow_ups_late": ("Late returned-lead follow-ups", _deadline_drill([K.FOLLOW_UP], _LATE)),
@@ -986,10 +1041,10 @@ def _capped(deadlines: QuerySet) -> int:
 def attention_now(*, filters: Filters, now: datetime.datetime) -> Attention:
     """The live part: leads waiting in the queue (most urgent first), clocks warned and not yet due,
     and every overdue clock whether or not the sweep has recorded it, sales' and marketing's apart;
-    the sweep's health. Counts stop at LIVE_CAP. Eight queries, whatever the numbers."""
+    the sweep's health. Counts stop at LIVE_CAP. Eleven queries, whatever the numbers."""
     running = (
         Deadline.objects.filter(met_at__isnull=True, cancelled_at__isnull=True)
-        .filter(campaign_q(filters, "lead__campaign"))
+        .filter(campaign_q(filters))
         .select_related("lead", "owner")
     )
     sales_people = Q(kind=K.FOLLOW_UP) | people_q(filters, "owner") if filters.by_people else Q()
@@ -1000,14 +1055,14 @@ def attention_now(*, filters: Filters, now: datetime.datetime) -> Attention:
         .order_by("due_at", "pk")
     )
     overdue = running.filter(sales_people, paused_at__isnull=True, due_at__lte=now).order_by("due_at", "pk")
-    counts = {Side.SALES: {"recorded": 0, "unrecorded": 0}, Side.MARKETING: {"recorded": 0, "unrecorded": 0}}
-    for row in overdue.values("kind").annotate(
-        recorded=Count("id", filter=Q(breached_at__isnull=False)),
-        unrecorded=Count("id", filter=Q(breached_at__isnull=True)),
-    ):
-        side = Side.MARKETING if row["kind"] == K.FOLLOW_UP else Side.SALES
-        counts[side]["recorded"] += row["recorded"]
-        counts[side]["unrecorded"] += row["unrecorded"]
+    # Each count stops at LIVE_CAP: a storm of overdue clocks must not make the live part slow.
+    counts = {
+        side: {
+            "recorded": _capped(overdue.filter(kinds, breached_at__isnull=False)),
+            "unrecorded": _capped(overdue.filter(kinds, breached_at__isnull=True)),
+        }
+        for side, kinds in ((Side.SALES, Q(kind__in=Deadline.SALES_KINDS)), (Side.MARKETING, Q(kind=K.FOLLOW_UP)))
+    }
     return Attention(
         waiting=list(waiting[:LIVE_ROWS]),
         waiting_count=_capped(waiting),

@@ -36,6 +36,7 @@ def deadline_set(*, handoff: Handoff, kind: str, now: datetime, owner=None, scor
     return Deadline.objects.create(
         handoff=handoff,
         lead_id=handoff.lead_id,
+        campaign_id=handoff.lead.campaign_id,
         kind=kind,
         policy=policy,
         priority=priority,
@@ -48,10 +49,10 @@ def deadline_set(*, handoff: Handoff, kind: str, now: datetime, owner=None, scor
     )
 
 
-def _meet(deadlines, *, now: datetime) -> int:
+def _meet(deadlines, *, now: datetime, by=None) -> int:
     """Mark each running deadline of `deadlines` met at `now`, with the business time it took (one
-    calendar computation per deadline, so the dashboard's percentiles read a column). Returns how
-    many were met."""
+    calendar computation per deadline, in the calendar it was set in, so the dashboard's percentiles
+    read a column). A deadline nobody held (a claim) names `by`, who met it. Returns how many."""
     met = list(deadlines.running().select_related("owner").select_for_update(of=("self",)).order_by("pk"))
     specs = {}
     for deadline in met:
@@ -59,7 +60,9 @@ def _meet(deadlines, *, now: datetime) -> int:
             specs[deadline.owner_id] = BusinessCalendar.objects.for_owner(deadline.owner).spec()
         deadline.met_at = now
         deadline.business_seconds = business_seconds_taken(deadline, specs[deadline.owner_id])
-        deadline.save(update_fields=["met_at", "business_seconds"])
+        if deadline.owner_id is None and by is not None:
+            deadline.owner = by
+        deadline.save(update_fields=["met_at", "business_seconds", "owner"])
     return len(met)
 
 
@@ -72,9 +75,10 @@ def business_seconds_taken(deadline: Deadline, spec) -> int:
     return max(int(taken.total_seconds()), 0)
 
 
-def deadline_meet(*, handoff: Handoff, kind: str, now: datetime) -> int:
-    """Stop the `kind` clock: met now (late if it was already breached). Returns rows changed."""
-    return _meet(Deadline.objects.filter(handoff=handoff, kind=kind), now=now)
+def deadline_meet(*, handoff: Handoff, kind: str, now: datetime, by=None) -> int:
+    """Stop the `kind` clock: met now (late if it was already breached), by `by` if the clock had no
+    owner (a claim: the rep who took the lead). Returns rows changed."""
+    return _meet(Deadline.objects.filter(handoff=handoff, kind=kind), now=now, by=by)
 
 
 def deadlines_cancel(*, handoff: Handoff, now: datetime) -> int:

@@ -108,7 +108,7 @@ def _take(lead: Lead, rep, *, actor, kind: str | None = None, note: str = "") ->
     handoff.claimed_by = rep
     handoff.claimed_at = now
     handoff.save(update_fields=["claimed_by", "claimed_at"])
-    deadline_meet(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now)
+    deadline_meet(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now, by=rep)
     deadline_set(handoff=handoff, kind=Deadline.Kind.FIRST_CONTACT, now=now, owner=rep, score=lead.score)
 
 

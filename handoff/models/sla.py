@@ -179,8 +179,9 @@ class Handoff(models.Model):
         ]
         indexes = [
             models.Index(fields=["claimed_by", "claimed_at"]),
-            # The dashboard's acceptance over the handoffs of a period.
+            # The dashboard's drill-down into the handoffs of a period, and its returned ones.
             models.Index(fields=["handed_off_at"], name="handoff_handed_off_at_idx"),
+            models.Index(fields=["handed_off_at"], name="handoff_returned_idx", condition=models.Q(outcome="returned")),
         ]
 
     def __str__(self) -> str:
@@ -238,6 +239,15 @@ class Deadline(models.Model):
 
     handoff = models.ForeignKey(Handoff, on_delete=models.PROTECT, related_name="deadlines")
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="deadlines")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        help_text="The lead's campaign, copied so the dashboard's figures need no join (read by deadline_decided_idx).",
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="deadlines")
     priority = models.CharField(
@@ -249,7 +259,8 @@ class Deadline(models.Model):
         null=True,
         blank=True,
         related_name="deadlines",
-        help_text="Who must act: empty while the lead waits in the queue for any rep.",
+        help_text="Who must act: empty while the lead waits in the queue for any rep; a met claim names the rep "
+        "who claimed the lead.",
     )
     starts_at = models.DateTimeField()
     allowed = models.DurationField()
@@ -308,8 +319,34 @@ class Deadline(models.Model):
                 name="deadline_running_idx",
                 condition=models.Q(met_at__isnull=True, cancelled_at__isnull=True),
             ),
-            # The dashboard's periods: a deadline counts when it was decided (see `decided_at`).
-            models.Index("kind", Least("met_at", "due_at"), name="deadline_decided_idx"),
+            # Recent breaches: the dashboard's detection delay over the last days.
+            models.Index(
+                fields=["breached_at"], name="deadline_breached_idx", condition=models.Q(breached_at__isnull=False)
+            ),
+            # The dashboard's periods: a deadline counts when it was decided (see `decided_at`). Covering
+            # what the figures read, so a period is one index-only range scan, no join.
+            models.Index(
+                "kind",
+                Least("met_at", "due_at"),
+                name="deadline_decided_idx",
+                include=[
+                    "owner",
+                    "campaign",
+                    "met_at",
+                    "due_at",
+                    "breached_at",
+                    "cancelled_at",
+                    "paused_at",
+                    "business_seconds",
+                ],
+            ),
+            # The dashboard's acceptance: claim clocks by when they started (the hand-off).
+            models.Index(
+                fields=["starts_at"],
+                name="deadline_claim_started_idx",
+                condition=models.Q(kind="claim"),
+                include=["campaign", "lead", "met_at", "due_at", "cancelled_at"],
+            ),
         ]
 
     def __str__(self) -> str:
