@@ -1041,7 +1041,7 @@ def _capped(deadlines: QuerySet) -> int:
 def attention_now(*, filters: Filters, now: datetime.datetime) -> Attention:
     """The live part: leads waiting in the queue (most urgent first), clocks warned and not yet due,
     and every overdue clock whether or not the sweep has recorded it, sales' and marketing's apart;
-    the sweep's health. Counts stop at LIVE_CAP. Eleven queries, whatever the numbers."""
+    the sweep's health. Counts stop at LIVE_CAP. Twelve queries, whatever the numbers."""
     running = (
         Deadline.objects.filter(met_at__isnull=True, cancelled_at__isnull=True)
         .filter(campaign_q(filters))
@@ -1068,7 +1068,14 @@ def attention_now(*, filters: Filters, now: datetime.datetime) -> Attention:
         waiting_count=_capped(waiting),
         warned=list(warned[:LIVE_ROWS]),
         warned_count=_capped(warned),
-        overdue=list(overdue[: 2 * LIVE_ROWS]),
+        # Recorded and not yet recorded are read apart (each from its own partial index), then merged.
+        overdue=sorted(
+            [
+                *overdue.filter(breached_at__isnull=False)[: 2 * LIVE_ROWS],
+                *overdue.filter(breached_at__isnull=True)[: 2 * LIVE_ROWS],
+            ],
+            key=lambda deadline: (deadline.due_at, deadline.pk),
+        )[: 2 * LIVE_ROWS],
         overdue_counts=counts,
         sweep=sweep_status(now=now),
         detection=breach_detection_delay(now=now),

@@ -448,7 +448,7 @@ def _drill_row(item) -> tuple[object, object, str, object]:
             what += ", breach recorded"
         elif item.met_at is None or item.met_at > item.due_at:
             what += ", late, not recorded by the sweep"
-        return item.lead, item.decided, what, item.owner or item.handoff.claimed_by
+        return item.lead, item.decided, what, item.owner
     if isinstance(item, LeadEvent):
         what = item.get_kind_display()
         if item.data.get("reason"):

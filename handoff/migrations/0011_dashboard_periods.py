@@ -62,9 +62,11 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="deadline",
             index=models.Index(
-                condition=models.Q(("cancelled_at__isnull", True), ("met_at__isnull", True)),
+                condition=models.Q(
+                    ("breached_at__isnull", False), ("cancelled_at__isnull", True), ("met_at__isnull", True)
+                ),
                 fields=["due_at"],
-                name="deadline_running_idx",
+                name="deadline_breached_running_idx",
             ),
         ),
         migrations.AddIndex(

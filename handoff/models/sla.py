@@ -313,11 +313,12 @@ class Deadline(models.Model):
             ),
             models.Index(fields=["owner", "kind", "due_at"]),
             models.Index(fields=["lead", "kind"]),
-            # The dashboard's live part: every running clock by due time, overdue ones first.
+            # The dashboard's live part: clocks still running after the sweep recorded their breach (the
+            # ones not yet recorded are in deadline_open_due_idx). Never a candidate for the sweep's query.
             models.Index(
                 fields=["due_at"],
-                name="deadline_running_idx",
-                condition=models.Q(met_at__isnull=True, cancelled_at__isnull=True),
+                name="deadline_breached_running_idx",
+                condition=models.Q(breached_at__isnull=False, met_at__isnull=True, cancelled_at__isnull=True),
             ),
             # Recent breaches: the dashboard's detection delay over the last days.
             models.Index(

@@ -100,14 +100,17 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         form, filters = _filters(self.request, now)
         dashboard = sla_dashboard(filters=filters, now=now)
         link = _linker(filters)
+        attention = attention_now(filters=filters, now=now)
         return super().get_context_data(
+            # The stale-sweep banner reads the heartbeat the live part already read.
+            sweep_status=attention.sweep,
             form=form,
             filters=filters,
             query=filters.query(),
             dashboard=dashboard,
             tables=tables(dashboard, link),
             links={figure: link(figure) for figure in DRILLS},
-            attention=attention_now(filters=filters, now=now),
+            attention=attention,
             live_refresh_seconds=LIVE_REFRESH_SECONDS,
             now=now,
             **kwargs,

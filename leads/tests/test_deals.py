@@ -34,7 +34,7 @@ def test_an_open_deal_moves_to_the_next_stage_with_a_timeline_event(deal, rep):
     [event] = stage_events(deal)
     assert (event.actor, event.data, event.note) == (
         rep,
-        {"from": "qualified", "to": "proposal"},
+        {"from": "qualified", "to": "proposal", "value": "1000.00"},
         "Qualified → Proposal",
     )
 
