@@ -530,3 +530,19 @@ def test_a_drill_down_page_costs_the_same_queries_whatever_its_rows(client, mana
         return len(captured)
 
     assert claimed(1) == claimed(5)
+
+
+def test_a_row_of_a_manager_who_held_a_lead_drills_down_to_it(client, monkeypatch, marketer, manager):
+    """A lead escalated twice goes to a manager: their row's figures link to their leads, not to the
+    default view the form would fall back to if it refused a manager as the person filter."""
+    lead = LeadFactory(campaign=CampaignFactory(owner=marketer), score=60)
+    with clock_at(monkeypatch, at(3, 30, 9)):
+        services.lead_qualify(lead=lead, actor=marketer)
+        services.lead_hand_off(lead=lead, actor=marketer)
+    with clock_at(monkeypatch, at(3, 30, 10)):
+        services.lead_assign_after_breach(lead=lead, breached_by=None, to_manager=True)
+    client.force_login(manager)
+    query = f"period=custom&start=2026-03-30&end=2026-03-30&figure=claims_on_time&rep={manager.pk}"
+    with clock_at(monkeypatch, NOW):
+        csv_text = client.get(f"{reverse('dashboard_leads')}?{query}&format=csv").content.decode()
+    assert csv_text.splitlines()[1].startswith(lead.full_name.split(",")[0])

@@ -10,6 +10,7 @@ import datetime
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -41,8 +42,12 @@ class DashboardFilterForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     team = forms.ModelChoiceField(SalesTeam.objects.order_by("name"), required=False, empty_label="All teams")
+    # Anyone who can hold a sales deadline (a manager gets leads escalated twice), as the figures' rows.
     rep = RepChoiceField(
-        get_user_model().objects.filter(groups__name=Role.SALES).order_by("first_name", "last_name", "username"),
+        get_user_model()
+        .objects.filter(Q(groups__name__in=[Role.SALES, Role.MANAGERS]) | Q(rep_profile__isnull=False))
+        .distinct()
+        .order_by("first_name", "last_name", "username"),
         required=False,
         empty_label="All reps",
     )
