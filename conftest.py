@@ -7,6 +7,7 @@ import factory
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.test import Client
 
@@ -122,6 +123,12 @@ def advance(lead: Lead, to: str, *, marketer, rep) -> Lead:
     for step in ROUTES[to]:
         move(lead, step, marketer=marketer, rep=rep)
     return lead
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: the dashboard keeps its weekly trends there."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -128,13 +128,14 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static files ----------------------------------------------------------------------------
-# Bootstrap comes from node_modules (npm ci, pinned in package-lock.json); nothing third-party is
+# Bootstrap and Chart.js come from node_modules (npm ci, pinned in package-lock.json); nothing third-party is
 # committed. WhiteNoise serves the collected files in production.
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

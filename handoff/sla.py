@@ -36,6 +36,7 @@ def deadline_set(*, handoff: Handoff, kind: str, now: datetime, owner=None, scor
     return Deadline.objects.create(
         handoff=handoff,
         lead_id=handoff.lead_id,
+        campaign_id=handoff.lead.campaign_id,
         kind=kind,
         policy=policy,
         priority=priority,
@@ -48,9 +49,36 @@ def deadline_set(*, handoff: Handoff, kind: str, now: datetime, owner=None, scor
     )
 
 
-def deadline_meet(*, handoff: Handoff, kind: str, now: datetime) -> int:
-    """Stop the `kind` clock: met now (late if it was already breached). Returns rows changed."""
-    return Deadline.objects.running().filter(handoff=handoff, kind=kind).update(met_at=now)
+def _meet(deadlines, *, now: datetime, by=None) -> int:
+    """Mark each running deadline of `deadlines` met at `now`, with the business time it took (one
+    calendar computation per deadline, in the calendar it was set in, so the dashboard's percentiles
+    read a column). A deadline nobody held (a claim) names `by`, who met it. Returns how many."""
+    met = list(deadlines.running().select_related("owner").select_for_update(of=("self",)).order_by("pk"))
+    specs = {}
+    for deadline in met:
+        if deadline.owner_id not in specs:
+            specs[deadline.owner_id] = BusinessCalendar.objects.for_owner(deadline.owner).spec()
+        deadline.met_at = now
+        deadline.business_seconds = business_seconds_taken(deadline, specs[deadline.owner_id])
+        if deadline.owner_id is None and by is not None:
+            deadline.owner = by
+        deadline.save(update_fields=["met_at", "business_seconds", "owner"])
+    return len(met)
+
+
+def business_seconds_taken(deadline: Deadline, spec) -> int:
+    """Whole seconds of business time from the deadline's start to when it was met, leaving out the
+    business time spent on hold (so far, and in a pause still open)."""
+    taken = business_time_between(deadline.starts_at, deadline.met_at, spec) - deadline.paused_for
+    if deadline.paused_at is not None and deadline.paused_at < deadline.met_at:
+        taken -= business_time_between(deadline.paused_at, deadline.met_at, spec)
+    return max(int(taken.total_seconds()), 0)
+
+
+def deadline_meet(*, handoff: Handoff, kind: str, now: datetime, by=None) -> int:
+    """Stop the `kind` clock: met now (late if it was already breached), by `by` if the clock had no
+    owner (a claim: the rep who took the lead). Returns rows changed."""
+    return _meet(Deadline.objects.filter(handoff=handoff, kind=kind), now=now, by=by)
 
 
 def deadlines_cancel(*, handoff: Handoff, now: datetime) -> int:
@@ -112,7 +140,28 @@ def deadlines_resume(*, handoff: Handoff, now: datetime) -> list[Deadline]:
 def follow_up_meet(*, lead, now: datetime) -> int:
     """Marketing acted on a returned lead (re-nurtured, disqualified or merged it): its running
     follow-up clock is met. Returns rows changed (0 when there was none)."""
-    return Deadline.objects.running().filter(lead=lead, kind=Deadline.Kind.FOLLOW_UP).update(met_at=now)
+    return _meet(Deadline.objects.filter(lead=lead, kind=Deadline.Kind.FOLLOW_UP), now=now)
+
+
+def deadlines_business_seconds_fill(*, batch_size: int = 1000) -> int:
+    """Set `business_seconds` on met deadlines that have none (met before the column existed, or
+    written by a bulk fill). Returns how many it filled."""
+    filled = 0
+    specs = {}
+    while True:
+        batch = list(
+            Deadline.objects.filter(met_at__isnull=False, business_seconds__isnull=True)
+            .select_related("owner")
+            .order_by("pk")[:batch_size]
+        )
+        for deadline in batch:
+            if deadline.owner_id not in specs:
+                specs[deadline.owner_id] = BusinessCalendar.objects.for_owner(deadline.owner).spec()
+            deadline.business_seconds = business_seconds_taken(deadline, specs[deadline.owner_id])
+        Deadline.objects.bulk_update(batch, ["business_seconds"])
+        filled += len(batch)
+        if len(batch) < batch_size:
+            return filled
 
 
 def handoff_open(*, lead, actor, note: str, now: datetime) -> Handoff:

@@ -14,6 +14,7 @@ a file we wrote comes back with its original values when a user fixes it and upl
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
@@ -26,8 +27,11 @@ def neutralise_cell(value: object) -> str:
     """`value` as a cell no spreadsheet runs as a formula: a leading apostrophe where one could.
 
     Values that already start with apostrophes before such a character get one more, so that
-    `restore_cell(neutralise_cell(v)) == v` for every string.
+    `restore_cell(neutralise_cell(v)) == v` for every string. A number is written as it is: a
+    negative figure is no formula, and must stay a number to the spreadsheet.
     """
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return TEXT_MARK + text if text.lstrip(TEXT_MARK).startswith(FORMULA_STARTS) else text
 

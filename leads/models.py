@@ -212,7 +212,11 @@ class LeadEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["lead", "created_at"])]
+        indexes = [
+            models.Index(fields=["lead", "created_at"]),
+            # The events of one kind in a period: the dashboard's drill-down and assignment split.
+            models.Index(fields=["kind", "created_at"], name="leadevent_kind_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.lead_id} · {self.created_at:%Y-%m-%d %H:%M}"
@@ -351,7 +355,19 @@ class Activity(models.Model):
 class ReturnReason(models.Model):
     """Why sales sends a lead back to marketing; managers keep the list."""
 
+    class Side(models.TextChoices):
+        """Whose miss a return is on the SLA dashboard's attribution."""
+
+        MARKETING = "marketing", "Marketing's (lead quality)"
+        NEUTRAL = "neutral", "Neutral (nobody's miss)"
+
     label = models.CharField(max_length=100, unique=True)
+    side = models.CharField(
+        max_length=10,
+        choices=Side.choices,
+        default=Side.NEUTRAL,
+        help_text="Bad data, a duplicate or the wrong target is marketing's; not ready to buy and similar are neutral.",
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
 

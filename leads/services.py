@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from handoff.models import Deadline, Handoff
@@ -94,7 +95,7 @@ def _take(lead: Lead, rep, *, actor, move: str, note: str = "") -> LeadEvent:
     handoff.claimed_by = rep
     handoff.claimed_at = now
     handoff.save(update_fields=["claimed_by", "claimed_at"])
-    deadline_meet(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now)
+    deadline_meet(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now, by=rep)
     deadline_set(handoff=handoff, kind=Deadline.Kind.FIRST_CONTACT, now=now, owner=rep, score=lead.score)
     return event
 
@@ -150,8 +151,12 @@ def lead_assign(*, lead: Lead, rep, actor) -> Lead:
                 note=f"Reassigned from {person_name(previous)} to {person_name(rep)}.",
                 data={"from": previous.pk, "rep": rep.pk},
             )
-            # A clock already breached stays with the rep who missed it: the record of who was late.
-            Deadline.objects.running().filter(handoff=_open_handoff(lead), breached_at__isnull=True).update(owner=rep)
+            # A clock already past its due time stays with the rep who held it then, whether or not the
+            # sweep has recorded the breach yet: the record of who was late. A paused clock is not past
+            # due (its due time moves on when the lead resumes), so it goes with the lead.
+            Deadline.objects.running().filter(handoff=_open_handoff(lead), breached_at__isnull=True).filter(
+                Q(due_at__gt=event.created_at) | Q(paused_at__isnull=False)
+            ).update(owner=rep)
         transaction.on_commit(partial(notify_lead_assigned, event.pk))
     return lead
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from campaigns.capture import lead_merge
 from conftest import LeadFactory, advance
 from handoff.calendar import add_business_days, add_business_time, business_time_between
-from handoff.dashboard import sla_dashboard
+from handoff.dashboard import Filters, Period, attention_now, sla_dashboard
 from handoff.models import BusinessCalendar, Deadline, Handoff, SlaPolicy
 from handoff.sla import deadline_set, deadlines_pause, deadlines_resume
 from handoff.sweep import sweep_deadlines
@@ -345,12 +345,16 @@ def test_a_paused_clock_is_not_overdue_in_my_leads_nor_on_the_dashboard(client, 
     assert [lead.full_name for lead in groups["overdue"].leads] == ["Ticking"]
     assert groups["on_hold"].leads[0].contact_paused_at is not None
 
-    dashboard = sla_dashboard(now=later)
-    assert dashboard.overdue_now == 1
-    assert dashboard.first_contacts["overdue_now"] == dashboard.first_contacts["late"] == 1
-    assert [deadline.lead for deadline in dashboard.late_deadlines] == [ticking]
-    [rep_row] = [row for row in dashboard.reps if row.rep == rep]
-    assert (rep_row.overdue_now, rep_row.contacts_late) == (1, 1)
+    filters = Filters(
+        period=Period.of("custom", now=later, first_day=timezone.localdate(), last_day=timezone.localdate(later))
+    )
+    attention = attention_now(filters=filters, now=later)
+    assert attention.overdue_counts["sales"] == {"recorded": 0, "unrecorded": 1}
+    assert [deadline.lead for deadline in attention.overdue] == [ticking]
+    dashboard = sla_dashboard(filters=filters, now=later)
+    assert (dashboard.first_contacts.on_time, dashboard.first_contacts.late) == (0, 1)
+    [rep_row] = [row for row in dashboard.reps if row.user == rep]
+    assert rep_row.first_contacts.late == 1
     assert held.status == S.ON_HOLD
 
 

@@ -8,9 +8,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from ..dashboard import sla_dashboard
-from ..health import breach_detection_delay, sweep_status
-from ..roles import Role, RoleRequiredMixin, user_roles
+from ..health import sweep_status
+from ..roles import Role, user_roles
 
 
 def home(request):
@@ -31,17 +30,6 @@ class NoRoleView(LoginRequiredMixin, TemplateView):
     """A signed-in user who belongs to no department yet."""
 
     template_name = "no_role.html"
-
-
-class DashboardView(RoleRequiredMixin, TemplateView):
-    allowed_roles = (Role.MANAGERS,)
-    template_name = "handoff/dashboard.html"
-
-    def get_context_data(self, **kwargs):
-        now = timezone.now()
-        return super().get_context_data(
-            dashboard=sla_dashboard(now=now), detection=breach_detection_delay(now=now), now=now, **kwargs
-        )
 
 
 def _database_check() -> str:

@@ -42,9 +42,19 @@ class RepProfileForm(forms.ModelForm):
 
 
 class ReturnReasonForm(forms.ModelForm):
+    side = forms.ChoiceField(
+        choices=ReturnReason.Side.choices,
+        initial=ReturnReason.Side.NEUTRAL,
+        required=False,
+        help_text=ReturnReason._meta.get_field("side").help_text,
+    )
+
     class Meta:
         model = ReturnReason
-        fields = ["label"]
+        fields = ["label", "side"]
+
+    def clean_side(self) -> str:
+        return self.cleaned_data["side"] or ReturnReason.Side.NEUTRAL
 
 
 class TeamsView(RoleRequiredMixin, TemplateView):
