@@ -27,7 +27,10 @@ from handoff.spreadsheet import csv_response, csv_text, neutralise_cell, restore
         ("", ""),
         (None, ""),
         (42, "42"),
-        (-3, "'-3"),
+        # A number is a figure, not text someone typed: a negative one stays a number (no formula can
+        # hide in it); the same characters as text are still marked.
+        (-3, "-3"),
+        ("-3", "'-3"),
     ],
 )
 def test_neutralise_cell(value, written):
