@@ -83,16 +83,17 @@ class Tab:
     base_url: str
     journey: str
     problems: list[str] = field(default_factory=list)
+    failed_requests: dict[str, str] = field(default_factory=dict)
+    downloads: set[str] = field(default_factory=set)
     shots: int = 0
 
     def __post_init__(self):
         page = self.page
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.problems.append(f"script error on {page.url}: {error}"))
-        page.on(
-            "requestfailed",
-            lambda request: self.problems.append(f"request failed: {request.method} {request.url} {request.failure}"),
-        )
+        page.on("requestfailed", lambda request: self.failed_requests.setdefault(request.url, request.failure))
+        # A download ends its request with ERR_ABORTED: that one is not a failure.
+        page.on("download", lambda download: self.downloads.add(download.url))
         page.on(
             "response",
             lambda response: (
@@ -132,7 +133,10 @@ class Tab:
         page.add_script_tag(path=str(AXE))
         violations = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING_IMPACTS]
         assert not violations, f"axe on {page.url}: {violations}"
-        assert not self.problems, "\n".join(self.problems)
+        problems = self.problems + [
+            f"request failed: {url} {failure}" for url, failure in self.failed_requests.items() if url not in self.downloads
+        ]
+        assert not problems, "\n".join(problems)
         if shot:
             self.shots += 1
             self._shoot(f"{self.shots:02d}-{shot}-desktop")
@@ -162,6 +166,7 @@ def open_tab(live_server, worker_and_beat, browser, request):
         context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
         contexts.append(context)
         name = journey if user is None else f"{journey}/{user.username}"
+        context.set_default_timeout(10_000)
         tab = Tab(page=context.new_page(), base_url=live_server.url, journey=name)
         if user is not None:
             tab.login(user)
