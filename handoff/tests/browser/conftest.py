@@ -134,7 +134,9 @@ class Tab:
         violations = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING_IMPACTS]
         assert not violations, f"axe on {page.url}: {violations}"
         problems = self.problems + [
-            f"request failed: {url} {failure}" for url, failure in self.failed_requests.items() if url not in self.downloads
+            f"request failed: {url} {failure}"
+            for url, failure in self.failed_requests.items()
+            if url not in self.downloads
         ]
         assert not problems, "\n".join(problems)
         if shot:

@@ -63,7 +63,7 @@ def test_a_marketer_runs_a_campaign_from_import_to_hand_off(open_tab, live_serve
     assert "name" in problems.lower()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the 2 bad rows as CSV").click()
-    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert [row["Email"] for row in rows] == ["not-an-email", "nameless@example.org"]
     assert all(row["error"] for row in rows)
 

@@ -27,7 +27,12 @@ def test_a_rep_claims_works_converts_wins_and_returns(open_tab, marketer, rep, m
         marketer=marketer,
         rep=None,
     )
-    advance(LeadFactory(campaign=campaign, full_name="Cold Calloway", score=10), Lead.Status.HANDED_OFF, marketer=marketer, rep=None)
+    advance(
+        LeadFactory(campaign=campaign, full_name="Cold Calloway", score=10),
+        Lead.Status.HANDED_OFF,
+        marketer=marketer,
+        rep=None,
+    )
     ReturnReason.objects.create(label="Outside our market")
     month = timezone.localdate().replace(day=1)
     MonthlyTarget.objects.create(month=month, rep=rep, deals_won=2, revenue=20000, set_by=manager)
