@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "handoff.roles.roles_context",
+                "handoff.navigation.navigation_context",
                 "handoff.notifications.unread_context",
                 "handoff.health.sweep_context",
             ],

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from handoff.navigation import back_link
 from handoff.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, role_required
 
 from .. import queries, services
@@ -85,6 +86,7 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
             deadlines=lead.deadlines.order_by("-starts_at").select_related("owner"),
             actions=available_actions(lead, self.request.user),
             now=timezone.now(),
+            back=back_link(self.request),
             **kwargs,
         )
 

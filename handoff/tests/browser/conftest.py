@@ -159,7 +159,7 @@ class Tab:
 
 
 @pytest.fixture
-def open_tab(live_server, worker_and_beat, browser, request):
+def open_tab(live_server, browser, request):
     """open_tab(user) -> a logged-in Tab in its own browser context (its own cookies)."""
     contexts = []
     journey = request.node.originalname.removeprefix("test_")

@@ -7,7 +7,7 @@ from handoff.people import person_name
 from handoff.roles import Role
 from leads.models import Lead
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_and_beat")]
 
 
 def test_two_reps_claim_the_same_lead(open_tab, marketer, campaign):

@@ -13,7 +13,7 @@ from handoff.people import person_name
 from handoff.policies import policy_publish
 from leads.models import Lead
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_and_beat")]
 
 # 36 s: the shortest claim time a policy allows (0.01 business hours).
 SHORT = Decimal("0.01")

@@ -10,7 +10,7 @@ from campaigns.models import Campaign
 from conftest import LeadFactory, advance
 from leads.models import Lead
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_and_beat")]
 
 CSV = (
     "Name,Email,Company,Job title\n"

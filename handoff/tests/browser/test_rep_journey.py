@@ -8,7 +8,7 @@ from django.utils import timezone
 from conftest import LeadFactory, advance
 from leads.models import Activity, Deal, Lead, MonthlyTarget, ReturnReason
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_and_beat")]
 
 
 def test_a_rep_claims_works_converts_wins_and_returns(open_tab, marketer, rep, manager, campaign):
