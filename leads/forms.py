@@ -1,8 +1,8 @@
 from django import forms
 
 from campaigns.models import Campaign
-from handoff.roles import sales_reps
 
+from .assignment import rep_with_load_label, reps_with_load
 from .models import Deal, Priority, ReturnReason
 
 
@@ -80,8 +80,11 @@ class DisqualifyForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    rep = forms.ModelChoiceField(queryset=None, label="Give the lead to")
+    rep = forms.ModelChoiceField(
+        queryset=None, label="Give the lead to", help_text="Each rep's open leads against their capacity."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rep"].queryset = sales_reps()
+        self.fields["rep"].queryset = reps_with_load()
+        self.fields["rep"].label_from_instance = rep_with_load_label
