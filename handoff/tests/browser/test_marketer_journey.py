@@ -107,6 +107,7 @@ def test_a_marketer_runs_a_campaign_from_import_to_hand_off(open_tab, live_serve
     tab.visit("/campaigns/leads/?status=mql", shot="lead-list")
     for lead in ready:
         page.get_by_label(f"Tick {lead.full_name}").check()
+    assert page.locator("[data-selected-count]").inner_text() == "2 selected"
     page.get_by_role("button", name="Hand off ticked leads").click()
     tab.check(shot="bulk-handed-off")
     assert {lead.status for lead in Lead.objects.filter(pk__in=[lead.pk for lead in ready])} == {Lead.Status.HANDED_OFF}
