@@ -109,6 +109,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# The one currency of the installation's money (ISO 4217 code): budgets, spend, deal values, targets.
+CURRENCY = os.environ.get("CURRENCY", "EUR").upper()
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 
 from campaigns.models import Campaign
 
@@ -33,13 +34,19 @@ class FirstContactForm(NoteForm):
 
 class ConvertForm(NoteForm):
     value = forms.DecimalField(label="Deal value", min_value=0, max_digits=12, decimal_places=2)
-    currency = forms.ChoiceField(choices=[("EUR", "EUR"), ("USD", "USD"), ("GBP", "GBP"), ("CHF", "CHF")])
+    # The installation's one currency (settings.CURRENCY), not a choice: set in __init__.
+    currency = forms.CharField(disabled=True, required=False, widget=forms.HiddenInput)
     expected_close_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     stage = forms.ChoiceField(
         choices=[(stage, Deal.Stage(stage).label) for stage in (*Deal.OPEN_STAGES, Deal.Stage.WON)],
         initial=Deal.Stage.QUALIFIED,
     )
     field_order = ["value", "currency", "stage", "expected_close_date", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].initial = settings.CURRENCY
+        self.fields["value"].help_text = f"In {settings.CURRENCY}."
 
 
 class ReturnForm(NoteForm):
