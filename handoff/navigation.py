@@ -54,6 +54,7 @@ MENU = (
             Link("Queue", "leads:queue", SALES_SIDE),
             Link("My leads", "leads:mine", (Role.SALES,)),
             Link("My targets", "leads:my_targets", (Role.SALES,)),
+            Link("Deals", "leads:deals", SALES_SIDE),
             Link("Teams", "leads:teams", (Role.MANAGERS,), under=("leads:team_edit", "leads:rep_edit")),
             Link("Return reasons", "leads:return_reasons", (Role.MANAGERS,)),
             Link("Targets", "leads:targets", (Role.MANAGERS,)),
@@ -73,6 +74,7 @@ MENU = (
 LEAD_LISTS = {
     "leads:queue": "Queue",
     "leads:mine": "My leads",
+    "leads:deals": "Deals",
     "campaigns:leads": "Leads",
     "campaigns:returned": "Returned by sales",
     "campaigns:detail": "the campaign",

@@ -176,6 +176,7 @@ class LeadEvent(models.Model):
         ASSIGNED = "assigned", "Assigned"
         ACTIVITY = "activity", "Activity"
         DEAL_STAGE = "deal_stage", "Deal stage changed"
+        DEAL_UPDATED = "deal_updated", "Deal updated"
         QUALIFIED = "qualified", "Marked MQL"
         HANDED_OFF = "handed_off", "Handed to sales"
         CLAIMED = "claimed", "Claimed"

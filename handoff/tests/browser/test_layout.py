@@ -50,6 +50,7 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             "/leads/queue/",
             "/leads/mine/",
             "/leads/targets/mine/",
+            "/leads/deals/",
             f"/leads/{claimed}/",
             f"/leads/{leads[Lead.Status.ON_HOLD].pk}/",
             f"/leads/{leads[Lead.Status.CONVERTED].pk}/",
@@ -59,6 +60,7 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
         manager: [
             "/dashboard/",
             "/leads/queue/",
+            "/leads/deals/",
             "/leads/teams/",
             "/leads/targets/",
             "/leads/return-reasons/",
