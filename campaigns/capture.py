@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from handoff.sla import follow_up_meet
@@ -220,6 +221,26 @@ def _capture_again_many(repeats: list[Lead], campaign, *, actor, source: str, ru
         Lead.objects.bulk_update(rescored, ["score"])
     LeadEvent.objects.bulk_create(events)
     qualify_many(rescored, threshold)
+
+
+def possible_duplicates(lead: Lead) -> QuerySet[Lead]:
+    """Other live leads (not merged away, not disqualified) with the same name and company as `lead`,
+    ignoring case: different addresses, so capture kept them apart, but likely the same person.
+    None for a lead without a company (a name alone is too common). Uses lead_name_company_idx."""
+    if not lead.company.strip():
+        return Lead.objects.none()
+    return (
+        Lead.objects.annotate(name_key=Upper("full_name"), company_key=Upper("company"))
+        .filter(
+            merged_into__isnull=True,
+            name_key=Upper(Value(lead.full_name)),
+            company_key=Upper(Value(lead.company)),
+        )
+        .exclude(pk=lead.pk)
+        .exclude(status__in=[Lead.Status.MERGED, Lead.Status.DISQUALIFIED])
+        .select_related("campaign")
+        .order_by("created_at", "pk")
+    )
 
 
 def lead_merge(*, duplicate: Lead, into: Lead, actor) -> Lead:

@@ -122,6 +122,13 @@ class Lead(models.Model):
             models.Index(fields=["campaign", "-created_at", "-id"]),
             models.Index(fields=["-created_at", "-id"], name="lead_newest_first_idx"),
             models.Index(fields=["-score", "-id"], name="lead_score_idx"),
+            # The "possible duplicate" hint: live leads sharing a name and company (campaigns.capture).
+            models.Index(
+                Upper("full_name"),
+                Upper("company"),
+                name="lead_name_company_idx",
+                condition=models.Q(merged_into__isnull=True),
+            ),
             # Capture follows an address merged away to its survivor.
             models.Index(fields=["email"], name="lead_merged_email_idx", condition=models.Q(merged_into__isnull=False)),
             # The returned-by-sales inbox, most recently returned first.
