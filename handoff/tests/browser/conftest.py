@@ -82,6 +82,7 @@ class Tab:
     page: object
     base_url: str
     journey: str
+    viewport: dict = field(default_factory=lambda: DESKTOP)
     problems: list[str] = field(default_factory=list)
     failed_requests: dict[str, str] = field(default_factory=dict)
     downloads: set[str] = field(default_factory=set)
@@ -141,6 +142,7 @@ class Tab:
         assert not problems, "\n".join(problems)
         if shot:
             self.shots += 1
+            page.set_viewport_size(DESKTOP)
             self._shoot(f"{self.shots:02d}-{shot}-desktop")
         page.set_viewport_size(PHONE)
         try:
@@ -149,7 +151,7 @@ class Tab:
             if shot:
                 self._shoot(f"{self.shots:02d}-{shot}-phone")
         finally:
-            page.set_viewport_size(DESKTOP)
+            page.set_viewport_size(self.viewport)
         return page
 
     def _shoot(self, name: str) -> None:
@@ -164,12 +166,12 @@ def open_tab(live_server, browser, request):
     contexts = []
     journey = request.node.originalname.removeprefix("test_")
 
-    def open_tab(user=None) -> Tab:
-        context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    def open_tab(user=None, viewport=DESKTOP) -> Tab:
+        context = browser.new_context(viewport=viewport, base_url=live_server.url)
         contexts.append(context)
         name = journey if user is None else f"{journey}/{user.username}"
         context.set_default_timeout(10_000)
-        tab = Tab(page=context.new_page(), base_url=live_server.url, journey=name)
+        tab = Tab(page=context.new_page(), base_url=live_server.url, journey=name, viewport=viewport)
         if user is not None:
             tab.login(user)
         return tab

@@ -109,3 +109,36 @@ def test_the_phone_menu_opens_from_its_button(open_tab, rep):
     tab.page.get_by_role("button", name="Toggle navigation").click()
     tab.page.get_by_role("link", name="Queue", exact=True).click()
     tab.page.wait_for_url("**/leads/queue/")
+
+
+def test_a_rep_works_a_lead_on_a_phone(open_tab, marketer, rep, campaign):
+    """At 390 px, without zooming: filter the queue, claim, open the lead, log a call, hold and resume."""
+    advance(
+        LeadFactory(campaign=campaign, full_name="Mobile Mo", score=90),
+        Lead.Status.HANDED_OFF,
+        marketer=marketer,
+        rep=None,
+    )
+    tab = open_tab(rep, viewport=PHONE)
+    page = tab.visit("/leads/queue/", shot="queue")
+
+    page.get_by_label("Priority").select_option("hot")
+    page.get_by_role("button", name="Apply").click()
+    tab.check()
+    claim = page.get_by_role("button", name="Claim Mobile Mo")
+    box = claim.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], "Claim is off-screen"
+    claim.click()
+    tab.check(shot="lead")
+
+    page.get_by_label("Outcome").fill("Reached on the road")
+    page.get_by_role("button", name="Log activity").click()
+    tab.check(shot="call-logged")
+    page.get_by_label("Reason").fill("Customer travelling")
+    page.get_by_role("button", name="Put on hold").click()
+    tab.check(shot="on-hold")
+    page.get_by_role("button", name="Resume").click()
+    tab.check()
+    lead = Lead.objects.get(full_name="Mobile Mo")
+    assert (lead.status, lead.owner) == (Lead.Status.CONTACTED, rep)
+    assert page.evaluate("() => window.innerWidth") == PHONE["width"]
