@@ -305,3 +305,17 @@ class TestPossibleDuplicates:
         )
         client.force_login(rep)
         assert "Possible duplicate" not in client.get(dupe.get_absolute_url()).text
+
+    def test_the_lead_list_flags_possible_duplicates(self, client, marketer, campaign, django_assert_max_num_queries):
+        twin = LeadFactory(campaign=campaign, full_name="Ada Lovelace", company="Analytical Engines")
+        LeadFactory(campaign=campaign, full_name="ADA LOVELACE", company="analytical engines")
+        LeadFactory(campaign=campaign, full_name="Grace Hopper", company="")
+        LeadFactory(campaign=campaign, full_name="Grace Hopper", company="")
+        client.force_login(marketer)
+
+        with django_assert_max_num_queries(12):
+            response = client.get(reverse("campaigns:leads"))
+
+        flagged = {lead.full_name for lead in response.context["page"].leads if lead.possible_duplicate}
+        assert flagged == {twin.full_name, "ADA LOVELACE"}
+        assert response.text.count(">possible duplicate</span>") == 2
