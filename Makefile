@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= 1
 
-.PHONY: run test install lint check-deploy seed worker sla-worker
+.PHONY: run test install lint check-deploy seed worker sla-worker chromium
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -33,7 +33,13 @@ sla-worker: install
 # Tests use their own Redis database, so a dev worker on database 0 never picks up a test's tasks.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-test: install
+# The browser journeys drive Debian's Chromium (Playwright's own browser download is not used).
+chromium:
+	@command -v $${CHROMIUM:-/usr/bin/chromium} >/dev/null || { \
+		echo "Chromium is missing; installing it with apt-get"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+test: install chromium
 	REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py preflight
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -125,6 +125,14 @@ def advance(lead: Lead, to: str, *, marketer, rep) -> Lead:
     return lead
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests last. pytest-django runs transactional tests after the others, because they empty
+    every table (the rows migrations put there too); but pytest then groups the tests sharing the
+    session's browser where the first of them was collected, ahead of tests that need those rows."""
+    items.sort(key=lambda item: "live_server" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: the dashboard keeps its weekly trends there."""

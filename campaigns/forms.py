@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from handoff.daterange import DayField
@@ -9,7 +10,7 @@ from . import queries
 from .capture import normalise_email
 from .models import Campaign
 
-MONEY_HELP = "In the campaign's currency, e.g. 12500.00."
+MONEY_HELP = "In {currency} (the installation's currency), e.g. 12500.00."
 
 
 class CampaignForm(forms.ModelForm):
@@ -39,7 +40,6 @@ class CampaignForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
-            "budget": MONEY_HELP,
             "actual_spend": "What the campaign has cost so far; the results page divides it by leads, MQLs and deals.",
             "objective": "What the campaign should achieve, e.g. “40 demo requests from logistics firms”.",
             "target_mqls_per_month": "The results page compares each month's MQLs with this; 0 means no target.",
@@ -51,6 +51,7 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["budget"].help_text = MONEY_HELP.format(currency=settings.CURRENCY)
         # Nothing spent and no target yet are the usual start: empty means 0.
         for name in ("actual_spend", "target_mqls_per_month"):
             self.fields[name].required = False

@@ -102,7 +102,7 @@ def marketing_leads(
     `search` matches part of the name, email or company. A substring search cannot use a b-tree
     index; at a million leads it wants trigram (pg_trgm GIN) indexes on these three columns.
     """
-    leads = Lead.objects.select_related("campaign")
+    leads = Lead.objects.select_related("campaign", "owner")
     leads = leads.filter(status=status) if status else leads.exclude(status=S.MERGED)
     if search:
         # Emails are stored case-folded, so the address is matched as stored (no UPPER() on the column).

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "handoff.roles.roles_context",
+                "handoff.navigation.navigation_context",
                 "handoff.notifications.unread_context",
                 "handoff.health.sweep_context",
             ],
@@ -123,6 +124,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# The one currency of the installation's money (ISO 4217 code): budgets, spend, deal values, targets.
+CURRENCY = os.environ.get("CURRENCY", "EUR").upper()
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True

@@ -15,10 +15,15 @@ from handoff.people import person_name
 from handoff.roles import Role, has_role
 
 from . import services
-from .models import Activity, Lead, LeadEvent
+from .models import Activity, Deal, Lead, LeadEvent
 from .transitions import TransitionError
 
 S = Lead.Status
+
+
+def has_open_deal(lead: Lead) -> bool:
+    """A converted lead whose deal is still open: the rep keeps logging calls and meetings on it."""
+    return lead.status == S.CONVERTED and Deal.objects.filter(lead=lead, stage__in=Deal.OPEN_STAGES).exists()
 
 
 def may_work(lead: Lead, user) -> bool:
@@ -69,9 +74,10 @@ def activity_log(
         _check_next_step(next_step_at, now)
         if not may_work(lead, rep):
             raise TransitionError("Only the rep who owns this lead can log activities on it.")
-        if not lead.is_worked_by_sales:
+        if not (lead.is_worked_by_sales or has_open_deal(lead)):
             raise TransitionError(
-                f"This lead is {lead.get_status_display().lower()}: activities are logged while sales works it."
+                f"This lead is {lead.get_status_display().lower()}: activities are logged while sales works "
+                "it or its deal is open."
             )
         first_contact = kind in Activity.CONTACT_KINDS and lead.status == S.CLAIMED
         if kind in Activity.CONTACT_KINDS and lead.status == S.ON_HOLD and _never_contacted(lead):

@@ -10,9 +10,10 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from handoff.people import person_name
-from handoff.roles import Role
+from handoff.roles import Role, sales_reps
 
 from .models import Lead, RepProfile
 
@@ -23,6 +24,24 @@ class AtCapacity(Exception):
 
 def open_lead_count(rep) -> int:
     return Lead.objects.filter(owner=rep, status__in=Lead.WORKED_BY_SALES).count()
+
+
+def reps_with_load() -> QuerySet:
+    """Active sales reps by name, each with `open_leads`, `capacity` and `away` (defaults for a rep
+    without a profile yet), counted in one query."""
+    return sales_reps().annotate(
+        open_leads=Count("owned_leads", filter=Q(owned_leads__status__in=Lead.WORKED_BY_SALES)),
+        capacity=Coalesce(F("rep_profile__capacity"), RepProfile._meta.get_field("capacity").default),
+        away=Coalesce(F("rep_profile__is_away"), False),
+    )
+
+
+def rep_with_load_label(rep) -> str:
+    """How the Assign menu shows a rep from reps_with_load: "Ada Byron · 3 of 25 open leads · away"."""
+    label = f"{person_name(rep)} · {rep.open_leads} of {rep.capacity} open leads"
+    if rep.open_leads >= rep.capacity:
+        label += " · full"
+    return label + (" · away" if rep.away else "")
 
 
 def lock_profile(rep) -> RepProfile:

@@ -6,12 +6,16 @@ reopening it would silently rewrite figures people have already seen. A deal clo
 for an admin to correct, on purpose.
 """
 
+from datetime import date
+from decimal import Decimal
+
 from django.db import transaction
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from handoff.roles import Role, has_role
 
-from .models import Deal, LeadEvent
+from .models import Deal, Lead, LeadEvent
 from .services import lock_lead
 from .transitions import TransitionError
 
@@ -23,6 +27,18 @@ LOST_REASON_MAX = Deal._meta.get_field("lost_reason").max_length
 def may_move(deal: Deal, user) -> bool:
     """Whether `user` may move `deal`: the rep who owns it, or a manager."""
     return deal.owner_id == user.pk or has_role(user, Role.MANAGERS)
+
+
+def _lock_open_deal(deal: Deal, actor, *, verb: str) -> tuple[Lead, Deal]:
+    """Lock the deal's lead (the lock every change to a lead and its deal queues on) and the deal; refuse
+    an actor who is neither its owner nor a manager, and a closed deal. Call inside a transaction."""
+    lead = lock_lead(deal.lead_id)
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    if not may_move(deal, actor):
+        raise TransitionError(f"Only the rep who owns this deal can {verb} it.")
+    if deal.stage in CLOSED_STAGES:
+        raise TransitionError(f"This deal is {deal.get_stage_display().lower()}: a closed deal does not {verb}.")
+    return lead, deal
 
 
 def deal_move(*, deal: Deal, actor, stage: str, lost_reason: str = "") -> Deal:
@@ -41,13 +57,7 @@ def deal_move(*, deal: Deal, actor, stage: str, lost_reason: str = "") -> Deal:
     if len(lost_reason) > LOST_REASON_MAX:
         raise TransitionError(f"Keep the lost reason under {LOST_REASON_MAX} characters.")
     with transaction.atomic():
-        # The lead's lock is the one every change to a lead and its deal queues on.
-        lead = lock_lead(deal.lead_id)
-        deal = Deal.objects.select_for_update().get(pk=deal.pk)
-        if not may_move(deal, actor):
-            raise TransitionError("Only the rep who owns this deal can move it.")
-        if deal.stage in CLOSED_STAGES:
-            raise TransitionError(f"This deal is {deal.get_stage_display().lower()}: a closed deal does not move.")
+        lead, deal = _lock_open_deal(deal, actor, verb="move")
         if deal.stage == stage:
             raise TransitionError(f"The deal is already in “{deal.get_stage_display()}”.")
         now = timezone.now()
@@ -71,3 +81,56 @@ def deal_move(*, deal: Deal, actor, stage: str, lost_reason: str = "") -> Deal:
             created_at=now,
         )
     return deal
+
+
+def deal_edit(*, deal: Deal, actor, value: Decimal, expected_close_date: date | None) -> Deal:
+    """Change an open deal's value and expected close date, as the rep learns more.
+
+    Appends a DEAL_UPDATED event saying what changed (nothing changed: no event). Raises
+    TransitionError, writing nothing, for a closed deal, a negative value, or an actor who is neither
+    the deal's owner nor a manager.
+    """
+    if value < 0:
+        raise TransitionError("A deal's value cannot be negative.")
+    with transaction.atomic():
+        lead, deal = _lock_open_deal(deal, actor, verb="change")
+        changes = {}
+        if deal.value != value:
+            changes["value"] = [str(deal.value), str(value)]
+        if deal.expected_close_date != expected_close_date:
+            changes["expected_close_date"] = [
+                day.isoformat() if day else None for day in (deal.expected_close_date, expected_close_date)
+            ]
+        if not changes:
+            return deal
+        deal.value, deal.expected_close_date = value, expected_close_date
+        deal.full_clean()
+        deal.save(update_fields=["value", "expected_close_date"])
+        said = []
+        if "value" in changes:
+            said.append(f"value {changes['value'][0]} → {changes['value'][1]} {deal.currency}")
+        if "expected_close_date" in changes:
+            before, after = (day or "none" for day in changes["expected_close_date"])
+            said.append(f"expected close {before} → {after}")
+        LeadEvent.objects.create(
+            lead=lead, kind=LeadEvent.Kind.DEAL_UPDATED, actor=actor, note="; ".join(said).capitalize(), data=changes
+        )
+    return deal
+
+
+def open_deals(user) -> QuerySet[Deal]:
+    """Open deals `user` sees on the board: a rep their own, a manager everyone's; soonest close first."""
+    deals = Deal.objects.filter(stage__in=Deal.OPEN_STAGES).select_related("lead", "owner")
+    if not has_role(user, Role.MANAGERS):
+        deals = deals.filter(owner=user)
+    return deals.order_by("expected_close_date", "created_at", "pk")
+
+
+def board_totals(deals: QuerySet[Deal]) -> dict[str, dict]:
+    """{stage: {"count": n, "value": sum}} over `deals`, in one aggregate query."""
+    aggregates = {}
+    for stage in Deal.OPEN_STAGES:
+        aggregates[f"{stage}_count"] = Count("pk", filter=Q(stage=stage))
+        aggregates[f"{stage}_value"] = Sum("value", filter=Q(stage=stage), default=Decimal(0))
+    row = deals.order_by().aggregate(**aggregates)
+    return {stage: {"count": row[f"{stage}_count"], "value": row[f"{stage}_value"]} for stage in Deal.OPEN_STAGES}

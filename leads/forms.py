@@ -1,9 +1,10 @@
 from django import forms
+from django.conf import settings
 
 from campaigns.models import Campaign
 from handoff.daterange import DayField
-from handoff.roles import sales_reps
 
+from .assignment import rep_with_load_label, reps_with_load
 from .models import Deal, Priority, ReturnReason
 
 
@@ -34,13 +35,19 @@ class FirstContactForm(NoteForm):
 
 class ConvertForm(NoteForm):
     value = forms.DecimalField(label="Deal value", min_value=0, max_digits=12, decimal_places=2)
-    currency = forms.ChoiceField(choices=[("EUR", "EUR"), ("USD", "USD"), ("GBP", "GBP"), ("CHF", "CHF")])
+    # The installation's one currency (settings.CURRENCY), not a choice: set in __init__.
+    currency = forms.CharField(disabled=True, required=False, widget=forms.HiddenInput)
     expected_close_date = DayField(required=False)
     stage = forms.ChoiceField(
         choices=[(stage, Deal.Stage(stage).label) for stage in (*Deal.OPEN_STAGES, Deal.Stage.WON)],
         initial=Deal.Stage.QUALIFIED,
     )
     field_order = ["value", "currency", "stage", "expected_close_date", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].initial = settings.CURRENCY
+        self.fields["value"].help_text = f"In {settings.CURRENCY}."
 
 
 class ReturnForm(NoteForm):
@@ -81,8 +88,11 @@ class DisqualifyForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    rep = forms.ModelChoiceField(queryset=None, label="Give the lead to")
+    rep = forms.ModelChoiceField(
+        queryset=None, label="Give the lead to", help_text="Each rep's open leads against their capacity."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rep"].queryset = sales_reps()
+        self.fields["rep"].queryset = reps_with_load()
+        self.fields["rep"].label_from_instance = rep_with_load_label

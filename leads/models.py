@@ -125,6 +125,13 @@ class Lead(models.Model):
             models.Index(fields=["-score", "-id"], name="lead_score_idx"),
             # The queue by score: only the waiting leads, so a page is the first rows of this index.
             models.Index(fields=["-score"], name="lead_waiting_score_idx", condition=models.Q(status="handed_off")),
+            # The "possible duplicate" hint: live leads sharing a name and company (campaigns.capture).
+            models.Index(
+                Upper("full_name"),
+                Upper("company"),
+                name="lead_name_company_idx",
+                condition=models.Q(merged_into__isnull=True),
+            ),
             # Capture follows an address merged away to its survivor.
             models.Index(fields=["email"], name="lead_merged_email_idx", condition=models.Q(merged_into__isnull=False)),
             # The returned-by-sales inbox, most recently returned first.
@@ -179,6 +186,7 @@ class LeadEvent(models.Model):
         ASSIGNED = "assigned", "Assigned"
         ACTIVITY = "activity", "Activity"
         DEAL_STAGE = "deal_stage", "Deal stage changed"
+        DEAL_UPDATED = "deal_updated", "Deal updated"
         QUALIFIED = "qualified", "Marked MQL"
         HANDED_OFF = "handed_off", "Handed to sales"
         CLAIMED = "claimed", "Claimed"

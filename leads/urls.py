@@ -1,8 +1,8 @@
 from django.urls import path
 
+from .views import deals, teams, working
 from .views import leads as views
 from .views import targets as target_views
-from .views import teams, working
 
 app_name = "leads"
 urlpatterns = [
@@ -22,6 +22,8 @@ urlpatterns = [
     path("<int:pk>/hold/", working.HoldView.as_view(), name="hold"),
     path("<int:pk>/resume/", working.resume, name="resume"),
     path("<int:pk>/deal/stage/", working.DealStageView.as_view(), name="deal_stage"),
+    path("<int:pk>/deal/edit/", working.DealEditView.as_view(), name="deal_edit"),
+    path("deals/", deals.DealBoardView.as_view(), name="deals"),
     # Monthly targets
     path("targets/", target_views.TargetsView.as_view(), name="targets"),
     path("targets/mine/", target_views.MyTargetsView.as_view(), name="my_targets"),

@@ -6,7 +6,14 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from campaigns.capture import LeadData, lead_capture, lead_merge, leads_capture_bulk, normalise_email
+from campaigns.capture import (
+    LeadData,
+    lead_capture,
+    lead_merge,
+    leads_capture_bulk,
+    normalise_email,
+    possible_duplicates,
+)
 from campaigns.models import Campaign, QualificationPolicy, ScoringRule
 from campaigns.scoring import lead_override_score, score
 from conftest import CampaignFactory, LeadFactory, advance
@@ -253,3 +260,62 @@ def test_campaign_channels_used_by_default_rules_exist():
     """The default rules reference real channels (a typo would silently never match)."""
     for rule in ScoringRule.objects.filter(kind="channel"):
         assert rule.value in Campaign.Channel.values
+
+
+class TestPossibleDuplicates:
+    """Two live leads with the same name and company but different addresses: a hint, and a merge
+    picked from a list."""
+
+    def test_same_name_and_company_in_any_case_is_a_possible_duplicate(self, marketer, campaign):
+        first = LeadFactory(campaign=campaign, full_name="Ada Lovelace", company="Analytical Engines")
+        second = LeadFactory(campaign=campaign, full_name="ada lovelace", company="ANALYTICAL ENGINES")
+        LeadFactory(campaign=campaign, full_name="Ada Lovelace", company="Another firm")
+        gone = LeadFactory(campaign=campaign, full_name="Ada Lovelace", company="Analytical Engines")
+        lead_merge(duplicate=gone, into=first, actor=marketer)
+
+        assert list(possible_duplicates(second)) == [first]
+        assert list(possible_duplicates(first)) == [second]
+        assert not possible_duplicates(LeadFactory(campaign=campaign, full_name="Ada Lovelace", company=""))
+
+    def test_the_lead_page_hints_and_the_merge_page_offers_the_list(self, client, marketer, rep, campaign):
+        keep = LeadFactory(campaign=campaign, full_name="Ada Lovelace", company="Analytical Engines")
+        dupe = LeadFactory(campaign=campaign, full_name="Ada Lovelace", company="Analytical Engines")
+        client.force_login(marketer)
+
+        page = client.get(dupe.get_absolute_url()).text
+        assert "Possible duplicate:" in page and keep.email in page
+        merge_url = reverse("campaigns:merge", args=[dupe.pk])
+        assert merge_url in page
+        form = client.get(merge_url).text
+        assert f'value="{keep.pk}"' in form and 'type="radio"' in form
+
+        assert "into" in client.post(merge_url, {}).context["form"].errors
+        response = client.post(merge_url, {"into": keep.pk})
+        assert response.status_code == 302
+        dupe.refresh_from_db()
+        assert (dupe.status, dupe.merged_into) == (S.MERGED, keep)
+
+    def test_sales_sees_no_hint(self, client, marketer, rep, campaign):
+        LeadFactory(campaign=campaign, full_name="Ada Lovelace", company="Analytical Engines")
+        dupe = advance(
+            LeadFactory(campaign=campaign, full_name="Ada Lovelace", company="Analytical Engines"),
+            S.CLAIMED,
+            marketer=marketer,
+            rep=rep,
+        )
+        client.force_login(rep)
+        assert "Possible duplicate" not in client.get(dupe.get_absolute_url()).text
+
+    def test_the_lead_list_flags_possible_duplicates(self, client, marketer, campaign, django_assert_max_num_queries):
+        twin = LeadFactory(campaign=campaign, full_name="Ada Lovelace", company="Analytical Engines")
+        LeadFactory(campaign=campaign, full_name="ADA LOVELACE", company="analytical engines")
+        LeadFactory(campaign=campaign, full_name="Grace Hopper", company="")
+        LeadFactory(campaign=campaign, full_name="Grace Hopper", company="")
+        client.force_login(marketer)
+
+        with django_assert_max_num_queries(12):
+            response = client.get(reverse("campaigns:leads"))
+
+        flagged = {lead.full_name for lead in response.context["page"].leads if lead.possible_duplicate}
+        assert flagged == {twin.full_name, "ADA LOVELACE"}
+        assert response.text.count(">possible duplicate</span>") == 2

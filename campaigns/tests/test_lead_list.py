@@ -232,7 +232,8 @@ def test_bad_filter_values_are_explained_and_the_page_still_answers(signed_in, c
 
 def test_valid_filters_still_apply_beside_a_bad_one(signed_in, campaign):
     LeadFactory(campaign=campaign, full_name="Ada", score=90)
-    LeadFactory(campaign=campaign, full_name="Bob", score=20)
+    # A fixed company: a random one ("Adams Group") would match the search too.
+    LeadFactory(campaign=campaign, full_name="Bob", company="Brick Ltd", score=20)
 
     response = signed_in.get(LIST, {"search": "ada", "score_min": "lots"})
 

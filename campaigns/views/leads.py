@@ -13,6 +13,7 @@ from leads.forms import HandOffForm
 from leads.models import Lead
 
 from .. import lead_lists
+from ..capture import flag_possible_duplicates
 from ..models import Campaign
 
 PAGE_SIZES = (50, 100, 250, 500)
@@ -130,7 +131,7 @@ class LeadListView(RoleRequiredMixin, TemplateView):
         filters.is_valid()  # the valid filters apply; the others are named on the page
         chosen = filters.cleaned_data
         page = lead_lists.keyset_page(
-            lead_lists.marketing_leads(**filters.filters()),
+            flag_possible_duplicates(lead_lists.marketing_leads(**filters.filters())),
             order=chosen.get("order", lead_lists.DEFAULT_ORDER),
             cursor=chosen.get("cursor"),
             size=chosen.get("per_page", PAGE_SIZES[0]),

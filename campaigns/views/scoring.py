@@ -12,7 +12,7 @@ from handoff.roles import MARKETING_SIDE, RoleRequiredMixin, role_required
 from leads.models import Lead
 from leads.transitions import TransitionError
 
-from ..capture import lead_merge, normalise_email
+from ..capture import lead_merge, normalise_email, possible_duplicates
 from ..models import QualificationPolicy, ScoringRule
 from ..scoring import lead_override_score
 
@@ -41,17 +41,39 @@ class ScoreOverrideForm(forms.Form):
 
 
 class MergeForm(forms.Form):
+    """Pick the lead to keep from the possible duplicates, or name it by its address."""
+
+    into = forms.ModelChoiceField(
+        queryset=Lead.objects.none(),
+        required=False,
+        widget=forms.RadioSelect,
+        label="Keep one of the possible duplicates",
+        help_text="Live leads with the same name and company.",
+    )
     into_email = forms.EmailField(
         label="Keep the lead with this email",
+        required=False,
         help_text="This lead is merged into that one: its history moves to that lead's timeline.",
     )
 
     def __init__(self, *args, lead: Lead, **kwargs):
         self.lead = lead
         super().__init__(*args, **kwargs)
+        candidates = possible_duplicates(lead)
+        self.fields["into"].queryset = candidates
+        self.fields["into"].label_from_instance = lambda other: (
+            f"{other.full_name} · {other.email} · {other.campaign.name} · {other.get_status_display()}"
+        )
+        if candidates:
+            self.fields["into_email"].label = "Or keep the lead with this email"
+        else:
+            del self.fields["into"]
 
     def clean_into_email(self):
-        email = normalise_email(self.cleaned_data["into_email"])
+        email = self.cleaned_data["into_email"]
+        if not email:
+            return email
+        email = normalise_email(email)
         into = Lead.objects.filter(email=email, merged_into__isnull=True).first()
         if into is None:
             raise forms.ValidationError("No lead has that email.")
@@ -59,6 +81,15 @@ class MergeForm(forms.Form):
             raise forms.ValidationError("That is this lead; choose the one to keep.")
         self.into = into
         return email
+
+    def clean(self):
+        data = super().clean()
+        if data.get("into"):
+            self.into = data["into"]
+        elif not data.get("into_email") and not self.errors:
+            field = "into" if "into" in self.fields else "into_email"
+            self.add_error(field, "Choose the lead to keep." if field == "into" else "This field is required.")
+        return data
 
 
 class ScoringView(RoleRequiredMixin, TemplateView):

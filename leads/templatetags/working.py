@@ -8,7 +8,7 @@ from leads.activities import may_work
 from leads.deals import CLOSED_STAGES, may_move
 from leads.models import Activity, Deal, Lead
 from leads.transitions import may
-from leads.views.working import ActivityForm, DealStageForm, HoldForm
+from leads.views.working import ActivityForm, DealEditForm, DealStageForm, HoldForm
 
 register = template.Library()
 
@@ -21,6 +21,7 @@ class LeadWork:
     can_resume: bool = False
     deal: Deal | None = None
     deal_form: DealStageForm | None = None
+    deal_edit_form: DealEditForm | None = None
 
 
 @register.simple_tag(takes_context=True)
@@ -30,13 +31,13 @@ def lead_work(context, lead: Lead) -> LeadWork:
     user = context["request"].user
     workable = lead.is_worked_by_sales and may_work(lead, user)
     deal = getattr(lead, "deal", None)
+    deal_open = deal is not None and deal.stage not in CLOSED_STAGES
     return LeadWork(
         activities=list(lead.activities.select_related("rep")),
-        activity_form=ActivityForm() if workable else None,
+        activity_form=ActivityForm() if workable or (deal_open and may_work(lead, user)) else None,
         hold_form=HoldForm() if may(lead, "hold", user) else None,
         can_resume=may(lead, "resume", user),
         deal=deal,
-        deal_form=DealStageForm(deal=deal)
-        if deal and deal.stage not in CLOSED_STAGES and may_move(deal, user)
-        else None,
+        deal_form=DealStageForm(deal=deal) if deal_open and may_move(deal, user) else None,
+        deal_edit_form=DealEditForm(deal=deal) if deal_open and may_move(deal, user) else None,
     )

@@ -13,7 +13,8 @@ from conftest import LeadFactory, advance
 from handoff.models import Deadline
 from leads import services
 from leads.activities import activity_log
-from leads.models import Activity, Lead, LeadEvent
+from leads.deals import deal_move
+from leads.models import Activity, Deal, Lead, LeadEvent
 from leads.transitions import TransitionError
 
 pytestmark = pytest.mark.django_db
@@ -163,11 +164,14 @@ def test_a_manager_may_log_on_a_reps_lead(campaign, marketer, rep, manager):
 
 
 @pytest.mark.parametrize("status", [S.HANDED_OFF, S.CONVERTED, S.RETURNED])
-def test_activities_are_logged_only_while_sales_works_the_lead(status, campaign, marketer, rep):
+def test_activities_are_logged_only_while_sales_works_the_lead_or_its_deal_is_open(status, campaign, marketer, rep):
     lead = lead_in(status, campaign=campaign, marketer=marketer, rep=rep)
     if lead.owner is None:
         lead.owner = rep  # nobody owns a waiting lead; make sure the refusal is about the status
         lead.save(update_fields=["owner"])
+    if status == S.CONVERTED:
+        # While its deal is open a converted lead still takes activities (test_deal_board); once won, not.
+        deal_move(deal=lead.deal, actor=rep, stage=Deal.Stage.WON)
 
     with pytest.raises(TransitionError, match="while sales works it"):
         activity_log(lead=lead, rep=rep, kind=Activity.Kind.CALL)

@@ -1,5 +1,6 @@
 """Capacity, round-robin assignment and a manager's hand: who gets which lead, fairly and safely."""
 
+import re
 import threading
 
 import pytest
@@ -312,3 +313,26 @@ class TestTeamPages:
         client.force_login(request.getfixturevalue(role))
         assert client.get(reverse("leads:teams")).status_code == 403
         assert client.get(reverse("leads:return_reasons")).status_code == 403
+
+
+def test_the_assign_menu_names_each_rep_with_their_load_and_away(client, manager, marketer, campaign):
+    """Full names, open leads against capacity, and who is away: what a manager needs to choose."""
+    UserFactory(username="ada", first_name="Ada", last_name="Byron", role=Role.SALES)
+    alan = UserFactory(username="alan", first_name="Alan", last_name="Turing", role=Role.SALES)
+    RepProfile.objects.create(user=alan, capacity=1, is_away=True)
+    advance(LeadFactory(campaign=campaign), Lead.Status.CLAIMED, marketer=marketer, rep=alan)
+    waiting = advance(LeadFactory(campaign=campaign), Lead.Status.HANDED_OFF, marketer=marketer, rep=None)
+    client.force_login(manager)
+
+    response = client.get(reverse("leads:assign", args=[waiting.pk]))
+
+    options = [option.strip() for option in re.findall(r"<option value=\"\d+\">([^<]*)</option>", response.text)]
+    assert options == ["Ada Byron · 0 of 25 open leads", "Alan Turing · 1 of 1 open leads · full · away"]
+    assert "ada" not in options
+
+
+def test_the_team_form_names_managers_by_full_name(client, manager):
+    team = SalesTeam.objects.create(name="North", manager=manager)
+    client.force_login(manager)
+    response = client.get(reverse("leads:team_edit", args=[team.pk]))
+    assert f'<option value="{manager.pk}" selected>{manager.get_full_name()}</option>' in response.text

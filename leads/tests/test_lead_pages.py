@@ -93,7 +93,6 @@ def test_losing_a_claim_race_tells_the_rep_who_won(client, rep, other_rep, marke
         ({"value": "-1", "currency": "EUR", "stage": "qualified"}, "value"),
         ({"value": "a lot", "currency": "EUR", "stage": "qualified"}, "value"),
         ({"value": "", "currency": "EUR", "stage": "qualified"}, "value"),
-        ({"value": "10", "currency": "DOGE", "stage": "qualified"}, "currency"),
         ({"value": "1" * 20, "currency": "EUR", "stage": "qualified"}, "value"),
         ({"value": "10", "currency": "EUR", "stage": "lost"}, "stage"),
         (

@@ -618,7 +618,7 @@ def test_home_targets_give_the_rep_this_months_progress_and_the_partial_shows_it
     html = render_to_string("leads/_target_progress.html", {"targets": home})
     assert "March 2026" in html and "12 days left" in html
     assert html.count('class="progress-bar') == 4
-    assert "of 4,000.00 · <strong>25%</strong>" in html
+    assert "of €4,000.00 · <strong>25%</strong>" in html
 
 
 @pytest.mark.django_db

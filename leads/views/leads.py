@@ -11,8 +11,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from campaigns.capture import possible_duplicates
+from handoff.navigation import back_link
 from handoff.paging import CountedPaginator
-from handoff.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, role_required
+from handoff.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required
 
 from .. import queries, services
 from ..actions import available_actions
@@ -88,6 +90,12 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
     template_name = "leads/lead_detail.html"
     queryset = Lead.objects.select_related("campaign", "owner", "created_by")
 
+    def duplicates(self, lead: Lead) -> list[Lead]:
+        """Possible duplicates, for marketing (who merges) while the lead is live."""
+        if lead.merged_into_id or not has_role(self.request.user, *MARKETING_SIDE):
+            return []
+        return list(possible_duplicates(lead)[:5])
+
     def get_context_data(self, **kwargs):
         lead = self.object
         before = self.request.GET.get("before", "")
@@ -98,6 +106,8 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
             deadlines=lead.deadlines.order_by("-starts_at").select_related("owner"),
             actions=available_actions(lead, self.request.user),
             now=timezone.now(),
+            back=back_link(self.request),
+            duplicates=self.duplicates(lead),
             **kwargs,
         )
 

@@ -26,7 +26,12 @@ class TeamForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["manager"].queryset = get_user_model().objects.filter(groups__name=Role.MANAGERS, is_active=True)
+        self.fields["manager"].queryset = (
+            get_user_model()
+            .objects.filter(groups__name=Role.MANAGERS, is_active=True)
+            .order_by("first_name", "last_name", "username")
+        )
+        self.fields["manager"].label_from_instance = person_name
 
 
 class RepProfileForm(forms.ModelForm):

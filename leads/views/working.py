@@ -18,7 +18,7 @@ from handoff.roles import SALES_SIDE, RoleRequiredMixin, role_required
 
 from .. import services
 from ..activities import activity_log, may_work, work_refusal
-from ..deals import CLOSED_STAGES, LOST_REASON_MAX, deal_move, may_move
+from ..deals import CLOSED_STAGES, LOST_REASON_MAX, deal_edit, deal_move, may_move
 from ..models import Activity, Deal, Lead
 from ..transitions import TransitionError
 
@@ -58,6 +58,18 @@ class DealStageForm(forms.Form):
         if data.get("stage") == Deal.Stage.LOST and not data.get("lost_reason", "").strip():
             self.add_error("lost_reason", "Say why the deal was lost.")
         return data
+
+
+class DealEditForm(forms.Form):
+    value = forms.DecimalField(label="Deal value", min_value=0, max_digits=12, decimal_places=2)
+    expected_close_date = forms.DateField(
+        label="Expected close", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, deal: Deal, **kwargs):
+        kwargs.setdefault("initial", {"value": deal.value, "expected_close_date": deal.expected_close_date})
+        super().__init__(*args, **kwargs)
+        self.fields["value"].help_text = f"In {deal.currency}."
 
 
 class _LeadWorkAccess:
@@ -172,3 +184,13 @@ class DealStageView(LeadWorkView):
     def perform(self, stage, lost_reason) -> str:
         deal = deal_move(deal=self.deal, actor=self.request.user, stage=stage, lost_reason=lost_reason)
         return f"The deal is now {deal.get_stage_display().lower()}."
+
+
+class DealEditView(DealStageView):
+    form_class = DealEditForm
+    title = "Change the deal"
+    button = "Save deal"
+
+    def perform(self, value, expected_close_date) -> str:
+        deal_edit(deal=self.deal, actor=self.request.user, value=value, expected_close_date=expected_close_date)
+        return "The deal is saved."
