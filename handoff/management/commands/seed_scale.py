@@ -16,7 +16,7 @@ and the filled tables' secondary indexes dropped first and built again at the en
 than keeping them up to date row by row; a failure rolls everything back, indexes included). The
 read models are filled chunk by chunk with the rebuilds' own SQL (`handoff.counts.COUNTS_SELECT`,
 `leads.tally.read_models_fill`) over the chunk's leads, deals and events (a temporary table), so
-nothing reads the whole timeline again at the end.
+nothing reads the whole timeline again at the end (the timeline's counts are summed once at the end).
 The command refuses a database that already holds campaigns or leads.
 """
 
@@ -177,6 +177,17 @@ INSERT INTO leads_leadevent (lead_id, kind, actor_id, from_status, to_status, no
 SELECT lead_id, kind, actor_id, from_status, to_status, note, data, created_at FROM scale_events;
 """
 
+# The timeline's counts (`handoff.counts`) of each chunk, summed into `handoff_eventcount` once at the
+# end: one ordered insert into an empty table instead of an upsert per chunk all over its index.
+SCALE_COUNTS = """
+CREATE TEMP TABLE scale_counts (hour timestamptz, kind text, subgroup text, campaign_id bigint, user_id integer,
+                                value bigint, amount numeric) ON COMMIT DROP
+"""
+SCALE_COUNTS_SUMMED = """
+SELECT hour, kind, subgroup, campaign_id, user_id, SUM(value), SUM(amount)
+  FROM scale_counts GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+"""
+
 # The chunk's leads and deals (a deal's id is its lead's), for the read models.
 CHUNK_VIEWS = """
 CREATE TEMP VIEW scale_leads AS SELECT * FROM leads_lead WHERE id BETWEEN %(first)s AND %(last)s;
@@ -235,11 +246,13 @@ class Command(BaseCommand):
             indexes = cursor.fetchall()
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+            cursor.execute(SCALE_COUNTS)
             for first in range(1, leads + 1, CHUNK):
                 last = min(first + CHUNK - 1, leads)
                 self._chunk(cursor, first=first, last=last, **people)
                 self.stdout.write(f"  {last:,} leads ({time.monotonic() - started:.0f} s)")
                 self.stdout.flush()
+            cursor.execute(COUNTS_UPSERT.format(select=SCALE_COUNTS_SUMMED))
             for _, definition in indexes:
                 cursor.execute(definition)
             self.stdout.write(f"  {len(indexes)} indexes built ({time.monotonic() - started:.0f} s)")
@@ -305,7 +318,7 @@ class Command(BaseCommand):
         }
         cursor.execute(PLAN, params)
         cursor.execute(LEADS, params)
-        cursor.execute(COUNTS_UPSERT.format(select=COUNTS_SELECT.format(events="scale_events")))
+        cursor.execute("INSERT INTO scale_counts " + COUNTS_SELECT.format(events="scale_events"))
         cursor.execute(CHUNK_VIEWS, params)
         read_models_fill(cursor, leads="scale_leads", events="scale_events", deals="scale_deals")
         cursor.execute("DROP VIEW scale_leads, scale_deals; DROP TABLE scale_plan, scale_events")
