@@ -194,7 +194,15 @@ CREATE TEMP VIEW scale_leads AS SELECT * FROM leads_lead WHERE id BETWEEN %(firs
 CREATE TEMP VIEW scale_deals AS SELECT * FROM leads_deal WHERE id BETWEEN %(first)s AND %(last)s;
 """
 
-FILLED_TABLES = ["leads_lead", "leads_leadevent", "handoff_handoff", "handoff_deadline", "leads_activity", "leads_deal"]
+FILLED_TABLES = [
+    "leads_lead",
+    "leads_leadevent",
+    "handoff_handoff",
+    "handoff_deadline",
+    "leads_activity",
+    "leads_deal",
+    "handoff_eventcount",
+]
 
 # Indexes that back no constraint (primary keys and unique constraints stay): dropped during the
 # fill and built again from their definitions.
@@ -253,6 +261,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {last:,} leads ({time.monotonic() - started:.0f} s)")
                 self.stdout.flush()
             cursor.execute(COUNTS_UPSERT.format(select=SCALE_COUNTS_SUMMED))
+            self.stdout.write(f"  timeline counts summed ({time.monotonic() - started:.0f} s)")
             for _, definition in indexes:
                 cursor.execute(definition)
             self.stdout.write(f"  {len(indexes)} indexes built ({time.monotonic() - started:.0f} s)")
