@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, DateField, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from handoff.models import Deadline, EventCount, Handoff
-from leads.models import CampaignMilestone, Deal, Lead, LeadEvent
+from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, Lead, LeadEvent
 from leads.tally import tally_of
 from leads.targets import add_months
 
@@ -158,7 +157,7 @@ def acceptance_by_campaign(
 
 @dataclass(frozen=True)
 class MonthMqls:
-    """One calendar month (in the current time zone) of a campaign: MQLs made against the target."""
+    """One calendar month (in the site's time zone, settings.TIME_ZONE) of a campaign: MQLs made against the target."""
 
     month: datetime.date
     mqls: int
@@ -189,8 +188,8 @@ class CampaignResults:
     - converted: leads turned into a deal; won_deals and won_revenue: those deals now won.
     - breaches: (deadline kind, breached deadlines) for the SLA deadlines on the campaign's leads.
     - mqls_by_month: each month the campaign has run or had leads or MQLs in (after its end date
-      too), up to the last MONTHS_SHOWN, with the leads qualified in that month (local time; a lead
-      qualified in two months counts in both).
+      too), up to the last MONTHS_SHOWN, with the leads qualified in that month (calendar months of
+      the site's time zone, settings.TIME_ZONE; a lead qualified in two months counts in both).
     """
 
     captured: int
@@ -253,16 +252,11 @@ def _months(campaign: Campaign, today: datetime.date, active: list[datetime.date
 
 
 def _mqls_by_month(campaign: Campaign, today: datetime.date, captured: list[datetime.date]) -> list[MonthMqls]:
-    """MQLs per local month over the months the campaign ran or had leads (`captured`: the days of its
-    first and last) or MQLs in. The MQLs come from the timeline: the one figure here that still grows
-    with the campaign's history."""
+    """MQLs per month of the site's zone (settings.TIME_ZONE) over the months the campaign ran or had
+    leads (`captured`: the days of its first and last) or MQLs in, from the read model
+    (`CampaignMonthMqls`: a few rows per campaign, whatever its number of leads)."""
     counted = dict(
-        mql_events()
-        .filter(lead__campaign=campaign)
-        .annotate(month=TruncMonth("created_at", output_field=DateField(), tzinfo=timezone.get_current_timezone()))
-        .values("month")
-        .annotate(mqls=mql_count())
-        .values_list("month", "mqls")
+        CampaignMonthMqls.objects.filter(campaign=campaign, leads__gt=0).values_list("month", "leads").order_by()
     )
     months = _months(campaign, today, [*counted, *captured])
     target = campaign.target_mqls_per_month
@@ -283,7 +277,7 @@ SELECT 'span', 'last', EXTRACT(EPOCH FROM MAX(created_at))::bigint FROM leads_le
 
 
 def _campaign_tallies(campaign: Campaign) -> tuple[dict[str, int], dict[str, int], list[datetime.date]]:
-    """Leads per status and per milestone, and the local days of its first and last lead, from a few
+    """Leads per status and per milestone, and the days (site's zone) of its first and last lead, from a few
     rows whatever the campaign's size."""
     tallies: dict[str, dict[str, int]] = {"status": {}, "milestone": {}, "span": {}}
     with connection.cursor() as cursor:
@@ -292,7 +286,7 @@ def _campaign_tallies(campaign: Campaign) -> tuple[dict[str, int], dict[str, int
             if leads is not None:
                 tallies[table][key] = int(leads)
     span = [
-        timezone.localdate(datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC))
+        timezone.localdate(datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC), timezone.get_default_timezone())
         for seconds in tallies["span"].values()
     ]
     return tallies["status"], tallies["milestone"], span
@@ -303,14 +297,16 @@ def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignR
 
     The funnel comes from the read models (`leads.tally`: leads per status and per milestone
     reached), breaches and return reasons from the timeline's counts (`handoff.counts`: one event
-    per breached deadline and per return), won deals from the won deals' index, so the cost does not
-    grow with the campaign's leads; only the months' MQLs read the timeline, for the months shown.
+    per breached deadline and per return), the months' MQLs and the won deals from their read models
+    (`CampaignMonthMqls`, `CampaignRevenue`), so the cost does not grow with the campaign's leads.
     Returns by reason count returns: a lead returned twice for the same reason counts twice there.
     """
     by_status, reached, span = _campaign_tallies(campaign)
-    won = Deal.objects.filter(lead__campaign=campaign, stage=Deal.Stage.WON).aggregate(
-        won_deals=Count("id"), won_revenue=Sum("value", default=Decimal(0))
-    )
+    revenue = CampaignRevenue.objects.filter(campaign=campaign).first()
+    won = {
+        "won_deals": revenue.won_deals if revenue else 0,
+        "won_revenue": revenue.won_revenue if revenue else Decimal(0),
+    }
     happened = (
         EventCount.objects.filter(campaign=campaign, kind__in=[LeadEvent.Kind.BREACH, LeadEvent.Kind.RETURNED])
         .values("kind", "subgroup")
@@ -354,6 +350,6 @@ def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignR
         breaches=[(label, handoff_figures[f"breach_{kind}"]) for kind, label in Deadline.Kind.choices],
         breached_leads=handoff_figures["breached_leads"],
         by_status=[(label, lead_figures[f"status_{value}"]) for value, label in S.choices if value != S.MERGED],
-        mqls_by_month=_mqls_by_month(campaign, timezone.localdate(now), span),
+        mqls_by_month=_mqls_by_month(campaign, timezone.localdate(now, timezone.get_default_timezone()), span),
         target_mqls_per_month=campaign.target_mqls_per_month,
     )

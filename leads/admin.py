@@ -3,6 +3,8 @@ from django.contrib import admin
 from .models import (
     Activity,
     CampaignMilestone,
+    CampaignMonthMqls,
+    CampaignRevenue,
     Deal,
     Lead,
     LeadEvent,
@@ -108,4 +110,20 @@ class CampaignMilestoneAdmin(ReadOnlyAdmin):
 
     list_display = ["campaign", "milestone", "leads"]
     list_filter = ["milestone"]
+    list_select_related = ["campaign"]
+
+
+@admin.register(CampaignMonthMqls)
+class CampaignMonthMqlsAdmin(ReadOnlyAdmin):
+    """Kept by triggers on the timeline and the leads; rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["campaign", "month", "leads"]
+    list_select_related = ["campaign"]
+
+
+@admin.register(CampaignRevenue)
+class CampaignRevenueAdmin(ReadOnlyAdmin):
+    """Kept by triggers on the deals and the leads; rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["campaign", "won_deals", "won_revenue"]
     list_select_related = ["campaign"]

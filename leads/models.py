@@ -462,3 +462,36 @@ class CampaignMilestone(models.Model):
 
     def __str__(self) -> str:
         return f"campaign {self.campaign_id} · {self.milestone}: {self.leads}"
+
+
+class CampaignMonthMqls(models.Model):
+    """How many of a campaign's live leads were qualified in each calendar month: a read model of the
+    timeline (`leads.tally`), for the campaign results' months.
+
+    The month is the calendar month in the site's time zone (settings.TIME_ZONE, whoever looks). A
+    lead counts once in a month however often it was qualified in it, and in each month it was
+    qualified in; it stops counting when merged into another lead. Triggers keep it current;
+    `manage.py rebuild_counts` recounts it (needed after changing TIME_ZONE).
+    """
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, related_name="+")
+    month = models.DateField(help_text="The first day of the month.")
+    leads = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "month"], name="campaign_month_mqls_key")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} · {self.month:%B %Y}: {self.leads}"
+
+
+class CampaignRevenue(models.Model):
+    """A campaign's won deals and their value: a read model of `Deal` (`leads.tally`), kept by
+    triggers when a deal is created won, moves to or from won, or changes value."""
+
+    campaign = models.OneToOneField("campaigns.Campaign", on_delete=models.DO_NOTHING, related_name="+")
+    won_deals = models.BigIntegerField(default=0)
+    won_revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}: {self.won_deals} won, {self.won_revenue}"

@@ -15,6 +15,9 @@ Counts of what leads *are now* (open leads per rep, leads per campaign and statu
 counts of what *happened* (MQLs per month, claims per rep) from `handoff.counts`.
 """
 
+import zoneinfo
+
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Func, IntegerField, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -70,32 +73,128 @@ MILESTONES_REACHED = MILESTONE_UPSERT.format(
      WHERE reached.bits <> 0"""
 )
 
+# The live leads a lead update takes from a campaign (delta -1: merged away, or moved to another
+# campaign) or gives to one (delta 1: moved there, or brought back from merged).
+MOVED_LEADS = """(SELECT o.id, o.campaign_id, -1 AS delta FROM old_leads o JOIN new_leads n ON n.id = o.id
+             WHERE o.status <> 'merged' AND (n.status = 'merged' OR n.campaign_id <> o.campaign_id)
+            UNION ALL
+            SELECT n.id, n.campaign_id, 1 FROM old_leads o JOIN new_leads n ON n.id = o.id
+             WHERE n.status <> 'merged' AND (o.status = 'merged' OR n.campaign_id <> o.campaign_id)) moved"""
+
 # A lead update that merges it away (or back) or moves it to another campaign moves its milestones.
 MILESTONES_MOVED = MILESTONE_UPSERT.format(
     changes="""
     SELECT moved.campaign_id, reached.bits, moved.delta
-      FROM (SELECT o.id, o.campaign_id, -1 AS delta FROM old_leads o JOIN new_leads n ON n.id = o.id
-             WHERE o.status <> 'merged' AND (n.status = 'merged' OR n.campaign_id <> o.campaign_id)
-            UNION ALL
-            SELECT n.id, n.campaign_id, 1 FROM old_leads o JOIN new_leads n ON n.id = o.id
-             WHERE n.status <> 'merged' AND (o.status = 'merged' OR n.campaign_id <> o.campaign_id)) moved
+      FROM """  # noqa: S608 - constant SQL, no input
+    + MOVED_LEADS
+    + """
      CROSS JOIN LATERAL (
-       SELECT COALESCE(bit_or("""  # noqa: S608 - constant SQL, no input
+       SELECT COALESCE(bit_or("""
     + MILESTONE_BITS.format(e="e")
     + """), 0) AS bits
          FROM leads_leadevent e WHERE e.lead_id = moved.id) reached
      WHERE reached.bits <> 0"""
 )
 
+# A recount over the relations `{events}` and `{leads}` (the whole tables, or a part of them whose
+# events are all in `{events}`).
 MILESTONES_RECOUNT = MILESTONE_UPSERT.format(
     changes="""
     SELECT l.campaign_id, reached.bits, 1 AS delta
       FROM (SELECT e.lead_id, bit_or("""  # noqa: S608 - constant SQL, no input
     + MILESTONE_BITS.format(e="e")
     + """) AS bits
-              FROM leads_leadevent e GROUP BY e.lead_id) reached
-      JOIN leads_lead l ON l.id = reached.lead_id AND l.status <> 'merged'
+              FROM {events} e GROUP BY e.lead_id) reached
+      JOIN {leads} l ON l.id = reached.lead_id AND l.status <> 'merged'
      WHERE reached.bits <> 0"""
+)
+
+# --- MQLs per month: the month of a QUALIFIED event, a calendar month in the site's zone. `{zone}` is
+# settings.TIME_ZONE, written into the trigger when it is installed (`trigger_sql`).
+MONTH_OF = "date_trunc('month', {e}.created_at AT TIME ZONE '{{zone}}')::date"
+
+# `{changes}`: rows (campaign_id, month, delta): that many leads of the campaign gained (or lost) a
+# qualification in the month.
+MONTHS_UPSERT = """
+INSERT INTO leads_campaignmonthmqls (campaign_id, month, leads)
+SELECT campaign_id, month, SUM(delta)
+  FROM ({changes}) AS changes
+ GROUP BY 1, 2
+HAVING SUM(delta) <> 0
+ ORDER BY 1, 2
+ON CONFLICT (campaign_id, month) DO UPDATE SET leads = leads_campaignmonthmqls.leads + EXCLUDED.leads
+"""
+
+# A timeline insert: the months in which a live lead is qualified for the first time.
+MONTHS_QUALIFIED = MONTHS_UPSERT.format(
+    changes="""
+    SELECT l.campaign_id, q.month, 1 AS delta
+      FROM (SELECT DISTINCT e.lead_id, """  # noqa: S608 - constant SQL, no input
+    + MONTH_OF.format(e="e")
+    + """ AS month FROM new_events e WHERE e.kind = 'qualified') q
+      JOIN leads_lead l ON l.id = q.lead_id AND l.status <> 'merged'
+     WHERE NOT EXISTS (
+       SELECT 1 FROM leads_leadevent o
+        WHERE o.lead_id = q.lead_id AND o.kind = 'qualified' AND """
+    + MONTH_OF.format(e="o")
+    + """ = q.month
+          AND NOT EXISTS (SELECT 1 FROM new_events n WHERE n.id = o.id))"""
+)
+
+# A lead merged away (or back) or moved to another campaign takes its months with it.
+MONTHS_MOVED = MONTHS_UPSERT.format(
+    changes="""
+    SELECT moved.campaign_id, q.month, moved.delta
+      FROM """  # noqa: S608 - constant SQL, no input
+    + MOVED_LEADS
+    + """
+     CROSS JOIN LATERAL (
+       SELECT DISTINCT """
+    + MONTH_OF.format(e="e")
+    + """ AS month FROM leads_leadevent e WHERE e.lead_id = moved.id AND e.kind = 'qualified') q"""
+)
+
+MONTHS_RECOUNT = MONTHS_UPSERT.format(
+    changes="""
+    SELECT l.campaign_id, q.month, 1 AS delta
+      FROM (SELECT DISTINCT e.lead_id, """  # noqa: S608 - constant SQL, no input
+    + MONTH_OF.format(e="e")
+    + """ AS month FROM {events} e WHERE e.kind = 'qualified') q
+      JOIN {leads} l ON l.id = q.lead_id AND l.status <> 'merged'"""
+)
+
+# --- Won deals and their value per campaign (the campaign of the deal's lead).
+# `{changes}`: rows (campaign_id, deals, revenue) to add up.
+REVENUE_UPSERT = """
+INSERT INTO leads_campaignrevenue (campaign_id, won_deals, won_revenue)
+SELECT campaign_id, SUM(deals), SUM(revenue)
+  FROM ({changes}) AS changes
+ GROUP BY 1
+HAVING SUM(deals) <> 0 OR SUM(revenue) <> 0
+ ORDER BY 1
+ON CONFLICT (campaign_id) DO UPDATE
+   SET won_deals = leads_campaignrevenue.won_deals + EXCLUDED.won_deals,
+       won_revenue = leads_campaignrevenue.won_revenue + EXCLUDED.won_revenue
+"""
+
+WON_ROWS = """SELECT l.campaign_id, {sign} AS deals, {sign} * d.value AS revenue
+  FROM {deals} d JOIN {leads} l ON l.id = d.lead_id WHERE d.stage = 'won'"""
+
+
+def _won(deals: str, sign: int, leads: str = "leads_lead") -> str:
+    return WON_ROWS.format(deals=deals, leads=leads, sign=sign)
+
+
+# A lead moved to another campaign takes its won deal with it (a merged lead's deal still counts).
+REVENUE_MOVED = REVENUE_UPSERT.format(
+    changes="""
+    SELECT moved.campaign_id, moved.delta AS deals, moved.delta * d.value AS revenue
+      FROM (SELECT o.id, o.campaign_id, -1 AS delta FROM old_leads o JOIN new_leads n ON n.id = o.id
+             WHERE n.campaign_id <> o.campaign_id
+            UNION ALL
+            SELECT n.id, n.campaign_id, 1 FROM old_leads o JOIN new_leads n ON n.id = o.id
+             WHERE n.campaign_id <> o.campaign_id) moved
+      JOIN leads_deal d ON d.lead_id = moved.id AND d.stage = 'won'"""
 )
 
 # `{changes}`: rows (campaign_id, owner_id, status, delta) to add up.
@@ -125,7 +224,12 @@ TRIGGERS = {
         "leads_lead",
         "UPDATE",
         "REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads",
-        [TALLY_UPSERT.format(changes=f"{NEW_ROWS.format(table='new_leads')} UNION ALL {OLD_ROWS}"), MILESTONES_MOVED],
+        [
+            TALLY_UPSERT.format(changes=f"{NEW_ROWS.format(table='new_leads')} UNION ALL {OLD_ROWS}"),
+            MILESTONES_MOVED,
+            MONTHS_MOVED,
+            REVENUE_MOVED,
+        ],
     ),
     "leads_tally_delete": (
         "leads_lead",
@@ -137,16 +241,45 @@ TRIGGERS = {
         "leads_leadevent",
         "INSERT",
         "REFERENCING NEW TABLE AS new_events",
-        [MILESTONES_REACHED],
+        [MILESTONES_REACHED, MONTHS_QUALIFIED],
+    ),
+    "leads_revenue_insert": (
+        "leads_deal",
+        "INSERT",
+        "REFERENCING NEW TABLE AS new_deals",
+        [REVENUE_UPSERT.format(changes=_won("new_deals", 1))],
+    ),
+    "leads_revenue_update": (
+        "leads_deal",
+        "UPDATE",
+        "REFERENCING OLD TABLE AS old_deals NEW TABLE AS new_deals",
+        [REVENUE_UPSERT.format(changes=f"{_won('new_deals', 1)} UNION ALL {_won('old_deals', -1)}")],
+    ),
+    "leads_revenue_delete": (
+        "leads_deal",
+        "DELETE",
+        "REFERENCING OLD TABLE AS old_deals",
+        [REVENUE_UPSERT.format(changes=_won("old_deals", -1))],
     ),
 }
 
 
+READ_MODELS = ["leads_leadtally", "leads_campaignmilestone", "leads_campaignmonthmqls", "leads_campaignrevenue"]
+
+
+def _zone() -> str:
+    """settings.TIME_ZONE as an SQL string's content (a zoneinfo name, checked)."""
+    name = settings.TIME_ZONE
+    zoneinfo.ZoneInfo(name)
+    return name.replace("'", "''")
+
+
 def trigger_sql() -> str:
-    """The trigger functions and triggers, for the migration that installs them."""
+    """The trigger functions and triggers, for the migration that installs them (and the rebuild,
+    which installs them again for the current settings.TIME_ZONE)."""
     sql = []
     for name, (table, operation, referencing, statements) in TRIGGERS.items():
-        body = ";\n".join(statements)
+        body = ";\n".join(statements).replace("{zone}", _zone())
         sql.append(f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
 BEGIN
@@ -168,14 +301,28 @@ DROP_TRIGGER_SQL = "".join(
 )
 
 
+def read_models_fill(cursor, *, leads: str = "leads_lead", events: str = "leads_leadevent", deals: str = "leads_deal"):
+    """Add the counts of `leads`, their timeline `events` and their `deals` (relations: the whole
+    tables, or a part holding all the events and deals of its leads) to the read models here."""
+    cursor.execute(TALLY_UPSERT.format(changes=NEW_ROWS.format(table=leads)))
+    tallies = cursor.rowcount
+    cursor.execute(MILESTONES_RECOUNT.format(events=events, leads=leads))
+    cursor.execute(MONTHS_RECOUNT.format(events=events, leads=leads, zone=_zone()))
+    cursor.execute(REVENUE_UPSERT.format(changes=_won(deals, 1, leads)))
+    return tallies
+
+
 def lead_tally_rebuild() -> int:
-    """Recount every tally from the leads; returns the number of rows written. Locks the leads
-    against changes meanwhile (they wait, then count themselves through the trigger)."""
+    """Recount every read model here (tallies, milestones, months' MQLs, won deals) from the leads,
+    the timeline and the deals; returns the number of tally rows written. Locks those tables against
+    changes meanwhile (they wait, then count themselves through the triggers). Installs the triggers
+    again, so after a change of settings.TIME_ZONE the months follow the new zone."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE leads_lead IN SHARE MODE")
-        cursor.execute("DELETE FROM leads_leadtally")
-        cursor.execute(TALLY_UPSERT.format(changes=NEW_ROWS.format(table="leads_lead")))
-        return cursor.rowcount
+        cursor.execute("LOCK TABLE leads_lead, leads_leadevent, leads_deal IN SHARE MODE")
+        cursor.execute(trigger_sql())
+        for table in READ_MODELS:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - constant table names
+        return read_models_fill(cursor)
 
 
 def tally_of(*, where: Q, statuses=None) -> Subquery:

@@ -179,6 +179,21 @@ def test_months_are_calendar_months_of_the_current_time_zone(monkeypatch, market
     assert months[1].target_met is False
 
 
+def test_months_are_the_sites_months_whoever_looks(monkeypatch, marketer, settings):
+    """The months come from a read model kept in the site's zone (TIME_ZONE, Berlin here): a viewer in
+    New York sees the MQL of 00:30 on 1 February Berlin time in February too."""
+    assert settings.TIME_ZONE == "Europe/Berlin"
+    campaign = CampaignFactory(owner=marketer, start_date=datetime.date(2026, 1, 1))
+    february = capture(campaign, "February")
+    with clock_at(monkeypatch, datetime.datetime(2026, 1, 31, 23, 30, tzinfo=datetime.UTC)):
+        services.lead_qualify(lead=february, actor=marketer)
+
+    with timezone.override(ZoneInfo("America/New_York")):
+        months = campaign_results(campaign, now=datetime.datetime(2026, 2, 15, 12, tzinfo=BERLIN)).mqls_by_month
+
+    assert [(m.month, m.mqls) for m in months] == [(datetime.date(2026, 1, 1), 0), (datetime.date(2026, 2, 1), 1)]
+
+
 def test_months_stop_at_the_end_date_and_show_at_most_a_year(marketer):
     now = datetime.datetime(2026, 3, 15, 12, tzinfo=BERLIN)
     ended = CampaignFactory(owner=marketer, start_date=datetime.date(2025, 11, 20), end_date=datetime.date(2026, 1, 5))

@@ -1,16 +1,21 @@
 """Leads per campaign, owner and status: kept by the trigger as leads change, equal to a recount."""
 
+import datetime
 import random
+from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.capture import lead_merge
-from conftest import ROUTES, CampaignFactory, LeadFactory, UserFactory, move
+from conftest import ROUTES, CampaignFactory, LeadFactory, UserFactory, advance, move
 from handoff.roles import Role
 from leads import services
-from leads.models import CampaignMilestone, Lead, LeadTally, RepProfile
+from leads.deals import deal_move
+from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, Deal, Lead, LeadTally, RepProfile
 from leads.tally import lead_tally_rebuild
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +29,18 @@ def _tallies() -> set[tuple]:
 
 def _milestones() -> set[tuple]:
     return set(CampaignMilestone.objects.exclude(leads=0).values_list("campaign_id", "milestone", "leads"))
+
+
+def _months() -> set[tuple]:
+    return set(CampaignMonthMqls.objects.exclude(leads=0).values_list("campaign_id", "month", "leads"))
+
+
+def _revenue() -> set[tuple]:
+    return set(
+        CampaignRevenue.objects.exclude(won_deals=0, won_revenue=0).values_list(
+            "campaign_id", "won_deals", "won_revenue"
+        )
+    )
 
 
 def _recount() -> set[tuple]:
@@ -45,21 +62,80 @@ def test_tallies_kept_as_leads_change_equal_a_rebuild_from_the_leads(seed, marke
             lead = move(lead, step, marketer=marketer, rep=rep)
         if lead.status in Lead.WORKED_BY_SALES and rng.random() < 0.5:
             services.lead_assign(lead=lead, rep=rng.choice([r for r in reps if r != rep]), actor=manager)
+        if lead.status == S.CONVERTED and rng.random() < 0.7:
+            deal_move(
+                deal=lead.deal, actor=rep, stage=rng.choice([Deal.Stage.WON, Deal.Stage.LOST]), lost_reason="Price"
+            )
+        if rng.random() < 0.3:  # qualified again some months later (or in the same month)
+            when = timezone.now() + datetime.timedelta(days=rng.choice([0, 40, 400]))
+            with mock.patch.object(timezone, "now", lambda when=when: when):
+                if lead.status == S.RETURNED:
+                    lead = move(lead, S.NEW, marketer=marketer, rep=rep)
+                if lead.status == S.NEW:
+                    lead = move(lead, S.MQL, marketer=marketer, rep=rep)
     Lead.objects.filter(status=S.NEW, campaign=campaigns[0]).update(campaign=campaigns[1])  # one statement, many rows
+    won = advance(LeadFactory(campaign=campaigns[1]), S.CONTACTED, marketer=marketer, rep=reps[0])
+    services.lead_convert(lead=won, actor=reps[0], value=Decimal("900"), stage=Deal.Stage.WON)
+    Lead.objects.filter(status=S.CONVERTED, campaign=campaigns[1]).update(campaign=campaigns[0])  # their deals too
+    Deal.objects.filter(lead=won).update(value=Decimal("2500.00"))
     LeadFactory(campaign=campaigns[0]).delete()
     lead_merge(
         duplicate=move(LeadFactory(campaign=campaigns[1]), S.MQL, marketer=marketer, rep=None),
-        into=lead,
+        into=won,
         actor=marketer,
     )
-    incremental, reached = _tallies(), _milestones()
+    incremental, reached, months, revenue = _tallies(), _milestones(), _months(), _revenue()
     assert incremental == _recount()
     assert reached, "the history reached no milestone"
+    assert months, "nobody was qualified"
+    assert revenue, "no deal was won"
 
     lead_tally_rebuild()
 
     assert _tallies() == incremental
     assert _milestones() == reached
+    assert _months() == months
+    assert _revenue() == revenue
+
+
+def test_a_lead_counts_once_in_each_month_it_was_qualified_in(marketer, rep, campaign):
+    """Qualified twice in March (Berlin) and once in April: one MQL in each month, none after a merge."""
+    lead = LeadFactory(campaign=campaign)
+    march = datetime.datetime(2026, 3, 2, 12, tzinfo=datetime.UTC)
+    april_in_berlin = datetime.datetime(2026, 3, 31, 22, 30, tzinfo=datetime.UTC)
+    for when, to in ((march, S.RETURNED), (march + datetime.timedelta(days=20), S.RETURNED), (april_in_berlin, S.MQL)):
+        with mock.patch.object(timezone, "now", lambda when=when: when):
+            if lead.status == S.RETURNED:
+                lead = move(lead, S.NEW, marketer=marketer, rep=rep)
+            lead = advance(lead, to, marketer=marketer, rep=rep)
+
+    def months():
+        return dict(CampaignMonthMqls.objects.filter(campaign=campaign).values_list("month", "leads"))
+
+    assert months() == {datetime.date(2026, 3, 1): 1, datetime.date(2026, 4, 1): 1}
+
+    lead_merge(duplicate=lead, into=LeadFactory(campaign=CampaignFactory(owner=marketer)), actor=marketer)
+
+    assert set(months().values()) == {0}
+
+
+def test_won_deals_count_when_created_won_or_moved_to_won(marketer, rep, campaign):
+    """Revenue follows the deals: a deal won at conversion, one moved to won, a correction in SQL."""
+
+    def revenue():
+        row = CampaignRevenue.objects.filter(campaign=campaign).first()
+        return (row.won_deals, row.won_revenue) if row else (0, 0)
+
+    won_at_once = advance(LeadFactory(campaign=campaign), S.CONTACTED, marketer=marketer, rep=rep)
+    services.lead_convert(lead=won_at_once, actor=rep, value=Decimal("900"), stage=Deal.Stage.WON)
+    later = advance(LeadFactory(campaign=campaign), S.CONVERTED, marketer=marketer, rep=rep)
+    assert revenue() == (1, Decimal("900"))
+
+    deal = deal_move(deal=later.deal, actor=rep, stage=Deal.Stage.WON)
+    assert revenue() == (2, Decimal("1900"))
+
+    Deal.objects.filter(pk=deal.pk).update(stage=Deal.Stage.LOST, lost_reason="Entered by mistake")
+    assert revenue() == (1, Decimal("900"))
 
 
 def test_a_lead_counts_once_per_milestone_and_not_once_merged_away(marketer, rep, campaign):

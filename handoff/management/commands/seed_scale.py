@@ -14,7 +14,9 @@ Rows are written by `INSERT … SELECT` over `generate_series`, 100,000 leads pe
 one transaction with triggers and foreign-key checks off (`session_replication_role = replica`)
 and the filled tables' secondary indexes dropped first and built again at the end (much faster
 than keeping them up to date row by row; a failure rolls everything back, indexes included). The
-read models are rebuilt from the timeline at the end (`counts_rebuild`, `lead_tally_rebuild`).
+read models are filled chunk by chunk with the rebuilds' own SQL (`handoff.counts.COUNTS_SELECT`,
+`leads.tally.read_models_fill`) over the chunk's leads, deals and events (a temporary table), so
+nothing reads the whole timeline again at the end (the timeline's counts are summed once at the end).
 The command refuses a database that already holds campaigns or leads.
 """
 
@@ -28,12 +30,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from handoff.counts import counts_rebuild
+from handoff.counts import COUNTS_SELECT, COUNTS_UPSERT
 from handoff.management.commands.seed_demo import PASSWORD
 from handoff.models import SlaPolicy
 from handoff.roles import Role
 from leads.models import Lead, RepProfile, ReturnReason, SalesTeam
-from leads.tally import lead_tally_rebuild
+from leads.tally import read_models_fill
 
 CHUNK = 100_000
 CAMPAIGNS = 50
@@ -136,9 +138,11 @@ SELECT g, g, 1000 + (g %% 50) * 100, 'EUR', rep_id, stage, NULL,
        CASE WHEN stage IN ('won', 'lost') THEN t0 + interval '3 days' END, t0 + interval '1 day'
   FROM scale_plan WHERE status = 'converted';
 
--- The timeline each status implies, in the order it happened.
-INSERT INTO leads_leadevent (lead_id, kind, actor_id, from_status, to_status, note, data, created_at)
-SELECT g, e.kind, e.actor, e.from_status, e.to_status, '', e.data, t0 + e.after
+-- The timeline each status implies, in the order it happened: kept in a temporary table too, for
+-- the read models (`COUNT_CHUNK`).
+CREATE TEMP TABLE scale_events AS
+SELECT g AS lead_id, e.kind, e.actor AS actor_id, e.from_status, e.to_status, '' AS note, e.data,
+       t0 + e.after AS created_at
   FROM scale_plan,
        LATERAL (VALUES
          (true, 'captured', %(marketer)s, '', '', jsonb_build_object('campaign', campaign_id, 'source', 'import'),
@@ -169,9 +173,36 @@ SELECT g, e.kind, e.actor, e.from_status, e.to_status, '', e.data, t0 + e.after
           'disqualified', '{}'::jsonb, interval '1 hour 30 minutes')
        ) AS e(happened, kind, actor, from_status, to_status, data, after)
  WHERE e.happened;
+INSERT INTO leads_leadevent (lead_id, kind, actor_id, from_status, to_status, note, data, created_at)
+SELECT lead_id, kind, actor_id, from_status, to_status, note, data, created_at FROM scale_events;
 """
 
-FILLED_TABLES = ["leads_lead", "leads_leadevent", "handoff_handoff", "handoff_deadline", "leads_activity", "leads_deal"]
+# The timeline's counts (`handoff.counts`) of each chunk, summed into `handoff_eventcount` once at the
+# end: one ordered insert into an empty table instead of an upsert per chunk all over its index.
+SCALE_COUNTS = """
+CREATE TEMP TABLE scale_counts (hour timestamptz, kind text, subgroup text, campaign_id bigint, user_id integer,
+                                value bigint, amount numeric) ON COMMIT DROP
+"""
+SCALE_COUNTS_SUMMED = """
+SELECT hour, kind, subgroup, campaign_id, user_id, SUM(value), SUM(amount)
+  FROM scale_counts GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+"""
+
+# The chunk's leads and deals (a deal's id is its lead's), for the read models.
+CHUNK_VIEWS = """
+CREATE TEMP VIEW scale_leads AS SELECT * FROM leads_lead WHERE id BETWEEN %(first)s AND %(last)s;
+CREATE TEMP VIEW scale_deals AS SELECT * FROM leads_deal WHERE id BETWEEN %(first)s AND %(last)s;
+"""
+
+FILLED_TABLES = [
+    "leads_lead",
+    "leads_leadevent",
+    "handoff_handoff",
+    "handoff_deadline",
+    "leads_activity",
+    "leads_deal",
+    "handoff_eventcount",
+]
 
 # Indexes that back no constraint (primary keys and unique constraints stay): dropped during the
 # fill and built again from their definitions.
@@ -218,30 +249,29 @@ class Command(BaseCommand):
             people = self._people()
             cursor.execute("SET LOCAL session_replication_role = replica")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # the chunks' counts sort in memory
             cursor.execute(SECONDARY_INDEXES, {"tables": FILLED_TABLES})
             indexes = cursor.fetchall()
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+            cursor.execute(SCALE_COUNTS)
             for first in range(1, leads + 1, CHUNK):
                 last = min(first + CHUNK - 1, leads)
                 self._chunk(cursor, first=first, last=last, **people)
                 self.stdout.write(f"  {last:,} leads ({time.monotonic() - started:.0f} s)")
                 self.stdout.flush()
-            cursor.execute(LONG_TIMELINE, {"rep": people["reps"][0]})
+            cursor.execute(COUNTS_UPSERT.format(select=SCALE_COUNTS_SUMMED))
+            self.stdout.write(f"  timeline counts summed ({time.monotonic() - started:.0f} s)")
             for _, definition in indexes:
                 cursor.execute(definition)
             self.stdout.write(f"  {len(indexes)} indexes built ({time.monotonic() - started:.0f} s)")
             cursor.execute(SEQUENCES)
+            # Triggers on again: the long timeline counts itself like any other event.
+            cursor.execute("SET LOCAL session_replication_role = origin")
+            cursor.execute(LONG_TIMELINE, {"rep": people["reps"][0]})
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-        counts = counts_rebuild()
-        tallies = lead_tally_rebuild()
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE handoff_eventcount; ANALYZE leads_leadtally")
-        self.stdout.write(
-            f"{leads:,} leads in {time.monotonic() - started:.0f} s "
-            f"({counts:,} event counts, {tallies:,} lead tallies rebuilt)."
-        )
+        self.stdout.write(f"{leads:,} leads in {time.monotonic() - started:.0f} s (read models filled as it went).")
 
     def _people(self) -> dict:
         """Users, teams, campaigns and return reasons the leads refer to."""
@@ -297,4 +327,7 @@ class Command(BaseCommand):
         }
         cursor.execute(PLAN, params)
         cursor.execute(LEADS, params)
-        cursor.execute("DROP TABLE scale_plan")
+        cursor.execute("INSERT INTO scale_counts " + COUNTS_SELECT.format(events="scale_events"))
+        cursor.execute(CHUNK_VIEWS, params)
+        read_models_fill(cursor, leads="scale_leads", events="scale_events", deals="scale_deals")
+        cursor.execute("DROP VIEW scale_leads, scale_deals; DROP TABLE scale_plan, scale_events")

@@ -1,0 +1,37 @@
+"""seed_scale writes the read models as it fills: what it wrote equals a rebuild from the timeline."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from handoff.counts import counts_rebuild
+from handoff.models import EventCount
+from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, Lead, LeadTally
+from leads.tally import lead_tally_rebuild
+
+pytestmark = pytest.mark.django_db
+
+READ_MODELS = {
+    EventCount: ("hour", "kind", "subgroup", "campaign_id", "user_id", "value", "amount"),
+    LeadTally: ("campaign_id", "owner_id", "status", "leads"),
+    CampaignMilestone: ("campaign_id", "milestone", "leads"),
+    CampaignMonthMqls: ("campaign_id", "month", "leads"),
+    CampaignRevenue: ("campaign_id", "won_deals", "won_revenue"),
+}
+
+
+def _read_models() -> dict:
+    return {model: set(model.objects.values_list(*fields)) for model, fields in READ_MODELS.items()}
+
+
+def test_the_filled_read_models_equal_a_rebuild():
+    call_command("seed_scale", leads=400, stdout=StringIO())
+    filled = _read_models()
+    assert Lead.objects.count() == 400
+    assert all(filled.values()), "a read model was left empty"
+
+    counts_rebuild()
+    lead_tally_rebuild()
+
+    assert _read_models() == filled
