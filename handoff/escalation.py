@@ -20,6 +20,7 @@ from leads.assignment import active_managers
 from leads.models import Lead, LeadEvent
 from leads.services import lead_requeue, leads_assign_after_breach, lock_leads
 
+from .bulk import rows_insert
 from .models import Deadline, Escalation, EscalationStep, Notification
 from .notifications import breach_notices_write, notify
 from .people import person_name
@@ -115,17 +116,22 @@ def _steps_run(deadline_ids: list[int], *, now: datetime | None) -> tuple[list[E
             if of_step:
                 outcomes.update(run(of_step))
         max_length = Escalation._meta.get_field("outcome").max_length
-        LeadEvent.objects.bulk_create(
-            LeadEvent(
-                lead_id=escalation.lead_id,
-                kind=LeadEvent.Kind.ESCALATED,
-                actor=None,
-                note=outcomes[escalation.pk][0],
-                data={"deadline": escalation.deadline_id, "escalation": escalation.pk, "step": escalation.step},
-                created_at=now,
-            )
-            for escalation in escalations
-            if not outcomes[escalation.pk][1]
+        rows_insert(
+            LeadEvent,
+            [
+                {
+                    "lead": escalation.lead_id,
+                    "kind": LeadEvent.Kind.ESCALATED,
+                    "actor": None,
+                    "from_status": "",
+                    "to_status": "",
+                    "note": outcomes[escalation.pk][0],
+                    "data": {"deadline": escalation.deadline_id, "escalation": escalation.pk, "step": escalation.step},
+                    "created_at": now,
+                }
+                for escalation in escalations
+                if not outcomes[escalation.pk][1]
+            ],
         )
         for escalation in escalations:
             escalation.done_at = now

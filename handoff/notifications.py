@@ -25,6 +25,7 @@ from django.utils import timezone
 from leads.assignment import active_managers
 from leads.models import Lead, LeadEvent
 
+from .bulk import rows_insert
 from .models import Deadline, Handoff, Notification, UserPreferences
 from .people import person_name
 
@@ -364,6 +365,7 @@ def breach_notices_write(recipients: dict[Deadline, list]) -> dict[int, int]:
     lead_path = _lead_paths()
     notifications = []
     told_now = {}
+    now = timezone.now()
     for deadline, users_of_deadline in recipients.items():
         key = f"breach:{deadline.pk}"
         told_now[deadline.pk] = 0
@@ -374,19 +376,20 @@ def breach_notices_write(recipients: dict[Deadline, list]) -> dict[int, int]:
             prefs = preferences[user.pk]
             title, body = _breach_text(deadline=deadline, zone=_zone(prefs.time_zone))
             notifications.append(
-                Notification(
-                    user=user,
-                    kind=Notification.Kind.BREACH,
-                    title=title[:200],
-                    body=body,
-                    lead=deadline.lead,
-                    url=lead_path(deadline.lead_id),
-                    delivery=prefs.delivery_for(Notification.Kind.BREACH),
-                    key=key,
-                )
+                {
+                    "user": user.pk,
+                    "kind": Notification.Kind.BREACH,
+                    "lead": deadline.lead_id,
+                    "title": title[:200],
+                    "body": body,
+                    "url": lead_path(deadline.lead_id),
+                    "key": key,
+                    "delivery": prefs.delivery_for(Notification.Kind.BREACH),
+                    "created_at": now,
+                }
             )
-    Notification.objects.bulk_create(notifications)
-    emails = [n.pk for n in notifications if n.delivery == Notification.Delivery.EMAIL]
+    inserted = rows_insert(Notification, notifications, returning=("id", "delivery"))
+    emails = sorted(pk for pk, delivery in inserted if delivery == Notification.Delivery.EMAIL)
     for start in range(0, len(emails), EMAIL_BATCH):
         transaction.on_commit(partial(send_notification_emails.delay, emails[start : start + EMAIL_BATCH]))
     return told_now
