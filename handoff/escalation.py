@@ -243,15 +243,21 @@ def _return_to_queue(escalations: list[Escalation]) -> dict[int, Outcome]:
     """Take the lead back from the rep who missed the deadline, if they still hold it and it is
     still not met; otherwise leave it where it is. The set's leads are locked in one statement."""
     outcomes = {}
-    # A breached deadline's owner never changes (a reassignment leaves a past-due clock with its
-    # holder): a claim missed in the queue has nobody to take the lead from, without a lock.
-    for escalation in escalations:
-        if escalation.deadline.owner_id is None:
-            what = escalation.deadline.get_kind_display().lower()
-            outcomes[escalation.pk] = (
-                f"Nothing to take back: the {what} was missed in the queue, not by a rep.",
-                False,
-            )
+    # A claim missed in the queue has nobody to take the lead from, whatever happens next: its owner is
+    # only ever set by the late claim that meets it. Read once for the set, without the leads' locks.
+    unowned = [escalation for escalation in escalations if escalation.deadline.owner_id is None]
+    met = dict(
+        Deadline.objects.filter(pk__in=[escalation.deadline_id for escalation in unowned]).values_list("pk", "met_at")
+    )
+    for escalation in unowned:
+        what = escalation.deadline.get_kind_display().lower()
+        met_at = met.get(escalation.deadline_id)
+        outcomes[escalation.pk] = (
+            f"Nothing to take back: the {what} was logged late, {_when(met_at)}."
+            if met_at
+            else f"Nothing to take back: the {what} was missed in the queue, not by a rep.",
+            False,
+        )
     owned = [escalation for escalation in escalations if escalation.pk not in outcomes]
     leads = lock_leads([escalation.lead_id for escalation in owned])
     for escalation in owned:
