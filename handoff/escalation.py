@@ -1,24 +1,28 @@
-"""Escalation of a breached sales deadline: the policy's steps, each in its own Celery task.
+"""Escalation of a breached sales deadline: the policy's steps, run a set at a time.
 
 The sweep calls `escalations_open` in a batch's transaction: it writes one `Escalation` row per step of
 each deadline's policy version, in one insert, and enqueues one task for the batch after the commit.
-That task runs the first step of each deadline, each step in its own transaction that marks it done,
-then enqueues one task for the steps that follow. A step that already ran (the message delivered
-twice, a retry after a crash) finds `done_at` set and does nothing.
+That task runs the first step of every deadline of the batch in one transaction (locked with SKIP
+LOCKED, in id order; the steps of a kind together: the managers' notices in one insert, the leads to
+move locked in one statement, the round-robin planned for the set), which marks them done with
+their effect; then the next step of those with steps left, and so on. A step that already ran (the
+message delivered twice, a retry after a crash) finds `done_at` set and does nothing.
 """
 
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from leads.assignment import active_managers, team_manager_of
+from leads.assignment import active_managers
 from leads.models import Lead, LeadEvent
-from leads.services import lead_assign_after_breach, lead_requeue, lock_lead
+from leads.services import lead_requeue, leads_assign_after_breach, lock_leads
 
+from .bulk import rows_insert
 from .models import Deadline, Escalation, EscalationStep, Notification
-from .notifications import breach_notice, notify
+from .notifications import breach_notices_write, notify
 from .people import person_name
 
 # A step pending this long lost its task message; the safety net enqueues it again.
@@ -69,68 +73,95 @@ def escalation_step_run(*, deadline_id: int, now: datetime | None = None) -> Esc
     another worker holds the next one right now (that worker enqueues what follows). A message
     delivered twice therefore runs the next pending step or nothing, never a step twice.
     """
-    escalation, more = _step_run(deadline_id=deadline_id, now=now)
+    ran, more = _steps_run([deadline_id], now=now)
     if more:
         escalation_enqueue(deadline_id)
-    return escalation
+    return ran[0] if ran else None
+
+
+# Deadlines whose next steps run together, in one transaction.
+STEP_BATCH = 500
 
 
 def escalations_run(*, deadline_ids: list[int], now: datetime | None = None) -> int:
-    """Run the next step of each deadline's escalation, as `escalation_step_run` does for one, and
-    enqueue one task for the deadlines with steps left: a task per batch of breaches and step, not per
-    breach. Returns how many steps ran."""
-    from .tasks import run_escalations
-
-    ran, more = 0, []
-    for deadline_id in deadline_ids:
-        escalation, pending = _step_run(deadline_id=deadline_id, now=now)
-        ran += escalation is not None
-        if pending:
-            more.append(deadline_id)
-    if more:
-        transaction.on_commit(partial(run_escalations.delay, more))
+    """Run every pending step of these deadlines' escalations, in each policy's order, a set at a time:
+    the next step of up to STEP_BATCH deadlines in one transaction (as `escalation_step_run` does for
+    one), then the step after it of those with steps left, until none are. A deadline whose next step
+    another worker holds is left to that worker. Returns how many steps ran."""
+    ran, pending = 0, sorted(set(deadline_ids))
+    while pending:
+        more = []
+        for start in range(0, len(pending), STEP_BATCH):
+            done, left = _steps_run(pending[start : start + STEP_BATCH], now=now)
+            ran += len(done)
+            more += left
+        pending = more
     return ran
 
 
-def _step_run(*, deadline_id: int, now: datetime | None) -> tuple[Escalation | None, bool]:
-    """Run the deadline's next step in its own transaction; returns it (None if there was none to
-    run) and whether steps are left after it."""
+def _steps_run(deadline_ids: list[int], *, now: datetime | None) -> tuple[list[Escalation], list[int]]:
+    """Run the next step of each of these deadlines in one transaction: the steps of a kind together,
+    their timeline events in one insert, `done_at` and `outcome` in one update. Returns the steps run
+    and the ids of their deadlines with steps left after them."""
     now = now or timezone.now()
     if timezone.is_naive(now):
         raise ValueError("escalation_step_run needs an aware datetime")
     with transaction.atomic():
-        escalation = _lock_next_step(deadline_id)
-        if escalation is None:
-            return None, False
-        outcome, on_timeline = STEPS[escalation.step](escalation)
-        if not on_timeline:
-            LeadEvent.objects.create(
-                lead_id=escalation.lead_id,
-                kind=LeadEvent.Kind.ESCALATED,
-                actor=None,
-                note=outcome,
-                data={"deadline": deadline_id, "escalation": escalation.pk, "step": escalation.step},
-                created_at=now,
+        escalations = _lock_next_steps(deadline_ids)
+        if not escalations:
+            return [], []
+        outcomes: dict[int, Outcome] = {}
+        for step, run in STEPS.items():
+            of_step = [escalation for escalation in escalations if escalation.step == step]
+            if of_step:
+                outcomes.update(run(of_step))
+        max_length = Escalation._meta.get_field("outcome").max_length
+        rows_insert(
+            LeadEvent,
+            [
+                {
+                    "lead": escalation.lead_id,
+                    "kind": LeadEvent.Kind.ESCALATED,
+                    "actor": None,
+                    "from_status": "",
+                    "to_status": "",
+                    "note": outcomes[escalation.pk][0],
+                    "data": {"deadline": escalation.deadline_id, "escalation": escalation.pk, "step": escalation.step},
+                    "created_at": now,
+                }
+                for escalation in escalations
+                if not outcomes[escalation.pk][1]
+            ],
+        )
+        for escalation in escalations:
+            escalation.done_at = now
+            escalation.outcome = outcomes[escalation.pk][0][:max_length]
+        Escalation.objects.bulk_update(escalations, ["done_at", "outcome"])
+        more = sorted(
+            set(
+                Escalation.objects.filter(
+                    deadline_id__in=[escalation.deadline_id for escalation in escalations], done_at__isnull=True
+                ).values_list("deadline_id", flat=True)
             )
-        escalation.done_at = now
-        escalation.outcome = outcome[: Escalation._meta.get_field("outcome").max_length]
-        escalation.save(update_fields=["done_at", "outcome"])
-        more = Escalation.objects.filter(deadline_id=deadline_id, done_at__isnull=True).exists()
-    return escalation, more
+        )
+    return escalations, more
 
 
-def _lock_next_step(deadline_id: int) -> Escalation | None:
-    """Lock the lowest pending step of the deadline; None if there is none or another worker holds it.
-    Only the lowest: skipping a locked step to take a later one would run the policy out of order."""
-    pending = Escalation.objects.filter(deadline_id=deadline_id, done_at__isnull=True)
-    first = pending.order_by("position").values_list("pk", flat=True).first()
-    if first is None:
-        return None
-    return (
-        pending.filter(pk=first)
+def _lock_next_steps(deadline_ids: list[int]) -> list[Escalation]:
+    """Lock the lowest pending step of each deadline, skipping those another worker holds, in id
+    order. Only the lowest: skipping a locked step to take a later one would run the policy out of
+    order. A step done since the statement began is not taken (checked again on the locked row)."""
+    lowest = (
+        Escalation.objects.filter(deadline_id__in=deadline_ids, done_at__isnull=True)
+        .order_by("deadline_id", "position")
+        .distinct("deadline_id")
+        .values("pk")
+    )
+    return list(
+        Escalation.objects.filter(pk__in=lowest, done_at__isnull=True)
         .select_for_update(skip_locked=True, of=("self",))
-        .select_related("deadline__lead__campaign", "deadline__owner")
-        .first()
+        .select_related("deadline__lead__campaign", "deadline__lead__owner", "deadline__owner")
+        .order_by("pk")
     )
 
 
@@ -153,8 +184,9 @@ def escalations_requeue_stuck(*, older_than: timedelta = STUCK_AFTER, now: datet
 
 
 # --- The steps ---------------------------------------------------------------------------------
-# Each runs inside the step's transaction and returns (outcome, whether it wrote the timeline event
-# itself); a step that moved the lead leaves the service's REQUEUED or ASSIGNED event as its record.
+# Each takes the locked steps of its kind of one set and returns, per step id, (outcome, whether it
+# wrote the timeline event itself); a step that moved the lead leaves the service's REQUEUED or
+# ASSIGNED event as its record. They run inside the set's transaction.
 Outcome = tuple[str, bool]
 
 
@@ -162,38 +194,83 @@ def _when(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
-def _notify_manager(escalation: Escalation) -> Outcome:
+def _team_managers(owner_ids: set[int]) -> dict[int, object]:
+    """The active manager of each owner's sales team (the first by id, as `team_manager_of`)."""
+    if not owner_ids:
+        return {}
+    rows = list(
+        active_managers().filter(managed_teams__reps__user__in=owner_ids).values_list("managed_teams__reps__user", "pk")
+    )
+    users = {user.pk: user for user in active_managers().filter(pk__in={pk for _, pk in rows})}
+    # Highest id first, so the lowest id of an owner's managers is written last and stays.
+    return {owner_id: users[manager_id] for owner_id, manager_id in sorted(rows, key=lambda row: -row[1])}
+
+
+def _notify_manager(escalations: list[Escalation]) -> dict[int, Outcome]:
     """Tell the manager of the owner's team, or every active manager if there is no such manager
     (the owner has no team or manager, or nobody owned the deadline: a claim missed in the queue).
 
     It is the breach notice itself (same key): a manager the breach notice already reached is not
-    told twice, and one it did not reach (the notice's task not yet run, or lost) is told here."""
-    deadline = escalation.deadline
-    owner = deadline.owner
-    team_manager = team_manager_of(owner)
-    recipients = [team_manager] if team_manager else list(active_managers())
-    what = deadline.get_kind_display().lower()
-    if not recipients:
-        return f"Nobody to tell about the missed {what} deadline: there is no active manager.", False
-    told_now = [user for user in recipients if breach_notice(user=user, deadline=deadline) is not None]
-    already = "" if told_now else " (the breach notice had already reached them)"
-    if team_manager:
-        return f"Escalated to {person_name(team_manager)}, manager of {person_name(owner)}'s team{already}.", False
-    names = ", ".join(person_name(user) for user in recipients)
-    return f"Escalated to every manager ({names}): the owner has no team manager{already}.", False
+    told twice, and one it did not reach (the notice's task not yet run, or lost) is told here. The
+    set's notices are written in one insert."""
+    deadlines = [escalation.deadline for escalation in escalations]
+    team_managers = _team_managers({deadline.owner_id for deadline in deadlines if deadline.owner_id})
+    every_manager = list(active_managers()) if len(team_managers) < len(deadlines) else []
+    recipients = {
+        deadline: [team_managers[deadline.owner_id]] if deadline.owner_id in team_managers else every_manager
+        for deadline in deadlines
+    }
+    told_now = breach_notices_write({deadline: users for deadline, users in recipients.items() if users})
+    outcomes = {}
+    for escalation in escalations:
+        deadline = escalation.deadline
+        what = deadline.get_kind_display().lower()
+        users = recipients[deadline]
+        already = "" if told_now.get(deadline.pk) else " (the breach notice had already reached them)"
+        if not users:
+            outcome = f"Nobody to tell about the missed {what} deadline: there is no active manager."
+        elif deadline.owner_id in team_managers:
+            owner = person_name(deadline.owner)
+            outcome = f"Escalated to {person_name(users[0])}, manager of {owner}'s team{already}."
+        else:
+            names = ", ".join(person_name(user) for user in users)
+            outcome = f"Escalated to every manager ({names}): the owner has no team manager{already}."
+        outcomes[escalation.pk] = (outcome, False)
+    return outcomes
 
 
-def _return_to_queue(escalation: Escalation) -> Outcome:
+def _return_to_queue(escalations: list[Escalation]) -> dict[int, Outcome]:
     """Take the lead back from the rep who missed the deadline, if they still hold it and it is
-    still not met; otherwise leave it where it is."""
+    still not met; otherwise leave it where it is. The set's leads are locked in one statement."""
+    outcomes = {}
+    # A claim missed in the queue has nobody to take the lead from, whatever happens next: its owner is
+    # only ever set by the late claim that meets it. Read once for the set, without the leads' locks.
+    unowned = [escalation for escalation in escalations if escalation.deadline.owner_id is None]
+    met = dict(
+        Deadline.objects.filter(pk__in=[escalation.deadline_id for escalation in unowned]).values_list("pk", "met_at")
+    )
+    for escalation in unowned:
+        what = escalation.deadline.get_kind_display().lower()
+        met_at = met.get(escalation.deadline_id)
+        outcomes[escalation.pk] = (
+            f"Nothing to take back: the {what} was logged late, {_when(met_at)}."
+            if met_at
+            else f"Nothing to take back: the {what} was missed in the queue, not by a rep.",
+            False,
+        )
+    owned = [escalation for escalation in escalations if escalation.pk not in outcomes]
+    leads = lock_leads([escalation.lead_id for escalation in owned])
+    for escalation in owned:
+        outcomes[escalation.pk] = _take_back(escalation, leads[escalation.lead_id])
+    return outcomes
+
+
+def _take_back(escalation: Escalation, lead: Lead) -> Outcome:
     deadline = escalation.deadline
     what = deadline.get_kind_display().lower()
-    lead = lock_lead(deadline.lead_id)
     # Read again under the lead's lock: every move that meets, cancels or hands over the clock holds it.
-    deadline.refresh_from_db(fields=["owner", "met_at", "cancelled_at"])
+    deadline.refresh_from_db(fields=["met_at", "cancelled_at"])
     owner = deadline.owner
-    if owner is None:
-        return f"Nothing to take back: the {what} was missed in the queue, not by a rep.", False
     if deadline.met_at is not None:
         return f"Nothing to take back: the {what} was logged late, {_when(deadline.met_at)}.", False
     if lead.status != Lead.Status.CLAIMED:
@@ -215,25 +292,49 @@ def _return_to_queue(escalation: Escalation) -> Outcome:
     return f"Took the lead back from {person_name(owner)}; it is in the queue again with a new claim clock.", True
 
 
-def _reassign(escalation: Escalation) -> Outcome:
-    """Give the lead, if it waits in the queue, to the next available rep other than the one who
-    missed the deadline; a lead that missed its sales deadlines twice or more goes to a manager."""
-    deadline = escalation.deadline
-    lead = lock_lead(deadline.lead_id)
-    if lead.status != Lead.Status.HANDED_OFF:
-        return f"Nobody to reassign to: the lead is {lead.get_status_display().lower()}, not in the queue.", False
-    breaches = Deadline.objects.filter(
-        lead_id=lead.pk, kind__in=Deadline.SALES_KINDS, breached_at__isnull=False
-    ).count()
+def _reassign(escalations: list[Escalation]) -> dict[int, Outcome]:
+    """Give each lead that waits in the queue to the next available rep other than the one who missed
+    the deadline, the round-robin planned for the set; a lead that missed its sales deadlines twice
+    or more goes to a manager."""
+    leads = lock_leads([escalation.lead_id for escalation in escalations])
+    outcomes = {}
+    waiting = []
+    for escalation in escalations:
+        lead = leads[escalation.lead_id]
+        if lead.status != Lead.Status.HANDED_OFF:
+            status = lead.get_status_display().lower()
+            outcomes[escalation.pk] = (f"Nobody to reassign to: the lead is {status}, not in the queue.", False)
+        else:
+            waiting.append(escalation)
+    breaches = dict(
+        Deadline.objects.filter(
+            lead_id__in=[escalation.lead_id for escalation in waiting],
+            kind__in=Deadline.SALES_KINDS,
+            breached_at__isnull=False,
+        )
+        .order_by()
+        .values_list("lead_id")
+        .annotate(Count("pk"))
+    )
+    assignees = leads_assign_after_breach(
+        breaches=[(leads[e.lead_id], e.deadline.owner, breaches.get(e.lead_id, 0) >= 2) for e in waiting]
+    )
+    for escalation, assignee in zip(waiting, assignees, strict=True):
+        outcomes[escalation.pk] = _reassigned(
+            escalation, leads[escalation.lead_id], assignee, breaches.get(escalation.lead_id, 0)
+        )
+    return outcomes
+
+
+def _reassigned(escalation: Escalation, lead: Lead, assignee, breaches: int) -> Outcome:
     to_manager = breaches >= 2
-    assignee = lead_assign_after_breach(lead=lead, breached_by=deadline.owner, to_manager=to_manager)
     if assignee is None:
         nobody = (
             "no active manager" if to_manager else "no rep is available (capacity, out of office, automatic assignment)"
         )
         return f"The lead stays in the queue: {nobody}.", False
     # The new owner's first-contact clock is already running: tell them now, not at the warning.
-    what = deadline.get_kind_display().lower()
+    what = escalation.deadline.get_kind_display().lower()
     notify(
         user=assignee,
         kind=Notification.Kind.ESCALATION if to_manager else Notification.Kind.ASSIGNED,

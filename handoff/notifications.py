@@ -25,6 +25,7 @@ from django.utils import timezone
 from leads.assignment import active_managers
 from leads.models import Lead, LeadEvent
 
+from .bulk import rows_insert
 from .models import Deadline, Handoff, Notification, UserPreferences
 from .people import person_name
 
@@ -339,10 +340,18 @@ def breach_notices_record(deadlines: list[Deadline]) -> int:
     its campaign and owner, and the deadline's owner loaded): the notifications in one insert, each
     user's email as they prefer (single ones sent by one task for the set, after the commit). A user
     already told about a breach (same key) is not told again. Returns how many were told."""
+    managers = list(active_managers())
+    recipients = {deadline: _breach_recipients(deadline, managers) for deadline in deadlines}
+    breach_notices_write(recipients)
+    return sum(len(told) for told in recipients.values())
+
+
+def breach_notices_write(recipients: dict[Deadline, list]) -> dict[int, int]:
+    """Tell each deadline's `recipients` about its breach, in one insert, as `breach_notices_record`
+    does; the escalation step that tells a set of breaches' managers writes through here too. A user
+    already told (same key) is skipped. Returns, per deadline id, how many were told now."""
     from .tasks import send_notification_emails
 
-    managers = list(active_managers())
-    recipients = {deadline.pk: _breach_recipients(deadline, managers) for deadline in deadlines}
     users = {user.pk: user for told in recipients.values() for user in told}
     preferences = {prefs.user_id: prefs for prefs in UserPreferences.objects.filter(user_id__in=users)}
     for pk, user in users.items():
@@ -350,35 +359,40 @@ def breach_notices_record(deadlines: list[Deadline]) -> int:
     # By user and key: the index of the (user, key) constraint answers it.
     told = set(
         Notification.objects.filter(
-            user_id__in=users, key__in=[f"breach:{deadline.pk}" for deadline in deadlines]
+            user_id__in=users, key__in=[f"breach:{deadline.pk}" for deadline in recipients]
         ).values_list("user_id", "key")
     )
     lead_path = _lead_paths()
     notifications = []
-    for deadline in deadlines:
+    told_now = {}
+    now = timezone.now()
+    for deadline, users_of_deadline in recipients.items():
         key = f"breach:{deadline.pk}"
-        for user in recipients[deadline.pk]:
+        told_now[deadline.pk] = 0
+        for user in users_of_deadline:
             if (user.pk, key) in told:
                 continue
+            told_now[deadline.pk] += 1
             prefs = preferences[user.pk]
             title, body = _breach_text(deadline=deadline, zone=_zone(prefs.time_zone))
             notifications.append(
-                Notification(
-                    user=user,
-                    kind=Notification.Kind.BREACH,
-                    title=title[:200],
-                    body=body,
-                    lead=deadline.lead,
-                    url=lead_path(deadline.lead_id),
-                    delivery=prefs.delivery_for(Notification.Kind.BREACH),
-                    key=key,
-                )
+                {
+                    "user": user.pk,
+                    "kind": Notification.Kind.BREACH,
+                    "lead": deadline.lead_id,
+                    "title": title[:200],
+                    "body": body,
+                    "url": lead_path(deadline.lead_id),
+                    "key": key,
+                    "delivery": prefs.delivery_for(Notification.Kind.BREACH),
+                    "created_at": now,
+                }
             )
-    Notification.objects.bulk_create(notifications)
-    emails = [n.pk for n in notifications if n.delivery == Notification.Delivery.EMAIL]
+    inserted = rows_insert(Notification, notifications, returning=("id", "delivery"))
+    emails = sorted(pk for pk, delivery in inserted if delivery == Notification.Delivery.EMAIL)
     for start in range(0, len(emails), EMAIL_BATCH):
         transaction.on_commit(partial(send_notification_emails.delay, emails[start : start + EMAIL_BATCH]))
-    return sum(len(told) for told in recipients.values())
+    return told_now
 
 
 def breach_notify(*, deadline_id: int) -> bool:

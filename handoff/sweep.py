@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from leads.models import LeadEvent
 
+from .bulk import rows_insert
 from .escalation import escalations_open
 from .health import sweep_heartbeat
 from .models import Deadline
@@ -132,29 +133,46 @@ def _recorded(ids: list[int]) -> list[Deadline]:
     return list(Deadline.objects.filter(pk__in=ids).select_related("lead__campaign", "lead__owner", "owner"))
 
 
+def _event(deadline: Deadline, kind: str, *, note: str, data: dict, created_at: datetime) -> dict:
+    """A timeline event of the system about a deadline, as a row for `rows_insert`."""
+    return {
+        "lead": deadline.lead_id,
+        "kind": kind,
+        "actor": None,
+        "from_status": "",
+        "to_status": "",
+        "note": note,
+        "data": {
+            "deadline": deadline.pk,
+            "kind": deadline.kind,
+            # Whose miss it is: the timeline's counts (handoff.counts) attribute it by this.
+            "owner": deadline.owner_id,
+            "due_at": deadline.due_at.isoformat(),
+            **data,
+        },
+        "created_at": created_at,
+    }
+
+
 def _breaches_record(ids: list[int]) -> None:
     """Everything a batch of just-breached deadlines writes, in bulk: one BREACH event each, the
     escalation steps of the sales ones (started by one task after the commit), the breach notices."""
     deadlines = _recorded(ids)
-    LeadEvent.objects.bulk_create(
-        LeadEvent(
-            lead_id=deadline.lead_id,
-            kind=LeadEvent.Kind.BREACH,
-            actor=None,
-            note=(
-                f"{deadline.get_kind_display()} deadline missed{_who(deadline)}; it was due {_local(deadline.due_at)}."
-            ),
-            data={
-                "deadline": deadline.pk,
-                "kind": deadline.kind,
-                # Whose miss it is: the timeline's counts (handoff.counts) attribute it by this.
-                "owner": deadline.owner_id,
-                "due_at": deadline.due_at.isoformat(),
-                "detected_after_seconds": round(deadline.detection_delay.total_seconds()),
-            },
-            created_at=deadline.breached_at,
-        )
-        for deadline in deadlines
+    rows_insert(
+        LeadEvent,
+        [
+            _event(
+                deadline,
+                LeadEvent.Kind.BREACH,
+                note=(
+                    f"{deadline.get_kind_display()} deadline missed{_who(deadline)}; "
+                    f"it was due {_local(deadline.due_at)}."
+                ),
+                data={"detected_after_seconds": round(deadline.detection_delay.total_seconds())},
+                created_at=deadline.breached_at,
+            )
+            for deadline in deadlines
+        ],
     )
     escalations_open(ids)
     breach_notices_record(deadlines)
@@ -165,21 +183,20 @@ def _warnings_record(ids: list[int]) -> None:
     from .tasks import notify_warnings
 
     deadlines = _recorded(ids)
-    LeadEvent.objects.bulk_create(
-        LeadEvent(
-            lead_id=deadline.lead_id,
-            kind=LeadEvent.Kind.WARNING,
-            actor=None,
-            note=f"{deadline.get_kind_display()} deadline is close{_who(deadline)}: due {_local(deadline.due_at)}.",
-            data={
-                "deadline": deadline.pk,
-                "kind": deadline.kind,
-                "owner": deadline.owner_id,
-                "due_at": deadline.due_at.isoformat(),
-            },
-            created_at=deadline.warned_at,
-        )
-        for deadline in deadlines
+    rows_insert(
+        LeadEvent,
+        [
+            _event(
+                deadline,
+                LeadEvent.Kind.WARNING,
+                note=(
+                    f"{deadline.get_kind_display()} deadline is close{_who(deadline)}: due {_local(deadline.due_at)}."
+                ),
+                data={},
+                created_at=deadline.warned_at,
+            )
+            for deadline in deadlines
+        ],
     )
     owned = sorted(deadline.pk for deadline in deadlines if deadline.owner_id is not None)
     if owned:

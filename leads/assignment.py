@@ -11,6 +11,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from handoff.people import person_name
 from handoff.roles import Role, sales_reps
@@ -103,6 +104,48 @@ def next_rep(now: datetime, *, exclude: Collection[int] = ()):
             if locked is not None and open_lead_count(locked.user) < locked.capacity:
                 return locked
     return None
+
+
+def round_robin_plan(now: datetime, *, excluding: list[int | None]) -> list[RepProfile | None]:
+    """The rep for each of a set of leads, as `next_rep` would pick them one after another: the i-th
+    lead never goes to the user whose id is `excluding[i]`, and None means nobody is available.
+
+    The candidates are read and locked once for the set (in pk order and waiting, so two sets never
+    deadlock), their open leads counted after the lock; each pick moves its rep to the back of the
+    line and sets its `last_assigned_at` in memory. The caller saves the picked profiles.
+    """
+    candidates = [candidate.pk for candidate in round_robin_candidates(now) if is_on_shift(candidate, now)]
+    if not candidates:
+        return [None] * len(excluding)
+    locked = list(
+        RepProfile.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk__in=candidates, is_away=False, team__auto_assign=True)
+        .order_by("pk")
+    )
+    held = dict(
+        Lead.objects.filter(owner_id__in=[profile.user_id for profile in locked], status__in=Lead.WORKED_BY_SALES)
+        .order_by()
+        .values_list("owner_id")
+        .annotate(Count("pk"))
+    )
+    # Never-assigned reps (None) have waited longest, as in round_robin_candidates.
+    line = sorted(
+        locked, key=lambda profile: (profile.last_assigned_at is not None, profile.last_assigned_at, profile.pk)
+    )
+    plan = []
+    for user_id in excluding:
+        pick = next(
+            (p for p in line if p.user_id != user_id and held.get(p.user_id, 0) < p.capacity),
+            None,
+        )
+        if pick is not None:
+            held[pick.user_id] = held.get(pick.user_id, 0) + 1
+            pick.last_assigned_at = timezone.now()
+            line.remove(pick)
+            line.append(pick)
+        plan.append(pick)
+    return plan
 
 
 def active_managers() -> QuerySet:

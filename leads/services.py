@@ -26,8 +26,8 @@ from handoff.sla import (
     handoff_open,
 )
 
-from .assignment import AtCapacity, active_managers, check_capacity, next_rep, team_manager_of
-from .models import Deal, Lead, LeadEvent
+from .assignment import AtCapacity, active_managers, check_capacity, next_rep, round_robin_plan, team_manager_of
+from .models import Deal, Lead, LeadEvent, RepProfile
 from .transitions import TransitionError, check, disqualify_move, transition
 
 S = Lead.Status
@@ -182,6 +182,13 @@ def lead_requeue(*, lead: Lead, actor=None, reason: str) -> Handoff:
     return handoff
 
 
+def lock_leads(lead_ids) -> dict[int, Lead]:
+    """Lock a set of leads in one statement, in id order (two sets locking at once never deadlock)."""
+    return {
+        lead.pk: lead for lead in Lead.objects.select_for_update(of=("self",)).filter(pk__in=lead_ids).order_by("pk")
+    }
+
+
 def lead_assign_after_breach(*, lead: Lead, breached_by=None, to_manager: bool = False):
     """An escalation gives a lead waiting in the queue to someone, the way a hand-off's round-robin
     does: the next available rep, never `breached_by` (the rep who let it lapse). A lead that missed
@@ -189,28 +196,37 @@ def lead_assign_after_breach(*, lead: Lead, breached_by=None, to_manager: bool =
     else the first active manager; capacity does not bind managers. Returns who got the lead, or None
     when nobody is available and the lead stays in the queue."""
     with transaction.atomic():
-        lead = lock_lead(lead.pk)
-        profile = None
-        if to_manager:
-            assignee = team_manager_of(breached_by) or active_managers().first()
-            note = "a manager, as the lead missed its SLA more than once"
-        else:
-            profile = next_rep(timezone.now(), exclude=[breached_by.pk] if breached_by else [])
-            assignee = profile.user if profile else None
-            note = "the next available rep"
-        if assignee is None:
-            return None
-        _take(
-            lead,
-            assignee,
-            actor=None,
-            move="assign",
-            note=f"Reassigned by escalation to {person_name(assignee)}, {note}.",
-        )
-        if profile is not None:
-            profile.last_assigned_at = timezone.now()
-            profile.save(update_fields=["last_assigned_at"])
-    return assignee
+        return leads_assign_after_breach(breaches=[(lock_lead(lead.pk), breached_by, to_manager)])[0]
+
+
+def leads_assign_after_breach(*, breaches: list[tuple[Lead, object, bool]]) -> list:
+    """`lead_assign_after_breach` for a set of (lead, breached_by, to_manager), leads the caller holds
+    locked, in its transaction; the round-robin is planned for the whole set at once, so the reps take
+    turns over it as they would over one lead after another. Returns who got each lead (or None)."""
+    with transaction.atomic():
+        to_reps = [(lead, breached_by) for lead, breached_by, to_manager in breaches if not to_manager]
+        plan = round_robin_plan(timezone.now(), excluding=[by.pk if by else None for _, by in to_reps])
+        profiles: dict[int, RepProfile] = {}
+        assignees = {}
+        for (lead, _), profile in zip(to_reps, plan, strict=True):
+            if profile is not None:
+                assignees[lead.pk] = (profile.user, "the next available rep")
+                profiles[profile.pk] = profile
+        for lead, breached_by, to_manager in breaches:
+            if to_manager and (manager := team_manager_of(breached_by) or active_managers().first()):
+                assignees[lead.pk] = (manager, "a manager, as the lead missed its SLA more than once")
+        for lead, _, _ in breaches:
+            if lead.pk in assignees:
+                assignee, note = assignees[lead.pk]
+                _take(
+                    lead,
+                    assignee,
+                    actor=None,
+                    move="assign",
+                    note=f"Reassigned by escalation to {person_name(assignee)}, {note}.",
+                )
+        RepProfile.objects.bulk_update(profiles.values(), ["last_assigned_at"])
+    return [assignees.get(lead.pk, (None,))[0] for lead, _, _ in breaches]
 
 
 def lead_log_first_contact(*, lead: Lead, actor, note: str = "") -> Lead:
