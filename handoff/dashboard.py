@@ -49,12 +49,12 @@ from leads.models import Deal, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 
 from .health import breach_detection_delay, sweep_status
-from .models import Deadline, Escalation, EventCount, Handoff, SlaPolicy
+from .models import Deadline, DeadlineOutcome, Escalation, EventCount, Handoff, SlaPolicy
+from .outcomes import ON_TIME, outcome_rows
 from .roles import Role
 
 K = Deadline.Kind
 E = LeadEvent.Kind
-ON_TIME = Q(met_at__isnull=False, met_at__lte=F("due_at"))
 # Weeks shown in the trends: the last quarter, this week included.
 TREND_WEEKS = 13
 # The live part lists this many rows per group and counts at most LIVE_CAP (then says "more than").
@@ -282,11 +282,30 @@ def _clocks() -> dict[str, Clock]:
     return {kind: Clock() for kind in K.values}
 
 
-GRID = {
-    "on_time": Count("due_at", filter=ON_TIME),
-    "late": Count("due_at", filter=~ON_TIME),
-    "recorded": Count("due_at", filter=Q(breached_at__isnull=False)),
-}
+def deadline_outcomes(
+    filters: Filters,
+    *,
+    now: datetime.datetime,
+    by: tuple[str, ...],
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+    kinds: tuple[str, ...] = tuple(K.values),
+    week_zone=None,
+) -> list[dict]:
+    """What `decided_deadlines` would count (on time, late, recorded) grouped `by`, read from the
+    `DeadlineOutcome` read model for the hours that have passed (see `handoff.outcomes`); rows to add up."""
+    outcomes = DeadlineOutcome.objects.filter(kind__in=kinds).filter(campaign_q(filters))
+    if filters.by_people:
+        outcomes = outcomes.filter(Q(kind=K.FOLLOW_UP) | people_q(filters, "owner"))
+    return outcome_rows(
+        lambda edge_start, edge_end: decided_deadlines(filters, now=now, start=edge_start, end=edge_end, kinds=kinds),
+        outcomes,
+        start=start or filters.period.start,
+        end=end or filters.period.end,
+        now=now,
+        by=by,
+        week_zone=week_zone,
+    )
 
 
 def escalations_caused(filters: Filters, *, now: datetime.datetime) -> QuerySet:
@@ -630,7 +649,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
     sales, marketing = _clocks(), _clocks()
     by_team: dict[object, SalesGroup] = {}
     by_channel: dict[str, SalesGroup] = {}
-    grid = decided_deadlines(filters, now=now).values("kind", "owner", "campaign").annotate(**GRID).order_by()
+    grid = deadline_outcomes(filters, now=now, by=("kind", "owner", "campaign"))
     for row in [*grid, *escalations_caused(filters, now=now)]:
         row = {"on_time": 0, "late": 0, "recorded": 0, **row}
         kind, person, campaign = row["kind"], row["owner"], campaigns.get(row["campaign"])
@@ -861,20 +880,23 @@ def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Wee
     def week_of(moment: datetime.datetime) -> Week | None:
         return weeks.get(timezone.localdate(moment, zone))
 
-    deadlines = (
-        decided_deadlines(filters, now=now, start=start, end=end, kinds=Deadline.SALES_KINDS)
+    for row in deadline_outcomes(
+        filters, now=now, by=("week",), start=start, end=end, kinds=Deadline.SALES_KINDS, week_zone=zone
+    ):
+        if week := week_of(row["week"]):
+            week.on_time += row["on_time"]
+            week.late += row["late"]
+    medians = (
+        decided_deadlines(filters, now=now, start=start, end=end, kinds=(K.CLAIM,))
+        .filter(business_seconds__isnull=False)
         .annotate(week=TruncWeek("decided", tzinfo=zone))
         .values("week")
-        .annotate(
-            on_time=Count("id", filter=ON_TIME),
-            late=Count("id", filter=~ON_TIME),
-            median=Percentile("business_seconds", 0.5, filter=Q(kind=K.CLAIM, business_seconds__isnull=False)),
-        )
+        .annotate(median=Percentile("business_seconds", 0.5))
         .order_by()
     )
-    for row in deadlines:
+    for row in medians:
         if week := week_of(row["week"]):
-            week.on_time, week.late, week.median_claim_seconds = row["on_time"], row["late"], row["median"]
+            week.median_claim_seconds = row["median"]
     handed_off = (
         EventCount.objects.filter(kind=E.HANDED_OFF, hour__gte=start, hour__lt=end)
         .filter(campaign_q(filters))
