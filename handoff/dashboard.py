@@ -5,11 +5,14 @@ the number of queries does not depend on the number of leads, campaigns or reps:
 
 - counts of timeline events come from `EventCount` (per UTC hour; a local day, week or month is a
   whole number of hours), summed over the period's hours;
-- deadline figures come from the deadlines *decided* in the period, read through
-  `deadline_decided_idx`: a deadline is decided when it is met by its due time (counted then), or
-  at its due time otherwise (missed, whether met late, still open, or not yet recorded by the sweep).
-  A deadline cancelled before its due time, or paused on hold, was never decided;
-- business-time percentiles read `Deadline.business_seconds`, set once when the deadline is met;
+- deadline figures count the deadlines *decided* in the period: a deadline is decided when it is met
+  by its due time (counted then), or at its due time otherwise (missed, whether met late, still open,
+  or not yet recorded by the sweep). A deadline cancelled before its due time, or paused on hold, was
+  never decided. They are summed from `DeadlineOutcome` (per UTC hour, `handoff.outcomes`) for the
+  hours that have passed, and counted from the deadlines (`deadline_decided_idx`) for the hour still
+  running;
+- business-time percentiles sort `Deadline.business_seconds` of the period's met deadlines
+  (`deadline_met_seconds_idx`), set once when the deadline is met;
 - acceptance comes from the handoffs of the period (`handoff_handed_off_at_idx`), counting only
   those whose claim window has closed (claimed, or past the claim deadline).
 
