@@ -6,6 +6,7 @@ from .models import (
     BusinessCalendar,
     CalendarHoliday,
     Deadline,
+    DeadlineOutcome,
     Escalation,
     EventCount,
     Handoff,
@@ -31,6 +32,15 @@ class EventCountAdmin(ReadOnlyAdmin):
     list_display = ["hour", "kind", "subgroup", "campaign", "user", "value", "amount"]
     list_filter = ["kind"]
     list_select_related = ["campaign", "user"]
+
+
+@admin.register(DeadlineOutcome)
+class DeadlineOutcomeAdmin(ReadOnlyAdmin):
+    """Kept by a trigger from the deadlines; rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["hour", "kind", "campaign", "owner", "on_time", "late", "recorded"]
+    list_filter = ["kind"]
+    list_select_related = ["campaign", "owner"]
 
 
 @admin.register(Handoff)

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 
 from .models import EventCount
+from .outcomes import outcomes_rebuild
 
 # How one event is counted. `{events}` is the relation of timeline rows to count: the trigger's
 # transition table `new_events`, or `leads_leadevent` for a rebuild.
@@ -91,7 +92,8 @@ DROP FUNCTION IF EXISTS handoff_count_events();
 
 
 def counts_rebuild() -> int:
-    """Recompute every count from the timeline; returns the number of rows written.
+    """Recompute every count from the timeline, and the deadlines' outcomes (`handoff.outcomes`) from
+    the deadlines; returns the number of rows written.
 
     Holds a SHARE lock on the timeline meanwhile, so no event is inserted between the wipe and the
     recount (inserts wait, then count themselves through the trigger as usual)."""
@@ -99,7 +101,8 @@ def counts_rebuild() -> int:
         cursor.execute("LOCK TABLE leads_leadevent IN SHARE MODE")
         cursor.execute("DELETE FROM handoff_eventcount")
         cursor.execute(COUNTS_UPSERT.format(select=COUNTS_SELECT.format(events="leads_leadevent")))
-        return cursor.rowcount
+        rows = cursor.rowcount
+    return rows + outcomes_rebuild()
 
 
 def counts_sum(

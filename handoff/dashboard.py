@@ -5,11 +5,14 @@ the number of queries does not depend on the number of leads, campaigns or reps:
 
 - counts of timeline events come from `EventCount` (per UTC hour; a local day, week or month is a
   whole number of hours), summed over the period's hours;
-- deadline figures come from the deadlines *decided* in the period, read through
-  `deadline_decided_idx`: a deadline is decided when it is met by its due time (counted then), or
-  at its due time otherwise (missed, whether met late, still open, or not yet recorded by the sweep).
-  A deadline cancelled before its due time, or paused on hold, was never decided;
-- business-time percentiles read `Deadline.business_seconds`, set once when the deadline is met;
+- deadline figures count the deadlines *decided* in the period: a deadline is decided when it is met
+  by its due time (counted then), or at its due time otherwise (missed, whether met late, still open,
+  or not yet recorded by the sweep). A deadline cancelled before its due time, or paused on hold, was
+  never decided. They are summed from `DeadlineOutcome` (per UTC hour, `handoff.outcomes`) for the
+  hours that have passed, and counted from the deadlines (`deadline_decided_idx`) for the hour still
+  running;
+- business-time percentiles sort `Deadline.business_seconds` of the period's met deadlines
+  (`deadline_met_seconds_idx`), set once when the deadline is met;
 - acceptance comes from the handoffs of the period (`handoff_handed_off_at_idx`), counting only
   those whose claim window has closed (claimed, or past the claim deadline).
 
@@ -49,12 +52,12 @@ from leads.models import Deal, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 
 from .health import breach_detection_delay, sweep_status
-from .models import Deadline, Escalation, EventCount, Handoff, SlaPolicy
+from .models import Deadline, DeadlineOutcome, Escalation, EventCount, Handoff, SlaPolicy
+from .outcomes import ON_TIME, outcome_rows
 from .roles import Role
 
 K = Deadline.Kind
 E = LeadEvent.Kind
-ON_TIME = Q(met_at__isnull=False, met_at__lte=F("due_at"))
 # Weeks shown in the trends: the last quarter, this week included.
 TREND_WEEKS = 13
 # The live part lists this many rows per group and counts at most LIVE_CAP (then says "more than").
@@ -225,22 +228,27 @@ def decided_deadlines(
     start: datetime.datetime | None = None,
     end: datetime.datetime | None = None,
     kinds: tuple[str, ...] = tuple(K.values),
+    measured: bool = False,
 ) -> QuerySet[Deadline]:
     """Deadlines of `kinds` decided from `start` to `end` (default: the period), never after `now`,
     annotated with `decided`. Who held one is its owner (a met claim names the rep who claimed the
     lead; nobody holds a claim left in the queue). People filters apply to sales' deadlines only.
-    Everything it reads is in `deadline_decided_idx`: one index-only range scan, no join."""
+    Everything it reads is in `deadline_decided_idx`: one index-only range scan, no join.
+    `measured` keeps only those met with their business time (a met deadline is always decided):
+    what the percentiles sort, read from the narrower `deadline_met_seconds_idx`."""
     start = start or filters.period.start
     end = min(end or filters.period.end, now)
-    deadlines = (
-        Deadline.objects.annotate(decided=Deadline.decided_at())
-        .filter(kind__in=kinds, decided__gte=start, decided__lt=end)
-        .filter(
+    deadlines = Deadline.objects.annotate(decided=Deadline.decided_at()).filter(
+        kind__in=kinds, decided__gte=start, decided__lt=end
+    )
+    if measured:
+        deadlines = deadlines.filter(business_seconds__isnull=False)
+    else:
+        deadlines = deadlines.filter(
             Q(met_at__isnull=False)
             | Q(paused_at__isnull=True) & (Q(cancelled_at__isnull=True) | Q(cancelled_at__gt=F("due_at")))
         )
-        .filter(campaign_q(filters))
-    )
+    deadlines = deadlines.filter(campaign_q(filters))
     if filters.by_people:
         deadlines = deadlines.filter(Q(kind=K.FOLLOW_UP) | people_q(filters, "owner"))
     return deadlines
@@ -282,11 +290,30 @@ def _clocks() -> dict[str, Clock]:
     return {kind: Clock() for kind in K.values}
 
 
-GRID = {
-    "on_time": Count("due_at", filter=ON_TIME),
-    "late": Count("due_at", filter=~ON_TIME),
-    "recorded": Count("due_at", filter=Q(breached_at__isnull=False)),
-}
+def deadline_outcomes(
+    filters: Filters,
+    *,
+    now: datetime.datetime,
+    by: tuple[str, ...],
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+    kinds: tuple[str, ...] = tuple(K.values),
+    week_zone=None,
+) -> list[dict]:
+    """What `decided_deadlines` would count (on time, late, recorded) grouped `by`, read from the
+    `DeadlineOutcome` read model for the hours that have passed (see `handoff.outcomes`); rows to add up."""
+    outcomes = DeadlineOutcome.objects.filter(kind__in=kinds).filter(campaign_q(filters))
+    if filters.by_people:
+        outcomes = outcomes.filter(Q(kind=K.FOLLOW_UP) | people_q(filters, "owner"))
+    return outcome_rows(
+        lambda edge_start, edge_end: decided_deadlines(filters, now=now, start=edge_start, end=edge_end, kinds=kinds),
+        outcomes,
+        start=start or filters.period.start,
+        end=end or filters.period.end,
+        now=now,
+        by=by,
+        week_zone=week_zone,
+    )
 
 
 def escalations_caused(filters: Filters, *, now: datetime.datetime) -> QuerySet:
@@ -630,7 +657,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
     sales, marketing = _clocks(), _clocks()
     by_team: dict[object, SalesGroup] = {}
     by_channel: dict[str, SalesGroup] = {}
-    grid = decided_deadlines(filters, now=now).values("kind", "owner", "campaign").annotate(**GRID).order_by()
+    grid = deadline_outcomes(filters, now=now, by=("kind", "owner", "campaign"))
     for row in [*grid, *escalations_caused(filters, now=now)]:
         row = {"on_time": 0, "late": 0, "recorded": 0, **row}
         kind, person, campaign = row["kind"], row["owner"], campaigns.get(row["campaign"])
@@ -653,8 +680,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
                 kind
             ].add(row)
     percentiles = (
-        decided_deadlines(filters, now=now)
-        .filter(business_seconds__isnull=False)
+        decided_deadlines(filters, now=now, measured=True)
         .values("kind")
         .annotate(median=Percentile("business_seconds", 0.5), p90=Percentile("business_seconds", 0.9))
         .order_by()
@@ -861,20 +887,22 @@ def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Wee
     def week_of(moment: datetime.datetime) -> Week | None:
         return weeks.get(timezone.localdate(moment, zone))
 
-    deadlines = (
-        decided_deadlines(filters, now=now, start=start, end=end, kinds=Deadline.SALES_KINDS)
+    for row in deadline_outcomes(
+        filters, now=now, by=("week",), start=start, end=end, kinds=Deadline.SALES_KINDS, week_zone=zone
+    ):
+        if week := week_of(row["week"]):
+            week.on_time += row["on_time"]
+            week.late += row["late"]
+    medians = (
+        decided_deadlines(filters, now=now, start=start, end=end, kinds=(K.CLAIM,), measured=True)
         .annotate(week=TruncWeek("decided", tzinfo=zone))
         .values("week")
-        .annotate(
-            on_time=Count("id", filter=ON_TIME),
-            late=Count("id", filter=~ON_TIME),
-            median=Percentile("business_seconds", 0.5, filter=Q(kind=K.CLAIM, business_seconds__isnull=False)),
-        )
+        .annotate(median=Percentile("business_seconds", 0.5))
         .order_by()
     )
-    for row in deadlines:
+    for row in medians:
         if week := week_of(row["week"]):
-            week.on_time, week.late, week.median_claim_seconds = row["on_time"], row["late"], row["median"]
+            week.median_claim_seconds = row["median"]
     handed_off = (
         EventCount.objects.filter(kind=E.HANDED_OFF, hour__gte=start, hour__lt=end)
         .filter(campaign_q(filters))

@@ -1,7 +1,7 @@
 """What sits between the departments. One module per concern; Django sees them all from here."""
 
 from .calendars import BusinessCalendar, CalendarHoliday, OpeningHours
-from .counts import EventCount
+from .counts import DeadlineOutcome, EventCount
 from .health import SweepHeartbeat
 from .notifications import Notification, UserPreferences
 from .sla import Deadline, DeadlineQuerySet, Escalation, EscalationStep, Handoff, SlaPolicy
@@ -11,6 +11,7 @@ __all__ = [
     "CalendarHoliday",
     "OpeningHours",
     "Deadline",
+    "DeadlineOutcome",
     "DeadlineQuerySet",
     "Escalation",
     "EscalationStep",

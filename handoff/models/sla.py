@@ -293,6 +293,11 @@ class Deadline(models.Model):
                 name="deadline_warn_due_idx",
                 condition=_OPEN & models.Q(warned_at__isnull=True, warn_at__isnull=False),
             ),
+            # The dashboard's "warned": ticking deadlines warned and not yet due, by due time. Partial, so
+            # it holds the few warned clocks, not every running one (which the open index would filter).
+            models.Index(
+                fields=["due_at"], name="deadline_warned_open_idx", condition=_OPEN & models.Q(warned_at__isnull=False)
+            ),
             # Breaches whose notice has not gone out: the re-enqueue of notices whose task was lost.
             models.Index(
                 fields=["breached_at"],
@@ -334,6 +339,14 @@ class Deadline(models.Model):
                     "paused_at",
                     "business_seconds",
                 ],
+            ),
+            # The dashboard's percentiles: met deadlines' business time by when they were decided.
+            models.Index(
+                "kind",
+                Least("met_at", "due_at"),
+                name="deadline_met_seconds_idx",
+                include=["business_seconds", "owner", "campaign"],
+                condition=models.Q(business_seconds__isnull=False),
             ),
             # The dashboard's acceptance: claim clocks by when they started (the hand-off).
             models.Index(

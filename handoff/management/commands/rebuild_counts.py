@@ -7,7 +7,8 @@ from leads.tally import lead_tally_rebuild
 class Command(BaseCommand):
     help = (
         "Recompute the read models from their source, e.g. after a restore: the timeline's counts "
-        "(handoff_eventcount) from the timeline, the lead tallies (leads_leadtally) from the leads."
+        "(handoff_eventcount) from the timeline, the deadlines' outcomes (handoff_deadlineoutcome) from "
+        "the deadlines, the lead tallies (leads_leadtally) from the leads."
     )
 
     def handle(self, *args, **options):

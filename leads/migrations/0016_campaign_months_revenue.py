@@ -307,7 +307,7 @@ def uninstall(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("campaigns", "0006_user_dates_in_range"),
-        ("leads", "0014_dashboard_indexes_return_sides"),
+        ("leads", "0015_deal_updated_event_and_duplicate_hint"),
     ]
 
     operations = [
