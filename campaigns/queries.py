@@ -97,15 +97,14 @@ def _rate(part: int | Decimal, whole: int | Decimal) -> float | None:
 
 # --- Marketing's two commitments, counted one way for the campaign page, the managers' dashboard and
 # the monthly target check.
-def mql_events(*, start: datetime.datetime | None = None, end: datetime.datetime | None = None) -> QuerySet[LeadEvent]:
-    """The QUALIFIED events from `start` (included) to `end` (either open) of live leads: a duplicate
-    merged into another lead leaves its MQL to the survivor. Count MQLs from these with `mql_count()`."""
-    events = LeadEvent.objects.filter(kind=LeadEvent.Kind.QUALIFIED)
-    if start is not None:
-        events = events.filter(created_at__gte=start)
-    if end is not None:
-        events = events.filter(created_at__lt=end)
-    return events.exclude(lead__status=S.MERGED).order_by()  # the model's ordering would join the GROUP BY
+def mql_events(*, start: datetime.datetime, end: datetime.datetime) -> QuerySet[LeadEvent]:
+    """The QUALIFIED events from `start` (included) to `end` of live leads: a duplicate merged into
+    another lead leaves its MQL to the survivor. Count MQLs from these with `mql_count()`."""
+    return (
+        LeadEvent.objects.filter(kind=LeadEvent.Kind.QUALIFIED, created_at__gte=start, created_at__lt=end)
+        .exclude(lead__status=S.MERGED)
+        .order_by()  # the model's ordering would otherwise join the GROUP BY
+    )
 
 
 def mql_count() -> Count:
