@@ -89,7 +89,17 @@ def lead_hand_off(*, lead: Lead, actor, note: str = "") -> Handoff:
 
 def _take(lead: Lead, rep, *, actor, move: str, note: str = "") -> LeadEvent:
     """Give a waiting lead to `rep` (`move` is a claim or an assignment): owner, handoff, SLA clocks."""
-    event = transition(lead, move=move, actor=actor, owner=rep, note=note, data={"rep": rep.pk})
+    # A pass starts with nothing logged: the activities of earlier passes are history on My leads.
+    event = transition(
+        lead,
+        move=move,
+        actor=actor,
+        owner=rep,
+        last_activity_at=None,
+        next_step_at=None,
+        note=note,
+        data={"rep": rep.pk},
+    )
     handoff = _open_handoff(lead)
     now = event.created_at
     handoff.claimed_by = rep

@@ -68,12 +68,15 @@ UPDATE scale_plan SET
 LEADS = """
 INSERT INTO leads_lead (id, full_name, email, company, phone, job_title, company_size, source, capture_count,
                         campaign_id, status, owner_id, score, score_overridden, hold_reason, created_by_id,
-                        created_at, status_changed_at)
+                        created_at, status_changed_at, last_activity_at, next_step_at)
 SELECT g, 'Scale Lead ' || g, 'scale-' || g || '@example.com', 'Company ' || (g %% 5000), '', 'Buyer',
        10 * (g %% 500), 'import', 1, campaign_id, status,
        CASE WHEN status IN ('claimed', 'contacted', 'on_hold', 'converted') THEN rep_id END,
        score, false, CASE WHEN status = 'on_hold' THEN 'Waiting on budget' ELSE '' END, %(marketer)s,
-       t0, t0 + interval '1 day'
+       t0, t0 + interval '1 day',
+       -- The latest activity (the email below) and its next step, for the leads sales still works.
+       CASE WHEN status IN ('contacted', 'on_hold') THEN t0 + interval '8 hours' END,
+       CASE WHEN status IN ('contacted', 'on_hold') THEN now() + (g %% 14 - 4) * interval '1 day' END
   FROM scale_plan;
 
 INSERT INTO handoff_handoff (id, lead_id, handed_off_by_id, handed_off_at, note, policy_id, claimed_by_id,
