@@ -148,6 +148,7 @@ class Lead(models.Model):
             # My leads: a rep's leads of one status in next-step order (contacted leads are grouped by it).
             models.Index(
                 fields=["owner", "status", "next_step_at", "-status_changed_at", "-id"],
+                include=["last_activity_at"],
                 name="lead_worklist_idx",
                 condition=models.Q(status__in=WORKED_BY_SALES),
             ),

@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("status__in", ("claimed", "contacted", "on_hold"))),
                 fields=["owner", "status", "next_step_at", "-status_changed_at", "-id"],
+                include=("last_activity_at",),
                 name="lead_worklist_idx",
             ),
         ),
