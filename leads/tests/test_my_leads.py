@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import CampaignFactory, LeadFactory, advance
+from handoff.localtime import local_midnight
 from handoff.models import Deadline
 from leads import services
 from leads.activities import activity_log
 from leads.models import Activity, Lead, RepProfile
-from handoff.localtime import local_midnight
 from leads.queries import WORK_GROUPS, rep_worklist
 
 pytestmark = pytest.mark.django_db
