@@ -44,7 +44,9 @@ def lock_lead(lead_id: int) -> Lead:
 
 
 def _open_handoff(lead: Lead) -> Handoff:
-    return Handoff.objects.select_related("policy").get(lead=lead, closed_at__isnull=True)
+    handoff = Handoff.objects.select_related("policy").get(lead=lead, closed_at__isnull=True)
+    handoff.lead = lead  # the caller's locked row: the clocks read its score and campaign without a query
+    return handoff
 
 
 def _close_handoff(lead: Lead, *, outcome: str, now, return_reason: str = "") -> Handoff:
