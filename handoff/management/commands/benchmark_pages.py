@@ -42,7 +42,7 @@ class Timing:
     heaviest_ms: float = 0.0
     floor_ms: float = 0.0
     heaviest_sql: str = ""
-    kilobytes: int = 0
+    kilobytes: int | None = 0  # None: a claim, whose answer is a redirect and whose SQL cannot be replayed
 
 
 @dataclass
@@ -201,6 +201,7 @@ class Command(BaseCommand):
                     queries=len(captured),
                     heaviest_ms=float(heaviest["time"]) * 1000,
                     heaviest_sql=heaviest["sql"],
+                    kilobytes=None,
                 )
             )
         return timings[0], timings[1]
@@ -231,6 +232,10 @@ class Command(BaseCommand):
             lines.append(
                 f"| {label} | {small.p50:.1f} / {small.p95:.1f} ms | {large.p50:.1f} / {large.p95:.1f} ms "
                 f"| {ratio:.2f}× | {small.queries} → {large.queries} | {large.heaviest_ms:.1f} ms "
-                f"| {large.floor_ms:.1f} ms | {large.kilobytes} KB |"
+                + (
+                    f"| {large.floor_ms:.1f} ms | {large.kilobytes} KB |"
+                    if large.kilobytes is not None
+                    else "| — | — |"
+                )
             )
         return "\n".join(lines) + "\n"
