@@ -7,7 +7,8 @@ disqualified; 50 campaigns of very different sizes (the largest holds about a se
 40 reps in 5 teams. Each lead gets the timeline its status implies (about 4.6 events), a handoff
 with its deadlines once passed to sales (claim, first contact, follow-up of a return): those of the
 leads still waiting are running and due in the coming days, the rest are met, one in ten after a
-recorded breach. Activities for the contacted leads, deals for the converted. Lead 1 has 400 notes more on its
+recorded breach. Activities for the contacted leads (the leads sales still works carry their latest
+activity's time and next step, as `activity_log` leaves them), deals for the converted. Lead 1 has 400 notes more on its
 timeline.
 
 Rows are written by `INSERT … SELECT` over `generate_series`, 100,000 leads per statement, all in
