@@ -240,21 +240,18 @@ def _lead_data(payload: object) -> LeadData:
 def _capture(campaign: Campaign, data: LeadData, key: str | None) -> IntakeAnswer:
     """Capture the lead and store the answer under `key`, both or neither.
 
-    The key's row is inserted first: a concurrent post with the same key waits on the unique index
-    until this transaction ends, then fails to insert and replays what was committed.
+    The key's row is inserted last, with the answer (one INSERT, no UPDATE): a concurrent post with
+    the same key (both passed `_stored_answer`) waits on the unique index until the first ends, then
+    fails to insert it, which rolls its own capture back, and replays what was committed.
     """
     try:
         with transaction.atomic():
-            record = None
-            if key is not None:
-                record = IntakeRequest.objects.create(
-                    campaign=campaign, idempotency_key=key, status_code=0, response={}
-                )
             result = lead_capture(campaign=campaign, data=data, actor=None, source=Lead.Source.INTAKE)
             answer = IntakeAnswer(201 if result.created else 200, {"id": result.lead.pk, "created": result.created})
-            if record is not None:
-                record.status_code, record.response = answer.status, answer.body
-                record.save(update_fields=["status_code", "response"])
+            if key is not None:
+                IntakeRequest.objects.create(
+                    campaign=campaign, idempotency_key=key, status_code=answer.status, response=answer.body
+                )
     except IntegrityError:
         stored = _stored_answer(campaign, key) if key is not None else None
         if stored is None:

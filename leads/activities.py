@@ -95,6 +95,7 @@ def activity_log(
         except ValidationError as exc:
             raise TransitionError(" ".join(exc.messages)) from exc
         activity.save()
+        lead.note_activity(activity)
         LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.ACTIVITY,

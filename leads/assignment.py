@@ -47,8 +47,12 @@ def rep_with_load_label(rep) -> str:
 
 def lock_profile(rep) -> RepProfile:
     """The rep's profile, created with defaults if missing, locked for this transaction."""
-    RepProfile.objects.get_or_create(user=rep)
-    return RepProfile.objects.select_for_update(of=("self",)).get(user=rep)
+    locked = RepProfile.objects.select_for_update(of=("self",))
+    profile = locked.filter(user=rep).first()  # one statement when it exists, as it nearly always does
+    if profile is None:
+        RepProfile.objects.get_or_create(user=rep)
+        profile = locked.get(user=rep)
+    return profile
 
 
 def check_capacity(rep, *, taking: int = 1) -> RepProfile:

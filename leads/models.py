@@ -105,11 +105,18 @@ class Lead(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(default=timezone.now)
+    # The latest activity of the rep's pass (since a rep took the lead from the queue) and the next
+    # step it set: what "My leads" groups by (`queries.rep_worklist`), kept here so a group is a range
+    # of `lead_worklist_idx` rather than a look-up per lead. Only `activities.activity_log` sets them
+    # and `services._take` empties them; the activities stay the record.
+    last_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_step_at = models.DateTimeField("next step", null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=models.Q(score__lte=100), name="lead_score_at_most_100"),
+            models.CheckConstraint(condition=stored_moment_in_range("next_step_at"), name="lead_next_step_in_range"),
             models.CheckConstraint(condition=models.Q(status__in=LeadStatus.values), name="lead_status_valid"),
             # A lead captured again is the same lead: one live lead per (normalised) address.
             models.UniqueConstraint(
@@ -138,6 +145,13 @@ class Lead(models.Model):
             models.Index(
                 fields=["-status_changed_at", "-id"], name="lead_returned_idx", condition=models.Q(status="returned")
             ),
+            # My leads: a rep's leads of one status in next-step order (contacted leads are grouped by it).
+            models.Index(
+                fields=["owner", "status", "next_step_at", "-status_changed_at", "-id"],
+                include=["last_activity_at"],
+                name="lead_worklist_idx",
+                condition=models.Q(status__in=WORKED_BY_SALES),
+            ),
             # Substring search on the marketing lead list (icontains compares UPPER(column)).
             GinIndex(OpClass(Upper("full_name"), name="gin_trgm_ops"), name="lead_name_trgm_idx"),
             GinIndex(OpClass(Upper("company"), name="gin_trgm_ops"), name="lead_company_trgm_idx"),
@@ -149,6 +163,11 @@ class Lead(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("leads:detail", args=[self.pk])
+
+    def note_activity(self, activity: "Activity") -> None:
+        """Keep the latest activity's time and next step on the lead (the caller holds its lock)."""
+        self.last_activity_at, self.next_step_at = activity.created_at, activity.next_step_at
+        self.save(update_fields=["last_activity_at", "next_step_at"])
 
     def timeline(self):
         """Every event of this lead and of the leads merged into it, oldest first."""

@@ -110,48 +110,70 @@ WORK_GROUPS = (
 )
 
 
+ALL = 2**31 - 1  # "no limit" for a LIMIT or a position
 GROUP_RANK = {key: rank for rank, (key, *_) in enumerate(WORK_GROUPS)}
 
-# A rep's open leads, each read once with what decides its group (LATERAL joins: one probe of each
-# index per lead), grouped by WORK_GROUPS' precedence, numbered by urgency within the group and
-# counted per group; only the first `per_group` of each group come back (all of `show_all`).
-# "This pass" of activities: those since the open handoff began (earlier passes are history).
+# A rep's open leads by WORK_GROUPS' precedence, numbered by urgency within each group and counted
+# per group; only the first `per_group` of each group come back (all of `show_all`). What decides a
+# lead's group is on the lead (its latest activity's time and next step in this pass: Lead.
+# next_step_at) except its first-contact clock, which only a claimed or held lead has running:
+# - claimed and on-hold leads are read one by one with one probe of their running first-contact clock;
+# - contacted leads (most of a rep's leads) have met it, so their group is a range of next steps in
+#   lead_worklist_idx: each group's count is a count of that range, its first page the range's
+#   first rows (the index is in the groups' order), whatever the rep holds.
 WORKLIST_SQL = """
-WITH mine AS (
+WITH waiting AS (
   SELECT l.id, l.status, l.status_changed_at, contact.due_at AS contact_due_at,
-         contact.paused_at AS contact_paused_at, latest.id IS NOT NULL AS has_activity, latest.next_step_at
+         contact.paused_at AS contact_paused_at, l.next_step_at, l.last_activity_at IS NOT NULL AS has_activity
     FROM leads_lead l
     LEFT JOIN LATERAL (
       SELECT d.due_at, d.paused_at FROM handoff_deadline d
        WHERE d.lead_id = l.id AND d.kind = 'first_contact' AND d.met_at IS NULL AND d.cancelled_at IS NULL
        LIMIT 1) contact ON true
-    LEFT JOIN LATERAL (
-      SELECT h.handed_off_at FROM handoff_handoff h WHERE h.lead_id = l.id AND h.closed_at IS NULL LIMIT 1
-    ) pass ON true
-    LEFT JOIN LATERAL (
-      SELECT a.id, a.next_step_at FROM leads_activity a
-       WHERE a.lead_id = l.id AND a.created_at >= pass.handed_off_at
-       ORDER BY a.created_at DESC, a.id DESC LIMIT 1) latest ON true
-   WHERE l.owner_id = %(rep)s AND l.status = ANY(%(statuses)s)
-), grouped AS (
-  SELECT *, CASE
+   WHERE l.owner_id = %(rep)s AND l.status IN ('claimed', 'on_hold')
+), waiting_grouped AS (
+  SELECT id, status_changed_at, contact_due_at, contact_paused_at, next_step_at, CASE
            WHEN status = 'on_hold' THEN 'on_hold'
            WHEN (contact_due_at < %(now)s AND contact_paused_at IS NULL) OR next_step_at < %(day_starts)s
              THEN 'overdue'
-           WHEN status = 'claimed' AND NOT has_activity THEN 'new'
-           WHEN status = 'claimed' THEN 'first_contact'
-           WHEN next_step_at < %(next_day_starts)s THEN 'today'
-           ELSE 'later'
+           WHEN NOT has_activity THEN 'new'
+           ELSE 'first_contact'
          END AS work_group
-    FROM mine
+    FROM waiting
+), contacted AS NOT MATERIALIZED (
+  SELECT id, status_changed_at, next_step_at FROM leads_lead
+   WHERE owner_id = %(rep)s AND status = 'contacted'
+), contacted_page AS (
+  (SELECT *, 'overdue' AS work_group FROM contacted WHERE next_step_at < %(day_starts)s
+    ORDER BY next_step_at, status_changed_at DESC, id DESC LIMIT %(overdue_rows)s)
+  UNION ALL
+  (SELECT *, 'today' FROM contacted WHERE next_step_at >= %(day_starts)s AND next_step_at < %(next_day_starts)s
+    ORDER BY next_step_at, status_changed_at DESC, id DESC LIMIT %(today_rows)s)
+  UNION ALL
+  (SELECT *, 'later' FROM contacted WHERE next_step_at >= %(next_day_starts)s
+    ORDER BY next_step_at, status_changed_at DESC, id DESC LIMIT %(later_rows)s)
+  UNION ALL
+  (SELECT *, 'later' FROM contacted WHERE next_step_at IS NULL
+    ORDER BY status_changed_at DESC, id DESC LIMIT %(later_rows)s)
+), group_counts AS (
+  SELECT work_group, sum(n)::bigint AS group_count FROM (
+    SELECT work_group, count(*) AS n FROM waiting_grouped GROUP BY work_group
+    UNION ALL
+    SELECT CASE WHEN next_step_at < %(day_starts)s THEN 'overdue'
+                WHEN next_step_at < %(next_day_starts)s THEN 'today'
+                ELSE 'later' END, count(*)
+      FROM contacted GROUP BY 1
+  ) counted GROUP BY work_group
 ), ranked AS (
   SELECT *, row_number() OVER (PARTITION BY work_group ORDER BY contact_due_at ASC NULLS LAST,
-                               next_step_at ASC NULLS LAST, status_changed_at DESC, id DESC) AS position,
-         count(*) OVER (PARTITION BY work_group) AS group_count
-    FROM grouped
+                               next_step_at ASC NULLS LAST, status_changed_at DESC, id DESC) AS position
+    FROM (SELECT id, status_changed_at, contact_due_at, contact_paused_at, next_step_at, work_group
+            FROM waiting_grouped
+           UNION ALL
+          SELECT id, status_changed_at, NULL, NULL, next_step_at, work_group FROM contacted_page) shown
 )
 SELECT id, work_group, position, group_count, contact_due_at, contact_paused_at, next_step_at
-  FROM ranked
+  FROM ranked JOIN group_counts USING (work_group)
  WHERE position <= %(per_group)s OR work_group = %(show_all)s
 """
 
@@ -171,6 +193,7 @@ def rep_worklist(rep, *, now: datetime, per_group: int | None = None, show_all: 
     day_starts = local_midnight(today, zone)
     next_day_starts = local_midnight(today + timedelta(days=1), zone)
 
+    rows = per_group or ALL
     with connection.cursor() as cursor:
         cursor.execute(
             WORKLIST_SQL,
@@ -180,8 +203,9 @@ def rep_worklist(rep, *, now: datetime, per_group: int | None = None, show_all: 
                 "now": now,
                 "day_starts": day_starts,
                 "next_day_starts": next_day_starts,
-                "per_group": per_group or 2**31 - 1,
+                "per_group": rows,
                 "show_all": show_all,
+                **{f"{group}_rows": ALL if group == show_all else rows for group in ("overdue", "today", "later")},
             },
         )
         shown = {row[0]: row[1:] for row in cursor.fetchall()}

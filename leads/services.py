@@ -44,7 +44,9 @@ def lock_lead(lead_id: int) -> Lead:
 
 
 def _open_handoff(lead: Lead) -> Handoff:
-    return Handoff.objects.select_related("policy").get(lead=lead, closed_at__isnull=True)
+    handoff = Handoff.objects.select_related("policy").get(lead=lead, closed_at__isnull=True)
+    handoff.lead = lead  # the caller's locked row: the clocks read its score and campaign without a query
+    return handoff
 
 
 def _close_handoff(lead: Lead, *, outcome: str, now, return_reason: str = "") -> Handoff:
@@ -89,7 +91,17 @@ def lead_hand_off(*, lead: Lead, actor, note: str = "") -> Handoff:
 
 def _take(lead: Lead, rep, *, actor, move: str, note: str = "") -> LeadEvent:
     """Give a waiting lead to `rep` (`move` is a claim or an assignment): owner, handoff, SLA clocks."""
-    event = transition(lead, move=move, actor=actor, owner=rep, note=note, data={"rep": rep.pk})
+    # A pass starts with nothing logged: the activities of earlier passes are history on My leads.
+    event = transition(
+        lead,
+        move=move,
+        actor=actor,
+        owner=rep,
+        last_activity_at=None,
+        next_step_at=None,
+        note=note,
+        data={"rep": rep.pk},
+    )
     handoff = _open_handoff(lead)
     now = event.created_at
     handoff.claimed_by = rep

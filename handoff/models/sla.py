@@ -312,6 +312,13 @@ class Deadline(models.Model):
             ),
             models.Index(fields=["owner", "kind", "due_at"]),
             models.Index(fields=["lead", "kind"]),
+            # My leads: each claimed or held lead's running first-contact clock, read from the index alone.
+            models.Index(
+                fields=["lead"],
+                include=["due_at", "paused_at"],
+                name="deadline_contact_running_idx",
+                condition=models.Q(kind="first_contact", met_at__isnull=True, cancelled_at__isnull=True),
+            ),
             # The dashboard's live part: clocks still running after the sweep recorded their breach (the
             # ones not yet recorded are in deadline_open_due_idx). Never a candidate for the sweep's query.
             models.Index(

@@ -15,6 +15,7 @@ from conftest import LeadFactory, advance
 from handoff.daterange import LATEST_STORED, OUT_OF_RANGE
 from handoff.models import UserPreferences
 from handoff.views.calendars import HolidayForm
+from leads.activities import activity_log
 from leads.forms import ConvertForm
 from leads.models import Activity, Lead
 from leads.views.working import ActivityForm
@@ -90,7 +91,7 @@ def test_the_latest_next_step_that_can_be_stored_renders_for_a_viewer_far_ahead_
     UserPreferences.objects.create(user=rep, time_zone="Pacific/Kiritimati")
     lead = advance(LeadFactory(campaign=campaign), S.CLAIMED, marketer=marketer, rep=rep)
     latest = LATEST_STORED - datetime.timedelta(minutes=1)
-    Activity.objects.create(lead=lead, rep=rep, kind="note", note="Far out", next_step_at=latest)
+    activity_log(lead=lead, rep=rep, kind="note", note="Far out", next_step_at=latest)
     client.force_login(rep)
 
     page = client.get(reverse("leads:detail", args=[lead.pk]))

@@ -35,3 +35,16 @@ def test_the_filled_read_models_equal_a_rebuild():
     lead_tally_rebuild()
 
     assert _read_models() == filled
+
+
+def test_the_leads_sales_works_carry_their_latest_activitys_next_step():
+    """What My leads groups by is filled with the leads: each lead sales works carries the time and next
+    step of its latest activity, as `activities.activity_log` would have left them."""
+    call_command("seed_scale", leads=400, stdout=StringIO())
+    worked = Lead.objects.filter(status__in=Lead.WORKED_BY_SALES)
+    assert worked.filter(next_step_at__isnull=False).exists()
+
+    for lead in worked:
+        latest = lead.activities.order_by("-created_at", "-id").first()
+        expected = (latest.created_at, latest.next_step_at) if latest else (None, None)
+        assert (lead.last_activity_at, lead.next_step_at) == expected, lead.pk

@@ -67,3 +67,24 @@ def test_concurrent_claims_have_exactly_one_winner_and_the_losers_are_told_who(m
     assert Deadline.objects.get(handoff=handoff, kind=Deadline.Kind.CLAIM).met_at == handoff.claimed_at
     contact = Deadline.objects.get(handoff=handoff, kind=Deadline.Kind.FIRST_CONTACT)
     assert contact.owner == winner
+
+
+@pytest.mark.django_db
+def test_a_claim_takes_the_same_statements_however_many_leads_the_rep_holds(marketer, rep, campaign):
+    """A claim is the lock, the rep's role and capacity, the move and its event, the handoff and its two
+    clocks (their calendars included): 20 statements here, not one more for a busier rep."""
+    from django.test.utils import CaptureQueriesContext
+
+    from leads.models import RepProfile
+
+    RepProfile.objects.update_or_create(user=rep, defaults={"capacity": 20})
+    first = advance(LeadFactory(campaign=campaign), Lead.Status.HANDED_OFF, marketer=marketer, rep=rep)
+    with CaptureQueriesContext(connection) as first_claim:
+        services.lead_claim(lead=first, rep=type(rep).objects.get(pk=rep.pk))  # its roles not read yet
+    for _ in range(5):
+        advance(LeadFactory(campaign=campaign), Lead.Status.CLAIMED, marketer=marketer, rep=rep)
+    later = advance(LeadFactory(campaign=campaign), Lead.Status.HANDED_OFF, marketer=marketer, rep=rep)
+    with CaptureQueriesContext(connection) as later_claim:
+        services.lead_claim(lead=later, rep=type(rep).objects.get(pk=rep.pk))
+
+    assert len(later_claim) == len(first_claim) <= 20

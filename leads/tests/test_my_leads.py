@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import CampaignFactory, LeadFactory, advance
+from handoff.localtime import local_midnight
 from handoff.models import Deadline
 from leads import services
 from leads.activities import activity_log
@@ -256,3 +257,123 @@ def test_a_big_group_shows_its_most_urgent_leads_and_offers_them_all(client, cam
     all_new = {group.key: group for group in everything.context["groups"]}["new"]
     assert len(all_new.leads) == 30 and not all_new.is_cut
     assert [lead.pk for lead in all_new.leads[:25]] == [lead.pk for lead in new.leads]
+
+
+# The grouping as it was derived before the lead kept its latest next step (issue 11): from the
+# activities of the open handoff's pass, one look-up per lead. The reference the test below holds
+# the lead's own columns to.
+GROUPS_FROM_ACTIVITIES_SQL = """
+WITH mine AS (
+  SELECT l.id, l.status, l.status_changed_at, contact.due_at AS contact_due_at,
+         contact.paused_at AS contact_paused_at, latest.id IS NOT NULL AS has_activity, latest.next_step_at
+    FROM leads_lead l
+    LEFT JOIN LATERAL (
+      SELECT d.due_at, d.paused_at FROM handoff_deadline d
+       WHERE d.lead_id = l.id AND d.kind = 'first_contact' AND d.met_at IS NULL AND d.cancelled_at IS NULL
+       LIMIT 1) contact ON true
+    LEFT JOIN LATERAL (
+      SELECT h.handed_off_at FROM handoff_handoff h WHERE h.lead_id = l.id AND h.closed_at IS NULL LIMIT 1
+    ) pass ON true
+    LEFT JOIN LATERAL (
+      SELECT a.id, a.next_step_at FROM leads_activity a
+       WHERE a.lead_id = l.id AND a.created_at >= pass.handed_off_at
+       ORDER BY a.created_at DESC, a.id DESC LIMIT 1) latest ON true
+   WHERE l.owner_id = %(rep)s AND l.status = ANY(%(statuses)s)
+), grouped AS (
+  SELECT *, CASE
+           WHEN status = 'on_hold' THEN 'on_hold'
+           WHEN (contact_due_at < %(now)s AND contact_paused_at IS NULL) OR next_step_at < %(day_starts)s
+             THEN 'overdue'
+           WHEN status = 'claimed' AND NOT has_activity THEN 'new'
+           WHEN status = 'claimed' THEN 'first_contact'
+           WHEN next_step_at < %(next_day_starts)s THEN 'today'
+           ELSE 'later'
+         END AS work_group
+    FROM mine
+), ranked AS (
+  SELECT *, row_number() OVER (PARTITION BY work_group ORDER BY contact_due_at ASC NULLS LAST,
+                               next_step_at ASC NULLS LAST, status_changed_at DESC, id DESC) AS position,
+         count(*) OVER (PARTITION BY work_group) AS group_count
+    FROM grouped
+)
+SELECT id, work_group, position, group_count, contact_due_at, contact_paused_at, next_step_at
+  FROM ranked
+ WHERE position <= %(per_group)s OR work_group = %(show_all)s
+"""
+
+
+def groups_from_activities(rep, now) -> dict[int, tuple[str, int, int]]:
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate(now, zone)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            GROUPS_FROM_ACTIVITIES_SQL,
+            {
+                "rep": rep.pk,
+                "statuses": list(Lead.WORKED_BY_SALES),
+                "now": now,
+                "day_starts": local_midnight(today, zone),
+                "next_day_starts": local_midnight(today + datetime.timedelta(days=1), zone),
+                "per_group": 2**31 - 1,
+                "show_all": "",
+            },
+        )
+        return {pk: (group, position, count) for pk, group, position, count, *_ in cursor.fetchall()}
+
+
+def test_each_lead_lands_in_the_group_its_activities_gave_it(campaign, marketer, rep, other_rep, manager):
+    """Given leads in every situation My leads tells apart (claimed untouched, noted, with a next step,
+    late; contacted with next steps past, today, later, none, or one cleared by a later activity; on
+    hold from claimed and from contacted, resumed; reassigned with its activities; returned and
+    claimed again by another rep), then at each moment from now to two weeks ahead every lead is in
+    the group, at the position and with the group count that reading its activities gives."""
+    RepProfile.objects.update_or_create(user=rep, defaults={"capacity": 100})
+    RepProfile.objects.update_or_create(user=other_rep, defaults={"capacity": 100})
+    soon = timezone.now() + datetime.timedelta(hours=2)
+    steps = [None, soon, soon + datetime.timedelta(days=1), soon + datetime.timedelta(days=5)]
+
+    def claimed(**fields):
+        return lead_in(S.CLAIMED, campaign=campaign, marketer=marketer, rep=rep, **fields)
+
+    def contacted():
+        return lead_in(S.CONTACTED, campaign=campaign, marketer=marketer, rep=rep)
+
+    claimed()
+    make_contact_deadline_late(claimed())
+    for step in steps:
+        activity_log(lead=claimed(), rep=rep, kind=Activity.Kind.NOTE, note="Looked them up", next_step_at=step)
+        activity_log(lead=contacted(), rep=rep, kind=Activity.Kind.CALL, next_step_at=step)
+        cleared = contacted()
+        activity_log(lead=cleared, rep=rep, kind=Activity.Kind.CALL, next_step_at=step)
+        activity_log(lead=cleared, rep=rep, kind=Activity.Kind.EMAIL, next_step_at=steps[3] if step is None else None)
+    contacted()
+    for lead in (claimed(), contacted()):
+        activity_log(lead=lead, rep=rep, kind=Activity.Kind.NOTE, note="Budget in spring", next_step_at=steps[1])
+        services.lead_hold(lead=lead, actor=rep, reason="Waiting on the customer")
+    resumed = contacted()
+    activity_log(lead=resumed, rep=rep, kind=Activity.Kind.CALL, next_step_at=steps[2])
+    services.lead_hold(lead=resumed, actor=rep, reason="Away a week")
+    services.lead_resume(lead=resumed, actor=rep)
+    for status in (S.CLAIMED, S.CONTACTED):
+        moved = lead_in(status, campaign=campaign, marketer=marketer, rep=other_rep)
+        activity_log(lead=moved, rep=other_rep, kind=Activity.Kind.NOTE, note="Handing over", next_step_at=steps[2])
+        services.lead_assign(lead=moved, rep=rep, actor=manager)
+    again = claimed()
+    activity_log(lead=again, rep=rep, kind=Activity.Kind.CALL, next_step_at=steps[3])
+    services.lead_return(lead=again, actor=rep, reason="Not ready to buy")
+    services.lead_renurture(lead=again, actor=marketer)
+    services.lead_qualify(lead=again, actor=marketer)
+    services.lead_hand_off(lead=again, actor=marketer)
+    services.lead_assign(lead=again, rep=rep, actor=manager)
+
+    for days in (0, 1, 2, 6, 14):
+        now = timezone.now() + datetime.timedelta(days=days)
+        expected = groups_from_activities(rep, now)
+        worklist = rep_worklist(rep, now=now)
+        got = {
+            lead.pk: (group.key, position, group.count)
+            for group in worklist
+            for position, lead in enumerate(group.leads, start=1)
+        }
+        assert got == expected, f"{days} days ahead"
+        assert {group for group, *_ in expected.values()} >= ({"overdue", "later"} if days else {"new", "today"})

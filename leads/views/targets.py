@@ -1,7 +1,6 @@
 """Monthly targets: managers set the department's and each rep's and watch everyone's progress; reps see their
 own attainment month by month."""
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -19,8 +18,23 @@ TARGET_DEALS_MAX = 2_147_483_647  # PositiveIntegerField's ceiling in PostgreSQL
 _REVENUE = MonthlyTarget._meta.get_field("revenue")
 
 
+class _TargetInput(forms.BoundField):
+    """A target input styled as crispy would style it (`form-control`, `is-invalid` pointing at its
+    error), without crispy's per-field template: the page has two inputs per rep."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            attrs["class"] = "form-control is-invalid"
+            attrs["aria-describedby"] = f"{self.auto_id}_error"
+        return attrs
+
+
 class TargetRowForm(forms.Form):
-    """One row of the targets table: the department (rep left empty) or one rep."""
+    """One row of the targets table: the department (rep left empty) or one rep. Its inputs are
+    rendered by `leads/targets/_target_input.html` (the table's header names the columns)."""
+
+    bound_field_class = _TargetInput
 
     rep = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     deals_won = forms.IntegerField(label="Deals won", min_value=0, max_value=TARGET_DEALS_MAX)
@@ -35,9 +49,8 @@ class TargetRowForm(forms.Form):
         whose = "the department" if self.rep_key is None else (self.rep_user or "this rep")
         self.fields["deals_won"].widget.attrs["aria-label"] = f"Deals won target for {whose}"
         self.fields["revenue"].widget.attrs["aria-label"] = f"Revenue target for {whose}"
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.form_show_labels = False  # the table's header names the columns
+        for name in ("deals_won", "revenue"):
+            self.fields[name].widget.attrs["class"] = "form-control"
 
     @property
     def rep_key(self) -> int | str | None:

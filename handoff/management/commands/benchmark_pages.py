@@ -5,7 +5,9 @@ Each database named by `--databases` (on the server of DATABASE_URL) must have b
 `--requests` times through Django's test client as the user who would open it (after two warm-up
 requests), and the command reports p50 and p95, the queries one request makes, its heaviest query,
 and that query's raw-SQL floor (the same SQL on a bare cursor, median of `--requests` runs). Claims
-(a POST that changes data: the most urgent waiting lead each time) are timed the same way.
+(a POST that changes data: the most urgent waiting lead each time, signed in beforehand, the redirect
+not followed) are timed the same way, and the claim service alone beside it; their rows give the
+statements one claim makes and the slowest (no raw-SQL floor: a claim cannot be repeated).
 
 Results go to stdout and, as a Markdown table with the date, machine and sizes, to `--output`.
 
@@ -40,7 +42,7 @@ class Timing:
     heaviest_ms: float = 0.0
     floor_ms: float = 0.0
     heaviest_sql: str = ""
-    kilobytes: int = 0
+    kilobytes: int | None = 0  # None: a claim, whose answer is a redirect and whose SQL cannot be replayed
 
 
 @dataclass
@@ -124,8 +126,9 @@ class Command(BaseCommand):
             client.force_login(user)
             run.pages[label] = self._time(client, requests, lambda c=client, u=url: c.get(u, secure=True))
             self.stdout.write(f"  {label}: p50 {run.pages[label].p50:.1f} ms")
-        run.pages["claim"] = self._time_claims(requests)
-        self.stdout.write(f"  claim: p50 {run.pages['claim'].p50:.1f} ms")
+        run.pages["claim POST"], run.pages["claim service"] = self._time_claims(requests)
+        for label in ("claim POST", "claim service"):
+            self.stdout.write(f"  {label}: p50 {run.pages[label].p50:.1f} ms, {run.pages[label].queries} queries")
         return run
 
     def _time(self, client: Client, requests: int, request) -> Timing:
@@ -163,24 +166,45 @@ class Command(BaseCommand):
                 samples.append((time.perf_counter() - started) * 1000)
         return statistics.median(samples)
 
-    def _time_claims(self, requests: int) -> Timing:
-        """A rep with room claims the most urgent waiting lead, `requests` times."""
+    def _time_claims(self, requests: int) -> tuple[Timing, Timing]:
+        """A rep with room claims the most urgent waiting lead, `requests` times through the claim POST
+        (signed in beforehand; the redirect it answers is not followed) and `requests` times by calling
+        the service alone (`services.lead_claim`), alternately. Each timing carries the statements one
+        claim makes and the slowest of them."""
         from leads.queries import queue
+        from leads.services import lead_claim
 
         rep = get_user_model().objects.get(username="scale-rep-01")
         client = Client()
         client.force_login(rep)
-        samples = []
-        for _ in range(requests):
-            lead_id = queue().values_list("lead_id", flat=True).first()
-            url = reverse("leads:claim", args=[lead_id])
-            started = time.perf_counter()
-            response = client.post(url, secure=True)
-            samples.append((time.perf_counter() - started) * 1000)
+
+        def post(lead: Lead) -> None:
+            response = client.post(reverse("leads:claim", args=[lead.pk]), secure=True)
             if response.status_code != 302:
                 raise CommandError(f"claim answered {response.status_code}")
-        p50, p95 = _percentiles(samples)
-        return Timing(p50=p50, p95=p95)
+
+        timings = []
+        for claim in (post, lambda lead: lead_claim(lead=lead, rep=rep)):
+            samples = []
+            for _ in range(requests):
+                lead = Lead.objects.get(pk=queue().values_list("lead_id", flat=True).first())
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    claim(lead)
+                    samples.append((time.perf_counter() - started) * 1000)
+            p50, p95 = _percentiles(samples)
+            heaviest = max(captured.captured_queries, key=lambda query: float(query["time"]))
+            timings.append(
+                Timing(
+                    p50=p50,
+                    p95=p95,
+                    queries=len(captured),
+                    heaviest_ms=float(heaviest["time"]) * 1000,
+                    heaviest_sql=heaviest["sql"],
+                    kilobytes=None,
+                )
+            )
+        return timings[0], timings[1]
 
     def _table(self, runs: list[Run], requests: int) -> str:
         sizes = " and ".join(
@@ -208,6 +232,10 @@ class Command(BaseCommand):
             lines.append(
                 f"| {label} | {small.p50:.1f} / {small.p95:.1f} ms | {large.p50:.1f} / {large.p95:.1f} ms "
                 f"| {ratio:.2f}× | {small.queries} → {large.queries} | {large.heaviest_ms:.1f} ms "
-                f"| {large.floor_ms:.1f} ms | {large.kilobytes} KB |"
+                + (
+                    f"| {large.floor_ms:.1f} ms | {large.kilobytes} KB |"
+                    if large.kilobytes is not None
+                    else "| — | — |"
+                )
             )
         return "\n".join(lines) + "\n"

@@ -7,7 +7,8 @@ disqualified; 50 campaigns of very different sizes (the largest holds about a se
 40 reps in 5 teams. Each lead gets the timeline its status implies (about 4.6 events), a handoff
 with its deadlines once passed to sales (claim, first contact, follow-up of a return): those of the
 leads still waiting are running and due in the coming days, the rest are met, one in ten after a
-recorded breach. Activities for the contacted leads, deals for the converted. Lead 1 has 400 notes more on its
+recorded breach. Activities for the contacted leads (the leads sales still works carry their latest
+activity's time and next step, as `activity_log` leaves them), deals for the converted. Lead 1 has 400 notes more on its
 timeline.
 
 Rows are written by `INSERT … SELECT` over `generate_series`, 100,000 leads per statement, all in
@@ -68,12 +69,15 @@ UPDATE scale_plan SET
 LEADS = """
 INSERT INTO leads_lead (id, full_name, email, company, phone, job_title, company_size, source, capture_count,
                         campaign_id, status, owner_id, score, score_overridden, hold_reason, created_by_id,
-                        created_at, status_changed_at)
+                        created_at, status_changed_at, last_activity_at, next_step_at)
 SELECT g, 'Scale Lead ' || g, 'scale-' || g || '@example.com', 'Company ' || (g %% 5000), '', 'Buyer',
        10 * (g %% 500), 'import', 1, campaign_id, status,
        CASE WHEN status IN ('claimed', 'contacted', 'on_hold', 'converted') THEN rep_id END,
        score, false, CASE WHEN status = 'on_hold' THEN 'Waiting on budget' ELSE '' END, %(marketer)s,
-       t0, t0 + interval '1 day'
+       t0, t0 + interval '1 day',
+       -- The latest activity (the email below) and its next step, for the leads sales still works.
+       CASE WHEN status IN ('contacted', 'on_hold') THEN t0 + interval '8 hours' END,
+       CASE WHEN status IN ('contacted', 'on_hold') THEN now() + (g %% 14 - 4) * interval '1 day' END
   FROM scale_plan;
 
 INSERT INTO handoff_handoff (id, lead_id, handed_off_by_id, handed_off_at, note, policy_id, claimed_by_id,
