@@ -1,7 +1,8 @@
 """Escalation of a breached sales deadline: the policy's steps, run a set at a time.
 
-The sweep calls `escalations_open` in a batch's transaction: it writes one `Escalation` row per step of
-each deadline's policy version, in one insert, and enqueues one task for the batch after the commit.
+The sweep writes, in a batch's transaction, one `Escalation` row per step of each deadline's policy
+version in one `INSERT … SELECT` (`escalations_open_sql`), and enqueues one task for the batch after
+the commit (`escalations_start`).
 That task runs the first step of every deadline of the batch in one transaction (locked with SKIP
 LOCKED, in id order; the steps of a kind together: the managers' notices in one insert, the leads to
 move locked in one statement, the round-robin planned for the set), which marks them done with
@@ -29,32 +30,47 @@ from .people import person_name
 STUCK_AFTER = timedelta(minutes=5)
 
 
-# The steps of each breached sales deadline, from its own policy version, in order; in one statement
-# however many deadlines (no Python object per step). A step already written is left as it is.
+# The steps of each breached sales deadline of relation `deadlines` (the sweep's batch), from its own
+# policy version, in order; one statement however many deadlines (no Python object per step). A step
+# already written is left as it is. A follow-up (marketing-side) deadline has no escalation steps: its
+# breach is notified only.
 _OPEN_STEPS = """
 INSERT INTO handoff_escalation (deadline_id, lead_id, step, position, created_at, outcome)
 SELECT deadline.id, deadline.lead_id, steps.step, steps.position, deadline.breached_at, ''
-FROM handoff_deadline AS deadline
+FROM {deadlines} AS deadline
 JOIN handoff_slapolicy AS policy ON policy.id = deadline.policy_id
 CROSS JOIN LATERAL unnest(policy.escalation_steps) WITH ORDINALITY AS steps(step, position)
-WHERE deadline.id = ANY(%s) AND deadline.kind = ANY(%s) AND deadline.breached_at IS NOT NULL
+WHERE deadline.kind = ANY(%s) AND deadline.breached_at IS NOT NULL
 ON CONFLICT DO NOTHING
 RETURNING deadline_id
 """
 
 
+def escalations_open_sql(*, deadlines: str) -> tuple[str, list]:
+    """The `INSERT … SELECT` of the escalation steps of the just-breached deadlines of relation
+    `deadlines`, returning the id of the deadline of each step written; `escalations_start` starts them."""
+    return _OPEN_STEPS.format(deadlines=deadlines), [list(Deadline.SALES_KINDS)]
+
+
 def escalations_open(deadline_ids: list[int]) -> list[int]:
-    """Write the escalation steps of just-breached sales deadlines in one insert and start them with one
-    task after the commit; returns the ids of the deadlines that escalate. A follow-up (marketing-side)
-    deadline has no escalation steps: its breach is notified only."""
+    """Write the escalation steps of these just-breached deadlines and start them (as the sweep does
+    for its batch in its one statement); returns the ids of the deadlines that escalate."""
+    steps, params = escalations_open_sql(deadlines="breached")
+    with connection.cursor() as cursor:
+        # Only SQL of ours is formatted in; every value is a parameter.
+        sql = f"WITH breached AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)) {steps}"  # noqa: S608
+        cursor.execute(sql, [list(deadline_ids), *params])
+        escalating = sorted({row[0] for row in cursor.fetchall()})
+    escalations_start(escalating)
+    return escalating
+
+
+def escalations_start(deadline_ids: list[int]) -> None:
+    """Run the escalations just opened for these deadlines: one task for the set, after the commit."""
     from .tasks import run_escalations
 
-    with connection.cursor() as cursor:
-        cursor.execute(_OPEN_STEPS, [list(deadline_ids), list(Deadline.SALES_KINDS)])
-        escalating = sorted({row[0] for row in cursor.fetchall()})
-    if escalating:
-        transaction.on_commit(partial(run_escalations.delay, escalating))
-    return escalating
+    if deadline_ids:
+        transaction.on_commit(partial(run_escalations.delay, sorted(set(deadline_ids))))
 
 
 def escalation_enqueue(deadline_id: int) -> None:
@@ -220,7 +236,8 @@ def _notify_manager(escalations: list[Escalation]) -> dict[int, Outcome]:
         deadline: [team_managers[deadline.owner_id]] if deadline.owner_id in team_managers else every_manager
         for deadline in deadlines
     }
-    told_now = breach_notices_write({deadline: users for deadline, users in recipients.items() if users})
+    told = [(deadline.pk, user.pk) for deadline, users in recipients.items() for user in users]
+    told_now = breach_notices_write(told)
     outcomes = {}
     for escalation in escalations:
         deadline = escalation.deadline
