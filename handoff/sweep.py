@@ -30,7 +30,7 @@ from leads.models import LeadEvent
 
 from .bulk import choice_label_sql, iso_datetime_sql, round_half_even_sql
 from .escalation import escalations_open_sql, escalations_start
-from .health import sweep_heartbeat
+from .health import SweepRun
 from .models import Deadline
 from .notifications import breach_emails_send, breach_notices_sql, breach_recipients_sql
 from .people import person_name_sql
@@ -91,7 +91,6 @@ def _compose(field: str, limit: int, now: datetime | None) -> tuple[str, tuple]:
     return sql, (*params, *when_params, *also_params, *before_due_params)
 
 
-@sweep_heartbeat
 def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = None) -> int:
     """Breach every deadline due by `now` and warn about every one past its warning time; returns
     how many breaches this call recorded. `now` defaults to the database's clock at each batch.
@@ -102,6 +101,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
     if now is not None and timezone.is_naive(now):
         raise ValueError("sweep_deadlines needs an aware datetime")
     batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
+    run = SweepRun()
     breached = warned = 0
     while True:
         with transaction.atomic():
@@ -115,6 +115,8 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
         warned += len(warnings)
         if len(breaches) < batch_size and len(warnings) < batch_size:
             break
+        run.beat(breached=breached)
+    run.finish(breached=breached)
     if breached or warned:
         logger.info("SLA sweep recorded %d breach(es) and %d warning(s)", breached, warned)
     return breached
