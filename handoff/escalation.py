@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from leads.assignment import active_managers
@@ -176,7 +176,7 @@ def _lock_next_steps(deadline_ids: list[int]) -> list[Escalation]:
     return list(
         Escalation.objects.filter(pk__in=lowest, done_at__isnull=True)
         .select_for_update(skip_locked=True, of=("self",))
-        .select_related("deadline__lead__campaign", "deadline__lead__owner", "deadline__owner")
+        .select_related("deadline__lead__campaign", "deadline__lead__owner", "deadline__owner", "deadline__handoff")
         .order_by("pk")
     )
 
@@ -256,6 +256,48 @@ def _notify_manager(escalations: list[Escalation]) -> dict[int, Outcome]:
     return outcomes
 
 
+# The moves that change who holds a lead, or that it waits in the queue.
+_MOVES = (
+    LeadEvent.Kind.ASSIGNED,
+    LeadEvent.Kind.CLAIMED,
+    LeadEvent.Kind.REQUEUED,
+    LeadEvent.Kind.RETURNED,
+    LeadEvent.Kind.HANDED_OFF,
+)
+
+
+def _moved_by_people(escalations: list[Escalation]) -> set[int]:
+    """The escalations whose lead a person moved after the deadline fell due: a manager who gave it to
+    someone (even back to the rep who missed it), a rep who put it back in the queue. Who holds the
+    lead, or that it waits in the queue under a new claim clock, is then that person's decision, taken
+    after the miss (whether the sweep had recorded it yet or not); the steps that move the lead leave
+    it alone. The system's own moves (an earlier step taking it back) do not count, nor does the move
+    that started the pass's clock (the claim or assignment a first contact is counted from). One query."""
+    if not escalations:
+        return set()
+
+    def since(escalation: Escalation) -> datetime:
+        handoff = escalation.deadline.handoff
+        return max(escalation.deadline.due_at, handoff.claimed_at or handoff.handed_off_at)
+
+    latest = dict(
+        LeadEvent.objects.filter(
+            lead_id__in={escalation.lead_id for escalation in escalations},
+            kind__in=_MOVES,
+            actor__isnull=False,
+            created_at__gt=min(since(escalation) for escalation in escalations),
+        )
+        .order_by()
+        .values_list("lead_id")
+        .annotate(Max("created_at"))
+    )
+    return {
+        escalation.pk
+        for escalation in escalations
+        if escalation.lead_id in latest and latest[escalation.lead_id] > since(escalation)
+    }
+
+
 def _return_to_queue(escalations: list[Escalation]) -> dict[int, Outcome]:
     """Take the lead back from the rep who missed the deadline, if they still hold it and it is
     still not met; otherwise leave it where it is. The set's leads are locked in one statement."""
@@ -277,12 +319,13 @@ def _return_to_queue(escalations: list[Escalation]) -> dict[int, Outcome]:
         )
     owned = [escalation for escalation in escalations if escalation.pk not in outcomes]
     leads = lock_leads([escalation.lead_id for escalation in owned])
+    decided = _moved_by_people(owned)
     for escalation in owned:
-        outcomes[escalation.pk] = _take_back(escalation, leads[escalation.lead_id])
+        outcomes[escalation.pk] = _take_back(escalation, leads[escalation.lead_id], decided=escalation.pk in decided)
     return outcomes
 
 
-def _take_back(escalation: Escalation, lead: Lead) -> Outcome:
+def _take_back(escalation: Escalation, lead: Lead, *, decided: bool) -> Outcome:
     deadline = escalation.deadline
     what = deadline.get_kind_display().lower()
     # Read again under the lead's lock: every move that meets, cancels or hands over the clock holds it.
@@ -294,10 +337,8 @@ def _take_back(escalation: Escalation, lead: Lead) -> Outcome:
         return f"Nothing to take back: the lead is {lead.get_status_display().lower()}.", False
     if lead.owner_id != owner.pk or deadline.cancelled_at is not None:
         return f"Nothing to take back: {person_name(owner)} no longer holds the pass whose {what} was missed.", False
-    # A manager who reassigned the lead after the breach (even back to the rep who missed it) has
-    # decided who holds it; the escalation does not overrule that.
-    if lead.events.filter(kind=LeadEvent.Kind.ASSIGNED, created_at__gt=deadline.breached_at).exists():
-        return f"Nothing to take back: the lead was reassigned to {person_name(owner)} after the breach.", False
+    if decided:
+        return f"Nothing to take back: the lead was reassigned to {person_name(owner)} after the miss.", False
     lead_requeue(
         lead=lead,
         actor=None,
@@ -314,6 +355,7 @@ def _reassign(escalations: list[Escalation]) -> dict[int, Outcome]:
     the deadline, the round-robin planned for the set; a lead that missed its sales deadlines twice
     or more goes to a manager."""
     leads = lock_leads([escalation.lead_id for escalation in escalations])
+    decided = _moved_by_people(escalations)
     outcomes = {}
     waiting = []
     for escalation in escalations:
@@ -321,6 +363,12 @@ def _reassign(escalations: list[Escalation]) -> dict[int, Outcome]:
         if lead.status != Lead.Status.HANDED_OFF:
             status = lead.get_status_display().lower()
             outcomes[escalation.pk] = (f"Nobody to reassign to: the lead is {status}, not in the queue.", False)
+        elif escalation.pk in decided:
+            outcomes[escalation.pk] = (
+                "Nobody to reassign to: the lead was moved by someone after the miss; "
+                "its own claim clock decides what happens to it now.",
+                False,
+            )
         else:
             waiting.append(escalation)
     breaches = dict(
