@@ -4,11 +4,12 @@ breach exactly once, set by set.
 Safe to run from any number of workers at the same moment (two beats by mistake included), and as
 often as you like. Each batch is one transaction and one conditional `UPDATE … RETURNING` per kind
 (breach, warning) whose rows are taken with `FOR UPDATE SKIP LOCKED`, so two sweeps never take the
-same deadline and a repeated run finds it done (`breached_at` / `warned_at` set). The batch then
-inserts in bulk the timeline events, the escalation steps and the breach notices of the rows it got
-back, and hands the rest (emails, escalation steps, warning notices) to one task per batch after the
-commit. A worker killed in the middle of a batch leaves nothing of it behind; the next sweep does it
-again from the start.
+same deadline and a repeated run finds it done (`breached_at` / `warned_at` set). One more statement
+per kind then writes, from the ids it got back, the timeline events, the escalation steps and the
+breach notices, composed in the database (`INSERT … SELECT`: no Python per row), and the batch hands
+the fan-out (emails, escalation steps, warning notices) to tasks per batch after the commit. A worker
+killed in the middle of a batch leaves nothing of it behind; the next sweep does it again from the
+start.
 
 Times are true: without an explicit `now` (tests pass one to sweep "as of" a moment), each batch
 compares and records with the database's clock at that batch's statement, so `breached_at` is when
