@@ -1,7 +1,8 @@
-"""Inserts of many rows in one statement, one array per column (`INSERT … SELECT … unnest`): a sweep's
-batch of timeline events or notices without the ORM building and preparing every value one by one
-(about a tenth of a second per 500 rows on the 2-core machine). The models still name the table,
-columns and types; the caller gives every column that has no database default."""
+"""Many rows in one statement. `rows_insert` inserts rows built in Python, one array per column
+(`INSERT … SELECT … unnest`), without the ORM building and preparing every value one by one (about a
+tenth of a second per 500 rows on the 2-core machine); the models still name the table, columns and
+types, and the caller gives every column that has no database default. The rest are pieces of SQL
+for rows composed in the database itself (`INSERT … SELECT`), as the sweep writes its batches."""
 
 import json
 
@@ -32,3 +33,28 @@ def rows_insert(model: type[Model], rows: list[dict], *, returning: tuple[str, .
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         return cursor.fetchall() if returning else []
+
+
+def choice_label_sql(column: str, choices: list[tuple[str, str]], *, lower: bool = False) -> tuple[str, list]:
+    """`get_<field>_display()` as an SQL expression on `column` (lower-cased with `lower`); a value
+    outside the choices reads as itself, as in Django."""
+    whens = " ".join("WHEN %s THEN %s" for _ in choices)
+    params = [part for value, label in choices for part in (value, str(label).lower() if lower else str(label))]
+    return f"CASE {column} {whens} ELSE {column} END", params
+
+
+def iso_datetime_sql(column: str) -> str:
+    """`datetime.isoformat()` of an aware datetime as Django reads it (in UTC) as an SQL expression:
+    "2026-12-02T14:00:00+00:00", with ".123456" before the offset when it has microseconds."""
+    return (
+        f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+        f"|| CASE WHEN to_char({column}, 'US') <> '000000' THEN to_char({column}, '.US') ELSE '' END || '+00:00'"
+    )
+
+
+def round_half_even_sql(expression: str) -> str:
+    """Python's `round()` of a number to an integer, as SQL: halves go to the even neighbour."""
+    return (
+        f"(CASE WHEN ({expression}) - floor({expression}) = 0.5 "
+        f"THEN floor({expression}) + abs(mod(floor({expression})::bigint, 2)) ELSE round({expression}) END)::bigint"
+    )

@@ -1,7 +1,8 @@
 """Escalation of a breached sales deadline: the policy's steps, run a set at a time.
 
-The sweep calls `escalations_open` in a batch's transaction: it writes one `Escalation` row per step of
-each deadline's policy version, in one insert, and enqueues one task for the batch after the commit.
+The sweep writes, in a batch's transaction, one `Escalation` row per step of each deadline's policy
+version in one `INSERT … SELECT` (`escalations_open_sql`), and enqueues one task for the batch after
+the commit (`escalations_start`).
 That task runs the first step of every deadline of the batch in one transaction (locked with SKIP
 LOCKED, in id order; the steps of a kind together: the managers' notices in one insert, the leads to
 move locked in one statement, the round-robin planned for the set), which marks them done with
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from leads.assignment import active_managers
@@ -29,32 +30,47 @@ from .people import person_name
 STUCK_AFTER = timedelta(minutes=5)
 
 
-# The steps of each breached sales deadline, from its own policy version, in order; in one statement
-# however many deadlines (no Python object per step). A step already written is left as it is.
+# The steps of each breached sales deadline of relation `deadlines` (the sweep's batch), from its own
+# policy version, in order; one statement however many deadlines (no Python object per step). A step
+# already written is left as it is. A follow-up (marketing-side) deadline has no escalation steps: its
+# breach is notified only.
 _OPEN_STEPS = """
 INSERT INTO handoff_escalation (deadline_id, lead_id, step, position, created_at, outcome)
 SELECT deadline.id, deadline.lead_id, steps.step, steps.position, deadline.breached_at, ''
-FROM handoff_deadline AS deadline
+FROM {deadlines} AS deadline
 JOIN handoff_slapolicy AS policy ON policy.id = deadline.policy_id
 CROSS JOIN LATERAL unnest(policy.escalation_steps) WITH ORDINALITY AS steps(step, position)
-WHERE deadline.id = ANY(%s) AND deadline.kind = ANY(%s) AND deadline.breached_at IS NOT NULL
+WHERE deadline.kind = ANY(%s) AND deadline.breached_at IS NOT NULL
 ON CONFLICT DO NOTHING
 RETURNING deadline_id
 """
 
 
+def escalations_open_sql(*, deadlines: str) -> tuple[str, list]:
+    """The `INSERT … SELECT` of the escalation steps of the just-breached deadlines of relation
+    `deadlines`, returning the id of the deadline of each step written; `escalations_start` starts them."""
+    return _OPEN_STEPS.format(deadlines=deadlines), [list(Deadline.SALES_KINDS)]
+
+
 def escalations_open(deadline_ids: list[int]) -> list[int]:
-    """Write the escalation steps of just-breached sales deadlines in one insert and start them with one
-    task after the commit; returns the ids of the deadlines that escalate. A follow-up (marketing-side)
-    deadline has no escalation steps: its breach is notified only."""
+    """Write the escalation steps of these just-breached deadlines and start them (as the sweep does
+    for its batch in its one statement); returns the ids of the deadlines that escalate."""
+    steps, params = escalations_open_sql(deadlines="breached")
+    with connection.cursor() as cursor:
+        # Only SQL of ours is formatted in; every value is a parameter.
+        sql = f"WITH breached AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)) {steps}"  # noqa: S608
+        cursor.execute(sql, [list(deadline_ids), *params])
+        escalating = sorted({row[0] for row in cursor.fetchall()})
+    escalations_start(escalating)
+    return escalating
+
+
+def escalations_start(deadline_ids: list[int]) -> None:
+    """Run the escalations just opened for these deadlines: one task for the set, after the commit."""
     from .tasks import run_escalations
 
-    with connection.cursor() as cursor:
-        cursor.execute(_OPEN_STEPS, [list(deadline_ids), list(Deadline.SALES_KINDS)])
-        escalating = sorted({row[0] for row in cursor.fetchall()})
-    if escalating:
-        transaction.on_commit(partial(run_escalations.delay, escalating))
-    return escalating
+    if deadline_ids:
+        transaction.on_commit(partial(run_escalations.delay, sorted(set(deadline_ids))))
 
 
 def escalation_enqueue(deadline_id: int) -> None:
@@ -160,7 +176,7 @@ def _lock_next_steps(deadline_ids: list[int]) -> list[Escalation]:
     return list(
         Escalation.objects.filter(pk__in=lowest, done_at__isnull=True)
         .select_for_update(skip_locked=True, of=("self",))
-        .select_related("deadline__lead__campaign", "deadline__lead__owner", "deadline__owner")
+        .select_related("deadline__lead__campaign", "deadline__lead__owner", "deadline__owner", "deadline__handoff")
         .order_by("pk")
     )
 
@@ -220,7 +236,8 @@ def _notify_manager(escalations: list[Escalation]) -> dict[int, Outcome]:
         deadline: [team_managers[deadline.owner_id]] if deadline.owner_id in team_managers else every_manager
         for deadline in deadlines
     }
-    told_now = breach_notices_write({deadline: users for deadline, users in recipients.items() if users})
+    told = [(deadline.pk, user.pk) for deadline, users in recipients.items() for user in users]
+    told_now = breach_notices_write(told)
     outcomes = {}
     for escalation in escalations:
         deadline = escalation.deadline
@@ -237,6 +254,48 @@ def _notify_manager(escalations: list[Escalation]) -> dict[int, Outcome]:
             outcome = f"Escalated to every manager ({names}): the owner has no team manager{already}."
         outcomes[escalation.pk] = (outcome, False)
     return outcomes
+
+
+# The moves that change who holds a lead, or that it waits in the queue.
+_MOVES = (
+    LeadEvent.Kind.ASSIGNED,
+    LeadEvent.Kind.CLAIMED,
+    LeadEvent.Kind.REQUEUED,
+    LeadEvent.Kind.RETURNED,
+    LeadEvent.Kind.HANDED_OFF,
+)
+
+
+def _moved_by_people(escalations: list[Escalation]) -> set[int]:
+    """The escalations whose lead a person moved after the deadline fell due: a manager who gave it to
+    someone (even back to the rep who missed it), a rep who put it back in the queue. Who holds the
+    lead, or that it waits in the queue under a new claim clock, is then that person's decision, taken
+    after the miss (whether the sweep had recorded it yet or not); the steps that move the lead leave
+    it alone. The system's own moves (an earlier step taking it back) do not count, nor does the move
+    that started the pass's clock (the claim or assignment a first contact is counted from). One query."""
+    if not escalations:
+        return set()
+
+    def since(escalation: Escalation) -> datetime:
+        handoff = escalation.deadline.handoff
+        return max(escalation.deadline.due_at, handoff.claimed_at or handoff.handed_off_at)
+
+    latest = dict(
+        LeadEvent.objects.filter(
+            lead_id__in={escalation.lead_id for escalation in escalations},
+            kind__in=_MOVES,
+            actor__isnull=False,
+            created_at__gt=min(since(escalation) for escalation in escalations),
+        )
+        .order_by()
+        .values_list("lead_id")
+        .annotate(Max("created_at"))
+    )
+    return {
+        escalation.pk
+        for escalation in escalations
+        if escalation.lead_id in latest and latest[escalation.lead_id] > since(escalation)
+    }
 
 
 def _return_to_queue(escalations: list[Escalation]) -> dict[int, Outcome]:
@@ -260,12 +319,13 @@ def _return_to_queue(escalations: list[Escalation]) -> dict[int, Outcome]:
         )
     owned = [escalation for escalation in escalations if escalation.pk not in outcomes]
     leads = lock_leads([escalation.lead_id for escalation in owned])
+    decided = _moved_by_people(owned)
     for escalation in owned:
-        outcomes[escalation.pk] = _take_back(escalation, leads[escalation.lead_id])
+        outcomes[escalation.pk] = _take_back(escalation, leads[escalation.lead_id], decided=escalation.pk in decided)
     return outcomes
 
 
-def _take_back(escalation: Escalation, lead: Lead) -> Outcome:
+def _take_back(escalation: Escalation, lead: Lead, *, decided: bool) -> Outcome:
     deadline = escalation.deadline
     what = deadline.get_kind_display().lower()
     # Read again under the lead's lock: every move that meets, cancels or hands over the clock holds it.
@@ -277,10 +337,8 @@ def _take_back(escalation: Escalation, lead: Lead) -> Outcome:
         return f"Nothing to take back: the lead is {lead.get_status_display().lower()}.", False
     if lead.owner_id != owner.pk or deadline.cancelled_at is not None:
         return f"Nothing to take back: {person_name(owner)} no longer holds the pass whose {what} was missed.", False
-    # A manager who reassigned the lead after the breach (even back to the rep who missed it) has
-    # decided who holds it; the escalation does not overrule that.
-    if lead.events.filter(kind=LeadEvent.Kind.ASSIGNED, created_at__gt=deadline.breached_at).exists():
-        return f"Nothing to take back: the lead was reassigned to {person_name(owner)} after the breach.", False
+    if decided:
+        return f"Nothing to take back: the lead was reassigned to {person_name(owner)} after the miss.", False
     lead_requeue(
         lead=lead,
         actor=None,
@@ -297,6 +355,7 @@ def _reassign(escalations: list[Escalation]) -> dict[int, Outcome]:
     the deadline, the round-robin planned for the set; a lead that missed its sales deadlines twice
     or more goes to a manager."""
     leads = lock_leads([escalation.lead_id for escalation in escalations])
+    decided = _moved_by_people(escalations)
     outcomes = {}
     waiting = []
     for escalation in escalations:
@@ -304,6 +363,12 @@ def _reassign(escalations: list[Escalation]) -> dict[int, Outcome]:
         if lead.status != Lead.Status.HANDED_OFF:
             status = lead.get_status_display().lower()
             outcomes[escalation.pk] = (f"Nobody to reassign to: the lead is {status}, not in the queue.", False)
+        elif escalation.pk in decided:
+            outcomes[escalation.pk] = (
+                "Nobody to reassign to: the lead was moved by someone after the miss; "
+                "its own claim clock decides what happens to it now.",
+                False,
+            )
         else:
             waiting.append(escalation)
     breaches = dict(

@@ -1,14 +1,13 @@
 """Is the SLA sweep alive, and how quickly does it notice a breach?
 
 A stopped worker records no breaches, and no breaches looks exactly like a perfect SLA. So every sweep
-that finishes leaves a heartbeat, and /healthz, the dashboard and a banner on managers' pages read it.
+leaves a heartbeat, after each batch of a long one too, and /healthz, the dashboard and a banner on
+managers' pages read it.
 """
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import wraps
 
 from django.conf import settings
 from django.db import connection
@@ -21,52 +20,69 @@ from .roles import Role, has_role
 
 # Beat may run late now and then; three missed intervals in a row means nobody is sweeping.
 STALE_AFTER_INTERVALS = 3
-# The issue's promise: a breach is recorded within a minute of its due time.
-DETECTION_TARGET = timedelta(seconds=60)
+# The promise: a breach is recorded within two sweep intervals of its due time at the 99th percentile
+# (10 s with the default 5 s interval): up to one interval until the next sweep, and one for the sweep
+# itself and beat's jitter.
+DETECTION_TARGET_INTERVALS = 2
+
+
+def detection_target() -> timedelta:
+    """How soon after its due time a breach is promised to be recorded (at the 99th percentile)."""
+    return timedelta(seconds=DETECTION_TARGET_INTERVALS * settings.SLA_SWEEP_INTERVAL)
+
 
 # One statement whether or not the row exists yet (the first sweep on a new database, or after a
-# transactional test flushed the table), and safe when several workers finish at the same moment.
+# transactional test flushed the table), and safe when several workers finish at the same moment. Its
+# commit does not wait for the disk: a heartbeat lost in a database crash costs nothing, and a storm's
+# sweep writes one per batch.
 _HEARTBEAT_UPSERT = """
+    SET LOCAL synchronous_commit TO OFF;
     INSERT INTO handoff_sweepheartbeat AS beat
         (id, last_started_at, last_finished_at, last_breached, last_duration_ms, runs)
-    VALUES (1, %s, %s, %s, %s, 1)
+    VALUES (1, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO UPDATE SET
         last_started_at = EXCLUDED.last_started_at,
         last_finished_at = EXCLUDED.last_finished_at,
         last_breached = EXCLUDED.last_breached,
         last_duration_ms = EXCLUDED.last_duration_ms,
-        runs = beat.runs + 1
+        runs = beat.runs + EXCLUDED.runs
 """
 
 
-def heartbeat_record(*, started_at: datetime, finished_at: datetime, breached: int, duration_ms: int) -> None:
-    """Overwrite the heartbeat with the run that just finished and count it."""
+def heartbeat_record(
+    *, started_at: datetime, finished_at: datetime, breached: int, duration_ms: int, finished: bool = True
+) -> None:
+    """Overwrite the heartbeat with the run that just finished (`finished`, counted) or with how far a
+    run still going has got (not counted)."""
+    # One query message of two statements: PostgreSQL runs them as one transaction, so the SET LOCAL
+    # holds for the upsert alone (inside a caller's transaction, for the rest of it: harmless).
     with connection.cursor() as cursor:
-        cursor.execute(_HEARTBEAT_UPSERT, [started_at, finished_at, breached, duration_ms])
+        cursor.execute(_HEARTBEAT_UPSERT, [started_at, finished_at, breached, duration_ms, int(finished)])
 
 
-def sweep_heartbeat(sweep: Callable[..., int]) -> Callable[..., int]:
-    """Make every finished run of `sweep` (which returns how many it breached) leave a heartbeat.
+class SweepRun:
+    """The heartbeat of one sweep run: `beat` after each of its batches but the last, `finish` at the
+    end. The times are the wall clock even when a test passes the sweep its own `now`: the heartbeat
+    says when a worker really ran. A run that raises before its first batch ends leaves none, so a
+    worker failing on every run goes stale just like a dead one; a long storm never looks stale."""
 
-    A wrapper rather than lines inside the sweep, so its exactly-once logic stays as it is. The times
-    are the wall clock even when a test passes the sweep its own `now`: the heartbeat says when a
-    worker really ran. A sweep that raises leaves none, so a worker failing on every run goes stale
-    just like a dead one.
-    """
+    def __init__(self) -> None:
+        self.started_at, self.clock = timezone.now(), time.monotonic()
 
-    @wraps(sweep)
-    def run(*args, **kwargs) -> int:
-        started_at, clock = timezone.now(), time.monotonic()
-        breached = sweep(*args, **kwargs)
+    def beat(self, *, breached: int) -> None:
+        self._record(breached, finished=False)
+
+    def finish(self, *, breached: int) -> None:
+        self._record(breached, finished=True)
+
+    def _record(self, breached: int, *, finished: bool) -> None:
         heartbeat_record(
-            started_at=started_at,
+            started_at=self.started_at,
             finished_at=timezone.now(),
             breached=breached,
-            duration_ms=round((time.monotonic() - clock) * 1000),
+            duration_ms=round((time.monotonic() - self.clock) * 1000),
+            finished=finished,
         )
-        return breached
-
-    return run
 
 
 @dataclass(frozen=True)
@@ -124,24 +140,30 @@ class Median(Aggregate):
     output_field = DurationField()
 
 
+class Percentile99(Median):
+    template = "%(function)s(0.99) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+
 @dataclass(frozen=True)
 class DetectionDelay:
-    """How long after their due time breaches were recorded: the sweep's promise is under a minute."""
+    """How long after their due time breaches were recorded, against the promise (`detection_target`)."""
 
     breaches: int
     median: timedelta | None
+    p99: timedelta | None
     max: timedelta | None
+    target: timedelta
 
     @property
     def within_target(self) -> bool:
-        return self.max is None or self.max <= DETECTION_TARGET
+        return self.p99 is None or self.p99 <= self.target
 
 
 def breach_detection_delay(*, now: datetime, days: int = 7) -> DetectionDelay:
-    """Median and worst delay between due time and recorded breach, over breaches recorded in the last
-    `days` days. One aggregate query."""
+    """Median, 99th percentile and worst delay between due time and recorded breach, over breaches
+    recorded in the last `days` days. One aggregate query."""
     delay = F("breached_at") - F("due_at")
     figures = Deadline.objects.filter(breached_at__gt=now - timedelta(days=days), breached_at__lte=now).aggregate(
-        breaches=Count("id"), median=Median(delay), max=Max(delay)
+        breaches=Count("id"), median=Median(delay), p99=Percentile99(delay), max=Max(delay)
     )
-    return DetectionDelay(**figures)
+    return DetectionDelay(**figures, target=detection_target())

@@ -6,3 +6,10 @@ def person_name(user, nobody: str = "—") -> str:
     if user is None:
         return nobody
     return user.get_full_name() or user.username
+
+
+def person_name_sql(user: str) -> str:
+    """`person_name` as an SQL expression on the user table's alias `user` (NULL when there is no
+    user), for texts composed in the database. Names are stored trimmed (the forms strip them), so
+    trimming spaces is all `str.strip` would do."""
+    return f"COALESCE(NULLIF(BTRIM({user}.first_name || ' ' || {user}.last_name), ''), {user}.username)"

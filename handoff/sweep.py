@@ -4,11 +4,12 @@ breach exactly once, set by set.
 Safe to run from any number of workers at the same moment (two beats by mistake included), and as
 often as you like. Each batch is one transaction and one conditional `UPDATE … RETURNING` per kind
 (breach, warning) whose rows are taken with `FOR UPDATE SKIP LOCKED`, so two sweeps never take the
-same deadline and a repeated run finds it done (`breached_at` / `warned_at` set). The batch then
-inserts in bulk the timeline events, the escalation steps and the breach notices of the rows it got
-back, and hands the rest (emails, escalation steps, warning notices) to one task per batch after the
-commit. A worker killed in the middle of a batch leaves nothing of it behind; the next sweep does it
-again from the start.
+same deadline and a repeated run finds it done (`breached_at` / `warned_at` set). One more statement
+per kind then writes, from the ids it got back, the timeline events, the escalation steps and the
+breach notices, composed in the database (`INSERT … SELECT`: no Python per row), and the batch hands
+the fan-out (emails, escalation steps, warning notices) to tasks per batch after the commit. A worker
+killed in the middle of a batch leaves nothing of it behind; the next sweep does it again from the
+start.
 
 Times are true: without an explicit `now` (tests pass one to sweep "as of" a moment), each batch
 compares and records with the database's clock at that batch's statement, so `breached_at` is when
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 from functools import cache, partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Now
@@ -27,24 +29,14 @@ from django.utils import timezone
 
 from leads.models import LeadEvent
 
-from .bulk import rows_insert
-from .escalation import escalations_open
-from .health import sweep_heartbeat
+from .bulk import choice_label_sql, iso_datetime_sql, round_half_even_sql
+from .escalation import escalations_open_sql, escalations_start
+from .health import SweepRun
 from .models import Deadline
-from .notifications import breach_notices_record
-from .people import person_name
+from .notifications import breach_emails_send, breach_notices_sql, breach_recipients_sql
+from .people import person_name_sql
 
 logger = logging.getLogger(__name__)
-
-
-def _local(moment: datetime) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
-
-
-def _who(deadline: Deadline) -> str:
-    if deadline.owner is None:
-        return ""
-    return f" (owner: {person_name(deadline.owner)})"
 
 
 def breach_batch_query(now: datetime | Now, limit: int) -> QuerySet:
@@ -100,7 +92,6 @@ def _compose(field: str, limit: int, now: datetime | None) -> tuple[str, tuple]:
     return sql, (*params, *when_params, *also_params, *before_due_params)
 
 
-@sweep_heartbeat
 def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = None) -> int:
     """Breach every deadline due by `now` and warn about every one past its warning time; returns
     how many breaches this call recorded. `now` defaults to the database's clock at each batch.
@@ -111,6 +102,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
     if now is not None and timezone.is_naive(now):
         raise ValueError("sweep_deadlines needs an aware datetime")
     batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
+    run = SweepRun()
     breached = warned = 0
     while True:
         with transaction.atomic():
@@ -124,81 +116,94 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
         warned += len(warnings)
         if len(breaches) < batch_size and len(warnings) < batch_size:
             break
+        run.beat(breached=breached)
+    run.finish(breached=breached)
     if breached or warned:
         logger.info("SLA sweep recorded %d breach(es) and %d warning(s)", breached, warned)
     return breached
 
 
-def _recorded(ids: list[int]) -> list[Deadline]:
-    return list(Deadline.objects.filter(pk__in=ids).select_related("lead__campaign", "lead__owner", "owner"))
+# A timeline event of the system about each deadline of a sweep's batch, composed in the database.
+# `data` keeps the shape the timeline's counts read (handoff.counts attributes the miss by "owner").
+_EVENTS = """
+INSERT INTO leads_leadevent (lead_id, kind, actor_id, from_status, to_status, note, data, created_at)
+SELECT deadline.lead_id, %s, NULL, '', '',
+       {label} || {note},
+       jsonb_build_object('deadline', deadline.id, 'kind', deadline.kind, 'owner', deadline.owner_id,
+                          'due_at', {due_at}){data},
+       deadline.{field}
+  FROM {deadlines} AS deadline
+  LEFT JOIN {users} AS owner ON owner.id = deadline.owner_id
+ CROSS JOIN LATERAL (
+   SELECT CASE WHEN owner.id IS NULL THEN '' ELSE ' (owner: ' || {owner_name} || ')' END AS who,
+          to_char(deadline.due_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI') AS due
+ ) AS said
+"""
+
+# What each kind of event says after the deadline's kind ("Claim"), and adds to its data.
+_SAID = {
+    "breached_at": (
+        LeadEvent.Kind.BREACH,
+        "' deadline missed' || said.who || '; it was due ' || said.due || '.'",
+        " || jsonb_build_object('detected_after_seconds', "
+        + round_half_even_sql("extract(epoch FROM deadline.breached_at - deadline.due_at)")
+        + ")",
+    ),
+    "warned_at": (LeadEvent.Kind.WARNING, "' deadline is close' || said.who || ': due ' || said.due || '.'", ""),
+}
 
 
-def _event(deadline: Deadline, kind: str, *, note: str, data: dict, created_at: datetime) -> dict:
-    """A timeline event of the system about a deadline, as a row for `rows_insert`."""
-    return {
-        "lead": deadline.lead_id,
-        "kind": kind,
-        "actor": None,
-        "from_status": "",
-        "to_status": "",
-        "note": note,
-        "data": {
-            "deadline": deadline.pk,
-            "kind": deadline.kind,
-            # Whose miss it is: the timeline's counts (handoff.counts) attribute it by this.
-            "owner": deadline.owner_id,
-            "due_at": deadline.due_at.isoformat(),
-            **data,
-        },
-        "created_at": created_at,
-    }
+def _events_sql(field: str, *, deadlines: str) -> tuple[str, list]:
+    """The `INSERT … SELECT` of the BREACH or WARNING event (by `field`) of each deadline of relation
+    `deadlines`, dated when the batch recorded it, its note in the site's zone."""
+    kind, note, data = _SAID[field]
+    label, label_params = choice_label_sql("deadline.kind", Deadline.Kind.choices)
+    sql = _EVENTS.format(
+        label=label,
+        note=note,
+        due_at=iso_datetime_sql("deadline.due_at"),
+        data=data,
+        field=field,
+        deadlines=deadlines,
+        users=get_user_model()._meta.db_table,
+        owner_name=person_name_sql("owner"),
+    )
+    return sql, [kind, *label_params, timezone.get_current_timezone_name()]
 
 
 def _breaches_record(ids: list[int]) -> None:
-    """Everything a batch of just-breached deadlines writes, in bulk: one BREACH event each, the
-    escalation steps of the sales ones (started by one task after the commit), the breach notices."""
-    deadlines = _recorded(ids)
-    rows_insert(
-        LeadEvent,
-        [
-            _event(
-                deadline,
-                LeadEvent.Kind.BREACH,
-                note=(
-                    f"{deadline.get_kind_display()} deadline missed{_who(deadline)}; "
-                    f"it was due {_local(deadline.due_at)}."
-                ),
-                data={"detected_after_seconds": round(deadline.detection_delay.total_seconds())},
-                created_at=deadline.breached_at,
-            )
-            for deadline in deadlines
-        ],
+    """Everything a batch of just-breached deadlines writes, in one statement composed in the database:
+    one BREACH event each, the escalation steps of the sales ones, the breach notices. Python is left
+    only the fan-out after the commit: one task for the escalations, the email tasks."""
+    events, event_params = _events_sql("breached_at", deadlines="breached")
+    steps, step_params = escalations_open_sql(deadlines="breached")
+    recipients, recipient_params = breach_recipients_sql(deadlines="breached")
+    notices, notice_params = breach_notices_sql(deadlines="breached", told="told")
+    # Only SQL of ours is formatted in; every value is a parameter.
+    sql = (
+        "WITH breached AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)), "  # noqa: S608 - see above
+        f"events AS ({events}), steps AS ({steps}), told AS ({recipients}), notices AS ({notices}) "
+        "SELECT 'step', deadline_id FROM steps UNION ALL SELECT delivery, id FROM notices"
     )
-    escalations_open(ids)
-    breach_notices_record(deadlines)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, *event_params, *step_params, *recipient_params, *notice_params])
+        written = cursor.fetchall()
+    escalations_start([deadline_id for what, deadline_id in written if what == "step"])
+    breach_emails_send([(notice_id, delivery) for delivery, notice_id in written if delivery != "step"])
 
 
 def _warnings_record(ids: list[int]) -> None:
-    """One WARNING event per just-warned deadline, in bulk; one task per batch tells the owners."""
+    """One WARNING event per just-warned deadline, in one statement; one task per batch tells the owners."""
     from .tasks import notify_warnings
 
-    deadlines = _recorded(ids)
-    rows_insert(
-        LeadEvent,
-        [
-            _event(
-                deadline,
-                LeadEvent.Kind.WARNING,
-                note=(
-                    f"{deadline.get_kind_display()} deadline is close{_who(deadline)}: due {_local(deadline.due_at)}."
-                ),
-                data={},
-                created_at=deadline.warned_at,
-            )
-            for deadline in deadlines
-        ],
+    events, event_params = _events_sql("warned_at", deadlines="warned")
+    sql = (
+        "WITH warned AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)), "  # noqa: S608 - see _breaches_record
+        f"events AS ({events}) SELECT id FROM warned WHERE owner_id IS NOT NULL ORDER BY id"
     )
-    owned = sorted(deadline.pk for deadline in deadlines if deadline.owner_id is not None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, *event_params])
+        owned = [row[0] for row in cursor.fetchall()]
     if owned:
         transaction.on_commit(partial(notify_warnings.delay, owned))
 

@@ -18,11 +18,10 @@ mail_task = shared_task(
     max_retries=10,
 )
 # The database going away mid-step rolls the step back whole; it is retried, and runs once. A storm's
-# thousands of steps queue behind its emails: the worker takes priority-0 messages (the default) first.
+# thousands of steps queue behind its emails: their priority is set in CELERY_TASK_ROUTES.
 escalation_task = shared_task(
     acks_late=True,
     ignore_result=True,
-    priority=6,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=600,

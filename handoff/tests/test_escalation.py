@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance
 from handoff.celery import app
-from handoff.escalation import escalation_step_run, escalations_open, escalations_requeue_stuck
+from handoff.escalation import escalation_step_run, escalations_open, escalations_requeue_stuck, escalations_run
 from handoff.models import Deadline, Escalation, EscalationStep, Handoff, Notification, SlaPolicy, UserPreferences
 from handoff.notifications import breach_notify
 from handoff.roles import Role
+from handoff.sweep import sweep_deadlines
 from handoff.tasks import run_escalation
 from handoff.tests.test_worker import wait_for
 from leads import services
@@ -497,3 +498,79 @@ def test_a_worker_runs_the_whole_escalation_through_redis(marketer, rep, other_r
     assert Notification.objects.get(kind=Notification.Kind.ASSIGNED).user == other_rep
     lead.refresh_from_db()
     assert (lead.status, lead.owner) == (S.CLAIMED, other_rep)
+
+
+# --- A miss left with the rep who held the lead -------------------------------------------------
+def reassigned_past_due(marketer, rep, other_rep, manager, campaign) -> tuple[Lead, Deadline]:
+    """`rep` claimed the lead and let its first contact fall past due; before any sweep recorded it, a
+    manager gave the lead to `other_rep`. The past-due clock stays with `rep` (issue 13, definition 4)."""
+    lead = claimed_by(rep, campaign, marketer)
+    now = timezone.now()
+    Deadline.objects.filter(lead=lead, kind=Deadline.Kind.FIRST_CONTACT).update(
+        starts_at=now - 10 * HOUR, due_at=now - HOUR
+    )
+    services.lead_assign(lead=lead, rep=other_rep, actor=manager)
+    deadline = Deadline.objects.get(lead=lead, kind=Deadline.Kind.FIRST_CONTACT)
+    assert deadline.owner == rep and deadline.breached_at is None
+    return lead, deadline
+
+
+@pytest.mark.django_db
+class TestAMissLeftWithTheRepWhoHeldTheLead:
+    def test_the_breach_is_the_old_reps_and_the_new_reps_lead_is_left_alone(
+        self, marketer, rep, other_rep, manager, campaign
+    ):
+        """The sweep records the breach against the rep who held the lead when it fell due, and the
+        manager hears of it; the steps that act on the lead do nothing to the lead the other rep now
+        holds: it is not taken back, not reassigned, and its timeline has no move by the system."""
+        team_of(rep, other_rep, manager=manager)
+        lead, deadline = reassigned_past_due(marketer, rep, other_rep, manager, campaign)
+
+        assert sweep_deadlines() == 1
+        escalations_run(deadline_ids=[deadline.pk])
+
+        deadline.refresh_from_db()
+        assert deadline.owner == rep
+        assert LeadEvent.objects.get(lead=lead, kind=K.BREACH).data["owner"] == rep.pk
+        lead.refresh_from_db()
+        assert (lead.status, lead.owner) == (S.CLAIMED, other_rep)
+        assert not lead.events.filter(kind__in=[K.REQUEUED, K.ASSIGNED], actor=None).exists()
+        notified, returned, reassigned = Escalation.objects.filter(deadline=deadline).order_by("position")
+        assert Notification.objects.filter(user=manager, key=f"breach:{deadline.pk}").exists()
+        assert returned.outcome.startswith("Nothing to take back")
+        assert reassigned.outcome.startswith("Nobody to reassign to")
+
+    def test_a_lead_given_back_to_the_rep_who_missed_it_is_not_taken_from_them(
+        self, marketer, rep, other_rep, manager, campaign
+    ):
+        """The manager gave the lead away after its clock fell due and then back to the rep who missed
+        it, all before the sweep recorded the miss: the manager has decided who holds the lead, and the
+        escalation does not overrule that."""
+        team_of(rep, other_rep, manager=manager)
+        lead, deadline = reassigned_past_due(marketer, rep, other_rep, manager, campaign)
+        services.lead_assign(lead=lead, rep=rep, actor=manager)
+
+        assert sweep_deadlines() == 1
+        escalations_run(deadline_ids=[deadline.pk])
+
+        lead.refresh_from_db()
+        assert (lead.status, lead.owner) == (S.CLAIMED, rep)
+        assert not lead.events.filter(kind__in=[K.REQUEUED, K.ASSIGNED], actor=None).exists()
+
+    def test_a_lead_the_new_rep_put_back_in_the_queue_is_not_reassigned_by_the_old_miss(
+        self, marketer, rep, other_rep, manager, campaign
+    ):
+        """The other rep puts the lead back in the queue (a new pass, a new claim clock) before the
+        escalation of the old rep's miss runs: that escalation was meant for the old pass and gives the
+        lead to nobody; the new pass's own claim clock decides what happens to it."""
+        third = UserFactory(username="third", role=Role.SALES)
+        team_of(rep, other_rep, third, manager=manager)
+        lead, deadline = reassigned_past_due(marketer, rep, other_rep, manager, campaign)
+        assert sweep_deadlines() == 1
+        services.lead_requeue(lead=lead, actor=other_rep, reason="Wrong territory")
+
+        escalations_run(deadline_ids=[deadline.pk])
+
+        lead.refresh_from_db()
+        assert (lead.status, lead.owner) == (S.HANDED_OFF, None)
+        assert not lead.events.filter(kind=K.ASSIGNED, actor=None).exists()

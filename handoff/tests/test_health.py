@@ -109,14 +109,32 @@ class TestHeartbeat:
         assert not SweepHeartbeat.objects.exists()
 
     def test_the_heartbeat_costs_one_query(self):
-        """The sweep with nothing due costs its one indexed look-up plus the one heartbeat upsert."""
+        """The sweep with nothing due costs its two indexed look-ups (breaches, warnings) plus the one
+        heartbeat upsert, whose commit does not wait for the disk."""
         sweep_deadlines()  # the row exists from here on; the upsert is one statement either way
-        with CaptureQueriesContext(connection) as plain:
-            sweep_deadlines.__wrapped__()
-        with CaptureQueriesContext(connection) as with_beat:
+        with CaptureQueriesContext(connection) as captured:
             sweep_deadlines()
-        assert len(with_beat) == len(plain) + 1
-        assert "ON CONFLICT" in with_beat[-1]["sql"]
+        statements = [query["sql"] for query in captured if "SAVEPOINT" not in query["sql"]]
+        assert len(statements) == 3
+        assert "ON CONFLICT" in statements[-1] and "synchronous_commit TO OFF" in statements[-1]
+
+    def test_a_long_sweep_beats_after_every_batch(self, marketer, campaign):
+        """A storm's sweep takes many batches: it beats after each one, so /healthz and the banner never
+        call it stale while it works, and counts the run once, when it ends, with all it recorded."""
+        # Given three overdue claim deadlines, swept one per batch
+        for _ in range(3):
+            lead = hand_off(campaign, marketer)
+            Deadline.objects.filter(lead=lead).update(starts_at=timezone.now() - 2 * HOUR, due_at=timezone.now() - HOUR)
+
+        # When the sweep runs
+        with CaptureQueriesContext(connection) as captured:
+            assert sweep_deadlines(batch_size=1) == 3
+
+        # Then it beat after each of its three full batches and once at the end, counting one run
+        beats = [query["sql"] for query in captured if "INTO handoff_sweepheartbeat" in query["sql"]]
+        assert len(beats) == 4
+        beat = SweepHeartbeat.objects.get()
+        assert (beat.runs, beat.last_breached) == (1, 3)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -287,7 +305,7 @@ class TestDashboard:
 
     def test_median_and_worst_detection_delay_over_the_last_seven_days(self, client, manager, marketer, campaign):
         """Four breaches this week noticed 10, 20, 40 and 90 s after their due time: the median is
-        interpolated between the middle two (30 s), the worst is 90 s, over the one-minute promise.
+        interpolated between the middle two (30 s), the worst is 90 s, over the 10 s promise.
         A breach from eight days ago and a deadline not breached are left out."""
         # Given
         delays = [10, 20, 40, 90]
@@ -309,19 +327,52 @@ class TestDashboard:
         client.force_login(manager)
         assert "30 s after the due time at the median, 1 min 30 s at worst" in client.get(reverse("dashboard")).text
 
-    def test_detection_within_a_minute_is_on_target(self, marketer, campaign):
-        breach_after(campaign, marketer, seconds=12)
+    def test_detection_within_two_intervals_is_on_target(self, marketer, campaign, settings):
+        """The promise is two sweep intervals at the 99th percentile: 10 s with the default 5 s
+        interval, so 8 s is on target and 12 s is not; with a 10 s interval, 12 s is on target."""
+        settings.SLA_SWEEP_INTERVAL = 5
+        breach_after(campaign, marketer, seconds=8)
         detection = breach_detection_delay(now=timezone.now())
-        assert (detection.breaches, detection.median, detection.max, detection.within_target) == (
+        assert (detection.breaches, detection.median, detection.max, detection.target) == (
             1,
-            12 * SECOND,
-            12 * SECOND,
-            True,
+            8 * SECOND,
+            8 * SECOND,
+            10 * SECOND,
         )
+        assert detection.within_target is True
+
+        breach_after(campaign, marketer, seconds=12)
+        assert breach_detection_delay(now=timezone.now()).within_target is False
+        settings.SLA_SWEEP_INTERVAL = 10
+        assert breach_detection_delay(now=timezone.now()).within_target is True
+
+    def test_the_promise_is_kept_at_the_99th_percentile_not_at_the_worst(self, marketer, campaign, settings):
+        """One breach in a hundred recorded late (a database restart) does not break the promise: the
+        99th percentile of 99 breaches at 5 s and one at 60 s is 5.55 s (interpolated)."""
+        settings.SLA_SWEEP_INTERVAL = 5
+        now = timezone.now()
+        leads = [hand_off(campaign, marketer) for _ in range(100)]
+        for number, lead in enumerate(leads):
+            Deadline.objects.filter(lead=lead).update(
+                starts_at=now - 2 * HOUR,
+                due_at=now - HOUR,
+                breached_at=now - HOUR + (60 if number == 0 else 5) * SECOND,
+            )
+
+        detection = breach_detection_delay(now=now)
+
+        assert (detection.breaches, detection.max, detection.p99) == (100, 60 * SECOND, 5.55 * SECOND)
+        assert detection.within_target is True
 
     def test_no_breaches_no_figures(self):
         detection = breach_detection_delay(now=timezone.now())
-        assert (detection.breaches, detection.median, detection.max, detection.within_target) == (0, None, None, True)
+        assert (detection.breaches, detection.median, detection.p99, detection.max, detection.within_target) == (
+            0,
+            None,
+            None,
+            None,
+            True,
+        )
 
 
 @pytest.mark.parametrize(

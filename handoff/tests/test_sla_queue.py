@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from handoff.celery import app
 from handoff.models import Deadline
-from handoff.tasks import resend_unsent_emails, run_escalations, send_notification_emails, sweep_deadlines
+from handoff.tasks import (
+    resend_unsent_emails,
+    run_escalation,
+    run_escalations,
+    send_notification_emails,
+    sweep_deadlines,
+)
 from handoff.tests.test_sweep import hand_off, make_overdue
 from handoff.tests.test_worker import wait_for
 
@@ -41,6 +47,16 @@ def test_the_sweep_and_the_safety_nets_are_routed_to_their_own_queue_and_side_ef
         assert route({}, task.name)["queue"].name == settings.SLA_QUEUE
     for task in (run_escalations, send_notification_emails):
         assert route({}, task.name)["queue"].name == DEFAULT_QUEUE
+
+
+def test_escalation_steps_wait_behind_the_emails_by_their_route():
+    """A storm's escalation steps go out with a lower priority than its emails (Redis serves
+    priority 0 first), set by the routes: the task attribute is deprecated."""
+    route = app.amqp.router.route
+    for task in (run_escalation, run_escalations):
+        assert route({}, task.name)["priority"] == settings.ESCALATION_PRIORITY
+    assert route({}, send_notification_emails.name).get("priority") is None
+    assert "priority" not in type(run_escalations).__dict__
 
 
 @pytest.mark.django_db(transaction=True)
