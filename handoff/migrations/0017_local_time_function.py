@@ -18,6 +18,6 @@ DROP_LOCAL_TIME_FUNCTION = "DROP FUNCTION IF EXISTS handoff_local_time(timestamp
 
 
 class Migration(migrations.Migration):
-    dependencies = [("handoff", "0015_deadline_outcomes")]
+    dependencies = [("handoff", "0016_deadline_contact_running_idx")]
 
     operations = [migrations.RunSQL(LOCAL_TIME_FUNCTION, DROP_LOCAL_TIME_FUNCTION)]
