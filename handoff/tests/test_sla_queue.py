@@ -70,8 +70,9 @@ def test_a_backlog_on_the_default_queue_does_not_delay_the_next_sweep(marketer, 
         for _ in range(BACKLOG):
             slow_side_effect.delay()
         # Two workers in this process, as the Procfile runs two; stopping them waits for the slow task
-        # in hand, which takes longer on a busy machine than start_worker's 10 s by default.
-        workers = {"perform_ping_check": False, "pool": "threads", "concurrency": 1, "shutdown_timeout": 60}
+        # in hand, which takes longer on a busy machine than start_worker's 10 s by default (60 s was
+        # seen to run out once while three full suites shared the two cores).
+        workers = {"perform_ping_check": False, "pool": "threads", "concurrency": 1, "shutdown_timeout": 180}
         with (
             start_worker(app, loglevel="WARNING", queues=[DEFAULT_QUEUE], **workers),
             start_worker(app, loglevel="WARNING", queues=[settings.SLA_QUEUE], **workers),
