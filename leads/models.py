@@ -465,24 +465,28 @@ class CampaignMilestone(models.Model):
 
 
 class CampaignMonthMqls(models.Model):
-    """How many of a campaign's live leads were qualified in each calendar month: a read model of the
-    timeline (`leads.tally`), for the campaign results' months.
+    """How many of a campaign's live leads were qualified in each calendar month, by the day each was
+    first qualified in its month: a read model of the timeline (`leads.tally`). The one count of MQLs
+    for the campaign results' months, the monthly target check and the managers' dashboard.
 
-    The month is the calendar month in the site's time zone (settings.TIME_ZONE, whoever looks). A
-    lead counts once in a month however often it was qualified in it, and in each month it was
-    qualified in; it stops counting when merged into another lead. Triggers keep it current;
-    `manage.py rebuild_counts` recounts it (needed after changing TIME_ZONE).
+    Months and days are those of the site's time zone (settings.TIME_ZONE, whoever looks). A lead
+    counts once in a month however often it was qualified in it (re-nurtured and qualified again), and
+    in each month it was qualified in; it stops counting when merged into another lead. A month's MQLs
+    are the sum of its days, a period's the sum of its days (a lead qualified on the 3rd and again on
+    the 20th counts on the 3rd only). Triggers keep it current; `manage.py rebuild_counts` recounts it
+    (needed after changing TIME_ZONE).
     """
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, related_name="+")
-    month = models.DateField(help_text="The first day of the month.")
+    day = models.DateField(help_text="The day the leads were first qualified in their month (site's time zone).")
     leads = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["campaign", "month"], name="campaign_month_mqls_key")]
+        constraints = [models.UniqueConstraint(fields=["campaign", "day"], name="campaign_mqls_day_key")]
+        indexes = [models.Index(fields=["day"], name="campaign_mqls_day_idx")]
 
     def __str__(self) -> str:
-        return f"campaign {self.campaign_id} · {self.month:%B %Y}: {self.leads}"
+        return f"campaign {self.campaign_id} · {self.day:%-d %B %Y}: {self.leads}"
 
 
 class CampaignRevenue(models.Model):
