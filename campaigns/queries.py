@@ -122,11 +122,12 @@ def mql_qualifications(*, first_day: datetime.date, last_day: datetime.date) -> 
         Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")),
         lead=OuterRef("lead"),
         kind=LeadEvent.Kind.QUALIFIED,
-        created_at__gte=TruncMonth(OuterRef("created_at"), tzinfo=zone),
+        created_at__gte=OuterRef("month_start"),
     )
     return (
         LeadEvent.objects.filter(kind=LeadEvent.Kind.QUALIFIED, created_at__gte=start, created_at__lt=end)
         .exclude(lead__status=S.MERGED)
+        .annotate(month_start=TruncMonth("created_at", tzinfo=zone))
         .exclude(Exists(earlier_that_month))
     )
 
