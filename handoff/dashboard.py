@@ -757,17 +757,18 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
             rep.assigned_automatically += row["automatic"]
             rep.reassigned_to += row["reassigned"]
 
-    # Won deals (a deal converted as won has no stage event: read the deals, by when they closed).
+    # Won deals (a deal converted as won has no stage event: read the deals, by when they closed; each
+    # carries its campaign, so `deal_won_idx` answers without a join).
     won = (
         Deal.objects.filter(stage=Deal.Stage.WON, closed_at__gte=start, closed_at__lt=end)
-        .filter(campaign_q(filters, "lead__campaign"))
-        .values("lead__campaign", "owner")
-        .annotate(n=Count("id"), revenue=Sum("value"))
+        .filter(campaign_q(filters))
+        .values("campaign", "owner")
+        .annotate(n=Count("closed_at"), revenue=Sum("value"))
         .order_by()
     )
     won_total, won_revenue = 0, Decimal(0)
     for row in won:
-        campaign = campaigns.get(row["lead__campaign"])
+        campaign = campaigns.get(row["campaign"])
         if campaign:
             campaign.won += row["n"]
             campaign.won_revenue += row["revenue"]
@@ -992,7 +993,7 @@ def _handoff_drill(condition: Q):
 def _won_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
     deals = (
         Deal.objects.filter(stage=Deal.Stage.WON, closed_at__gte=filters.period.start, closed_at__lt=filters.period.end)
-        .filter(campaign_q(filters, "lead__campaign"))
+        .filter(campaign_q(filters))
         .select_related("lead__campaign", "owner")
         .order_by("closed_at", "pk")
     )

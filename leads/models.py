@@ -260,6 +260,15 @@ class Deal(models.Model):
     OPEN_STAGES = (Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION)
 
     lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="deal")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        help_text="The lead's campaign, copied so the dashboard's won deals need no join (read by deal_won_idx).",
+    )
     value = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals")
@@ -279,7 +288,17 @@ class Deal(models.Model):
                 condition=stored_day_in_range("expected_close_date"), name="deal_expected_close_date_in_range"
             ),
         ]
-        indexes = [models.Index(fields=["owner", "stage", "closed_at"]), models.Index(fields=["stage", "closed_at"])]
+        indexes = [
+            models.Index(fields=["owner", "stage", "closed_at"]),
+            models.Index(fields=["stage", "closed_at"]),
+            # The dashboard's won deals of a period per campaign and owner: an index-only scan (won is final).
+            models.Index(
+                fields=["closed_at"],
+                name="deal_won_idx",
+                condition=models.Q(stage="won"),
+                include=["campaign", "owner", "value"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.value} {self.currency} · {self.lead}"

@@ -131,9 +131,9 @@ SELECT 2 * g + k, g, rep_id, CASE k WHEN 0 THEN 'call' ELSE 'email' END, 'reache
   FROM scale_plan, generate_series(0, 1) AS k
  WHERE contacted;
 
-INSERT INTO leads_deal (id, lead_id, value, currency, owner_id, stage, expected_close_date, lost_reason,
-                        closed_at, created_at)
-SELECT g, g, 1000 + (g %% 50) * 100, 'EUR', rep_id, stage, NULL,
+INSERT INTO leads_deal (id, lead_id, campaign_id, value, currency, owner_id, stage, expected_close_date,
+                        lost_reason, closed_at, created_at)
+SELECT g, g, campaign_id, 1000 + (g %% 50) * 100, 'EUR', rep_id, stage, NULL,
        CASE WHEN stage = 'lost' THEN 'Went with a competitor' ELSE '' END,
        CASE WHEN stage IN ('won', 'lost') THEN t0 + interval '3 days' END, t0 + interval '1 day'
   FROM scale_plan WHERE status = 'converted';
