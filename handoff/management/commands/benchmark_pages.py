@@ -169,6 +169,10 @@ class Command(BaseCommand):
         )
 
     def _floor(self, sql: str, runs: int) -> float:
+        # A queryset read with .iterator() is a named server-side cursor: time its query instead, since
+        # declaring the same cursor again fails.
+        if sql.startswith("DECLARE "):
+            sql = sql.split(" FOR ", 1)[1]
         samples = []
         with connection.cursor() as cursor:
             for _ in range(runs):
