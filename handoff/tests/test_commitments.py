@@ -241,7 +241,7 @@ def test_beat_runs_the_check_at_six_on_the_first_for_the_month_just_ended(market
 
 # --- One count of MQLs ------------------------------------------------------------------------------
 def test_the_campaign_page_the_target_check_and_the_dashboard_count_mqls_the_same_way(
-    monkeypatch, marketer, rep, manager
+    monkeypatch, client, marketer, rep, manager
 ):
     """A lead counts once in each month (site's zone) it was qualified in. Given in March: X qualified
     on the 3rd, returned, re-nurtured and qualified again on the 20th, and again on 2 April; Y qualified
@@ -294,3 +294,9 @@ def test_the_campaign_page_the_target_check_and_the_dashboard_count_mqls_the_sam
     assert dashboard_mqls(Period.of("this_month", now=now)) == (1, ["X"])
     from_mid_march = Period.of("custom", now=now, first_day=datetime.date(2026, 3, 15), last_day=now.date())
     assert dashboard_mqls(from_mid_march) == (1, ["X"])
+    with monkeypatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: now)
+        client.force_login(manager)
+        page = client.get(f"{reverse('dashboard_leads')}?figure=mqls&period=last_month&campaign={campaign.pk}")
+    assert page.context["page_obj"].paginator.count == 2
+    assert [row[0].text for row in page.context["table"].rows] == ["X", "Y"]
