@@ -36,6 +36,10 @@ class Cell:
         if not self.text:
             object.__setattr__(self, "text", "–" if self.value is None else str(self.value))
 
+    def _value_text(self) -> str:
+        """The value as the template would print it (localized); counts and texts, most cells, directly."""
+        return str(self.value) if type(self.value) in (int, str) else localize(self.value)
+
     def html(self, *, heading: bool = False) -> str:
         """The cell as a table cell: the row's first as its heading; the value in `data-value` (for the
         charts and sorting), the text linked to the leads behind it. Built here rather than in the
@@ -44,7 +48,7 @@ class Cell:
         if heading:
             return f'<th scope="row" class="fw-normal">{content}</th>'
         classes = ("text-end" if self.numeric else "") + (" text-danger fw-semibold" if self.danger else "")
-        value = "" if self.value is None else escape(localize(self.value))
+        value = "" if self.value is None else escape(self._value_text())
         return f'<td class="{classes}" data-value="{value}">{content}</td>'
 
 
