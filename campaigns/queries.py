@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from handoff.models import Deadline, EventCount, Handoff
@@ -95,31 +96,40 @@ def _rate(part: int | Decimal, whole: int | Decimal) -> float | None:
     return round(100 * float(part) / float(whole), 1) if whole else None
 
 
-# --- Marketing's two commitments, counted one way for the campaign page, the managers' dashboard and
-# the monthly target check.
-def mql_events(*, start: datetime.datetime, end: datetime.datetime) -> QuerySet[LeadEvent]:
-    """The QUALIFIED events from `start` (included) to `end` of live leads: a duplicate merged into
-    another lead leaves its MQL to the survivor. Count MQLs from these with `mql_count()`."""
+# --- MQLs, one count for the campaign page's months, the monthly target check and the managers'
+# dashboard: a live lead counts once in each month of the site's zone (settings.TIME_ZONE) it was
+# qualified in, on the first day it was qualified in that month; read from `CampaignMonthMqls`.
+
+
+def mqls_by_campaign(*, first_day: datetime.date, last_day: datetime.date, where: Q | None = None) -> dict[int, int]:
+    """MQLs each campaign made on the days `first_day` to `last_day` (site's zone, both included), by
+    campaign id (none: missing); `where` filters the read model's rows (e.g. by campaign). One query over a
+    row per campaign and day, whatever the number of leads."""
+    rows = CampaignMonthMqls.objects.filter(day__gte=first_day, day__lte=last_day)
+    if where is not None:
+        rows = rows.filter(where)
+    return dict(rows.values("campaign").annotate(mqls=Sum("leads")).values_list("campaign", "mqls").order_by())
+
+
+def mql_qualifications(*, first_day: datetime.date, last_day: datetime.date) -> QuerySet[LeadEvent]:
+    """The QUALIFIED events behind `mqls_by_campaign` for those days: of live leads (a duplicate merged
+    into another lead leaves its MQL to the survivor), each its lead's first of its month in the site's
+    zone. For listing the leads behind the figure; counts come from the read model."""
+    zone = timezone.get_default_timezone()
+    start = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    earlier_that_month = LeadEvent.objects.filter(
+        Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")),
+        lead=OuterRef("lead"),
+        kind=LeadEvent.Kind.QUALIFIED,
+        created_at__gte=OuterRef("month_start"),
+    )
     return (
         LeadEvent.objects.filter(kind=LeadEvent.Kind.QUALIFIED, created_at__gte=start, created_at__lt=end)
         .exclude(lead__status=S.MERGED)
-        .order_by()  # the model's ordering would otherwise join the GROUP BY
+        .annotate(month_start=TruncMonth("created_at", tzinfo=zone))
+        .exclude(Exists(earlier_that_month))
     )
-
-
-def mql_count() -> Count:
-    """MQLs are leads, not events: one qualified twice (re-nurtured in between) is one MQL."""
-    return Count("lead", distinct=True)
-
-
-def mqls_by_campaign(
-    *, start: datetime.datetime, end: datetime.datetime, campaigns: QuerySet[Campaign] | None = None
-) -> dict[int, int]:
-    """MQLs each campaign made from `start` to `end`, by campaign id (none: missing). One query."""
-    events = mql_events(start=start, end=end)
-    if campaigns is not None:
-        events = events.filter(lead__campaign__in=campaigns)
-    return dict(events.values("lead__campaign").annotate(mqls=mql_count()).values_list("lead__campaign", "mqls"))
 
 
 def acceptance_counts() -> dict[str, Count]:
@@ -187,8 +197,9 @@ class CampaignResults:
     - converted: leads turned into a deal; won_deals and won_revenue: those deals now won.
     - breaches: (deadline kind, breached deadlines) for the SLA deadlines on the campaign's leads.
     - mqls_by_month: each month the campaign has run or had leads or MQLs in (after its end date
-      too), up to the last MONTHS_SHOWN, with the leads qualified in that month (calendar months of
-      the site's time zone, settings.TIME_ZONE; a lead qualified in two months counts in both).
+      too), up to the last MONTHS_SHOWN, with its MQLs (`mqls_by_campaign`'s count: a lead once a
+      month, in each month of the site's zone it was qualified in, so the months can add up to more
+      than `mqls`).
     """
 
     captured: int
@@ -255,7 +266,13 @@ def _mqls_by_month(campaign: Campaign, today: datetime.date, captured: list[date
     leads (`captured`: the days of its first and last) or MQLs in, from the read model
     (`CampaignMonthMqls`: a few rows per campaign, whatever its number of leads)."""
     counted = dict(
-        CampaignMonthMqls.objects.filter(campaign=campaign, leads__gt=0).values_list("month", "leads").order_by()
+        CampaignMonthMqls.objects.filter(campaign=campaign)
+        .annotate(month=TruncMonth("day"))
+        .values("month")
+        .annotate(mqls=Sum("leads"))
+        .filter(mqls__gt=0)
+        .values_list("month", "mqls")
+        .order_by()
     )
     months = _months(campaign, today, [*counted, *captured])
     target = campaign.target_mqls_per_month

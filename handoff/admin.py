@@ -29,7 +29,7 @@ class SlaPolicyAdmin(ReadOnlyAdmin):
 class EventCountAdmin(ReadOnlyAdmin):
     """Kept by a trigger from the timeline; rebuilt with `manage.py rebuild_counts`, never edited."""
 
-    list_display = ["hour", "kind", "subgroup", "campaign", "user", "value", "amount"]
+    list_display = ["day", "kind", "subgroup", "campaign", "user", "value", "amount"]
     list_filter = ["kind"]
     list_select_related = ["campaign", "user"]
 

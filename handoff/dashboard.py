@@ -3,8 +3,10 @@
 Every figure is an SQL aggregate over a range bounded by the period (never the whole history), and
 the number of queries does not depend on the number of leads, campaigns or reps:
 
-- counts of timeline events come from `EventCount` (per UTC hour; a local day, week or month is a
-  whole number of hours), summed over the period's hours;
+- counts of timeline events come from `EventCount` (per local day of the site's zone, as periods
+  and weeks are), summed over the period's days; MQLs from `CampaignMonthMqls` (a lead once per
+  month of the site's zone, on the first day it was qualified in that month), the one count of MQLs
+  the campaign page and the monthly target check read too;
 - deadline figures count the deadlines *decided* in the period: a deadline is decided when it is met
   by its due time (counted then), or at its due time otherwise (missed, whether met late, still open,
   or not yet recorded by the sweep). A deadline cancelled before its due time, or paused on hold, was
@@ -48,9 +50,11 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from campaigns.queries import mql_qualifications, mqls_by_campaign
 from leads.models import Deal, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 
+from .counts import counts_grouped
 from .health import breach_detection_delay, sweep_status
 from .models import Deadline, DeadlineOutcome, Escalation, EventCount, Handoff, SlaPolicy
 from .outcomes import ON_TIME, outcome_rows
@@ -108,6 +112,11 @@ class Period:
     @property
     def end(self) -> datetime.datetime:
         return _midnight(self.last_day + datetime.timedelta(days=1))
+
+    @property
+    def days(self) -> dict[str, datetime.date]:
+        """The period for the reads that take local days (`first_day`, `last_day`, both included)."""
+        return {"first_day": self.first_day, "last_day": self.last_day}
 
     @property
     def label(self) -> str:
@@ -690,22 +699,17 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         clock.median_seconds, clock.p90_seconds = row["median"], row["p90"]
 
     # Timeline events per campaign (marketing's side, the funnel) and per person (sales' side).
-    events = (
-        EventCount.objects.filter(
-            kind__in=[E.CAPTURED, E.QUALIFIED, E.HANDED_OFF, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
-            hour__gte=start,
-            hour__lt=end,
-        )
-        .filter(campaign_q(filters))
-        .values("kind", "subgroup", "campaign", "user")
-        .annotate(value=Sum("value"), amount=Sum("amount"))
-        .order_by()
+    # One pass over the period's rows, summed per campaign, per person and per return reason.
+    events = counts_grouped(
+        [E.CAPTURED, E.HANDED_OFF, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
+        **filters.period.days,
+        sets=(("campaign",), ("user",), ("subgroup",)),
+        where=campaign_q(filters),
     )
     returns: dict[str, int] = defaultdict(int)
     converted_value = Decimal(0)
     funnel = {
         E.CAPTURED: "captured",
-        E.QUALIFIED: "mqls",
         E.HANDED_OFF: "handed_off",
         E.CLAIMED: "accepted",
         E.CONTACTED: "contacted",
@@ -714,17 +718,23 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
     rep_counts = {E.CLAIMED: "claimed", E.CONTACTED: "contacted", E.CONVERTED: "converted"}
     for row in events:
         kind, value = row["kind"], row["value"]
-        campaign = campaigns.get(row["campaign"])
-        if campaign and kind in funnel:
-            setattr(campaign, funnel[kind], getattr(campaign, funnel[kind]) + value)
-        if kind == E.RETURNED:
-            returns[row["subgroup"]] += value
-        if kind in rep_counts and (kept is None or row["user"] in kept):
+        if "campaign" in row:
+            campaign = campaigns.get(row["campaign"])
+            if campaign and kind in funnel:
+                setattr(campaign, funnel[kind], getattr(campaign, funnel[kind]) + value)
+        elif "subgroup" in row:
+            if kind == E.RETURNED:
+                returns[row["subgroup"]] += value
+        elif kind in rep_counts and (kept is None or row["user"] in kept):
             rep = people.get(row["user"])
             if rep is not None:
                 setattr(rep, rep_counts[kind], getattr(rep, rep_counts[kind]) + value)
             if kind == E.CONVERTED:
                 converted_value += row["amount"]
+
+    for campaign_pk, mqls in mqls_by_campaign(**filters.period.days, where=campaign_q(filters)).items():
+        if campaign_pk in campaigns:
+            campaigns[campaign_pk].mqls = mqls
 
     # Assignments: by a manager, automatic (round-robin or escalation), or a reassignment.
     assignments = (
@@ -749,17 +759,18 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
             rep.assigned_automatically += row["automatic"]
             rep.reassigned_to += row["reassigned"]
 
-    # Won deals (a deal converted as won has no stage event: read the deals, by when they closed).
+    # Won deals (a deal converted as won has no stage event: read the deals, by when they closed; each
+    # carries its campaign, so `deal_won_idx` answers without a join).
     won = (
         Deal.objects.filter(stage=Deal.Stage.WON, closed_at__gte=start, closed_at__lt=end)
-        .filter(campaign_q(filters, "lead__campaign"))
-        .values("lead__campaign", "owner")
-        .annotate(n=Count("id"), revenue=Sum("value"))
+        .filter(campaign_q(filters))
+        .values("campaign", "owner")
+        .annotate(n=Count("closed_at"), revenue=Sum("value"))
         .order_by()
     )
     won_total, won_revenue = 0, Decimal(0)
     for row in won:
-        campaign = campaigns.get(row["lead__campaign"])
+        campaign = campaigns.get(row["campaign"])
         if campaign:
             campaign.won += row["n"]
             campaign.won_revenue += row["revenue"]
@@ -818,18 +829,18 @@ def acceptance_rows(
     claimed then returned to marketing. A lead put back in the queue by an escalation is handed off
     again (a new pass with a new claim clock) and counts again. Two queries: the claim clocks (one per
     hand-off, started at it; `deadline_claim_started_idx`, index-only) and the returned hand-offs
-    (`handoff_returned_idx`)."""
+    (`handoff_returned_idx`, index-only). Both carry the lead's campaign: no join."""
     start, end = start or filters.period.start, min(end or filters.period.end, now)
     clocks = Deadline.objects.filter(kind=K.CLAIM, starts_at__gte=start, starts_at__lt=end).filter(campaign_q(filters))
     returned = Handoff.objects.filter(
         outcome=Handoff.Outcome.RETURNED, handed_off_at__gte=start, handed_off_at__lt=end
-    ).filter(campaign_q(filters, "lead__campaign"))
+    ).filter(campaign_q(filters))
     if by == "week":
         clocks = clocks.annotate(group=TruncWeek("starts_at", tzinfo=zone))
         returned = returned.annotate(group=TruncWeek("handed_off_at", tzinfo=zone))
     else:
         clocks = clocks.annotate(group=F("campaign"))
-        returned = returned.annotate(group=F("lead__campaign"))
+        returned = returned.annotate(group=F("campaign"))
     closed = Q(met_at__isnull=False) | Q(cancelled_at__isnull=False) | Q(due_at__lte=now)
     rows = clocks.values("group").annotate(
         handed_off=Count("due_at"), decided=Count("due_at", filter=closed), claimed=Count("met_at")
@@ -847,7 +858,7 @@ def acceptance_handoffs(filters: Filters, *, now: datetime.datetime) -> QuerySet
             handed_off_at__lt=min(filters.period.end, now),
             deadlines__kind=K.CLAIM,
         )
-        .filter(campaign_q(filters, "lead__campaign"))
+        .filter(campaign_q(filters))
         .annotate(
             claim_due_passed=ExpressionWrapper(Q(deadlines__due_at__lte=now), output_field=BooleanField()),
         )
@@ -904,15 +915,17 @@ def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Wee
         if week := week_of(row["week"]):
             week.median_claim_seconds = row["median"]
     handed_off = (
-        EventCount.objects.filter(kind=E.HANDED_OFF, hour__gte=start, hour__lt=end)
+        EventCount.objects.filter(
+            kind=E.HANDED_OFF, day__gte=first, day__lt=first + datetime.timedelta(weeks=TREND_WEEKS)
+        )
         .filter(campaign_q(filters))
-        .annotate(week=TruncWeek("hour", tzinfo=zone))
+        .annotate(week=TruncWeek("day"))
         .values("week")
         .annotate(value=Sum("value"))
         .order_by()
     )
     for row in handed_off:
-        if week := week_of(row["week"]):
+        if week := weeks.get(row["week"]):  # a local day's Monday already
             week.handed_off = row["value"]
     for row in acceptance_rows(filters, now=now, by="week", start=start, end=end, zone=zone):
         if week := week_of(row["week"]):
@@ -925,6 +938,8 @@ def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Wee
 class Drill:
     title: str
     rows: QuerySet
+    # How many rows, when a read model knows it (counting the rows themselves would cost far more).
+    count: int | None = None
 
 
 def _deadline_drill(kinds, condition: Q):
@@ -958,6 +973,15 @@ def _event_drill(kind: str, *, people: bool = False):
     return rows
 
 
+def _mql_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
+    return (
+        mql_qualifications(**filters.period.days)
+        .filter(campaign_q(filters, "lead__campaign"))
+        .select_related("lead__campaign", "actor")
+        .order_by("created_at", "pk")
+    )
+
+
 def _handoff_drill(condition: Q):
     def rows(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
         return (
@@ -973,7 +997,7 @@ def _handoff_drill(condition: Q):
 def _won_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
     deals = (
         Deal.objects.filter(stage=Deal.Stage.WON, closed_at__gte=filters.period.start, closed_at__lt=filters.period.end)
-        .filter(campaign_q(filters, "lead__campaign"))
+        .filter(campaign_q(filters))
         .select_related("lead__campaign", "owner")
         .order_by("closed_at", "pk")
     )
@@ -1004,7 +1028,7 @@ DRILLS = {
     "follow_ups_on_time": ("Returned-lead follow-ups on time", _deadline_drill([K.FOLLOW_UP], ON_TIME)),
     "follow_ups_late": ("Late returned-lead follow-ups", _deadline_drill([K.FOLLOW_UP], _LATE)),
     "captured": ("Leads captured", _event_drill(E.CAPTURED)),
-    "mqls": ("Leads marked MQL", _event_drill(E.QUALIFIED)),
+    "mqls": ("MQLs: leads qualified, once a month each", _mql_drill),
     "handed_off": ("Leads handed to sales", _event_drill(E.HANDED_OFF)),
     "contacted": ("First contacts made", _event_drill(E.CONTACTED, people=True)),
     "converted": ("Conversions", _event_drill(E.CONVERTED, people=True)),
@@ -1033,7 +1057,12 @@ def drill(figure: str, *, filters: Filters, now: datetime.datetime, reason: str 
     title, rows = DRILLS[figure]
     if reason:
         title = f"{title}: {reason}"
-    return Drill(title=title, rows=rows(filters, now, reason=reason))
+    count = None
+    if figure == "mqls":
+        # The figure itself: telling each qualification apart from an earlier one in its month takes a
+        # probe per event, fine for a page of 50, not for counting a month's tens of thousands.
+        count = sum(mqls_by_campaign(**filters.period.days, where=campaign_q(filters)).values())
+    return Drill(title=title, rows=rows(filters, now, reason=reason), count=count)
 
 
 # --- What needs attention now -------------------------------------------------------------------

@@ -10,6 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from leads.models import LeadEvent
 
@@ -33,6 +36,21 @@ class Cell:
         if not self.text:
             object.__setattr__(self, "text", "–" if self.value is None else str(self.value))
 
+    def _value_text(self) -> str:
+        """The value as the template would print it (localized); counts and texts, most cells, directly."""
+        return str(self.value) if type(self.value) in (int, str) else localize(self.value)
+
+    def html(self, *, heading: bool = False) -> str:
+        """The cell as a table cell: the row's first as its heading; the value in `data-value` (for the
+        charts and sorting), the text linked to the leads behind it. Built here rather than in the
+        template: a month's tables hold thousands of cells, and the template engine took ~40 µs a cell."""
+        content = f'<a href="{escape(self.href)}">{escape(self.text)}</a>' if self.href else escape(self.text)
+        if heading:
+            return f'<th scope="row" class="fw-normal">{content}</th>'
+        classes = ("text-end" if self.numeric else "") + (" text-danger fw-semibold" if self.danger else "")
+        value = "" if self.value is None else escape(self._value_text())
+        return f'<td class="{classes}" data-value="{value}">{content}</td>'
+
 
 @dataclass(frozen=True)
 class Table:
@@ -49,6 +67,14 @@ class Table:
         """Each column's heading and whether it holds numbers (aligned right, like its cells)."""
         first = self.rows[0] if self.rows else []
         return [(column, i < len(first) and first[i].numeric) for i, column in enumerate(self.columns)]
+
+    @property
+    def rows_html(self) -> list[str]:
+        """Each row as `<tr>` markup (see `Cell.html`), escaped, for the template."""
+        return [
+            mark_safe("<tr>" + "".join(cell.html(heading=i == 0) for i, cell in enumerate(row)) + "</tr>")  # noqa: S308 - every part escaped above
+            for row in self.rows
+        ]
 
     @property
     def chart_json(self) -> str:
@@ -309,7 +335,8 @@ def _marketing(d: Dashboard, link: Link) -> Table:
         caption=(
             f"Acceptance is claimed and kept (the policy's words) ÷ leads handed off in the period whose claim "
             f"window has closed; leads still inside it are not counted either way. Target: {d.acceptance_target} %. "
-            "The monthly MQL target is prorated to the period's days."
+            "MQLs count a lead once a month (qualified again in the same month: still one), as on the campaign "
+            "page and in the monthly target check. The monthly MQL target is prorated to the period's days."
         ),
     )
 

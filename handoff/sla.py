@@ -167,7 +167,12 @@ def deadlines_business_seconds_fill(*, batch_size: int = 1000) -> int:
 def handoff_open(*, lead, actor, note: str, now: datetime) -> Handoff:
     """Open a new pass of the baton under the policy in force, with its claim clock running."""
     handoff = Handoff.objects.create(
-        lead=lead, handed_off_by=actor, handed_off_at=now, note=note, policy=SlaPolicy.current()
+        lead=lead,
+        campaign_id=lead.campaign_id,
+        handed_off_by=actor,
+        handed_off_at=now,
+        note=note,
+        policy=SlaPolicy.current(),
     )
     deadline_set(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now, score=lead.score)
     return handoff

@@ -71,7 +71,9 @@ def campaign_targets_check(*, now: datetime.datetime | None = None) -> int:
     if not campaigns:
         return 0
     target = SlaPolicy.current().acceptance_target_percent
-    mqls = mqls_by_campaign(start=month.start, end=month.end, campaigns=campaigns_running_in(month))
+    mqls = mqls_by_campaign(
+        first_day=month.first_day, last_day=month.last_day, where=Q(campaign__in=campaigns_running_in(month))
+    )
     accepted = acceptance_by_campaign(start=month.start, end=month.end, campaigns=campaigns_running_in(month))
     managers = list(active_managers())
     created = 0

@@ -117,7 +117,7 @@ class CampaignMilestoneAdmin(ReadOnlyAdmin):
 class CampaignMonthMqlsAdmin(ReadOnlyAdmin):
     """Kept by triggers on the timeline and the leads; rebuilt with `manage.py rebuild_counts`, never edited."""
 
-    list_display = ["campaign", "month", "leads"]
+    list_display = ["campaign", "day", "leads"]
     list_select_related = ["campaign"]
 
 

@@ -279,6 +279,15 @@ class Deal(models.Model):
     OPEN_STAGES = (Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION)
 
     lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="deal")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        help_text="The lead's campaign, copied so the dashboard's won deals need no join (read by deal_won_idx).",
+    )
     value = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals")
@@ -298,7 +307,17 @@ class Deal(models.Model):
                 condition=stored_day_in_range("expected_close_date"), name="deal_expected_close_date_in_range"
             ),
         ]
-        indexes = [models.Index(fields=["owner", "stage", "closed_at"]), models.Index(fields=["stage", "closed_at"])]
+        indexes = [
+            models.Index(fields=["owner", "stage", "closed_at"]),
+            models.Index(fields=["stage", "closed_at"]),
+            # The dashboard's won deals of a period per campaign and owner: an index-only scan (won is final).
+            models.Index(
+                fields=["closed_at"],
+                name="deal_won_idx",
+                condition=models.Q(stage="won"),
+                include=["campaign", "owner", "value"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.value} {self.currency} · {self.lead}"
@@ -484,24 +503,28 @@ class CampaignMilestone(models.Model):
 
 
 class CampaignMonthMqls(models.Model):
-    """How many of a campaign's live leads were qualified in each calendar month: a read model of the
-    timeline (`leads.tally`), for the campaign results' months.
+    """How many of a campaign's live leads were qualified in each calendar month, by the day each was
+    first qualified in its month: a read model of the timeline (`leads.tally`). The one count of MQLs
+    for the campaign results' months, the monthly target check and the managers' dashboard.
 
-    The month is the calendar month in the site's time zone (settings.TIME_ZONE, whoever looks). A
-    lead counts once in a month however often it was qualified in it, and in each month it was
-    qualified in; it stops counting when merged into another lead. Triggers keep it current;
-    `manage.py rebuild_counts` recounts it (needed after changing TIME_ZONE).
+    Months and days are those of the site's time zone (settings.TIME_ZONE, whoever looks). A lead
+    counts once in a month however often it was qualified in it (re-nurtured and qualified again), and
+    in each month it was qualified in; it stops counting when merged into another lead. A month's MQLs
+    are the sum of its days, a period's the sum of its days (a lead qualified on the 3rd and again on
+    the 20th counts on the 3rd only). Triggers keep it current; `manage.py rebuild_counts` recounts it
+    (needed after changing TIME_ZONE).
     """
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, related_name="+")
-    month = models.DateField(help_text="The first day of the month.")
+    day = models.DateField(help_text="The day the leads were first qualified in their month (site's time zone).")
     leads = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["campaign", "month"], name="campaign_month_mqls_key")]
+        constraints = [models.UniqueConstraint(fields=["campaign", "day"], name="campaign_mqls_day_key")]
+        indexes = [models.Index(fields=["day"], name="campaign_mqls_day_idx")]
 
     def __str__(self) -> str:
-        return f"campaign {self.campaign_id} · {self.month:%B %Y}: {self.leads}"
+        return f"campaign {self.campaign_id} · {self.day:%-d %B %Y}: {self.leads}"
 
 
 class CampaignRevenue(models.Model):

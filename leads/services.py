@@ -270,6 +270,7 @@ def lead_convert(
         )
         deal = Deal.objects.create(
             lead=lead,
+            campaign_id=lead.campaign_id,
             value=value,
             currency=currency,
             owner=lead.owner,

@@ -109,57 +109,74 @@ MILESTONES_RECOUNT = MILESTONE_UPSERT.format(
      WHERE reached.bits <> 0"""
 )
 
-# --- MQLs per month: the month of a QUALIFIED event, a calendar month in the site's zone. `{zone}` is
-# settings.TIME_ZONE, written into the trigger when it is installed (`trigger_sql`).
+# --- MQLs per month: a live lead counts once in each calendar month of the site's zone in which it was
+# qualified, on the day it was first qualified in that month. A month's MQLs are its days' rows; any
+# run of days (a dashboard period) sums its own. `{zone}` is settings.TIME_ZONE, written into the
+# trigger when it is installed (`trigger_sql`).
+DAY_OF = "({e}.created_at AT TIME ZONE '{{zone}}')::date"
 MONTH_OF = "date_trunc('month', {e}.created_at AT TIME ZONE '{{zone}}')::date"
 
-# `{changes}`: rows (campaign_id, month, delta): that many leads of the campaign gained (or lost) a
-# qualification in the month.
+# `{changes}`: rows (campaign_id, day, delta): that many leads of the campaign gained (or lost) their
+# month's qualification on the day.
 MONTHS_UPSERT = """
-INSERT INTO leads_campaignmonthmqls (campaign_id, month, leads)
-SELECT campaign_id, month, SUM(delta)
+INSERT INTO leads_campaignmonthmqls (campaign_id, day, leads)
+SELECT campaign_id, day, SUM(delta)
   FROM ({changes}) AS changes
  GROUP BY 1, 2
 HAVING SUM(delta) <> 0
  ORDER BY 1, 2
-ON CONFLICT (campaign_id, month) DO UPDATE SET leads = leads_campaignmonthmqls.leads + EXCLUDED.leads
+ON CONFLICT (campaign_id, day) DO UPDATE SET leads = leads_campaignmonthmqls.leads + EXCLUDED.leads
 """
 
-# A timeline insert: the months in which a live lead is qualified for the first time.
+# A timeline insert: per live lead and month of its new qualifications, the first day of them; it
+# counts there unless the lead was already qualified earlier in that month (an event written with an
+# earlier time than those before it moves the lead's count to its day).
 MONTHS_QUALIFIED = MONTHS_UPSERT.format(
     changes="""
-    SELECT l.campaign_id, q.month, 1 AS delta
-      FROM (SELECT DISTINCT e.lead_id, """  # noqa: S608 - constant SQL, no input
+    SELECT l.campaign_id, c.day, c.delta
+      FROM (SELECT e.lead_id, """  # noqa: S608 - constant SQL, no input
     + MONTH_OF.format(e="e")
-    + """ AS month FROM new_events e WHERE e.kind = 'qualified') q
-      JOIN leads_lead l ON l.id = q.lead_id AND l.status <> 'merged'
-     WHERE NOT EXISTS (
-       SELECT 1 FROM leads_leadevent o
+    + """ AS month, MIN("""
+    + DAY_OF.format(e="e")
+    + """) AS first FROM new_events e WHERE e.kind = 'qualified' GROUP BY 1, 2) q
+     CROSS JOIN LATERAL (
+       SELECT MIN("""
+    + DAY_OF.format(e="o")
+    + """) AS first FROM leads_leadevent o
         WHERE o.lead_id = q.lead_id AND o.kind = 'qualified' AND """
     + MONTH_OF.format(e="o")
     + """ = q.month
-          AND NOT EXISTS (SELECT 1 FROM new_events n WHERE n.id = o.id))"""
+          AND NOT EXISTS (SELECT 1 FROM new_events n WHERE n.id = o.id)) before
+      JOIN leads_lead l ON l.id = q.lead_id AND l.status <> 'merged'
+     CROSS JOIN LATERAL (VALUES (q.first, 1), (before.first, -1)) AS c(day, delta)
+     WHERE (before.first IS NULL OR q.first < before.first) AND c.day IS NOT NULL"""
 )
 
 # A lead merged away (or back) or moved to another campaign takes its months with it.
 MONTHS_MOVED = MONTHS_UPSERT.format(
     changes="""
-    SELECT moved.campaign_id, q.month, moved.delta
+    SELECT moved.campaign_id, q.day, moved.delta
       FROM """  # noqa: S608 - constant SQL, no input
     + MOVED_LEADS
     + """
      CROSS JOIN LATERAL (
-       SELECT DISTINCT """
+       SELECT MIN("""
+    + DAY_OF.format(e="e")
+    + """) AS day FROM leads_leadevent e WHERE e.lead_id = moved.id AND e.kind = 'qualified'
+        GROUP BY """
     + MONTH_OF.format(e="e")
-    + """ AS month FROM leads_leadevent e WHERE e.lead_id = moved.id AND e.kind = 'qualified') q"""
+    + """) q"""
 )
 
+# Each live lead's first day of each month it was qualified in, over the relations `{events}` and `{leads}`.
 MONTHS_RECOUNT = MONTHS_UPSERT.format(
     changes="""
-    SELECT l.campaign_id, q.month, 1 AS delta
-      FROM (SELECT DISTINCT e.lead_id, """  # noqa: S608 - constant SQL, no input
+    SELECT l.campaign_id, q.day, 1 AS delta
+      FROM (SELECT e.lead_id, MIN("""  # noqa: S608 - constant SQL, no input
+    + DAY_OF.format(e="e")
+    + """) AS day FROM {events} e WHERE e.kind = 'qualified' GROUP BY e.lead_id, """
     + MONTH_OF.format(e="e")
-    + """ AS month FROM {events} e WHERE e.kind = 'qualified') q
+    + """) q
       JOIN {leads} l ON l.id = q.lead_id AND l.status <> 'merged'"""
 )
 
@@ -267,7 +284,7 @@ TRIGGERS = {
 READ_MODELS = ["leads_leadtally", "leads_campaignmilestone", "leads_campaignmonthmqls", "leads_campaignrevenue"]
 
 
-def _zone() -> str:
+def site_zone() -> str:
     """settings.TIME_ZONE as an SQL string's content (a zoneinfo name, checked)."""
     name = settings.TIME_ZONE
     zoneinfo.ZoneInfo(name)
@@ -279,7 +296,7 @@ def trigger_sql() -> str:
     which installs them again for the current settings.TIME_ZONE)."""
     sql = []
     for name, (table, operation, referencing, statements) in TRIGGERS.items():
-        body = ";\n".join(statements).replace("{zone}", _zone())
+        body = ";\n".join(statements).replace("{zone}", site_zone())
         sql.append(f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
 BEGIN
@@ -307,7 +324,7 @@ def read_models_fill(cursor, *, leads: str = "leads_lead", events: str = "leads_
     cursor.execute(TALLY_UPSERT.format(changes=NEW_ROWS.format(table=leads)))
     tallies = cursor.rowcount
     cursor.execute(MILESTONES_RECOUNT.format(events=events, leads=leads))
-    cursor.execute(MONTHS_RECOUNT.format(events=events, leads=leads, zone=_zone()))
+    cursor.execute(MONTHS_RECOUNT.format(events=events, leads=leads, zone=site_zone()))
     cursor.execute(REVENUE_UPSERT.format(changes=_won(deals, 1, leads)))
     return tallies
 

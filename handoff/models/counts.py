@@ -3,7 +3,7 @@ from django.db import models
 
 
 class EventCount(models.Model):
-    """How many timeline events of one kind happened in one UTC hour, per campaign and person.
+    """How many timeline events of one kind happened on one day, per campaign and person.
 
     A read model of the timeline (which stays the source of truth): a PostgreSQL trigger on
     `leads_leadevent` adds every inserted event here in the same transaction, whoever inserted it
@@ -11,11 +11,12 @@ class EventCount(models.Model):
     instead of reading the timeline. `manage.py rebuild_counts` recomputes the table from the
     timeline with the same SQL (`handoff.counts`).
 
-    Hours are UTC so that any local day, week or month (in every zone with whole-hour offsets) is a
-    whole number of rows.
+    Days are calendar days in the site's zone (settings.TIME_ZONE, whoever looks), like every period,
+    week and month the pages show: a month is about 30 rows per campaign, kind and person, where UTC
+    hours made it 720. The trigger has the zone written in; `rebuild_counts` after changing TIME_ZONE.
     """
 
-    hour = models.DateTimeField(help_text="Start of the UTC hour the events happened in.")
+    day = models.DateField(help_text="The day the events happened on, in the site's time zone (TIME_ZONE).")
     kind = models.CharField(max_length=20, help_text="The timeline event kind (LeadEvent.Kind).")
     subgroup = models.CharField(
         max_length=100,
@@ -39,19 +40,19 @@ class EventCount(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["hour", "kind", "subgroup", "campaign", "user"],
-                name="event_count_key",
+                fields=["day", "kind", "subgroup", "campaign", "user"],
+                name="event_count_day_key",
                 nulls_distinct=False,
             )
         ]
         indexes = [
-            models.Index(fields=["kind", "hour"], name="event_count_kind_hour_idx"),
+            models.Index(fields=["kind", "day"], name="event_count_kind_day_idx"),
             # A campaign's all-time figures (its results page): its rows of one kind, whatever the hours.
             models.Index(fields=["campaign", "kind"], name="event_count_campaign_kind_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.subgroup} {self.hour:%Y-%m-%d %H:00} campaign {self.campaign_id}: {self.value}"
+        return f"{self.kind} {self.subgroup} {self.day:%Y-%m-%d} campaign {self.campaign_id}: {self.value}"
 
 
 class DeadlineOutcome(models.Model):

@@ -10,10 +10,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.capture import lead_merge
 from campaigns.models import Campaign
+from campaigns.queries import campaign_results
 from conftest import CampaignFactory, LeadFactory, advance
 from handoff import tasks
-from handoff.dashboard import Filters, Period, attention_now, sla_dashboard
+from handoff.dashboard import Filters, Period, attention_now, drill, sla_dashboard
 from handoff.models import Deadline, Handoff, Notification, SlaPolicy
 from handoff.policies import policy_publish
 from handoff.targets import Month, campaign_targets_check
@@ -140,8 +142,9 @@ def test_the_figures_cost_the_same_queries_whatever_the_number_of_campaigns(
         handed_off(campaign, marketer)
     now = timezone.now()
     # The deadline figures read the read model for the hours passed and the deadlines for the hour
-    # still running (two queries each for the period and the trends), and the trends' median apart.
-    with django_assert_num_queries(22):
+    # still running (two queries each for the period and the trends), and the trends' median apart;
+    # MQLs come from their own read model.
+    with django_assert_num_queries(23):
         rows = [
             (row.campaign.owner.username, row.mqls) for row in sla_dashboard(filters=this_month(now), now=now).campaigns
         ]
@@ -234,3 +237,66 @@ def test_beat_runs_the_check_at_six_on_the_first_for_the_month_just_ended(market
 
     assert tasks.check_campaign_targets() == 2
     assert target_notifications().filter(key=f"mql-target:{campaign.pk}:{start:%Y-%m}").count() == 2
+
+
+# --- One count of MQLs ------------------------------------------------------------------------------
+def test_the_campaign_page_the_target_check_and_the_dashboard_count_mqls_the_same_way(
+    monkeypatch, client, marketer, rep, manager
+):
+    """A lead counts once in each month (site's zone) it was qualified in. Given in March: X qualified
+    on the 3rd, returned, re-nurtured and qualified again on the 20th, and again on 2 April; Y qualified
+    on the 10th; Z qualified on the 5th, then merged into another campaign's lead. Then March has two
+    MQLs (X, Y) and April one (X) on the campaign page, in the target check and on the dashboard, whose
+    drill-down lists exactly those leads; a period from 15 March counts X in April only."""
+    campaign = CampaignFactory(
+        owner=marketer, name="Spring", target_mqls_per_month=3, start_date=datetime.date(2026, 1, 1)
+    )
+
+    def at(month, day, hour=10):
+        return datetime.datetime(2026, month, day, hour, tzinfo=BERLIN)
+
+    def step(moment, action):
+        with monkeypatch.context() as patch:
+            patch.setattr(timezone, "now", lambda: moment)
+            action()
+
+    x, y, z = (LeadFactory(campaign=campaign, full_name=name) for name in "XYZ")
+    step(at(3, 3), lambda: services.lead_qualify(lead=x, actor=marketer))
+    step(at(3, 3, 11), lambda: services.lead_hand_off(lead=x, actor=marketer))
+    step(at(3, 4), lambda: services.lead_claim(lead=x, rep=rep))
+    step(at(3, 4, 11), lambda: services.lead_return(lead=x, actor=rep, reason="Not ready to buy"))
+    step(at(3, 6), lambda: services.lead_renurture(lead=x, actor=marketer))
+    step(at(3, 20), lambda: services.lead_qualify(lead=x, actor=marketer))
+    step(at(3, 10), lambda: services.lead_qualify(lead=y, actor=marketer))
+    step(at(3, 5), lambda: services.lead_qualify(lead=z, actor=marketer))
+    step(at(3, 25), lambda: lead_merge(duplicate=z, into=LeadFactory(campaign=CampaignFactory()), actor=marketer))
+    step(at(3, 28), lambda: services.lead_hand_off(lead=x, actor=marketer))
+    step(at(3, 30), lambda: services.lead_claim(lead=x, rep=rep))
+    step(at(3, 31), lambda: services.lead_return(lead=x, actor=rep, reason="Not ready to buy"))
+    step(at(4, 1), lambda: services.lead_renurture(lead=x, actor=marketer))
+    step(at(4, 2), lambda: services.lead_qualify(lead=x, actor=marketer))
+    now = at(4, 13)
+
+    page = {row.month: row.mqls for row in campaign_results(campaign, now=now).mqls_by_month}
+    assert (page[datetime.date(2026, 3, 1)], page[datetime.date(2026, 4, 1)]) == (2, 1)
+
+    campaign_targets_check(now=at(4, 1, 6))
+    (note,) = Notification.objects.filter(key=f"mql-target:{campaign.pk}:2026-03", user=marketer)
+    assert "made 2 MQLs in March 2026" in note.body
+
+    def dashboard_mqls(period: Period) -> tuple[int, list[str]]:
+        filters = Filters(period=period, campaign=campaign)
+        (row,) = sla_dashboard(filters=filters, now=now).campaigns
+        behind = drill("mqls", filters=filters, now=now).rows
+        return row.mqls, sorted(event.lead.full_name for event in behind)
+
+    assert dashboard_mqls(Period.of("last_month", now=now)) == (2, ["X", "Y"])
+    assert dashboard_mqls(Period.of("this_month", now=now)) == (1, ["X"])
+    from_mid_march = Period.of("custom", now=now, first_day=datetime.date(2026, 3, 15), last_day=now.date())
+    assert dashboard_mqls(from_mid_march) == (1, ["X"])
+    with monkeypatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: now)
+        client.force_login(manager)
+        page = client.get(f"{reverse('dashboard_leads')}?figure=mqls&period=last_month&campaign={campaign.pk}")
+    assert page.context["page_obj"].paginator.count == 2
+    assert [row[0].text for row in page.context["table"].rows] == ["X", "Y"]

@@ -13,10 +13,10 @@ from leads.tally import lead_tally_rebuild
 pytestmark = pytest.mark.django_db
 
 READ_MODELS = {
-    EventCount: ("hour", "kind", "subgroup", "campaign_id", "user_id", "value", "amount"),
+    EventCount: ("day", "kind", "subgroup", "campaign_id", "user_id", "value", "amount"),
     LeadTally: ("campaign_id", "owner_id", "status", "leads"),
     CampaignMilestone: ("campaign_id", "milestone", "leads"),
-    CampaignMonthMqls: ("campaign_id", "month", "leads"),
+    CampaignMonthMqls: ("campaign_id", "day", "leads"),
     CampaignRevenue: ("campaign_id", "won_deals", "won_revenue"),
 }
 

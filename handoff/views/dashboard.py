@@ -164,7 +164,10 @@ class DashboardLeadsView(RoleRequiredMixin, TemplateView):
         behind = drill(figure, filters=filters, now=now, reason=request.GET.get("reason", ""))
         if request.GET.get("format") == "csv":
             return table_csv(drill_table(figure, behind.title, behind.rows), filters)
-        page = Paginator(behind.rows, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
+        paginator = Paginator(behind.rows, DRILL_PAGE_SIZE)
+        if behind.count is not None:
+            paginator.count = behind.count  # known from a read model: no COUNT over the rows
+        page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         context = self.get_context_data(

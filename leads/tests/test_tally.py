@@ -15,7 +15,16 @@ from conftest import ROUTES, CampaignFactory, LeadFactory, UserFactory, advance,
 from handoff.roles import Role
 from leads import services
 from leads.deals import deal_move
-from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, Deal, Lead, LeadTally, RepProfile
+from leads.models import (
+    CampaignMilestone,
+    CampaignMonthMqls,
+    CampaignRevenue,
+    Deal,
+    Lead,
+    LeadEvent,
+    LeadTally,
+    RepProfile,
+)
 from leads.tally import lead_tally_rebuild
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +41,7 @@ def _milestones() -> set[tuple]:
 
 
 def _months() -> set[tuple]:
-    return set(CampaignMonthMqls.objects.exclude(leads=0).values_list("campaign_id", "month", "leads"))
+    return set(CampaignMonthMqls.objects.exclude(leads=0).values_list("campaign_id", "day", "leads"))
 
 
 def _revenue() -> set[tuple]:
@@ -99,7 +108,8 @@ def test_tallies_kept_as_leads_change_equal_a_rebuild_from_the_leads(seed, marke
 
 
 def test_a_lead_counts_once_in_each_month_it_was_qualified_in(marketer, rep, campaign):
-    """Qualified twice in March (Berlin) and once in April: one MQL in each month, none after a merge."""
+    """Qualified twice in March (Berlin) and once in April: one MQL in each month, on the first day it
+    was qualified in the month; none after a merge."""
     lead = LeadFactory(campaign=campaign)
     march = datetime.datetime(2026, 3, 2, 12, tzinfo=datetime.UTC)
     april_in_berlin = datetime.datetime(2026, 3, 31, 22, 30, tzinfo=datetime.UTC)
@@ -110,13 +120,29 @@ def test_a_lead_counts_once_in_each_month_it_was_qualified_in(marketer, rep, cam
             lead = advance(lead, to, marketer=marketer, rep=rep)
 
     def months():
-        return dict(CampaignMonthMqls.objects.filter(campaign=campaign).values_list("month", "leads"))
+        return dict(CampaignMonthMqls.objects.filter(campaign=campaign).exclude(leads=0).values_list("day", "leads"))
 
-    assert months() == {datetime.date(2026, 3, 1): 1, datetime.date(2026, 4, 1): 1}
+    assert months() == {datetime.date(2026, 3, 2): 1, datetime.date(2026, 4, 1): 1}
 
     lead_merge(duplicate=lead, into=LeadFactory(campaign=CampaignFactory(owner=marketer)), actor=marketer)
 
-    assert set(months().values()) == {0}
+    assert months() == {}
+
+
+def test_a_qualification_written_with_an_earlier_time_moves_the_leads_month_to_its_day(marketer, campaign):
+    """Events are usually written in time order; one that is not (an import, a correction in SQL)
+    still leaves the lead counted once in its month, on its first day."""
+    with mock.patch.object(timezone, "now", lambda: datetime.datetime(2026, 3, 20, 12, tzinfo=datetime.UTC)):
+        lead = advance(LeadFactory(campaign=campaign), S.MQL, marketer=marketer, rep=None)
+    assert _months() == {(campaign.pk, datetime.date(2026, 3, 20), 1)}
+    LeadEvent.objects.create(
+        lead=lead, kind=LeadEvent.Kind.QUALIFIED, created_at=datetime.datetime(2026, 3, 5, 12, tzinfo=datetime.UTC)
+    )
+    incremental = _months()
+
+    lead_tally_rebuild()
+
+    assert incremental == _months() == {(campaign.pk, datetime.date(2026, 3, 5), 1)}
 
 
 def test_won_deals_count_when_created_won_or_moved_to_won(marketer, rep, campaign):

@@ -15,7 +15,7 @@ Rows are written by `INSERT … SELECT` over `generate_series`, 100,000 leads pe
 one transaction with triggers and foreign-key checks off (`session_replication_role = replica`)
 and the filled tables' secondary indexes dropped first and built again at the end (much faster
 than keeping them up to date row by row; a failure rolls everything back, indexes included). The
-read models are filled chunk by chunk with the rebuilds' own SQL (`handoff.counts.COUNTS_SELECT`,
+read models are filled chunk by chunk with the rebuilds' own SQL (`handoff.counts.counts_select`,
 `leads.tally.read_models_fill`) over the chunk's leads, deals and events (a temporary table), so
 nothing reads the whole timeline again at the end (the timeline's counts are summed once at the end).
 The command refuses a database that already holds campaigns or leads.
@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from handoff.counts import COUNTS_SELECT, COUNTS_UPSERT
+from handoff.counts import COUNTS_UPSERT, counts_select
 from handoff.management.commands.seed_demo import PASSWORD
 from handoff.models import SlaPolicy
 from handoff.roles import Role
@@ -80,9 +80,9 @@ SELECT g, 'Scale Lead ' || g, 'scale-' || g || '@example.com', 'Company ' || (g 
        CASE WHEN status IN ('contacted', 'on_hold') THEN now() + (g %% 14 - 4) * interval '1 day' END
   FROM scale_plan;
 
-INSERT INTO handoff_handoff (id, lead_id, handed_off_by_id, handed_off_at, note, policy_id, claimed_by_id,
-                             claimed_at, closed_at, outcome, return_reason)
-SELECT g, g, %(marketer)s, t0 + interval '2 hours', '', %(policy)s,
+INSERT INTO handoff_handoff (id, lead_id, campaign_id, handed_off_by_id, handed_off_at, note, policy_id,
+                             claimed_by_id, claimed_at, closed_at, outcome, return_reason)
+SELECT g, g, campaign_id, %(marketer)s, t0 + interval '2 hours', '', %(policy)s,
        CASE WHEN claimed THEN rep_id END,
        CASE WHEN claimed THEN t0 + CASE WHEN breached THEN interval '7 hours' ELSE interval '3 hours' END END,
        CASE WHEN status IN ('converted', 'returned') THEN t0 + interval '1 day' END,
@@ -135,9 +135,9 @@ SELECT 2 * g + k, g, rep_id, CASE k WHEN 0 THEN 'call' ELSE 'email' END, 'reache
   FROM scale_plan, generate_series(0, 1) AS k
  WHERE contacted;
 
-INSERT INTO leads_deal (id, lead_id, value, currency, owner_id, stage, expected_close_date, lost_reason,
-                        closed_at, created_at)
-SELECT g, g, 1000 + (g %% 50) * 100, 'EUR', rep_id, stage, NULL,
+INSERT INTO leads_deal (id, lead_id, campaign_id, value, currency, owner_id, stage, expected_close_date,
+                        lost_reason, closed_at, created_at)
+SELECT g, g, campaign_id, 1000 + (g %% 50) * 100, 'EUR', rep_id, stage, NULL,
        CASE WHEN stage = 'lost' THEN 'Went with a competitor' ELSE '' END,
        CASE WHEN stage IN ('won', 'lost') THEN t0 + interval '3 days' END, t0 + interval '1 day'
   FROM scale_plan WHERE status = 'converted';
@@ -184,11 +184,11 @@ SELECT lead_id, kind, actor_id, from_status, to_status, note, data, created_at F
 # The timeline's counts (`handoff.counts`) of each chunk, summed into `handoff_eventcount` once at the
 # end: one ordered insert into an empty table instead of an upsert per chunk all over its index.
 SCALE_COUNTS = """
-CREATE TEMP TABLE scale_counts (hour timestamptz, kind text, subgroup text, campaign_id bigint, user_id integer,
+CREATE TEMP TABLE scale_counts (day date, kind text, subgroup text, campaign_id bigint, user_id integer,
                                 value bigint, amount numeric) ON COMMIT DROP
 """
 SCALE_COUNTS_SUMMED = """
-SELECT hour, kind, subgroup, campaign_id, user_id, SUM(value), SUM(amount)
+SELECT day, kind, subgroup, campaign_id, user_id, SUM(value), SUM(amount)
   FROM scale_counts GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
 """
 
@@ -331,7 +331,7 @@ class Command(BaseCommand):
         }
         cursor.execute(PLAN, params)
         cursor.execute(LEADS, params)
-        cursor.execute("INSERT INTO scale_counts " + COUNTS_SELECT.format(events="scale_events"))
+        cursor.execute("INSERT INTO scale_counts " + counts_select("scale_events"))
         cursor.execute(CHUNK_VIEWS, params)
         read_models_fill(cursor, leads="scale_leads", events="scale_events", deals="scale_deals")
         cursor.execute("DROP VIEW scale_leads, scale_deals; DROP TABLE scale_plan, scale_events")
