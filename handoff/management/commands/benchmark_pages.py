@@ -77,12 +77,13 @@ class Command(BaseCommand):
 
     def handle(self, *, databases: list[str], requests: int, output: str, only: str, **options):
         runs = []
+        load_before = os.getloadavg()[0]
         for name in databases:
             connection.close()
             connection.settings_dict["NAME"] = name
             self.stdout.write(f"{name}:")
             runs.append(self._run(name, requests, only))
-        table = self._table(runs, requests)
+        table = self._table(runs, requests, (load_before, os.getloadavg()[0]))
         self.stdout.write(table)
         if output:
             with open(output, "w") as file:
@@ -226,7 +227,7 @@ class Command(BaseCommand):
             )
         return timings[0], timings[1]
 
-    def _table(self, runs: list[Run], requests: int) -> str:
+    def _table(self, runs: list[Run], requests: int, load: tuple[float, float]) -> str:
         sizes = " and ".join(
             f"{run.leads:,} leads ({run.events:,} events, {run.deadlines:,} deadlines of which {run.running:,} running)"
             for run in runs
@@ -235,8 +236,8 @@ class Command(BaseCommand):
         lines = [
             f"Pages at {sizes}; {timezone.now():%Y-%m-%d %H:%M} UTC, {platform.machine()} with "
             f"{os.cpu_count()} cores ({platform.node()}), test client, {requests} requests per page after two "
-            "warm-ups, DEBUG off. The machine was shared with other engineers' work (tests, benchmarks) "
-            "while this ran, so the figures are pessimistic.",
+            f"warm-ups, DEBUG off; load average (1 min) {load[0]:.1f} before and {load[1]:.1f} after: a figure "
+            "taken while other work shares the cores is pessimistic.",
             "",
             f"| page | p50 / p95 at {first.leads:,} | p50 / p95 at {last.leads:,} | ratio | queries "
             f"| heaviest query at {last.leads:,} | its raw-SQL floor | HTML |",
