@@ -28,6 +28,8 @@ from .people import person_name
 
 # A step pending this long lost its task message; the safety net enqueues it again.
 STUCK_AFTER = timedelta(minutes=5)
+# A deadline still stuck after this many STUCK_AFTERs is enqueued alone (see escalations_requeue_stuck).
+ALONE_AFTER = 3
 
 
 # The steps of each breached sales deadline of relation `deadlines` (the sweep's batch), from its own
@@ -183,20 +185,32 @@ def _lock_next_steps(deadline_ids: list[int]) -> list[Escalation]:
 
 def escalations_requeue_stuck(*, older_than: timedelta = STUCK_AFTER, now: datetime | None = None) -> int:
     """Enqueue again each deadline with a step still pending that was written more than `older_than`
-    ago: its task message was lost (a broker restart, a worker killed before it enqueued the next
-    step). Running a step is idempotent, so a step merely slow is safe to enqueue twice. Returns how
-    many deadlines were enqueued."""
+    ago: its task message was lost (a broker restart, a worker killed between a sweep batch's commit
+    and its fan-out). Running a step is idempotent, so a step merely slow is safe to enqueue twice.
+
+    The first times, they go out in sets of STEP_BATCH, like a sweep batch's, so a lost batch of a
+    thousand breaches is two tasks again, not thousands; a deadline still stuck after
+    ALONE_AFTER × `older_than` goes alone, so a step that keeps failing holds up only its own
+    deadline, not a set. Returns how many deadlines were enqueued."""
+    from .tasks import run_escalations
+
     now = now or timezone.now()
     # Answered from the partial index of pending steps (escalation_pending_idx).
-    deadline_ids = list(
+    stuck = (
         Escalation.objects.filter(done_at__isnull=True, created_at__lt=now - older_than)
-        .order_by()
-        .values_list("deadline_id", flat=True)
+        .order_by("deadline_id")
+        .values_list("deadline_id", "created_at")
         .distinct()
     )
-    for deadline_id in deadline_ids:
+    in_sets, alone = [], []
+    for deadline_id, created_at in stuck:
+        (in_sets if created_at >= now - ALONE_AFTER * older_than else alone).append(deadline_id)
+    in_sets, alone = sorted(set(in_sets)), sorted(set(alone) - set(in_sets))
+    for start in range(0, len(in_sets), STEP_BATCH):
+        transaction.on_commit(partial(run_escalations.delay, in_sets[start : start + STEP_BATCH]))
+    for deadline_id in alone:
         escalation_enqueue(deadline_id)
-    return len(deadline_ids)
+    return len(in_sets) + len(alone)
 
 
 # --- The steps ---------------------------------------------------------------------------------

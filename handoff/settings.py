@@ -207,11 +207,13 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that waited longer than one interval is stale: the next one does its work.
         "options": {"expires": SLA_SWEEP_INTERVAL},
     },
-    # Escalation steps whose task message was lost (broker restart, killed worker) are enqueued again.
+    # Escalation steps whose task message was lost (broker restart, killed worker) are enqueued again,
+    # in sets, once they have waited escalation.STUCK_AFTER: checked every minute, so a lost fan-out
+    # waits at most about six minutes.
     "escalation-requeue-stuck": {
         "task": "handoff.tasks.requeue_stuck_escalations",
-        "schedule": 300.0,
-        "options": {"expires": 300},
+        "schedule": 60.0,
+        "options": {"expires": 60},
     },
     # Breach notices whose task message was lost, likewise.
     "breach-notices-requeue-lost": {

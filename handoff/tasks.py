@@ -50,7 +50,7 @@ def run_escalations(deadline_ids: list[int]) -> int:
 
 @shared_task(acks_late=True, ignore_result=True)
 def requeue_stuck_escalations() -> int:
-    """Run by beat every 5 minutes: the safety net for escalation steps whose task message was lost."""
+    """Run by beat every minute: the safety net for escalation steps whose task message was lost."""
     return escalation.escalations_requeue_stuck()
 
 

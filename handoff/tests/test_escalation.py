@@ -13,13 +13,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance
+from handoff import escalation
 from handoff.celery import app
 from handoff.escalation import escalation_step_run, escalations_open, escalations_requeue_stuck, escalations_run
 from handoff.models import Deadline, Escalation, EscalationStep, Handoff, Notification, SlaPolicy, UserPreferences
 from handoff.notifications import breach_notify
 from handoff.roles import Role
 from handoff.sweep import sweep_deadlines
-from handoff.tasks import run_escalation
+from handoff.tasks import run_escalation, run_escalations
 from handoff.tests.test_worker import wait_for
 from leads import services
 from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
@@ -81,6 +82,11 @@ def steps_of(deadline: Deadline) -> list[tuple[str, bool]]:
 def enqueued(callbacks) -> list[int]:
     """Deadline ids of the run_escalation tasks among on-commit callbacks."""
     return [cb.args[0] for cb in callbacks if isinstance(cb, partial) and cb.func == run_escalation.delay]
+
+
+def enqueued_sets(callbacks) -> list[list[int]]:
+    """Deadline ids of each run_escalations task among on-commit callbacks."""
+    return [cb.args[0] for cb in callbacks if isinstance(cb, partial) and cb.func == run_escalations.delay]
 
 
 def policy_with(steps: list[str]) -> SlaPolicy:
@@ -426,7 +432,40 @@ def test_only_steps_pending_for_a_while_are_enqueued_again(marketer, campaign, d
         count = escalations_requeue_stuck(now=now)
 
     assert count == 1
-    assert enqueued(callbacks) == [stuck.pk]
+    assert enqueued_sets(callbacks) == [[stuck.pk]]
+
+
+@pytest.mark.django_db
+def test_the_safety_net_hands_out_stuck_deadlines_in_sets(
+    marketer, campaign, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A sweep batch whose fan-out died with its worker comes back as a few set tasks, not one each."""
+    monkeypatch.setattr(escalation, "STEP_BATCH", 2)
+    earlier = timezone.now() - 10 * datetime.timedelta(minutes=1)
+    stuck = [breach(in_queue(campaign, marketer), Deadline.Kind.CLAIM, now=earlier).pk for _ in range(5)]
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        count = escalations_requeue_stuck()
+
+    assert count == 5
+    assert enqueued_sets(callbacks) == [sorted(stuck)[0:2], sorted(stuck)[2:4], sorted(stuck)[4:]]
+    assert enqueued(callbacks) == []
+
+
+@pytest.mark.django_db
+def test_a_deadline_stuck_for_long_goes_alone(marketer, campaign, django_capture_on_commit_callbacks):
+    """A step that keeps failing must not hold up a set: after a few tries in sets, its deadline is
+    enqueued on its own."""
+    now = timezone.now()
+    recent = breach(in_queue(campaign, marketer), Deadline.Kind.CLAIM, now=now - 10 * datetime.timedelta(minutes=1))
+    old = breach(in_queue(campaign, marketer), Deadline.Kind.CLAIM, now=now - 16 * datetime.timedelta(minutes=1))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        count = escalations_requeue_stuck(now=now)
+
+    assert count == 2
+    assert enqueued_sets(callbacks) == [[recent.pk]]
+    assert enqueued(callbacks) == [old.pk]
 
 
 # --- Real workers -------------------------------------------------------------------------------
