@@ -20,7 +20,7 @@ def deadline_set(*, handoff: Handoff, kind: str, now: datetime, owner=None, scor
     the returned-lead follow-up gets the policy's business days. The warning time is set here too.
     """
     policy = handoff.policy
-    spec = BusinessCalendar.objects.for_owner(owner).spec()
+    spec = BusinessCalendar.objects.spec_for(owner)
     priority = ""
     if kind == Deadline.Kind.FOLLOW_UP:
         allowed = policy.allowed(kind)
@@ -57,7 +57,7 @@ def _meet(deadlines, *, now: datetime, by=None) -> int:
     specs = {}
     for deadline in met:
         if deadline.owner_id not in specs:
-            specs[deadline.owner_id] = BusinessCalendar.objects.for_owner(deadline.owner).spec()
+            specs[deadline.owner_id] = BusinessCalendar.objects.spec_for(deadline.owner)
         deadline.met_at = now
         deadline.business_seconds = business_seconds_taken(deadline, specs[deadline.owner_id])
         if deadline.owner_id is None and by is not None:
@@ -122,7 +122,7 @@ def deadlines_resume(*, handoff: Handoff, now: datetime) -> list[Deadline]:
     specs = {}
     for deadline in deadlines:
         if deadline.owner_id not in specs:
-            specs[deadline.owner_id] = BusinessCalendar.objects.for_owner(deadline.owner).spec()
+            specs[deadline.owner_id] = BusinessCalendar.objects.spec_for(deadline.owner)
         spec = specs[deadline.owner_id]
         deadline.held = business_time_between(deadline.paused_at, now, spec)
         deadline.due_before = deadline.due_at
@@ -156,7 +156,7 @@ def deadlines_business_seconds_fill(*, batch_size: int = 1000) -> int:
         )
         for deadline in batch:
             if deadline.owner_id not in specs:
-                specs[deadline.owner_id] = BusinessCalendar.objects.for_owner(deadline.owner).spec()
+                specs[deadline.owner_id] = BusinessCalendar.objects.spec_for(deadline.owner)
             deadline.business_seconds = business_seconds_taken(deadline, specs[deadline.owner_id])
         Deadline.objects.bulk_update(batch, ["business_seconds"])
         filled += len(batch)

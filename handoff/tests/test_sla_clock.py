@@ -259,6 +259,32 @@ def test_the_team_calendar_of_the_owner_counts_the_hold(contact_clock, rep):
     assert resumed.held == datetime.timedelta(hours=9, minutes=30)  # 6 h Friday, 2 h Saturday, 1.5 h Monday
 
 
+@pytest.mark.django_db
+def test_a_calendar_spec_is_read_in_one_query_and_equals_the_calendar(rep, other_rep, django_assert_num_queries):
+    """The clocks read an owner's calendar in one query (hours and holidays as arrays): the same spec
+    as the calendar with its prefetched hours, for a team calendar with a lunch break, a Saturday and
+    added holidays, and for a rep without a team (the default calendar)."""
+    calendar = BusinessCalendar.objects.create(name="Split shift", time_zone="America/New_York", country="US")
+    for weekday in range(5):
+        calendar.opening_hours.create(weekday=weekday, opens=datetime.time(13), closes=datetime.time(17))
+        calendar.opening_hours.create(weekday=weekday, opens=datetime.time(8, 30), closes=datetime.time(12))
+    calendar.opening_hours.create(weekday=5, opens=datetime.time(10), closes=datetime.time(12, 15))
+    calendar.holidays.create(date=datetime.date(2026, 12, 24))
+    calendar.holidays.create(date=datetime.date(2026, 12, 31))
+    team = SalesTeam.objects.create(name="East coast", calendar=calendar)
+    RepProfile.objects.update_or_create(user=rep, defaults={"team": team})
+
+    for owner in (rep, other_rep, None):
+        with django_assert_num_queries(1):
+            spec = BusinessCalendar.objects.spec_for(owner)
+        assert spec == BusinessCalendar.objects.for_owner(owner).spec()
+    assert BusinessCalendar.objects.spec_for(rep).weekly[0] == (
+        (datetime.time(8, 30), datetime.time(12)),
+        (datetime.time(13), datetime.time(17)),
+    )
+    assert BusinessCalendar.objects.spec_for(rep).holidays == {datetime.date(2026, 12, 24), datetime.date(2026, 12, 31)}
+
+
 # --- Pause and resume through the lead services -----------------------------------------------
 
 
