@@ -2,7 +2,6 @@
 beat enforce the deadlines on their own."""
 
 import datetime
-import time
 from decimal import Decimal
 
 import pytest
@@ -11,6 +10,7 @@ from conftest import LeadFactory, advance
 from handoff.models import BusinessCalendar, Deadline, Notification, OpeningHours, SlaPolicy
 from handoff.people import person_name
 from handoff.policies import policy_publish
+from handoff.tests.test_worker import wait_for
 from leads.models import Lead
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_and_beat")]
@@ -29,15 +29,6 @@ def always_open_calendar() -> BusinessCalendar:
         for day in range(7)
     )
     return calendar
-
-
-def wait_for(condition, timeout: float) -> bool:
-    give_up_at = time.monotonic() + timeout
-    while time.monotonic() < give_up_at:
-        if condition():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 def test_a_manager_sees_a_breach_the_worker_found_assigns_and_publishes(open_tab, marketer, rep, manager, campaign):
