@@ -29,8 +29,9 @@ class BusinessCalendarQuerySet(models.QuerySet):
         return self.prefetch_related("opening_hours", "holidays")
 
     def spec_for(self, owner) -> CalendarSpec:
-        """The spec of `owner`'s calendar (as `for_owner` picks it) in one query: the opening hours
-        and the added holidays come along as arrays. Every clock a move sets or stops reads one."""
+        """The spec of `owner`'s calendar — their team's, else the default one (created if there is
+        none) — in one query: the opening hours and the added holidays come along as arrays. Every
+        clock a move sets or stops reads one."""
         hours = (
             OpeningHours.objects.filter(calendar=models.OuterRef("pk"))
             .order_by()
@@ -49,9 +50,12 @@ class BusinessCalendarQuerySet(models.QuerySet):
             .annotate(dates=ArrayAgg("date"))
             .values("dates")
         )
+        team_or_default = models.Q(is_default=True)
+        if owner is not None:
+            team_or_default |= models.Q(teams__reps__user=owner)
         row = (
-            self.filter(self._team_or_default(owner))
-            .order_by("is_default")
+            self.filter(team_or_default)
+            .order_by("is_default")  # False sorts first: the team's own calendar wins over the default.
             .values("time_zone", "country", "subdivision")
             .annotate(hours=models.Subquery(hours), holidays=models.Subquery(holidays))
             .first()
@@ -68,20 +72,6 @@ class BusinessCalendarQuerySet(models.QuerySet):
             country=row["country"],
             subdivision=row["subdivision"],
         )
-
-    @staticmethod
-    def _team_or_default(owner) -> models.Q:
-        team_or_default = models.Q(is_default=True)
-        if owner is not None:
-            team_or_default |= models.Q(teams__reps__user=owner)
-        return team_or_default
-
-    def for_owner(self, owner) -> "BusinessCalendar":
-        """The calendar of `owner`'s team, else the default one; one query, plus two for its hours and
-        holidays. The default is created if there is none."""
-        # False sorts first: the team's own calendar wins over the default.
-        calendar = self.with_hours().filter(self._team_or_default(owner)).order_by("is_default").first()
-        return calendar or BusinessCalendar.default_create()
 
 
 class BusinessCalendar(models.Model):

@@ -40,7 +40,7 @@ def berlin(day: int, hour: int, minute: int = 0) -> datetime.datetime:
 
 
 def default_spec():
-    return BusinessCalendar.objects.for_owner(None).spec()
+    return BusinessCalendar.objects.spec_for(None)
 
 
 def bare_handoff(lead, marketer) -> Handoff:
@@ -262,8 +262,8 @@ def test_the_team_calendar_of_the_owner_counts_the_hold(contact_clock, rep):
 @pytest.mark.django_db
 def test_a_calendar_spec_is_read_in_one_query_and_equals_the_calendar(rep, other_rep, django_assert_num_queries):
     """The clocks read an owner's calendar in one query (hours and holidays as arrays): the same spec
-    as the calendar with its prefetched hours, for a team calendar with a lunch break, a Saturday and
-    added holidays, and for a rep without a team (the default calendar)."""
+    as the calendar with its prefetched hours — the team's, with a lunch break, a Saturday and added
+    holidays, for its rep; the default one for a rep without a team and for nobody."""
     calendar = BusinessCalendar.objects.create(name="Split shift", time_zone="America/New_York", country="US")
     for weekday in range(5):
         calendar.opening_hours.create(weekday=weekday, opens=datetime.time(13), closes=datetime.time(17))
@@ -274,10 +274,11 @@ def test_a_calendar_spec_is_read_in_one_query_and_equals_the_calendar(rep, other
     team = SalesTeam.objects.create(name="East coast", calendar=calendar)
     RepProfile.objects.update_or_create(user=rep, defaults={"team": team})
 
-    for owner in (rep, other_rep, None):
+    default = BusinessCalendar.objects.with_hours().get(is_default=True)
+    for owner, expected in ((rep, calendar), (other_rep, default), (None, default)):
         with django_assert_num_queries(1):
             spec = BusinessCalendar.objects.spec_for(owner)
-        assert spec == BusinessCalendar.objects.for_owner(owner).spec()
+        assert spec == BusinessCalendar.objects.with_hours().get(pk=expected.pk).spec()
     assert BusinessCalendar.objects.spec_for(rep).weekly[0] == (
         (datetime.time(8, 30), datetime.time(12)),
         (datetime.time(13), datetime.time(17)),

@@ -191,7 +191,7 @@ class Command(BaseCommand):
         policy = SlaPolicy.current()
         allowed = policy.allowed(Deadline.Kind.CLAIM, priority_of(score))
         gone = (policy.warn_after(allowed) + allowed) / 2
-        spec = BusinessCalendar.objects.for_owner(None).spec()
+        spec = BusinessCalendar.objects.spec_for(None)
         # The latest start with `gone` of business time behind it: bisect over the last four weeks.
         early, late = now - datetime.timedelta(days=28), now
         while late - early > datetime.timedelta(seconds=1):
