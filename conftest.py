@@ -13,9 +13,9 @@ from django.test import Client
 
 from campaigns.capture import lead_merge
 from campaigns.models import Campaign
-from handoff.roles import Role
 from leads import services
 from leads.models import Lead
+from people.roles import Role
 
 PASSWORD = "correct-horse-battery"
 

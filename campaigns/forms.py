@@ -2,9 +2,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from handoff.daterange import DayField
-from handoff.people import person_name
+from common.daterange import DayField
 from leads.models import Lead
+from people.names import person_name
 
 from . import queries
 from .capture import normalise_email

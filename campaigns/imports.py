@@ -23,7 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from handoff.spreadsheet import restore_cell
+from common.spreadsheet import restore_cell
 from leads.models import Lead
 
 from . import tasks
@@ -318,7 +318,7 @@ def parse(content: bytes) -> ParsedFile:
 
 def bad_rows_table(parsed: ParsedFile) -> list[list[str]]:
     """The header and the bad rows, as they were written plus an 'error' column, to fix and upload again
-    (write them with `handoff.spreadsheet` and the upload's delimiter; an old error column is replaced)."""
+    (write them with `common.spreadsheet` and the upload's delimiter; an old error column is replaced)."""
     error_at = next((i for i, name in enumerate(parsed.header) if ALIASES.get(_header_key(name)) == "error"), None)
     keep = [i for i in range(len(parsed.header)) if i != error_at]
     table = [[*(parsed.header[i] for i in keep), "error"]]

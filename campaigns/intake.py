@@ -34,6 +34,7 @@ from django import forms
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
+from common.addresses import client_ip
 from leads.models import Lead
 
 from .capture import LeadData, lead_capture, normalise_email
@@ -127,16 +128,6 @@ def intake_token_rotate(*, campaign: Campaign, actor) -> str:
     token = campaign.rotate_intake_token()
     logger.info("Intake token of campaign %s rotated by user %s", campaign.pk, actor.pk)
     return token
-
-
-def client_ip(request) -> str:
-    """The client's address: behind N trusted proxies, the one the outermost proxy saw."""
-    proxies = intake_setting("INTAKE_TRUSTED_PROXIES")
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if len(forwarded) >= proxies and forwarded[-proxies]:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 @lru_cache(maxsize=4)

@@ -12,9 +12,9 @@ from django.core import signing
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from handoff.localtime import local_midnight
-from handoff.models import Deadline, Handoff
+from common.localtime import local_midnight
 from leads.models import Lead, LeadEvent
+from sla.models import Deadline, Handoff
 
 from .capture import normalise_email
 from .models import Campaign

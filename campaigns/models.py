@@ -7,7 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from handoff.daterange import stored_day_in_range
+from common.daterange import stored_day_in_range
 
 
 def new_intake_key() -> str:

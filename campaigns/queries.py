@@ -13,10 +13,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from handoff.models import Deadline, EventCount, Handoff
-from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, Lead, LeadEvent
+from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, EventCount, Lead, LeadEvent
 from leads.tally import tally_of
 from leads.targets import add_months
+from sla.models import Deadline, Handoff
 
 from .models import Campaign
 
@@ -312,7 +312,7 @@ def campaign_results(campaign: Campaign, *, now: datetime.datetime) -> CampaignR
     """The campaign's results (see CampaignResults for what each figure counts) in four queries.
 
     The funnel comes from the read models (`leads.tally`: leads per status and per milestone
-    reached), breaches and return reasons from the timeline's counts (`handoff.counts`: one event
+    reached), breaches and return reasons from the timeline's counts (`leads.counts`: one event
     per breached deadline and per return), the months' MQLs and the won deals from their read models
     (`CampaignMonthMqls`, `CampaignRevenue`), so the cost does not grow with the campaign's leads.
     Returns by reason count returns: a lead returned twice for the same reason counts twice there.

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from handoff.roles import MARKETING_SIDE, has_role
+from people.roles import MARKETING_SIDE, has_role
 
 from .models import Campaign
 

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from . import imports, retention
+from . import imports, retention, targets
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -16,3 +16,9 @@ def import_leads(job_id: int) -> None:
 def purge_expired_data() -> None:
     """Drop import files and idempotency records past their retention (daily, from beat)."""
     retention.retention_purge(now=timezone.now())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def check_campaign_targets() -> int:
+    """Run by beat on the 1st of each month for the month just ended; a second run notifies nobody again."""
+    return targets.campaign_targets_check()

@@ -3,7 +3,8 @@ from django.contrib.admin import apps as admin_apps
 
 
 class HandoffConfig(AppConfig):
-    """What sits between the departments: SLA policy, deadlines, the sweep, the dashboard."""
+    """The project package. An app only so that `manage.py preflight` is found and its migrations
+    keep the history of the tables its models had before they moved to their own apps."""
 
     name = "handoff"
     default = True

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from .notifications import time_zone_of
+from notifications.services import time_zone_of
 
 
 class UserTimeZoneMiddleware:

@@ -52,9 +52,19 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "csp",
+    # The project package; an app only for the migrations that hold its former models' history,
+    # the site-wide pages' templates and `preflight`.
     "handoff",
-    "campaigns",
+    # The domain, lowest layer first (see .importlinter: each app imports only the ones above it here).
+    "common",
+    "people",
+    "notifications",
+    "sla",
     "leads",
+    "campaigns",
+    "enforcement",
+    "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -88,10 +98,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "handoff.roles.roles_context",
-                "handoff.navigation.navigation_context",
-                "handoff.notifications.unread_context",
-                "handoff.health.sweep_context",
+                "people.roles.roles_context",
+                "people.navigation.navigation_context",
+                "notifications.services.unread_context",
+                "enforcement.health.sweep_context",
             ],
         },
     },
@@ -191,18 +201,18 @@ SLA_QUEUE = "sla"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 ESCALATION_PRIORITY = 6
 CELERY_TASK_ROUTES = {
-    "handoff.tasks.sweep_deadlines": {"queue": SLA_QUEUE},
-    "handoff.tasks.requeue_stuck_escalations": {"queue": SLA_QUEUE},
-    "handoff.tasks.requeue_lost_breach_notices": {"queue": SLA_QUEUE},
-    "handoff.tasks.resend_unsent_emails": {"queue": SLA_QUEUE},
+    "enforcement.tasks.sweep_deadlines": {"queue": SLA_QUEUE},
+    "enforcement.tasks.requeue_stuck_escalations": {"queue": SLA_QUEUE},
+    "enforcement.tasks.requeue_lost_breach_notices": {"queue": SLA_QUEUE},
+    "notifications.tasks.resend_unsent_emails": {"queue": SLA_QUEUE},
     # A storm's thousands of escalation steps wait behind its emails: the worker takes priority-0
     # messages (the default) first. (Routes, not a task attribute: Celery 6 drops those.)
-    "handoff.tasks.run_escalation": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
-    "handoff.tasks.run_escalations": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
+    "enforcement.tasks.run_escalation": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
+    "enforcement.tasks.run_escalations": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
 }
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {
-        "task": "handoff.tasks.sweep_deadlines",
+        "task": "enforcement.tasks.sweep_deadlines",
         "schedule": SLA_SWEEP_INTERVAL,
         # A sweep that waited longer than one interval is stale: the next one does its work.
         "options": {"expires": SLA_SWEEP_INTERVAL},
@@ -211,38 +221,38 @@ CELERY_BEAT_SCHEDULE = {
     # in sets, once they have waited escalation.STUCK_AFTER: checked every minute, so a lost fan-out
     # waits at most about six minutes.
     "escalation-requeue-stuck": {
-        "task": "handoff.tasks.requeue_stuck_escalations",
+        "task": "enforcement.tasks.requeue_stuck_escalations",
         "schedule": 60.0,
         "options": {"expires": 60},
     },
     # Breach notices whose task message was lost, likewise.
     "breach-notices-requeue-lost": {
-        "task": "handoff.tasks.requeue_lost_breach_notices",
+        "task": "enforcement.tasks.requeue_lost_breach_notices",
         "schedule": 300.0,
         "options": {"expires": 300},
     },
     # Emails of notifications whose task failed or was lost (database or broker down, a killed
     # worker): sent once, after their claim has lapsed.
     "notification-emails-resend-unsent": {
-        "task": "handoff.tasks.resend_unsent_emails",
+        "task": "notifications.tasks.resend_unsent_emails",
         "schedule": 60.0,
         "options": {"expires": 60},
     },
     # Last month's campaign MQL targets and acceptance rates; notifies each shortfall once.
     "campaign-targets-monthly": {
-        "task": "handoff.tasks.check_campaign_targets",
+        "task": "campaigns.tasks.check_campaign_targets",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
         "options": {"expires": 24 * 3600},
     },
     # Digests of the notifications users chose not to get one by one; each run sends only what waits.
     "notification-digest-hourly": {
-        "task": "handoff.tasks.send_digests",
+        "task": "notifications.tasks.send_digests",
         "schedule": crontab(minute=0),
         "args": ("hourly",),
         "options": {"expires": 3600},
     },
     "notification-digest-daily": {
-        "task": "handoff.tasks.send_digests",
+        "task": "notifications.tasks.send_digests",
         "schedule": crontab(hour=7, minute=0),
         "args": ("daily",),
         "options": {"expires": 24 * 3600},
@@ -270,10 +280,10 @@ INTAKE_TRUSTED_PROXIES = int(os.environ.get("INTAKE_TRUSTED_PROXIES", "0"))
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_LOCKOUT_CALLABLE = "handoff.views.lockouts.locked_out"
+AXES_LOCKOUT_CALLABLE = "people.views.lockouts.locked_out"
 # The client's address the way web intake reads it (INTAKE_TRUSTED_PROXIES), so a proxy in front
 # of the app does not make every visitor one address.
-AXES_CLIENT_IP_CALLABLE = "handoff.lockouts.login_client_ip"
+AXES_CLIENT_IP_CALLABLE = "people.lockouts.login_client_ip"
 # Successful logins are not logged by axes: Django's session is the record of who is signed in.
 AXES_DISABLE_ACCESS_LOG = True
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from django.urls import reverse
 
-from handoff.roles import MARKETING_SIDE, has_role
+from people.roles import MARKETING_SIDE, has_role
 
 from .models import Lead
 from .transitions import may

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from handoff.people import person_name
-from handoff.roles import Role, has_role
+from people.names import person_name
+from people.roles import Role, has_role
 
 from . import services
 from .models import Activity, Deal, Lead, LeadEvent

@@ -1,11 +1,14 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
+
 from .models import (
     Activity,
     CampaignMilestone,
     CampaignMonthMqls,
     CampaignRevenue,
     Deal,
+    EventCount,
     Lead,
     LeadEvent,
     LeadTally,
@@ -14,19 +17,6 @@ from .models import (
     ReturnReason,
     SalesTeam,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records that only the services write: visible in the admin, never edited there."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class LeadEventInline(admin.TabularInline):
@@ -127,3 +117,12 @@ class CampaignRevenueAdmin(ReadOnlyAdmin):
 
     list_display = ["campaign", "won_deals", "won_revenue"]
     list_select_related = ["campaign"]
+
+
+@admin.register(EventCount)
+class EventCountAdmin(ReadOnlyAdmin):
+    """Kept by a trigger from the timeline; rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["day", "kind", "subgroup", "campaign", "user", "value", "amount"]
+    list_filter = ["kind"]
+    list_select_related = ["campaign", "user"]

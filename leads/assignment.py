@@ -13,8 +13,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from handoff.people import person_name
-from handoff.roles import Role, sales_reps
+from people.names import person_name
+from people.roles import Role, sales_reps
 
 from .models import Lead, RepProfile
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from handoff.roles import Role, has_role
+from people.roles import Role, has_role
 
 from .models import Deal, Lead, LeadEvent
 from .services import lock_lead
@@ -71,7 +71,7 @@ def deal_move(*, deal: Deal, actor, stage: str, lost_reason: str = "") -> Deal:
             kind=LeadEvent.Kind.DEAL_STAGE,
             actor=actor,
             note=f"{Stage(from_stage).label} → {Stage(stage).label}",
-            # The value travels with the event so the counts (handoff.counts) sum what was won then.
+            # The value travels with the event so the counts (leads.counts) sum what was won then.
             data={
                 "from": from_stage,
                 "to": stage,

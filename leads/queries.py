@@ -7,9 +7,9 @@ from django.db import connection
 from django.db.models import Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from handoff.localtime import local_midnight
-from handoff.models import Deadline
-from handoff.paging import estimated_count
+from common.localtime import local_midnight
+from common.paging import estimated_count
+from sla.models import Deadline
 
 from .models import Lead, LeadEvent, LeadTally, priority_q
 

@@ -12,11 +12,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from handoff.models import Deadline, Handoff
-from handoff.notifications import notify_lead_assigned, notify_lead_returned
-from handoff.people import person_name
-from handoff.roles import Role, has_role
-from handoff.sla import (
+from leads.notices import notify_lead_assigned, notify_lead_returned
+from people.names import person_name
+from people.roles import Role, has_role
+from sla.clocks import (
     deadline_meet,
     deadline_set,
     deadlines_cancel,
@@ -25,6 +24,7 @@ from handoff.sla import (
     follow_up_meet,
     handoff_open,
 )
+from sla.models import Deadline, Handoff
 
 from .assignment import AtCapacity, active_managers, check_capacity, next_rep, round_robin_plan, team_manager_of
 from .models import Deal, Lead, LeadEvent, RepProfile

@@ -12,7 +12,7 @@
 check that the triggers' counts equal a rebuild on random histories.
 
 Counts of what leads *are now* (open leads per rep, leads per campaign and status) come from here;
-counts of what *happened* (MQLs per month, claims per rep) from `handoff.counts`.
+counts of what *happened* (MQLs per month, claims per rep) from `leads.counts`.
 """
 
 import zoneinfo

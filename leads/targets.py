@@ -24,8 +24,8 @@ from django.db.models import Count, DateField, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from handoff.daterange import EARLIEST_DAY, LATEST_DAY
-from handoff.roles import Role, has_role
+from common.daterange import EARLIEST_DAY, LATEST_DAY
+from people.roles import Role, has_role
 
 from .models import Deal, MonthlyTarget
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from handoff.roles import MARKETING_SIDE, SALES_SIDE, Role, has_role
+from people.roles import MARKETING_SIDE, SALES_SIDE, Role, has_role
 
 from .models import Lead, LeadEvent
 

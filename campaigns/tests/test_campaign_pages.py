@@ -11,8 +11,8 @@ from django.urls import get_resolver, reverse
 
 from campaigns.models import Campaign
 from conftest import CampaignFactory, LeadFactory, UserFactory, advance
-from handoff.roles import Role
 from leads.models import Lead, LeadEvent
+from people.roles import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -12,11 +12,11 @@ from campaigns.capture import (
     lead_merge,
     leads_capture_bulk,
     normalise_email,
-    possible_duplicates,
 )
 from campaigns.models import Campaign, QualificationPolicy, ScoringRule
 from campaigns.scoring import lead_override_score, score
 from conftest import CampaignFactory, LeadFactory, advance
+from leads.duplicates import possible_duplicates
 from leads.models import Lead, LeadEvent
 from leads.transitions import TransitionError
 

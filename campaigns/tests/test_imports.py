@@ -18,11 +18,11 @@ from campaigns.capture import LeadData, lead_capture
 from campaigns.imports import ImportRejected, import_confirm, import_create, import_run, parse
 from campaigns.models import ImportJob
 from campaigns.tasks import import_leads
+from common.spreadsheet import csv_text
 from conftest import CampaignFactory, UserFactory
 from handoff.celery import app
-from handoff.roles import Role
-from handoff.spreadsheet import csv_text
 from leads.models import Lead, LeadEvent
+from people.roles import Role
 
 S = ImportJob.Status
 HEADER = "Name,Email,Company\r\n"

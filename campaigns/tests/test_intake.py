@@ -14,9 +14,10 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from campaigns.intake import RATE_KEY_PREFIX, client_ip
+from campaigns.intake import RATE_KEY_PREFIX
 from campaigns.models import Campaign, IntakeRequest
 from campaigns.views.intake import intake as intake_view
+from common.addresses import client_ip
 from conftest import CampaignFactory, LeadFactory, advance
 from leads.models import Lead, LeadEvent
 

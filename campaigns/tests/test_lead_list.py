@@ -12,9 +12,9 @@ from django.utils import timezone
 from campaigns import lead_lists
 from campaigns.views.leads import MAX_BULK_HAND_OFF
 from conftest import CampaignFactory, LeadFactory, UserFactory, advance
-from handoff.models import Handoff
-from handoff.roles import Role
 from leads.models import Lead, LeadEvent
+from people.roles import Role
+from sla.models import Handoff
 
 pytestmark = pytest.mark.django_db
 

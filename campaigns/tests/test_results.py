@@ -15,10 +15,10 @@ from campaigns.capture import LeadData, lead_capture, lead_merge
 from campaigns.models import QualificationPolicy, ScoringRule
 from campaigns.queries import MONTHS_SHOWN, campaign_results
 from conftest import CampaignFactory, advance
-from handoff.models import Deadline
-from handoff.sweep import sweep_deadlines
+from enforcement.sweep import sweep_deadlines
 from leads import services
 from leads.models import Deal, Lead
+from sla.models import Deadline
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import LeadFactory, UserFactory, advance
-from handoff.roles import Role
 from leads import services
 from leads.models import Lead, LeadEvent
+from people.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +163,7 @@ def test_acting_from_the_inbox_comes_back_to_the_inbox_and_refuses_foreign_next(
 
 def test_a_returned_lead_notifies_the_campaigns_owner(marketer, rep, campaign, django_capture_on_commit_callbacks):
     """Marketing hears about a returned lead in its notification centre, once, after the return commits."""
-    from handoff.models import Notification
+    from notifications.models import Notification
 
     lead = advance(LeadFactory(campaign=campaign), Lead.Status.CLAIMED, marketer=marketer, rep=rep)
     with django_capture_on_commit_callbacks(execute=True):

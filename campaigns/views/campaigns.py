@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
-from handoff.paging import CountedPaginator
-from handoff.roles import MARKETING_SIDE, RoleRequiredMixin, has_role, role_required
+from common.paging import CountedPaginator
+from people.roles import MARKETING_SIDE, RoleRequiredMixin, has_role, role_required
 
 from .. import queries
 from ..capture import LeadData, lead_capture

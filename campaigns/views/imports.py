@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView, FormView
 
-from handoff.roles import MARKETING_SIDE, RoleRequiredMixin, role_required
-from handoff.spreadsheet import csv_response
+from common.spreadsheet import csv_response
+from people.roles import MARKETING_SIDE, RoleRequiredMixin, role_required
 
 from ..imports import (
     ERRORS_KEPT,

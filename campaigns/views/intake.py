@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView
 
-from handoff.roles import MARKETING_SIDE, RoleRequiredMixin
+from people.roles import MARKETING_SIDE, RoleRequiredMixin
 
 from ..intake import intake_receive, intake_setting, intake_token_rotate
 from ..models import Campaign

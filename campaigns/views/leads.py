@@ -6,14 +6,14 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import ListView, TemplateView
 
-from handoff.daterange import DayField
-from handoff.roles import MARKETING_SIDE, RoleRequiredMixin
+from common.daterange import DayField
 from leads import services
+from leads.duplicates import flag_possible_duplicates
 from leads.forms import HandOffForm
 from leads.models import Lead
+from people.roles import MARKETING_SIDE, RoleRequiredMixin
 
 from .. import lead_lists
-from ..capture import flag_possible_duplicates
 from ..models import Campaign
 
 PAGE_SIZES = (50, 100, 250, 500)

@@ -8,11 +8,12 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView, UpdateView
 
-from handoff.roles import MARKETING_SIDE, RoleRequiredMixin, role_required
+from leads.duplicates import possible_duplicates
 from leads.models import Lead
 from leads.transitions import TransitionError
+from people.roles import MARKETING_SIDE, RoleRequiredMixin, role_required
 
-from ..capture import lead_merge, normalise_email, possible_duplicates
+from ..capture import lead_merge, normalise_email
 from ..models import QualificationPolicy, ScoringRule
 from ..scoring import lead_override_score
 

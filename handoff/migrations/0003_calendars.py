@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 from django.db import migrations, models
 
-import handoff.models.calendars
+import sla.models.calendars
 
 
 def create_head_office(apps, schema_editor):
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                         default="Europe/Berlin",
                         help_text="IANA name, e.g. Europe/Berlin.",
                         max_length=64,
-                        validators=[handoff.models.calendars.validate_time_zone],
+                        validators=[sla.models.calendars.validate_time_zone],
                     ),
                 ),
                 (

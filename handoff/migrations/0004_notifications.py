@@ -3,7 +3,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import handoff.models.notifications
+import notifications.models
 
 
 class Migration(migrations.Migration):
@@ -111,9 +111,9 @@ class Migration(migrations.Migration):
                 (
                     "time_zone",
                     models.CharField(
-                        default=handoff.models.notifications.default_time_zone,
+                        default=notifications.models.default_time_zone,
                         max_length=64,
-                        validators=[handoff.models.notifications.validate_time_zone],
+                        validators=[notifications.models.validate_time_zone],
                     ),
                 ),
                 ("email_warnings", models.BooleanField(default=True, verbose_name="email SLA warnings")),

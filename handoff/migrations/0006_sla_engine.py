@@ -10,7 +10,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import handoff.models.sla
+import sla.models.sla
 
 
 def policies_versioned(apps, schema_editor):
@@ -188,7 +188,7 @@ class Migration(migrations.Migration):
                     max_length=20,
                 ),
                 blank=True,
-                default=handoff.models.sla.default_escalation_steps,
+                default=sla.models.sla.default_escalation_steps,
                 help_text="What happens after a sales deadline is breached, in this order.",
                 size=3,
             ),

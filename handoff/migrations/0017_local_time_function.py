@@ -4,7 +4,7 @@ from django.db import migrations
 # `f"{timezone.localtime(moment, zone):%Y-%m-%d %H:%M %Z}"` gives (checked for every zone this machine
 # knows). PostgreSQL names a zone's abbreviation only in the session's zone, so the function sets it
 # for the call; the SET clause makes PostgreSQL restore the caller's zone when the call returns. The
-# SQL-composed breach notices use it (handoff.notifications).
+# SQL-composed breach notices use it (notifications.services).
 LOCAL_TIME_FUNCTION = """
 CREATE OR REPLACE FUNCTION handoff_local_time(moment timestamptz, zone text) RETURNS text AS $$
 BEGIN

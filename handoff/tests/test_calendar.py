@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import LeadFactory, UserFactory, advance
-from handoff.calendar import CalendarError, CalendarSpec, add_business_time, business_time_between
-from handoff.models import BusinessCalendar, CalendarHoliday, Deadline, OpeningHours
-from handoff.roles import Role
-from handoff.sla import deadline_set
 from leads.models import Lead, RepProfile, SalesTeam
+from people.roles import Role
+from sla.calendar import CalendarError, CalendarSpec, add_business_time, business_time_between
+from sla.clocks import deadline_set
+from sla.models import BusinessCalendar, CalendarHoliday, Deadline, OpeningHours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

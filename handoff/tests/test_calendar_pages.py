@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import PASSWORD
-from handoff.models import BusinessCalendar, CalendarHoliday
 from leads.models import SalesTeam
+from sla.models import BusinessCalendar, CalendarHoliday
 
 pytestmark = pytest.mark.django_db
 

@@ -13,14 +13,15 @@ from django.utils import timezone
 from campaigns.capture import lead_merge
 from campaigns.models import Campaign
 from campaigns.queries import campaign_results
+from campaigns.targets import Month, campaign_targets_check
 from conftest import CampaignFactory, LeadFactory, advance
 from handoff import tasks
-from handoff.dashboard import Filters, Period, attention_now, drill, sla_dashboard
-from handoff.models import Deadline, Handoff, Notification, SlaPolicy
-from handoff.policies import policy_publish
-from handoff.targets import Month, campaign_targets_check
 from leads import services
 from leads.models import Lead
+from notifications.models import Notification
+from reporting.dashboard import Filters, Period, attention_now, drill, sla_dashboard
+from sla.models import Deadline, Handoff, SlaPolicy
+from sla.policies import policy_publish
 
 pytestmark = pytest.mark.django_db
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -228,7 +229,7 @@ def test_a_campaign_on_target_notifies_nobody(marketer, manager, rep):
 
 def test_beat_runs_the_check_at_six_on_the_first_for_the_month_just_ended(marketer, manager):
     schedule = settings.CELERY_BEAT_SCHEDULE["campaign-targets-monthly"]
-    assert schedule["task"] == "handoff.tasks.check_campaign_targets"
+    assert schedule["task"] == "enforcement.tasks.check_campaign_targets"
     crontab = schedule["schedule"]
     assert (crontab.day_of_month, crontab.hour, crontab.minute) == ({1}, {6}, {0})
     # A campaign that ran all of last month with a target and no MQLs then.

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import LeadFactory, advance
-from handoff.models import Deadline, UserPreferences
-from handoff.templatetags.sla import time_left, urgency, utc_iso
 from leads.models import Lead
+from notifications.models import UserPreferences
+from sla.models import Deadline
+from sla.templatetags.sla import time_left, urgency, utc_iso
 
 MINUTE = datetime.timedelta(minutes=1)
 SECOND = datetime.timedelta(seconds=1)

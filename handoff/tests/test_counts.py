@@ -10,11 +10,10 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import ROUTES, CampaignFactory, LeadFactory, UserFactory, move
-from handoff.counts import counts_rebuild, counts_sum
-from handoff.models import EventCount
-from handoff.roles import Role
 from leads import deals
-from leads.models import Deal, Lead, LeadEvent, RepProfile, SalesTeam
+from leads.counts import counts_rebuild, counts_sum
+from leads.models import Deal, EventCount, Lead, LeadEvent, RepProfile, SalesTeam
+from people.roles import Role
 
 S = Lead.Status
 
@@ -125,8 +124,8 @@ def test_rebuild_command_recounts_what_was_lost(marketer, rep, campaign):
 
 def test_a_breach_the_sweep_records_counts_against_the_rep_who_held_the_clock(marketer, rep, campaign):
     """The sweep writes breaches in bulk with no actor: the count names the deadline's owner."""
-    from handoff.models import Deadline
-    from handoff.sweep import sweep_deadlines
+    from enforcement.sweep import sweep_deadlines
+    from sla.models import Deadline
 
     lead = LeadFactory(campaign=campaign)
     for step in ROUTES[S.CLAIMED]:

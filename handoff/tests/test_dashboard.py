@@ -21,7 +21,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import CampaignFactory, LeadFactory, UserFactory
-from handoff.dashboard import (
+from enforcement.sweep import sweep_deadlines
+from leads import services
+from leads.models import RepProfile, SalesTeam
+from people.roles import Role
+from reporting.dashboard import (
     Filters,
     Period,
     acceptance_handoffs,
@@ -31,11 +35,7 @@ from handoff.dashboard import (
     rate,
     sla_dashboard,
 )
-from handoff.models import Deadline, Escalation
-from handoff.roles import Role
-from handoff.sweep import sweep_deadlines
-from leads import services
-from leads.models import RepProfile, SalesTeam
+from sla.models import Deadline, Escalation
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")

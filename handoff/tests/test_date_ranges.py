@@ -11,14 +11,14 @@ from django.utils import timezone
 
 from campaigns.forms import CampaignFilterForm, CampaignForm
 from campaigns.views.leads import LeadFilterForm
+from common.daterange import LATEST_STORED, OUT_OF_RANGE
 from conftest import LeadFactory, advance
-from handoff.daterange import LATEST_STORED, OUT_OF_RANGE
-from handoff.models import UserPreferences
-from handoff.views.calendars import HolidayForm
 from leads.activities import activity_log
 from leads.forms import ConvertForm
 from leads.models import Activity, Lead
 from leads.views.working import ActivityForm
+from notifications.models import UserPreferences
+from sla.views.calendars import HolidayForm
 
 pytestmark = pytest.mark.django_db
 S = Lead.Status

@@ -13,18 +13,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance
+from enforcement.escalation import escalation_step_run, escalations_open, escalations_requeue_stuck, escalations_run
+from enforcement.sweep import sweep_deadlines
+from enforcement.tasks import run_escalation, run_escalations
 from handoff import escalation
 from handoff.celery import app
-from handoff.escalation import escalation_step_run, escalations_open, escalations_requeue_stuck, escalations_run
-from handoff.models import Deadline, Escalation, EscalationStep, Handoff, Notification, SlaPolicy, UserPreferences
-from handoff.notifications import breach_notify
-from handoff.roles import Role
-from handoff.sweep import sweep_deadlines
-from handoff.tasks import run_escalation, run_escalations
 from handoff.tests.test_worker import wait_for
 from leads import services
 from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
 from leads.transitions import TransitionError
+from notifications.models import Notification, UserPreferences
+from notifications.services import breach_notify
+from people.roles import Role
+from sla.models import Deadline, Escalation, EscalationStep, Handoff, SlaPolicy
 
 HOUR = datetime.timedelta(hours=1)
 S = Lead.Status

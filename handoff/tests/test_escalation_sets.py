@@ -7,10 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from handoff.escalation import escalations_run
-from handoff.models import Deadline, Escalation, EscalationStep, Notification
+from enforcement.escalation import escalations_run
 from handoff.tests.test_escalation import breach, in_queue, team_of
 from leads.models import Lead, LeadEvent
+from notifications.models import Notification
+from sla.models import Deadline, Escalation, EscalationStep
 
 Step = EscalationStep
 

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.db import models
 from django.urls import reverse
 
-from handoff.models import SlaPolicy
+from sla.models import SlaPolicy
 
 # Written by Handoff itself, never typed in by a person.
 SYSTEM_TEXT = {("campaigns", "ImportJob", "failure"), ("handoff", "Notification", "body")}

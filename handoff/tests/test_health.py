@@ -13,20 +13,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import LeadFactory, advance
+from enforcement.health import breach_detection_delay, sweep_status
+from enforcement.models import SweepHeartbeat
+from enforcement.sweep import sweep_deadlines
+from enforcement.tasks import sweep_deadlines as sweep_task
+from enforcement.templatetags.health import seconds_span
 from handoff.celery import app
-from handoff.health import breach_detection_delay, sweep_status
-from handoff.models import Deadline, SweepHeartbeat
-from handoff.sweep import sweep_deadlines
-from handoff.tasks import sweep_deadlines as sweep_task
-from handoff.templatetags.health import seconds_span
 from handoff.tests.test_worker import QUEUES
 from leads.models import Lead, LeadEvent
+from sla.models import Deadline
 
 SECOND = datetime.timedelta(seconds=1)
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
 BANNER = "breaches are not being recorded"
-SWEEP_CONTEXT = "handoff.health.sweep_context"
+SWEEP_CONTEXT = "enforcement.health.sweep_context"
 
 
 def heartbeat(*, finished_ago: datetime.timedelta) -> SweepHeartbeat:

@@ -9,7 +9,7 @@ from axes.models import AccessAttempt
 from django.urls import reverse
 
 from conftest import PASSWORD, UserFactory
-from handoff.lockouts import login_unlock
+from people.lockouts import login_unlock
 
 LIMIT = 3
 LOCKED = "Too many failed logins"

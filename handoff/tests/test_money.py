@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from common.templatetags.money import money_text
 from conftest import LeadFactory, advance
-from handoff.templatetags.money import money_text
 from leads.models import Deal, Lead
 
 

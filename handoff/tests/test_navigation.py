@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from conftest import PASSWORD, LeadFactory, advance
-from handoff.navigation import menu_for
 from leads.models import Lead
+from people.navigation import menu_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance
-from handoff.models import Deadline, Notification, UserPreferences
-from handoff.notifications import (
+from enforcement.sweep import sweep_deadlines
+from enforcement.tasks import send_digests, send_notification_email, send_notification_emails
+from leads.models import Lead
+from notifications.models import Notification, UserPreferences
+from notifications.services import (
     breach_notify,
     digests_send,
     notification_email_send,
@@ -20,10 +23,8 @@ from handoff.notifications import (
     notify_lead_returned,
     unread_badge,
 )
-from handoff.roles import Role
-from handoff.sweep import sweep_deadlines
-from handoff.tasks import send_digests, send_notification_email, send_notification_emails
-from leads.models import Lead
+from people.roles import Role
+from sla.models import Deadline
 
 HOUR = datetime.timedelta(hours=1)
 SITE = "https://handoff.example.com"

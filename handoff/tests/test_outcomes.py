@@ -10,15 +10,15 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from conftest import UserFactory
-from handoff.counts import counts_rebuild
-from handoff.dashboard import Filters, Period, deadline_outcomes, decided_deadlines
-from handoff.models import Deadline, DeadlineOutcome
-from handoff.outcomes import GRID
-from handoff.roles import Role
-from handoff.sweep import sweep_deadlines
+from enforcement.sweep import sweep_deadlines
 from handoff.tests.test_counts import _random_history
 from leads import services
 from leads.models import Lead, RepProfile, SalesTeam
+from people.roles import Role
+from reporting.dashboard import Filters, Period, deadline_outcomes, decided_deadlines
+from reporting.models import DeadlineOutcome
+from reporting.outcomes import GRID, outcomes_rebuild
+from sla.models import Deadline
 
 pytestmark = pytest.mark.django_db
 K = Deadline.Kind
@@ -58,7 +58,7 @@ def test_outcomes_kept_as_deadlines_change_equal_a_rebuild_from_the_deadlines(se
     assert incremental, "the history wrote no outcomes"
     assert any(row[5] for row in incremental) and any(row[6] for row in incremental), "nothing late or recorded"
 
-    counts_rebuild()
+    outcomes_rebuild()
 
     assert _snapshot() == incremental
 

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from conftest import PASSWORD, LeadFactory, UserFactory
-from handoff.models import Deadline, EscalationStep, SlaPolicy
-from handoff.policies import policy_publish
-from handoff.roles import Role
 from leads import services
+from people.roles import Role
+from sla.models import Deadline, EscalationStep, SlaPolicy
+from sla.policies import policy_publish
 
 E = EscalationStep
 

@@ -5,8 +5,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from handoff.models import Deadline
 from leads.models import Deal, Lead, LeadEvent, MonthlyTarget
+from sla.models import Deadline
 
 pytestmark = pytest.mark.django_db
 

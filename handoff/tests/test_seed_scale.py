@@ -5,10 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from handoff.counts import counts_rebuild
-from handoff.models import EventCount
-from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, Lead, LeadTally
-from leads.tally import lead_tally_rebuild
+from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, EventCount, Lead, LeadTally
+from reporting.rebuild import read_models_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +29,7 @@ def test_the_filled_read_models_equal_a_rebuild():
     assert Lead.objects.count() == 400
     assert all(filled.values()), "a read model was left empty"
 
-    counts_rebuild()
-    lead_tally_rebuild()
+    read_models_rebuild()
 
     assert _read_models() == filled
 

@@ -17,14 +17,14 @@ from django.utils import timezone
 
 from campaigns.capture import lead_merge
 from conftest import LeadFactory, advance
-from handoff.calendar import add_business_days, add_business_time, business_time_between
-from handoff.dashboard import Filters, Period, attention_now, sla_dashboard
-from handoff.models import BusinessCalendar, Deadline, Handoff, SlaPolicy
-from handoff.sla import deadline_set, deadlines_pause, deadlines_resume
-from handoff.sweep import sweep_deadlines
+from enforcement.sweep import sweep_deadlines
 from leads import services
 from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
 from leads.queries import rep_worklist
+from reporting.dashboard import Filters, Period, attention_now, sla_dashboard
+from sla.calendar import add_business_days, add_business_time, business_time_between
+from sla.clocks import deadline_set, deadlines_pause, deadlines_resume
+from sla.models import BusinessCalendar, Deadline, Handoff, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 

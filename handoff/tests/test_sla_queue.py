@@ -14,17 +14,17 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from handoff.celery import app
-from handoff.models import Deadline
-from handoff.tasks import (
+from enforcement.tasks import (
     resend_unsent_emails,
     run_escalation,
     run_escalations,
     send_notification_emails,
     sweep_deadlines,
 )
+from handoff.celery import app
 from handoff.tests.test_sweep import hand_off, make_overdue
 from handoff.tests.test_worker import wait_for
+from sla.models import Deadline
 
 BACKLOG = 3000
 DEFAULT_QUEUE = "celery"

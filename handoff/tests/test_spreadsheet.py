@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handoff.spreadsheet import csv_response, csv_text, neutralise_cell, restore_cell
+from common.spreadsheet import csv_response, csv_text, neutralise_cell, restore_cell
 
 
 @pytest.mark.parametrize(

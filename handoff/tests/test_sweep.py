@@ -10,14 +10,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance, move
-from handoff.models import Deadline, Escalation, Notification
-from handoff.notifications import breach_notify
-from handoff.roles import Role
-from handoff.sweep import sweep_deadlines
-from handoff.tasks import notify_breach, run_escalations, send_notification_emails
+from enforcement.sweep import sweep_deadlines
+from enforcement.tasks import notify_breach, run_escalations, send_notification_emails
 from handoff.tests.test_notifications import deliver
 from leads import services
 from leads.models import Lead, LeadEvent
+from notifications.models import Notification
+from notifications.services import breach_notify
+from people.roles import Role
+from sla.models import Deadline, Escalation
 
 HOUR = datetime.timedelta(hours=1)
 S = Lead.Status

@@ -20,11 +20,12 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import LeadFactory
-from handoff.escalation import escalations_requeue_stuck
-from handoff.models import Deadline, Escalation, Handoff, Notification, SlaPolicy
-from handoff.sweep import breach_notices_requeue
-from handoff.tasks import sweep_deadlines
+from enforcement.escalation import escalations_requeue_stuck
+from enforcement.sweep import breach_notices_requeue
+from enforcement.tasks import sweep_deadlines
 from leads.models import Lead, LeadEvent
+from notifications.models import Notification
+from sla.models import Deadline, Escalation, Handoff, SlaPolicy
 
 BATCH = 6
 DEADLINES = 120

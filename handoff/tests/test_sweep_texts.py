@@ -9,16 +9,16 @@ import pytest
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance
-from handoff.escalation import escalations_run
-from handoff.models import Deadline, Notification, UserPreferences
-from handoff.models.notifications import time_zone_names
-from handoff.notifications import breach_notify
-from handoff.people import person_name
-from handoff.roles import Role
-from handoff.sweep import sweep_deadlines
+from enforcement.escalation import escalations_run
+from enforcement.sweep import sweep_deadlines
 from handoff.tests.test_notifications import prefer
 from leads import services
 from leads.models import Lead, LeadEvent
+from notifications.models import Notification, UserPreferences, time_zone_names
+from notifications.services import breach_notify
+from people.names import person_name
+from people.roles import Role
+from sla.models import Deadline
 
 HOUR = datetime.timedelta(hours=1)
 S = Lead.Status

@@ -8,10 +8,11 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import LeadFactory, advance
-from handoff.models import Deadline, Escalation, EscalationStep, Handoff, Notification, SlaPolicy
-from handoff.notifications import warning_notify
-from handoff.sweep import breach_batch_query, sweep_deadlines, warning_batch_query
+from enforcement.sweep import breach_batch_query, sweep_deadlines, warning_batch_query
 from leads.models import Lead, LeadEvent
+from notifications.models import Notification
+from notifications.services import warning_notify
+from sla.models import Deadline, Escalation, EscalationStep, Handoff, SlaPolicy
 
 S = Lead.Status
 MICROSECOND = datetime.timedelta(microseconds=1)
@@ -204,7 +205,7 @@ def test_with_nothing_due_the_sweep_reads_only_its_partial_indexes_on_a_realisti
 def test_every_kind_of_notification_has_an_email_preference(kind, rep):
     """A kind added to the notifications must be covered by the preferences, or notify() fails
     (the killed-worker drill found one that was not)."""
-    from handoff.notifications import preferences_for
+    from notifications.services import preferences_for
 
     assert preferences_for(rep).delivery_for(kind) in Notification.Delivery.values
 

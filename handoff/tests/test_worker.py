@@ -9,10 +9,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from conftest import LeadFactory, advance
+from enforcement.tasks import sweep_deadlines
 from handoff.celery import app
-from handoff.models import Deadline, Escalation, Notification
-from handoff.tasks import sweep_deadlines
 from leads.models import Lead, LeadEvent
+from notifications.models import Notification
+from sla.models import Deadline, Escalation
 
 HOUR = datetime.timedelta(hours=1)
 # A test worker serves both queues: the default one and the SLA sweep's own.

@@ -1,15 +1,6 @@
-"""Pages that sit between the departments, one module per concern."""
+"""Site-wide pages: where each user starts, signing in and out, the health checks."""
 
-from .core import NoRoleView, healthz, home, livez
-from .dashboard import DashboardLeadsView, DashboardView, dashboard_export, dashboard_live
+from handoff.views.core import NoRoleView, healthz, home, livez
+from handoff.views.site import FaviconView, LogoutView
 
-__all__ = [
-    "DashboardLeadsView",
-    "DashboardView",
-    "NoRoleView",
-    "dashboard_export",
-    "dashboard_live",
-    "healthz",
-    "home",
-    "livez",
-]
+__all__ = ["FaviconView", "LogoutView", "NoRoleView", "healthz", "home", "livez"]

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from ..health import sweep_status
-from ..roles import Role, user_roles
+from enforcement.health import sweep_status
+from people.roles import Role, user_roles
 
 
 def home(request):

@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from conftest import LeadFactory, advance
-from handoff.models import Deadline
 from leads import services
 from leads.activities import activity_log
 from leads.deals import deal_move
 from leads.models import Activity, Deal, Lead, LeadEvent
 from leads.transitions import TransitionError
+from sla.models import Deadline
 
 pytestmark = pytest.mark.django_db
 S = Lead.Status

@@ -8,13 +8,14 @@ from django.db import connection
 from django.urls import reverse
 
 from conftest import LeadFactory, UserFactory, advance
-from handoff.models import Deadline, Notification, UserPreferences
-from handoff.roles import Role
-from handoff.sweep import sweep_deadlines
-from handoff.tasks import send_notification_email
+from enforcement.sweep import sweep_deadlines
+from enforcement.tasks import send_notification_email
 from leads import services
 from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
 from leads.transitions import TransitionError
+from notifications.models import Notification, UserPreferences
+from people.roles import Role
+from sla.models import Deadline
 
 S = Lead.Status
 

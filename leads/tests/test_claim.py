@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 
 from conftest import LeadFactory, UserFactory, advance
-from handoff.models import Deadline
-from handoff.roles import Role
 from leads import services
 from leads.models import Lead, LeadEvent
+from people.roles import Role
+from sla.models import Deadline
 
 REPS = 8
 

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from conftest import ROUTES, LeadFactory, UserFactory, move
-from handoff.roles import Role
 from leads import services
 from leads.models import Lead, LeadEvent, ReturnReason
+from people.roles import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import LeadFactory
-from handoff.models import Deadline
 from leads import services
 from leads.models import Deal, Lead, LeadEvent
+from sla.models import Deadline
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from common.localtime import local_midnight
 from conftest import CampaignFactory, LeadFactory, advance
-from handoff.localtime import local_midnight
-from handoff.models import Deadline
 from leads import services
 from leads.activities import activity_log
 from leads.models import Activity, Lead, RepProfile
 from leads.queries import WORK_GROUPS, rep_worklist
+from sla.models import Deadline
 
 pytestmark = pytest.mark.django_db
 S = Lead.Status

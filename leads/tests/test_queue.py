@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from conftest import CampaignFactory, LeadFactory, advance
-from handoff.models import Deadline
-from leads.models import Lead, Priority, priority_of
+from leads.models import Lead
+from sla.models import Deadline
+from sla.tiers import Priority, priority_of
 
 pytestmark = pytest.mark.django_db
 S = Lead.Status

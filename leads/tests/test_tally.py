@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from campaigns.capture import lead_merge
 from conftest import ROUTES, CampaignFactory, LeadFactory, UserFactory, advance, move
-from handoff.roles import Role
 from leads import services
 from leads.deals import deal_move
 from leads.models import (
@@ -26,6 +25,7 @@ from leads.models import (
     RepProfile,
 )
 from leads.tally import lead_tally_rebuild
+from people.roles import Role
 
 pytestmark = pytest.mark.django_db
 S = Lead.Status

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance
-from handoff.roles import Role
 from leads import targets
 from leads.models import Deal, Lead, MonthlyTarget
 from leads.targets import (
@@ -30,6 +29,7 @@ from leads.targets import (
     rep_progress,
     target_set,
 )
+from people.roles import Role
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = datetime.UTC

@@ -9,11 +9,11 @@ from django.db import DatabaseError, connection, transaction
 
 from campaigns.capture import LeadData, lead_capture
 from conftest import LeadFactory, advance, move
-from handoff.calendar import add_business_time
-from handoff.models import BusinessCalendar, Deadline, Handoff, SlaPolicy
 from leads import services
 from leads.models import Deal, Lead, LeadEvent
 from leads.transitions import MOVES, TransitionError, transition
+from sla.calendar import add_business_time
+from sla.models import BusinessCalendar, Deadline, Handoff, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 from django.views.generic import TemplateView
 
-from handoff.roles import SALES_SIDE, RoleRequiredMixin
+from people.roles import SALES_SIDE, RoleRequiredMixin
 
 from ..deals import board_totals, open_deals
 from ..models import Deal

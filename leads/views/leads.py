@@ -11,10 +11,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from campaigns.capture import possible_duplicates
-from handoff.navigation import back_link
-from handoff.paging import CountedPaginator
-from handoff.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required
+from common.paging import CountedPaginator
+from leads.duplicates import possible_duplicates
+from people.navigation import back_link
+from people.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required
 
 from .. import queries, services
 from ..actions import available_actions

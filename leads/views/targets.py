@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from handoff.roles import Role, RoleRequiredMixin
+from people.roles import Role, RoleRequiredMixin
 
 from .. import targets
 from ..models import MonthlyTarget

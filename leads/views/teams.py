@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
-from handoff.people import person_name
-from handoff.roles import Role, RoleRequiredMixin, role_required, sales_reps
+from people.names import person_name
+from people.roles import Role, RoleRequiredMixin, role_required, sales_reps
 
 from .. import services
 from ..forms import AssignForm

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
-from handoff.daterange import MomentField
-from handoff.roles import SALES_SIDE, RoleRequiredMixin, role_required
+from common.daterange import MomentField
+from people.roles import SALES_SIDE, RoleRequiredMixin, role_required
 
 from .. import services
 from ..activities import activity_log, may_work, work_refusal

@@ -3,9 +3,9 @@
 import pytest
 
 from conftest import LeadFactory, UserFactory, advance
-from handoff.people import person_name
-from handoff.roles import Role
 from leads.models import Lead
+from people.names import person_name
+from people.roles import Role
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_and_beat")]
 

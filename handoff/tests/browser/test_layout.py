@@ -4,9 +4,9 @@ the manager's grouped menu fits a laptop with Log out on screen and the current 
 import pytest
 
 from conftest import LeadFactory, advance
-from handoff.models import BusinessCalendar
 from handoff.tests.browser.conftest import PHONE
 from leads.models import Lead, ReturnReason
+from sla.models import BusinessCalendar
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

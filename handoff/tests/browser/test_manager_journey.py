@@ -7,11 +7,12 @@ from decimal import Decimal
 import pytest
 
 from conftest import LeadFactory, advance
-from handoff.models import BusinessCalendar, Deadline, Notification, OpeningHours, SlaPolicy
-from handoff.people import person_name
-from handoff.policies import policy_publish
 from handoff.tests.test_worker import wait_for
 from leads.models import Lead
+from notifications.models import Notification
+from people.names import person_name
+from sla.models import BusinessCalendar, Deadline, OpeningHours, SlaPolicy
+from sla.policies import policy_publish
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_and_beat")]
 

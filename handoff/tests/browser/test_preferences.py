@@ -2,7 +2,7 @@
 
 import pytest
 
-from handoff.models import UserPreferences
+from notifications.models import UserPreferences
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CommonConfig(AppConfig):
+    """Small helpers every app may use: date ranges people type, paging, CSV cells, local midnights, bulk SQL, money and sorting tags."""
+
+    name = "common"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,262 @@
+"""Time every heavy page at two database sizes in one run: `manage.py benchmark_pages`.
+
+Each database named by `--databases` (on the server of DATABASE_URL) must have been filled by
+`manage.py seed_scale` (e.g. 10,000 and 1,000,000 leads). For each, each page is requested
+`--requests` times through Django's test client as the user who would open it (after two warm-up
+requests), and the command reports p50 and p95, the queries one request makes, its heaviest query,
+and that query's raw-SQL floor (the same SQL on a bare cursor, median of `--requests` runs). Claims
+(a POST that changes data: the most urgent waiting lead each time, signed in beforehand, the redirect
+not followed) are timed the same way, and the claim service alone beside it; their rows give the
+statements one claim makes and the slowest (no raw-SQL floor: a claim cannot be repeated). The SLA
+dashboard is timed for each period a manager picks: this month, last month, this quarter and a
+custom range of the last 90 days (its weekly trends come from the cache after the warm-ups, as they
+would for a manager reloading it). `--only dashboard` times just the pages whose label says so.
+
+Results go to stdout and, as a Markdown table with the date, machine and sizes, to `--output`.
+
+    DEBUG=0 SECRET_KEY=x ALLOWED_HOSTS=testserver DATABASE_URL=postgres://…/handoff_h11_scale \\
+      .venv/bin/python manage.py benchmark_pages --databases handoff_h11_small handoff_h11_scale
+"""
+
+import datetime
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.models import Sum
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.models import Lead, LeadEvent, LeadTally
+from sla.models import Deadline
+
+
+@dataclass
+class Timing:
+    p50: float
+    p95: float
+    queries: int = 0
+    heaviest_ms: float = 0.0
+    floor_ms: float = 0.0
+    heaviest_sql: str = ""
+    kilobytes: int | None = 0  # None: a claim, whose answer is a redirect and whose SQL cannot be replayed
+
+
+@dataclass
+class Run:
+    database: str
+    leads: int
+    events: int
+    deadlines: int
+    running: int
+    pages: dict[str, Timing] = field(default_factory=dict)
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[max(0, round(len(samples) * 0.95) - 1)]
+
+
+class Command(BaseCommand):
+    help = "Time the heavy pages at several database sizes (databases filled by seed_scale)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--databases", nargs="+", required=True, help="database names, smallest first")
+        parser.add_argument("--requests", type=int, default=30)
+        parser.add_argument("--output", default="", help="write the Markdown table here too")
+        parser.add_argument(
+            "--only", default="", help="time only the pages whose label contains this (e.g. 'dashboard'; no claims)"
+        )
+
+    def handle(self, *, databases: list[str], requests: int, output: str, only: str, **options):
+        runs = []
+        load_before = os.getloadavg()[0]
+        for name in databases:
+            connection.close()
+            connection.settings_dict["NAME"] = name
+            self.stdout.write(f"{name}:")
+            runs.append(self._run(name, requests, only))
+        table = self._table(runs, requests, (load_before, os.getloadavg()[0]))
+        self.stdout.write(table)
+        if output:
+            with open(output, "w") as file:
+                file.write(table)
+
+    def _pages(self) -> list[tuple[str, object, str]]:
+        """(label, user, URL) of each page, opened by whom it is for, on its heaviest case."""
+        User = get_user_model()
+        marketer = User.objects.get(username="scale-marketer")
+        manager = User.objects.get(username="scale-manager")
+        open_by_rep = (
+            LeadTally.objects.filter(status__in=Lead.WORKED_BY_SALES, owner__isnull=False)
+            .values("owner")
+            .annotate(n=Sum("leads"))
+            .order_by("-n")
+        )
+        busiest = open_by_rep.first()
+        rep = User.objects.get(pk=busiest["owner"])
+        biggest = (
+            LeadTally.objects.values("campaign").annotate(n=Sum("leads")).order_by("-n").values_list("campaign", "n")
+        )
+        campaign, campaign_leads = biggest[0]
+        events = LeadEvent.objects.filter(lead_id=1).count()
+        today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
+        ninety_days = f"period=custom&start={today - datetime.timedelta(days=89)}&end={today}"
+        dashboard = reverse("dashboard")
+        return [
+            ("campaigns list", marketer, reverse("campaigns:list")),
+            (f"campaign results ({campaign_leads:,} leads)", marketer, reverse("campaigns:detail", args=[campaign])),
+            ("SLA dashboard, this month", manager, dashboard),
+            ("SLA dashboard, last month", manager, f"{dashboard}?period=last_month"),
+            ("SLA dashboard, this quarter", manager, f"{dashboard}?period=this_quarter"),
+            ("SLA dashboard, custom 90 days", manager, f"{dashboard}?{ninety_days}"),
+            ("teams", manager, reverse("leads:teams")),
+            (f"My leads ({busiest['n']:,} open)", rep, reverse("leads:mine")),
+            ("queue sorted by score", rep, reverse("leads:queue") + "?order=score"),
+            ("queue (default)", rep, reverse("leads:queue")),
+            (f"lead detail ({events} events)", manager, reverse("leads:detail", args=[1])),
+            ("targets", manager, reverse("leads:targets")),
+        ]
+
+    def _run(self, name: str, requests: int, only: str = "") -> Run:
+        if not get_user_model().objects.filter(username="scale-marketer").exists():
+            raise CommandError(f"{name} was not filled by seed_scale.")
+        run = Run(
+            database=name,
+            leads=Lead.objects.count(),
+            events=LeadEvent.objects.count(),
+            deadlines=Deadline.objects.count(),
+            running=Deadline.objects.running().count(),
+        )
+        for label, user, url in self._pages():
+            if only.lower() not in label.lower():
+                continue
+            client = Client()
+            client.force_login(user)
+            run.pages[label] = self._time(client, requests, lambda c=client, u=url: c.get(u, secure=True))
+            self.stdout.write(f"  {label}: p50 {run.pages[label].p50:.1f} ms")
+        if not only:
+            run.pages["claim POST"], run.pages["claim service"] = self._time_claims(requests)
+            for label in ("claim POST", "claim service"):
+                self.stdout.write(f"  {label}: p50 {run.pages[label].p50:.1f} ms, {run.pages[label].queries} queries")
+        return run
+
+    def _time(self, client: Client, requests: int, request) -> Timing:
+        for _ in range(2):
+            response = request()
+            if response.status_code != 200:
+                raise CommandError(f"{response.status_code} from {response.request['PATH_INFO']}")
+        samples = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            request()
+            samples.append((time.perf_counter() - started) * 1000)
+        with CaptureQueriesContext(connection) as captured:
+            response = request()
+        heaviest = max(captured.captured_queries, key=lambda query: float(query["time"]))
+        p50, p95 = _percentiles(samples)
+        return Timing(
+            p50=p50,
+            p95=p95,
+            queries=len(captured),
+            heaviest_ms=float(heaviest["time"]) * 1000,
+            floor_ms=self._floor(heaviest["sql"], requests),
+            heaviest_sql=heaviest["sql"],
+            kilobytes=len(response.content) // 1024,
+        )
+
+    def _floor(self, sql: str, runs: int) -> float:
+        # A queryset read with .iterator() is a named server-side cursor: time its query instead, since
+        # declaring the same cursor again fails.
+        if sql.startswith("DECLARE "):
+            sql = sql.split(" FOR ", 1)[1]
+        samples = []
+        with connection.cursor() as cursor:
+            for _ in range(runs):
+                started = time.perf_counter()
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+                samples.append((time.perf_counter() - started) * 1000)
+        return statistics.median(samples)
+
+    def _time_claims(self, requests: int) -> tuple[Timing, Timing]:
+        """A rep with room claims the most urgent waiting lead, `requests` times through the claim POST
+        (signed in beforehand; the redirect it answers is not followed) and `requests` times by calling
+        the service alone (`services.lead_claim`), alternately. Each timing carries the statements one
+        claim makes and the slowest of them."""
+        from leads.queries import queue
+        from leads.services import lead_claim
+
+        rep = get_user_model().objects.get(username="scale-rep-01")
+        client = Client()
+        client.force_login(rep)
+
+        def post(lead: Lead) -> None:
+            response = client.post(reverse("leads:claim", args=[lead.pk]), secure=True)
+            if response.status_code != 302:
+                raise CommandError(f"claim answered {response.status_code}")
+
+        timings = []
+        for claim in (post, lambda lead: lead_claim(lead=lead, rep=rep)):
+            samples = []
+            for _ in range(requests):
+                lead = Lead.objects.get(pk=queue().values_list("lead_id", flat=True).first())
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    claim(lead)
+                    samples.append((time.perf_counter() - started) * 1000)
+            p50, p95 = _percentiles(samples)
+            heaviest = max(captured.captured_queries, key=lambda query: float(query["time"]))
+            timings.append(
+                Timing(
+                    p50=p50,
+                    p95=p95,
+                    queries=len(captured),
+                    heaviest_ms=float(heaviest["time"]) * 1000,
+                    heaviest_sql=heaviest["sql"],
+                    kilobytes=None,
+                )
+            )
+        return timings[0], timings[1]
+
+    def _table(self, runs: list[Run], requests: int, load: tuple[float, float]) -> str:
+        sizes = " and ".join(
+            f"{run.leads:,} leads ({run.events:,} events, {run.deadlines:,} deadlines of which {run.running:,} running)"
+            for run in runs
+        )
+        first, last = runs[0], runs[-1]
+        lines = [
+            f"Pages at {sizes}; {timezone.now():%Y-%m-%d %H:%M} UTC, {platform.machine()} with "
+            f"{os.cpu_count()} cores ({platform.node()}), test client, {requests} requests per page after two "
+            f"warm-ups, DEBUG off; load average (1 min) {load[0]:.1f} before and {load[1]:.1f} after: a figure "
+            "taken while other work shares the cores is pessimistic.",
+            "",
+            f"| page | p50 / p95 at {first.leads:,} | p50 / p95 at {last.leads:,} | ratio | queries "
+            f"| heaviest query at {last.leads:,} | its raw-SQL floor | HTML |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for small_label, small in first.pages.items():
+            label, large = next(
+                (label, timing)
+                for label, timing in last.pages.items()
+                if label.split(" (")[0] == small_label.split(" (")[0]
+            )
+            ratio = large.p50 / small.p50 if small.p50 else 0
+            lines.append(
+                f"| {label} | {small.p50:.1f} / {small.p95:.1f} ms | {large.p50:.1f} / {large.p95:.1f} ms "
+                f"| {ratio:.2f}× | {small.queries} → {large.queries} | {large.heaviest_ms:.1f} ms "
+                + (
+                    f"| {large.floor_ms:.1f} ms | {large.kilobytes} KB |"
+                    if large.kilobytes is not None
+                    else "| — | — |"
+                )
+            )
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,228 @@
+"""The SLA sweep: find deadlines past their warning or due time and record each warning and each
+breach exactly once, set by set.
+
+Safe to run from any number of workers at the same moment (two beats by mistake included), and as
+often as you like. Each batch is one transaction and one conditional `UPDATE … RETURNING` per kind
+(breach, warning) whose rows are taken with `FOR UPDATE SKIP LOCKED`, so two sweeps never take the
+same deadline and a repeated run finds it done (`breached_at` / `warned_at` set). One more statement
+per kind then writes, from the ids it got back, the timeline events, the escalation steps and the
+breach notices, composed in the database (`INSERT … SELECT`: no Python per row), and the batch hands
+the fan-out (emails, escalation steps, warning notices) to tasks per batch after the commit. A worker
+killed in the middle of a batch leaves nothing of it behind; the next sweep does it again from the
+start.
+
+Times are true: without an explicit `now` (tests pass one to sweep "as of" a moment), each batch
+compares and records with the database's clock at that batch's statement, so `breached_at` is when
+that breach was recorded, not when a long sweep started.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from functools import cache, partial
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from common.bulk import choice_label_sql, iso_datetime_sql, round_half_even_sql
+from enforcement.escalation import escalations_open_sql, escalations_start
+from enforcement.health import SweepRun
+from enforcement.notices import breach_emails_send, breach_notices_sql, breach_recipients_sql
+from leads.models import LeadEvent
+from people.names import person_name_sql
+from sla.models import Deadline
+
+logger = logging.getLogger(__name__)
+
+
+def breach_batch_query(now: datetime | Now, limit: int) -> QuerySet:
+    """The next deadlines to breach: an ordered range scan of the partial index deadline_open_due_idx
+    from its start, which ends at once when nothing is due, however many deadlines are running or met."""
+    return Deadline.objects.due(now).order_by("due_at")[:limit]
+
+
+def warning_batch_query(now: datetime | Now, limit: int) -> QuerySet:
+    """The next deadlines to warn: a range scan of the partial index deadline_warn_due_idx. It may
+    take deadlines already due, which `_record` locks but does not warn (no late warning); a condition
+    on due_at here would tempt the planner to walk every running deadline in deadline_open_due_idx,
+    since the table's statistics (met deadlines keep their past warning times) make `warn_at <= now`
+    look common."""
+    return Deadline.objects.warning_due(now).order_by("warn_at")[:limit]
+
+
+def _record(field: str, *, limit: int, now: datetime | None) -> list[int]:
+    """Lock the next `limit` deadlines due for `field` ("breached_at" or "warned_at") that no other
+    sweep holds and set it on them in one statement, only where it is still unset (a warning only on
+    deadlines not due yet); returns the ids it set. The time is `now`, or the database's clock."""
+    sql, params = _statement(field, limit) if now is None else _compose(field, limit, now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+@cache
+def _statement(field: str, limit: int) -> tuple[str, tuple]:
+    """The statement on the database's clock: the same every sweep, so composed once per process (the
+    ORM's compiling would cost a sweep with nothing due more than the database does)."""
+    return _compose(field, limit, None)
+
+
+def _compose(field: str, limit: int, now: datetime | None) -> tuple[str, tuple]:
+    batch = {"breached_at": breach_batch_query, "warned_at": warning_batch_query}[field](now or Now(), limit)
+    select_sql, params = batch.select_for_update(skip_locked=True, of=("self",)).values("pk").query.sql_with_params()
+    when, when_params = ("%s", (now,)) if now is not None else ("STATEMENT_TIMESTAMP()", ())
+    # A warning is never recorded on a deadline already due: the breach is.
+    before_due, before_due_params = (
+        (f" AND deadline.due_at > {when}", when_params) if field == "warned_at" else ("", ())
+    )
+    # A breach's notices are written in its batch: it is notified in the same statement.
+    also = f", breach_notified_at = {when}" if field == "breached_at" else ""
+    table = Deadline._meta.db_table
+    # Only names of ours are formatted in; every value is a parameter.
+    sql = (
+        f"WITH batch AS ({select_sql}) "  # noqa: S608 - see above
+        f"UPDATE {table} AS deadline SET {field} = {when}{also} FROM batch "
+        f"WHERE deadline.id = batch.pk AND deadline.{field} IS NULL{before_due} RETURNING deadline.id"
+    )
+    also_params = when_params if field == "breached_at" else ()
+    return sql, (*params, *when_params, *also_params, *before_due_params)
+
+
+def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = None) -> int:
+    """Breach every deadline due by `now` and warn about every one past its warning time; returns
+    how many breaches this call recorded. `now` defaults to the database's clock at each batch.
+
+    With nothing to do this is two index probes on two small partial indexes, whatever the number of
+    deadlines running or met.
+    """
+    if now is not None and timezone.is_naive(now):
+        raise ValueError("sweep_deadlines needs an aware datetime")
+    batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
+    run = SweepRun()
+    breached = warned = 0
+    while True:
+        with transaction.atomic():
+            breaches = _record("breached_at", limit=batch_size, now=now)
+            warnings = _record("warned_at", limit=batch_size, now=now)
+            if breaches:
+                _breaches_record(breaches)
+            if warnings:
+                _warnings_record(warnings)
+        breached += len(breaches)
+        warned += len(warnings)
+        if len(breaches) < batch_size and len(warnings) < batch_size:
+            break
+        run.beat(breached=breached)
+    run.finish(breached=breached)
+    if breached or warned:
+        logger.info("SLA sweep recorded %d breach(es) and %d warning(s)", breached, warned)
+    return breached
+
+
+# A timeline event of the system about each deadline of a sweep's batch, composed in the database.
+# `data` keeps the shape the timeline's counts read (leads.counts attributes the miss by "owner").
+_EVENTS = """
+INSERT INTO leads_leadevent (lead_id, kind, actor_id, from_status, to_status, note, data, created_at)
+SELECT deadline.lead_id, %s, NULL, '', '',
+       {label} || {note},
+       jsonb_build_object('deadline', deadline.id, 'kind', deadline.kind, 'owner', deadline.owner_id,
+                          'due_at', {due_at}){data},
+       deadline.{field}
+  FROM {deadlines} AS deadline
+  LEFT JOIN {users} AS owner ON owner.id = deadline.owner_id
+ CROSS JOIN LATERAL (
+   SELECT CASE WHEN owner.id IS NULL THEN '' ELSE ' (owner: ' || {owner_name} || ')' END AS who,
+          to_char(deadline.due_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI') AS due
+ ) AS said
+"""
+
+# What each kind of event says after the deadline's kind ("Claim"), and adds to its data.
+_SAID = {
+    "breached_at": (
+        LeadEvent.Kind.BREACH,
+        "' deadline missed' || said.who || '; it was due ' || said.due || '.'",
+        " || jsonb_build_object('detected_after_seconds', "
+        + round_half_even_sql("extract(epoch FROM deadline.breached_at - deadline.due_at)")
+        + ")",
+    ),
+    "warned_at": (LeadEvent.Kind.WARNING, "' deadline is close' || said.who || ': due ' || said.due || '.'", ""),
+}
+
+
+def _events_sql(field: str, *, deadlines: str) -> tuple[str, list]:
+    """The `INSERT … SELECT` of the BREACH or WARNING event (by `field`) of each deadline of relation
+    `deadlines`, dated when the batch recorded it, its note in the site's zone."""
+    kind, note, data = _SAID[field]
+    label, label_params = choice_label_sql("deadline.kind", Deadline.Kind.choices)
+    sql = _EVENTS.format(
+        label=label,
+        note=note,
+        due_at=iso_datetime_sql("deadline.due_at"),
+        data=data,
+        field=field,
+        deadlines=deadlines,
+        users=get_user_model()._meta.db_table,
+        owner_name=person_name_sql("owner"),
+    )
+    return sql, [kind, *label_params, timezone.get_current_timezone_name()]
+
+
+def _breaches_record(ids: list[int]) -> None:
+    """Everything a batch of just-breached deadlines writes, in one statement composed in the database:
+    one BREACH event each, the escalation steps of the sales ones, the breach notices. Python is left
+    only the fan-out after the commit: one task for the escalations, the email tasks."""
+    events, event_params = _events_sql("breached_at", deadlines="breached")
+    steps, step_params = escalations_open_sql(deadlines="breached")
+    recipients, recipient_params = breach_recipients_sql(deadlines="breached")
+    notices, notice_params = breach_notices_sql(deadlines="breached", told="told")
+    # Only SQL of ours is formatted in; every value is a parameter.
+    sql = (
+        "WITH breached AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)), "  # noqa: S608 - see above
+        f"events AS ({events}), steps AS ({steps}), told AS ({recipients}), notices AS ({notices}) "
+        "SELECT 'step', deadline_id FROM steps UNION ALL SELECT delivery, id FROM notices"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, *event_params, *step_params, *recipient_params, *notice_params])
+        written = cursor.fetchall()
+    escalations_start([deadline_id for what, deadline_id in written if what == "step"])
+    breach_emails_send([(notice_id, delivery) for delivery, notice_id in written if delivery != "step"])
+
+
+def _warnings_record(ids: list[int]) -> None:
+    """One WARNING event per just-warned deadline, in one statement; one task per batch tells the owners."""
+    from enforcement.tasks import notify_warnings
+
+    events, event_params = _events_sql("warned_at", deadlines="warned")
+    sql = (
+        "WITH warned AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)), "  # noqa: S608 - see _breaches_record
+        f"events AS ({events}) SELECT id FROM warned WHERE owner_id IS NOT NULL ORDER BY id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, *event_params])
+        owned = [row[0] for row in cursor.fetchall()]
+    if owned:
+        transaction.on_commit(partial(notify_warnings.delay, owned))
+
+
+LOST_AFTER = timedelta(minutes=5)
+
+
+def breach_notices_requeue(*, older_than: timedelta = LOST_AFTER, now: datetime | None = None) -> int:
+    """Enqueue the notices of breaches recorded more than `older_than` ago and still not notified
+    (the sweep writes them in the breach's own batch; these are breaches recorded otherwise, e.g. by
+    an older release during a deploy). `breach_notify` runs once per breach. Returns how many."""
+    from enforcement.tasks import notify_breach
+
+    now = now or timezone.now()
+    # Answered from the partial index of unnotified breaches (deadline_breach_unnotified_idx).
+    lost = list(
+        Deadline.objects.filter(
+            breached_at__isnull=False, breach_notified_at__isnull=True, breached_at__lt=now - older_than
+        ).values_list("pk", flat=True)
+    )
+    for deadline_id in lost:
+        notify_breach.delay(deadline_id)
+    return len(lost)

@@ -1,0 +1,1139 @@
+"""The managers' SLA dashboard: what each side committed to and did in a period, as plain data.
+
+Every figure is an SQL aggregate over a range bounded by the period (never the whole history), and
+the number of queries does not depend on the number of leads, campaigns or reps:
+
+- counts of timeline events come from `EventCount` (per local day of the site's zone, as periods
+  and weeks are), summed over the period's days; MQLs from `CampaignMonthMqls` (a lead once per
+  month of the site's zone, on the first day it was qualified in that month), the one count of MQLs
+  the campaign page and the monthly target check read too;
+- deadline figures count the deadlines *decided* in the period: a deadline is decided when it is met
+  by its due time (counted then), or at its due time otherwise (missed, whether met late, still open,
+  or not yet recorded by the sweep). A deadline cancelled before its due time, or paused on hold, was
+  never decided. They are summed from `DeadlineOutcome` (per UTC hour, `reporting.outcomes`) for the
+  hours that have passed, and counted from the deadlines (`deadline_decided_idx`) for the hour still
+  running;
+- business-time percentiles sort `Deadline.business_seconds` of the period's met deadlines
+  (`deadline_met_seconds_idx`), set once when the deadline is met;
+- acceptance comes from the handoffs of the period (`handoff_handed_off_at_idx`), counting only
+  those whose claim window has closed (claimed, or past the claim deadline).
+
+Sales' figures follow every filter; marketing's (MQLs, acceptance, returns, follow-ups) and the funnel
+follow the campaign and channel filters only: a team or rep does not own a campaign's leads.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import (
+    Aggregate,
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.queries import mql_qualifications, mqls_by_campaign
+from enforcement.health import breach_detection_delay, sweep_status
+from leads.counts import counts_grouped
+from leads.models import Deal, EventCount, LeadEvent, RepProfile, ReturnReason, SalesTeam
+from leads.targets import add_months, days_in_month, month_start
+from people.roles import Role
+from reporting.models import DeadlineOutcome
+from reporting.outcomes import ON_TIME, outcome_rows
+from sla.models import Deadline, Escalation, Handoff, SlaPolicy
+
+K = Deadline.Kind
+E = LeadEvent.Kind
+# Weeks shown in the trends: the last quarter, this week included.
+TREND_WEEKS = 13
+# The live part lists this many rows per group and counts at most LIVE_CAP (then says "more than").
+LIVE_ROWS = 10
+LIVE_CAP = 999
+
+
+# --- Rates --------------------------------------------------------------------------------------
+def rate(part: int | float | Decimal, whole: int | float | Decimal) -> float | None:
+    """`part` of `whole` in percent with one decimal; None when `whole` is 0. A rate below 100 % never
+    shows as 100 (5,002 of 5,003 is 99.9 %), nor one above 0 as 0: rounding must not hide a miss."""
+    if not whole:
+        return None
+    value = round(100 * float(part) / float(whole), 1)
+    if part < whole and value >= 100:
+        return 99.9
+    if part > 0 and value <= 0:
+        return 0.1
+    return value
+
+
+# --- Periods and filters ------------------------------------------------------------------------
+PERIODS = {
+    "this_month": "This month",
+    "last_month": "Last month",
+    "this_quarter": "This quarter",
+    "custom": "Custom range",
+}
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    """Local midnight in the site's zone: periods mean the same for every reader, like targets."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days `first_day`..`last_day` as the half-open interval [start, end)."""
+
+    key: str
+    first_day: datetime.date
+    last_day: datetime.date
+
+    @property
+    def start(self) -> datetime.datetime:
+        return _midnight(self.first_day)
+
+    @property
+    def end(self) -> datetime.datetime:
+        return _midnight(self.last_day + datetime.timedelta(days=1))
+
+    @property
+    def days(self) -> dict[str, datetime.date]:
+        """The period for the reads that take local days (`first_day`, `last_day`, both included)."""
+        return {"first_day": self.first_day, "last_day": self.last_day}
+
+    @property
+    def label(self) -> str:
+        if self.first_day.day == 1 and self.last_day == add_months(self.first_day, 1) - datetime.timedelta(days=1):
+            return f"{self.first_day:%B %Y}"
+        return f"{self.first_day:%-d %b %Y} – {self.last_day:%-d %b %Y}"
+
+    def months_of_target(self) -> float:
+        """How many months of a monthly target the period holds (days counted per month)."""
+        months, day = 0.0, self.first_day
+        while day <= self.last_day:
+            next_month = add_months(day, 1)
+            last = min(self.last_day, next_month - datetime.timedelta(days=1))
+            months += ((last - day).days + 1) / days_in_month(day)
+            day = next_month
+        return months
+
+    @classmethod
+    def of(
+        cls,
+        key: str,
+        *,
+        now: datetime.datetime,
+        first_day: datetime.date | None = None,
+        last_day: datetime.date | None = None,
+    ) -> "Period":
+        """The period called `key` as of `now` (a custom one needs its first and last day)."""
+        this_month = month_start(now)
+        match key:
+            case "last_month":
+                first = add_months(this_month, -1)
+                return cls(key, first, this_month - datetime.timedelta(days=1))
+            case "this_quarter":
+                first = this_month.replace(month=(this_month.month - 1) // 3 * 3 + 1)
+                return cls(key, first, add_months(first, 3) - datetime.timedelta(days=1))
+            case "custom" if first_day and last_day:
+                return cls(key, min(first_day, last_day), max(first_day, last_day))
+            case _:
+                return cls("this_month", this_month, add_months(this_month, 1) - datetime.timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dashboard shows: a period and, optionally, one team, rep, campaign and channel.
+    `unassigned` (drill-down only) keeps the sales deadlines nobody held: claims left in the queue."""
+
+    period: Period
+    team: SalesTeam | None = None
+    rep: object = None
+    campaign: Campaign | None = None
+    channel: str = ""
+    unassigned: bool = False
+
+    def params(self, **overrides) -> dict[str, str]:
+        """The filters as URL parameters (only those set), with `overrides` (None removes one)."""
+        params = {"period": self.period.key}
+        if self.period.key == "custom":
+            params |= {"start": self.period.first_day.isoformat(), "end": self.period.last_day.isoformat()}
+        for name, value in (("team", self.team), ("rep", self.rep), ("campaign", self.campaign)):
+            if value is not None:
+                params[name] = str(value.pk)
+        if self.channel:
+            params["channel"] = self.channel
+        if self.unassigned:
+            params["unassigned"] = "1"
+        for name, value in overrides.items():
+            if value is None:
+                params.pop(name, None)
+            else:
+                params[name] = str(value)
+        return params
+
+    def query(self, **overrides) -> str:
+        return urlencode(self.params(**overrides))
+
+    @property
+    def by_people(self) -> bool:
+        return self.team is not None or self.rep is not None or self.unassigned
+
+
+def campaign_q(filters: Filters, field: str = "campaign") -> Q:
+    """The campaign and channel filters on a path to a campaign ("" for the campaigns themselves)."""
+    q = Q()
+    if filters.campaign is not None:
+        q &= Q(**{field or "pk": filters.campaign.pk})
+    if filters.channel:
+        q &= Q(**{f"{field}__channel" if field else "channel": filters.channel})
+    return q
+
+
+def people_q(filters: Filters, field: str) -> Q:
+    """The team and rep filters on a path to a user (a team means its reps now)."""
+    if filters.unassigned:
+        return Q(**{f"{field}__isnull": True})
+    if filters.rep is not None:
+        return Q(**{field: filters.rep.pk})
+    if filters.team is not None:
+        return Q(**{f"{field}__in": RepProfile.objects.filter(team=filters.team).values("user_id")})
+    return Q()
+
+
+# --- Deadlines decided in a period --------------------------------------------------------------
+class Percentile(Aggregate):
+    """PostgreSQL's percentile_cont: the value below which `fraction` of the ordered values fall."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def decided_deadlines(
+    filters: Filters,
+    *,
+    now: datetime.datetime,
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+    kinds: tuple[str, ...] = tuple(K.values),
+    measured: bool = False,
+) -> QuerySet[Deadline]:
+    """Deadlines of `kinds` decided from `start` to `end` (default: the period), never after `now`,
+    annotated with `decided`. Who held one is its owner (a met claim names the rep who claimed the
+    lead; nobody holds a claim left in the queue). People filters apply to sales' deadlines only.
+    Everything it reads is in `deadline_decided_idx`: one index-only range scan, no join.
+    `measured` keeps only those met with their business time (a met deadline is always decided):
+    what the percentiles sort, read from the narrower `deadline_met_seconds_idx`."""
+    start = start or filters.period.start
+    end = min(end or filters.period.end, now)
+    deadlines = Deadline.objects.annotate(decided=Deadline.decided_at()).filter(
+        kind__in=kinds, decided__gte=start, decided__lt=end
+    )
+    if measured:
+        deadlines = deadlines.filter(business_seconds__isnull=False)
+    else:
+        deadlines = deadlines.filter(
+            Q(met_at__isnull=False)
+            | Q(paused_at__isnull=True) & (Q(cancelled_at__isnull=True) | Q(cancelled_at__gt=F("due_at")))
+        )
+    deadlines = deadlines.filter(campaign_q(filters))
+    if filters.by_people:
+        deadlines = deadlines.filter(Q(kind=K.FOLLOW_UP) | people_q(filters, "owner"))
+    return deadlines
+
+
+@dataclass
+class Clock:
+    """One kind of deadline over a period: decided on time or late, and for the late ones whether the
+    sweep recorded the breach (it may not have yet) and the escalations they caused."""
+
+    on_time: int = 0
+    late: int = 0
+    recorded: int = 0
+    escalations: int = 0
+    median_seconds: float | None = None
+    p90_seconds: float | None = None
+
+    def add(self, row: dict) -> None:
+        self.on_time += row["on_time"]
+        self.late += row["late"]
+        self.recorded += row["recorded"]
+        self.escalations += row.get("escalations", 0)
+
+    @property
+    def decided(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def unrecorded(self) -> int:
+        """Late but not recorded by the sweep: met late before it ran, or overdue and not swept yet."""
+        return self.late - self.recorded
+
+    @property
+    def attainment(self) -> float | None:
+        return rate(self.on_time, self.decided)
+
+
+def _clocks() -> dict[str, Clock]:
+    return {kind: Clock() for kind in K.values}
+
+
+def deadline_outcomes(
+    filters: Filters,
+    *,
+    now: datetime.datetime,
+    by: tuple[str, ...],
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+    kinds: tuple[str, ...] = tuple(K.values),
+    week_zone=None,
+) -> list[dict]:
+    """What `decided_deadlines` would count (on time, late, recorded) grouped `by`, read from the
+    `DeadlineOutcome` read model for the hours that have passed (see `reporting.outcomes`); rows to add up."""
+    outcomes = DeadlineOutcome.objects.filter(kind__in=kinds).filter(campaign_q(filters))
+    if filters.by_people:
+        outcomes = outcomes.filter(Q(kind=K.FOLLOW_UP) | people_q(filters, "owner"))
+    return outcome_rows(
+        lambda edge_start, edge_end: decided_deadlines(filters, now=now, start=edge_start, end=edge_end, kinds=kinds),
+        outcomes,
+        start=start or filters.period.start,
+        end=end or filters.period.end,
+        now=now,
+        by=by,
+        week_zone=week_zone,
+    )
+
+
+def escalations_caused(filters: Filters, *, now: datetime.datetime) -> QuerySet:
+    """Escalation steps done for the sales deadlines of the period that were breached, per (kind,
+    owner, campaign). A breached deadline is decided at its due time, so its due time is in the period."""
+    escalations = Escalation.objects.filter(
+        done_at__isnull=False,
+        deadline__kind__in=Deadline.SALES_KINDS,
+        deadline__due_at__gte=filters.period.start,
+        deadline__due_at__lt=min(filters.period.end, now),
+    ).filter(campaign_q(filters, "deadline__campaign"))
+    if filters.by_people:
+        escalations = escalations.filter(people_q(filters, "deadline__owner"))
+    return (
+        escalations.values(kind=F("deadline__kind"), owner=F("deadline__owner"), campaign=F("deadline__campaign"))
+        .annotate(escalations=Count("id"))
+        .order_by()
+    )
+
+
+# --- The figures --------------------------------------------------------------------------------
+@dataclass
+class RepFigures:
+    """One person's sales figures in the period. Claims are split by how the lead came to them."""
+
+    user: object
+    team: SalesTeam | None
+    is_rep: bool = False
+    clocks: dict[str, Clock] = field(default_factory=_clocks)
+    claimed: int = 0
+    assigned_by_manager: int = 0
+    assigned_automatically: int = 0
+    reassigned_to: int = 0
+    contacted: int = 0
+    converted: int = 0
+    won: int = 0
+    won_revenue: Decimal = Decimal(0)
+
+    @property
+    def claims(self) -> Clock:
+        return self.clocks[K.CLAIM]
+
+    @property
+    def first_contacts(self) -> Clock:
+        return self.clocks[K.FIRST_CONTACT]
+
+    @property
+    def missed(self) -> int:
+        return self.claims.late + self.first_contacts.late
+
+    @property
+    def escalations(self) -> int:
+        return self.claims.escalations + self.first_contacts.escalations
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.claims.decided
+            or self.first_contacts.decided
+            or self.claimed
+            or self.assigned_by_manager
+            or self.assigned_automatically
+            or self.reassigned_to
+            or self.contacted
+            or self.converted
+            or self.won
+        )
+
+
+@dataclass
+class SalesGroup:
+    """Sales' misses of one team, campaign or channel."""
+
+    key: object
+    label: str
+    clocks: dict[str, Clock] = field(default_factory=_clocks)
+
+    @property
+    def missed(self) -> int:
+        return self.clocks[K.CLAIM].late + self.clocks[K.FIRST_CONTACT].late
+
+    @property
+    def escalations(self) -> int:
+        return self.clocks[K.CLAIM].escalations + self.clocks[K.FIRST_CONTACT].escalations
+
+
+@dataclass
+class Acceptance:
+    """Leads handed off in the period whose claim window has closed (`decided`), and what sales did:
+    claimed them (at least once), and kept them (claimed and not returned to marketing)."""
+
+    handed_off: int = 0
+    decided: int = 0
+    claimed: int = 0
+    returned: int = 0
+
+    def add(self, row: dict) -> None:
+        for name in ("handed_off", "decided", "claimed", "returned"):
+            setattr(self, name, getattr(self, name) + row.get(name, 0))
+
+    @property
+    def in_claim_window(self) -> int:
+        return self.handed_off - self.decided
+
+    @property
+    def kept(self) -> int:
+        return self.claimed - self.returned
+
+    @property
+    def kept_rate(self) -> float | None:
+        """Sales acceptance as the policy means it: claimed and kept, of the decided leads."""
+        return rate(self.kept, self.decided)
+
+    @property
+    def claimed_rate(self) -> float | None:
+        return rate(self.claimed, self.decided)
+
+
+@dataclass
+class CampaignFigures:
+    """One campaign in the period: marketing's side and its funnel (events in the period, not a cohort)."""
+
+    campaign: Campaign
+    months_of_target: float
+    captured: int = 0
+    mqls: int = 0
+    handed_off: int = 0
+    accepted: int = 0
+    contacted: int = 0
+    converted: int = 0
+    won: int = 0
+    won_revenue: Decimal = Decimal(0)
+    acceptance: Acceptance = field(default_factory=Acceptance)
+    clocks: dict[str, Clock] = field(default_factory=_clocks)
+
+    @property
+    def mql_target(self) -> int | None:
+        """The monthly target over the period's share of months, rounded; None without a target."""
+        target = self.campaign.target_mqls_per_month
+        return round(target * self.months_of_target) if target else None
+
+    @property
+    def mql_percent(self) -> float | None:
+        target = self.mql_target
+        return rate(self.mqls, target) if target else None
+
+    @property
+    def spend(self) -> Decimal:
+        return self.campaign.actual_spend
+
+    @property
+    def cost_per_won(self) -> Decimal | None:
+        return (self.spend / self.won).quantize(Decimal("0.01")) if self.won else None
+
+    @property
+    def roi(self) -> float | None:
+        """(won revenue − spend) ÷ spend, in percent; None without spend."""
+        if not self.spend:
+            return None
+        return round(100 * float(self.won_revenue - self.spend) / float(self.spend), 1)
+
+    @property
+    def is_idle(self) -> bool:
+        """Nothing of this campaign happened in the period."""
+        counts = (self.captured, self.mqls, self.handed_off, self.accepted, self.contacted, self.converted, self.won)
+        return not any(counts) and not self.acceptance.handed_off and not any(c.decided for c in self.clocks.values())
+
+    def stages(self) -> list[tuple[str, int, float | None]]:
+        """The funnel's stages with each one's rate from the stage before."""
+        counts = [
+            ("Captured", self.captured),
+            ("MQL", self.mqls),
+            ("Handed off", self.handed_off),
+            ("Accepted", self.accepted),
+            ("Contacted", self.contacted),
+            ("Converted", self.converted),
+            ("Won", self.won),
+        ]
+        return [(label, count, rate(count, counts[i - 1][1]) if i else None) for i, (label, count) in enumerate(counts)]
+
+
+class Side:
+    SALES = "sales"
+    MARKETING = "marketing"
+    NEUTRAL = "neutral"
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One line of the attribution table: misses of one kind, whose they are and the evidence."""
+
+    side: str
+    label: str
+    count: int
+    evidence: str
+    figure: str
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Week:
+    start: datetime.date
+    on_time: int = 0
+    late: int = 0
+    median_claim_seconds: float | None = None
+    handed_off: int = 0
+    acceptance: Acceptance = field(default_factory=Acceptance)
+
+    @property
+    def attainment(self) -> float | None:
+        return rate(self.on_time, self.on_time + self.late)
+
+
+@dataclass
+class Dashboard:
+    filters: Filters
+    now: datetime.datetime
+    acceptance_target: int
+    sales: dict[str, Clock]
+    marketing: dict[str, Clock]
+    handed_off: int
+    converted: int
+    converted_value: Decimal
+    won: int
+    won_revenue: Decimal
+    acceptance: Acceptance
+    mqls: int
+    returns: list[tuple[str, str, int]]
+    reps: list[RepFigures]
+    teams: list[SalesGroup]
+    campaigns: list[CampaignFigures]
+    channels: list[SalesGroup]
+    trends: list[Week]
+
+    @property
+    def claims(self) -> Clock:
+        return self.sales[K.CLAIM]
+
+    @property
+    def first_contacts(self) -> Clock:
+        return self.sales[K.FIRST_CONTACT]
+
+    @property
+    def follow_ups(self) -> Clock:
+        return self.marketing[K.FOLLOW_UP]
+
+    @property
+    def attribution(self) -> list[Miss]:
+        """Every miss of the period on one side, with its evidence: late sales deadlines are sales';
+        returns for a reason marked as lead quality, and late follow-ups, are marketing's; other
+        returns are neutral."""
+        misses = [
+            Miss(
+                Side.SALES,
+                "Late claims",
+                self.claims.late,
+                "The claim deadline passed before a rep claimed the lead (recorded by the sweep or not).",
+                "claims_late",
+            ),
+            Miss(
+                Side.SALES,
+                "Late first contacts",
+                self.first_contacts.late,
+                "The rep who held the lead when the first contact fell due had not reached it by then.",
+                "first_contacts_late",
+            ),
+            Miss(
+                Side.MARKETING,
+                "Late returned-lead follow-ups",
+                self.follow_ups.late,
+                "Marketing did not re-nurture or disqualify a returned lead within the policy's business days.",
+                "follow_ups_late",
+            ),
+        ]
+        for side, reason, count in self.returns:
+            evidence = (
+                "Sales returned it for a reason managers mark as lead quality (data, duplicate, target)."
+                if side == Side.MARKETING
+                else "Sales returned it for a reason that is nobody's miss (timing, budget, …)."
+            )
+            misses.append(Miss(side, f"Returned: {reason}", count, evidence, "returns", {"reason": reason}))
+        order = {Side.SALES: 0, Side.MARKETING: 1, Side.NEUTRAL: 2}
+        return sorted(misses, key=lambda miss: order[miss.side])
+
+    def side_total(self, side: str) -> int:
+        return sum(miss.count for miss in self.attribution if miss.side == side)
+
+
+def _people(filters: Filters) -> tuple[dict, set | None]:
+    """Everyone who can hold a sales deadline (reps, managers, anyone with a rep profile) with their
+    team, and the ids the team/rep filter keeps (None: everyone). One query."""
+    users = (
+        get_user_model()
+        .objects.filter(Q(groups__name__in=[Role.SALES, Role.MANAGERS]) | Q(rep_profile__isnull=False))
+        .select_related("rep_profile__team")
+        .annotate(is_rep=Exists(Group.objects.filter(user=OuterRef("pk"), name=Role.SALES)))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    people = {}
+    for user in users:
+        profile = getattr(user, "rep_profile", None)
+        people[user.pk] = RepFigures(user=user, team=profile.team if profile else None, is_rep=user.is_rep)
+    if filters.unassigned:
+        kept = set()
+    elif filters.rep is not None:
+        kept = {filters.rep.pk}
+    elif filters.team is not None:
+        kept = {pk for pk, figures in people.items() if figures.team == filters.team}
+    else:
+        kept = None
+    return people, kept
+
+
+def _return_sides() -> dict[str, str]:
+    return dict(ReturnReason.objects.values_list("label", "side"))
+
+
+# Aggregates over a period's rows: PostgreSQL's JIT compiler spends longer compiling them than they take
+# to run, and sorts for the percentiles should stay in memory.
+_AGGREGATE_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
+
+
+def sla_dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
+    """Every figure of the dashboard for `filters` as of `now`, in a constant number of queries."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_AGGREGATE_SETTINGS)
+        return _dashboard(filters=filters, now=now)
+
+
+def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
+    zone = timezone.get_default_timezone()
+    start, end = filters.period.start, filters.period.end
+    people, kept = _people(filters)
+    campaigns = {
+        campaign.pk: CampaignFigures(campaign=campaign, months_of_target=filters.period.months_of_target())
+        for campaign in Campaign.objects.filter(campaign_q(filters, "")).select_related("owner").order_by("name")
+    }
+
+    # Deadlines: one row per (kind, person, campaign), summed up every way the page shows.
+    sales, marketing = _clocks(), _clocks()
+    by_team: dict[object, SalesGroup] = {}
+    by_channel: dict[str, SalesGroup] = {}
+    grid = deadline_outcomes(filters, now=now, by=("kind", "owner", "campaign"))
+    for row in [*grid, *escalations_caused(filters, now=now)]:
+        row = {"on_time": 0, "late": 0, "recorded": 0, **row}
+        kind, person, campaign = row["kind"], row["owner"], campaigns.get(row["campaign"])
+        if kind == K.FOLLOW_UP:
+            marketing[kind].add(row)
+            if campaign:
+                campaign.clocks[kind].add(row)
+            continue
+        sales[kind].add(row)
+        rep = people.get(person)
+        if rep is None:
+            rep = people[person] = RepFigures(user=None, team=None)
+        rep.clocks[kind].add(row)
+        team = rep.team
+        by_team.setdefault(team, SalesGroup(team, team.name if team else "No team / the queue")).clocks[kind].add(row)
+        if campaign:
+            campaign.clocks[kind].add(row)
+            channel = campaign.campaign.channel
+            by_channel.setdefault(channel, SalesGroup(channel, campaign.campaign.get_channel_display())).clocks[
+                kind
+            ].add(row)
+    percentiles = (
+        decided_deadlines(filters, now=now, measured=True)
+        .values("kind")
+        .annotate(median=Percentile("business_seconds", 0.5), p90=Percentile("business_seconds", 0.9))
+        .order_by()
+    )
+    for row in percentiles:
+        clock = marketing[row["kind"]] if row["kind"] == K.FOLLOW_UP else sales[row["kind"]]
+        clock.median_seconds, clock.p90_seconds = row["median"], row["p90"]
+
+    # Timeline events per campaign (marketing's side, the funnel) and per person (sales' side).
+    # One pass over the period's rows, summed per campaign, per person and per return reason.
+    events = counts_grouped(
+        [E.CAPTURED, E.HANDED_OFF, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
+        **filters.period.days,
+        sets=(("campaign",), ("user",), ("subgroup",)),
+        where=campaign_q(filters),
+    )
+    returns: dict[str, int] = defaultdict(int)
+    converted_value = Decimal(0)
+    funnel = {
+        E.CAPTURED: "captured",
+        E.HANDED_OFF: "handed_off",
+        E.CLAIMED: "accepted",
+        E.CONTACTED: "contacted",
+        E.CONVERTED: "converted",
+    }
+    rep_counts = {E.CLAIMED: "claimed", E.CONTACTED: "contacted", E.CONVERTED: "converted"}
+    for row in events:
+        kind, value = row["kind"], row["value"]
+        if "campaign" in row:
+            campaign = campaigns.get(row["campaign"])
+            if campaign and kind in funnel:
+                setattr(campaign, funnel[kind], getattr(campaign, funnel[kind]) + value)
+        elif "subgroup" in row:
+            if kind == E.RETURNED:
+                returns[row["subgroup"]] += value
+        elif kind in rep_counts and (kept is None or row["user"] in kept):
+            rep = people.get(row["user"])
+            if rep is not None:
+                setattr(rep, rep_counts[kind], getattr(rep, rep_counts[kind]) + value)
+            if kind == E.CONVERTED:
+                converted_value += row["amount"]
+
+    for campaign_pk, mqls in mqls_by_campaign(**filters.period.days, where=campaign_q(filters)).items():
+        if campaign_pk in campaigns:
+            campaigns[campaign_pk].mqls = mqls
+
+    # Assignments: by a manager, automatic (round-robin or escalation), or a reassignment.
+    assignments = (
+        LeadEvent.objects.filter(kind=E.ASSIGNED, created_at__gte=start, created_at__lt=end)
+        .filter(campaign_q(filters, "lead__campaign"))
+        .values(rep=KT("data__rep"), campaign=F("lead__campaign"))
+        .annotate(
+            manager=Count("id", filter=Q(actor__isnull=False) & ~Q(data__has_key="from")),
+            automatic=Count("id", filter=Q(actor__isnull=True)),
+            reassigned=Count("id", filter=Q(data__has_key="from")),
+        )
+        .order_by()
+    )
+    for row in assignments:
+        campaign = campaigns.get(row["campaign"])
+        if campaign:
+            campaign.accepted += row["manager"] + row["automatic"]
+        person = int(row["rep"]) if row["rep"] and row["rep"].isdigit() else None
+        if person in people and (kept is None or person in kept):
+            rep = people[person]
+            rep.assigned_by_manager += row["manager"]
+            rep.assigned_automatically += row["automatic"]
+            rep.reassigned_to += row["reassigned"]
+
+    # Won deals (a deal converted as won has no stage event: read the deals, by when they closed; each
+    # carries its campaign, so `deal_won_idx` answers without a join).
+    won = (
+        Deal.objects.filter(stage=Deal.Stage.WON, closed_at__gte=start, closed_at__lt=end)
+        .filter(campaign_q(filters))
+        .values("campaign", "owner")
+        .annotate(n=Count("closed_at"), revenue=Sum("value"))
+        .order_by()
+    )
+    won_total, won_revenue = 0, Decimal(0)
+    for row in won:
+        campaign = campaigns.get(row["campaign"])
+        if campaign:
+            campaign.won += row["n"]
+            campaign.won_revenue += row["revenue"]
+        if kept is None or row["owner"] in kept:
+            won_total += row["n"]
+            won_revenue += row["revenue"]
+            if row["owner"] in people:
+                people[row["owner"]].won += row["n"]
+                people[row["owner"]].won_revenue += row["revenue"]
+
+    acceptance = Acceptance()
+    for row in acceptance_rows(filters, now=now, by="campaign"):
+        acceptance.add(row)
+        if row["campaign"] in campaigns:
+            campaigns[row["campaign"]].acceptance.add(row)
+
+    sides = _return_sides()
+    # Active reps always have a row; anyone else (a manager, a former rep, the queue) when they did something.
+    rows = [
+        rep
+        for pk, rep in people.items()
+        if (kept is None or pk in kept) and (not rep.is_empty or (rep.is_rep and rep.user.is_active))
+    ]
+    return Dashboard(
+        filters=filters,
+        now=now,
+        acceptance_target=SlaPolicy.current().acceptance_target_percent,
+        sales=sales,
+        marketing=marketing,
+        handed_off=sum(c.handed_off for c in campaigns.values()),
+        converted=sum(rep.converted for pk, rep in people.items() if kept is None or pk in kept),
+        converted_value=converted_value,
+        won=won_total,
+        won_revenue=won_revenue,
+        acceptance=acceptance,
+        mqls=sum(c.mqls for c in campaigns.values()),
+        returns=sorted(
+            ((sides.get(reason, Side.NEUTRAL), reason, count) for reason, count in returns.items()),
+            key=lambda item: (-item[2], item[1]),
+        ),
+        reps=rows,
+        teams=sorted(by_team.values(), key=lambda group: (group.key is None, group.label)),
+        # An archived campaign shows only for a period it did something in.
+        campaigns=[row for row in campaigns.values() if not (row.campaign.is_archived and row.is_idle)],
+        channels=sorted(by_channel.values(), key=lambda group: group.label),
+        trends=cached_trends(filters, now=now, zone=zone),
+    )
+
+
+# --- Acceptance ---------------------------------------------------------------------------------
+def acceptance_rows(
+    filters: Filters, *, now: datetime.datetime, by: str, start=None, end=None, zone=None
+) -> list[dict]:
+    """Hand-offs from `start` to `end` (default: the period), grouped `by` "campaign" or "week": how
+    many, how many with the claim window closed (claimed, or past the claim deadline), claimed, and
+    claimed then returned to marketing. A lead put back in the queue by an escalation is handed off
+    again (a new pass with a new claim clock) and counts again. Two queries: the claim clocks (one per
+    hand-off, started at it; `deadline_claim_started_idx`, index-only) and the returned hand-offs
+    (`handoff_returned_idx`, index-only). Both carry the lead's campaign: no join."""
+    start, end = start or filters.period.start, min(end or filters.period.end, now)
+    clocks = Deadline.objects.filter(kind=K.CLAIM, starts_at__gte=start, starts_at__lt=end).filter(campaign_q(filters))
+    returned = Handoff.objects.filter(
+        outcome=Handoff.Outcome.RETURNED, handed_off_at__gte=start, handed_off_at__lt=end
+    ).filter(campaign_q(filters))
+    if by == "week":
+        clocks = clocks.annotate(group=TruncWeek("starts_at", tzinfo=zone))
+        returned = returned.annotate(group=TruncWeek("handed_off_at", tzinfo=zone))
+    else:
+        clocks = clocks.annotate(group=F("campaign"))
+        returned = returned.annotate(group=F("campaign"))
+    closed = Q(met_at__isnull=False) | Q(cancelled_at__isnull=False) | Q(due_at__lte=now)
+    rows = clocks.values("group").annotate(
+        handed_off=Count("due_at"), decided=Count("due_at", filter=closed), claimed=Count("met_at")
+    )
+    returns = returned.values("group").annotate(returned=Count("id"))
+    return [{**row, by: row["group"]} for row in [*rows.order_by(), *returns.order_by()]]
+
+
+def acceptance_handoffs(filters: Filters, *, now: datetime.datetime) -> QuerySet[Handoff]:
+    """The hand-offs of the period (up to `now`), each joined to its claim deadline to tell whether the
+    claim window has closed (`claim_due_passed`): the rows behind the acceptance figures."""
+    return (
+        Handoff.objects.filter(
+            handed_off_at__gte=filters.period.start,
+            handed_off_at__lt=min(filters.period.end, now),
+            deadlines__kind=K.CLAIM,
+        )
+        .filter(campaign_q(filters))
+        .annotate(
+            claim_due_passed=ExpressionWrapper(Q(deadlines__due_at__lte=now), output_field=BooleanField()),
+        )
+    )
+
+
+# --- Trends -------------------------------------------------------------------------------------
+def trend_weeks(now: datetime.datetime) -> tuple[datetime.date, datetime.datetime, datetime.datetime]:
+    """The first Monday and the bounds of the last TREND_WEEKS local weeks, this one included."""
+    today = timezone.localdate(now, timezone.get_default_timezone())
+    first = today - datetime.timedelta(days=today.weekday() + 7 * (TREND_WEEKS - 1))
+    return first, _midnight(first), _midnight(first + datetime.timedelta(weeks=TREND_WEEKS))
+
+
+# Weekly trends read a quarter of deadlines; past weeks hardly change, so they are kept this long.
+TRENDS_CACHE_SECONDS = 300
+
+
+def cached_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Week]:
+    """`weekly_trends`, kept in the cache for TRENDS_CACHE_SECONDS per filters and week."""
+    first, _, _ = trend_weeks(now)
+    key = "dashboard-trends:" + filters.query(period=None, start=None, end=None, week=first.isoformat())
+    trends = cache.get(key)
+    if trends is None:
+        trends = weekly_trends(filters, now=now, zone=zone)
+        cache.set(key, trends, TRENDS_CACHE_SECONDS)
+    return trends
+
+
+def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Week]:
+    """Per local week of the last quarter: sales attainment (claims and first contacts), the median
+    business time to claim, leads handed off and acceptance (claimed and kept). Four queries; the
+    period filter does not apply, the others do."""
+    first, start, end = trend_weeks(now)
+    weeks = {first + datetime.timedelta(weeks=i): Week(first + datetime.timedelta(weeks=i)) for i in range(TREND_WEEKS)}
+
+    def week_of(moment: datetime.datetime) -> Week | None:
+        return weeks.get(timezone.localdate(moment, zone))
+
+    for row in deadline_outcomes(
+        filters, now=now, by=("week",), start=start, end=end, kinds=Deadline.SALES_KINDS, week_zone=zone
+    ):
+        if week := week_of(row["week"]):
+            week.on_time += row["on_time"]
+            week.late += row["late"]
+    medians = (
+        decided_deadlines(filters, now=now, start=start, end=end, kinds=(K.CLAIM,), measured=True)
+        .annotate(week=TruncWeek("decided", tzinfo=zone))
+        .values("week")
+        .annotate(median=Percentile("business_seconds", 0.5))
+        .order_by()
+    )
+    for row in medians:
+        if week := week_of(row["week"]):
+            week.median_claim_seconds = row["median"]
+    handed_off = (
+        EventCount.objects.filter(
+            kind=E.HANDED_OFF, day__gte=first, day__lt=first + datetime.timedelta(weeks=TREND_WEEKS)
+        )
+        .filter(campaign_q(filters))
+        .annotate(week=TruncWeek("day"))
+        .values("week")
+        .annotate(value=Sum("value"))
+        .order_by()
+    )
+    for row in handed_off:
+        if week := weeks.get(row["week"]):  # a local day's Monday already
+            week.handed_off = row["value"]
+    for row in acceptance_rows(filters, now=now, by="week", start=start, end=end, zone=zone):
+        if week := week_of(row["week"]):
+            week.acceptance.add(row)
+    return list(weeks.values())
+
+
+# --- Drill-down: the leads behind a figure ------------------------------------------------------
+@dataclass(frozen=True)
+class Drill:
+    title: str
+    rows: QuerySet
+    # How many rows, when a read model knows it (counting the rows themselves would cost far more).
+    count: int | None = None
+
+
+def _deadline_drill(kinds, condition: Q):
+    def rows(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
+        return (
+            decided_deadlines(filters, now=now, kinds=kinds)
+            .filter(condition)
+            .select_related("lead__campaign", "owner")
+            .order_by("decided", "pk")
+        )
+
+    return rows
+
+
+def _event_drill(kind: str, *, people: bool = False):
+    def rows(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
+        events = (
+            LeadEvent.objects.filter(
+                kind=kind, created_at__gte=filters.period.start, created_at__lt=min(filters.period.end, now)
+            )
+            .filter(campaign_q(filters, "lead__campaign"))
+            .select_related("lead__campaign", "actor")
+            .order_by("created_at", "pk")
+        )
+        if kind == E.RETURNED and extra.get("reason"):
+            events = events.filter(data__reason=extra["reason"])
+        if people and filters.by_people:
+            events = events.filter(people_q(filters, "actor"))
+        return events
+
+    return rows
+
+
+def _mql_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
+    return (
+        mql_qualifications(**filters.period.days)
+        .filter(campaign_q(filters, "lead__campaign"))
+        .select_related("lead__campaign", "actor")
+        .order_by("created_at", "pk")
+    )
+
+
+def _handoff_drill(condition: Q):
+    def rows(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
+        return (
+            acceptance_handoffs(filters, now=now)
+            .filter(condition)
+            .select_related("lead__campaign", "claimed_by")
+            .order_by("handed_off_at", "pk")
+        )
+
+    return rows
+
+
+def _won_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
+    deals = (
+        Deal.objects.filter(stage=Deal.Stage.WON, closed_at__gte=filters.period.start, closed_at__lt=filters.period.end)
+        .filter(campaign_q(filters))
+        .select_related("lead__campaign", "owner")
+        .order_by("closed_at", "pk")
+    )
+    return deals.filter(people_q(filters, "owner")) if filters.by_people else deals
+
+
+_LATE = ~ON_TIME
+_DECIDED_HANDOFF = Q(claimed_at__isnull=False) | Q(closed_at__isnull=False) | Q(claim_due_passed=True)
+DRILLS = {
+    "claims_on_time": ("Claims on time", _deadline_drill([K.CLAIM], ON_TIME)),
+    "claims_late": ("Late claims", _deadline_drill([K.CLAIM], _LATE)),
+    "claims_unrecorded": (
+        "Late claims the sweep has not recorded",
+        _deadline_drill([K.CLAIM], _LATE & Q(breached_at__isnull=True)),
+    ),
+    "first_contacts_on_time": ("First contacts on time", _deadline_drill([K.FIRST_CONTACT], ON_TIME)),
+    "first_contacts_late": ("Late first contacts", _deadline_drill([K.FIRST_CONTACT], _LATE)),
+    "first_contacts_unrecorded": (
+        "Late first contacts the sweep has not recorded",
+        _deadline_drill([K.FIRST_CONTACT], _LATE & Q(breached_at__isnull=True)),
+    ),
+    "escalations": (
+        "Sales misses that caused escalations",
+        _deadline_drill(
+            Deadline.SALES_KINDS, Exists(Escalation.objects.filter(deadline=OuterRef("pk"), done_at__isnull=False))
+        ),
+    ),
+    "follow_ups_on_time": ("Returned-lead follow-ups on time", _deadline_drill([K.FOLLOW_UP], ON_TIME)),
+    "follow_ups_late": ("Late returned-lead follow-ups", _deadline_drill([K.FOLLOW_UP], _LATE)),
+    "captured": ("Leads captured", _event_drill(E.CAPTURED)),
+    "mqls": ("MQLs: leads qualified, once a month each", _mql_drill),
+    "handed_off": ("Leads handed to sales", _event_drill(E.HANDED_OFF)),
+    "contacted": ("First contacts made", _event_drill(E.CONTACTED, people=True)),
+    "converted": ("Conversions", _event_drill(E.CONVERTED, people=True)),
+    "returns": ("Leads returned to marketing", _event_drill(E.RETURNED)),
+    "won": ("Deals won", _won_drill),
+    "acceptance_decided": ("Handed off, claim window closed", _handoff_drill(_DECIDED_HANDOFF)),
+    "acceptance_claimed": ("Handed off and claimed", _handoff_drill(Q(claimed_at__isnull=False))),
+    "acceptance_kept": (
+        "Handed off, claimed and kept",
+        _handoff_drill(Q(claimed_at__isnull=False) & ~Q(outcome=Handoff.Outcome.RETURNED)),
+    ),
+    "acceptance_not_claimed": (
+        "Handed off, claim window closed, never claimed",
+        _handoff_drill(_DECIDED_HANDOFF & Q(claimed_at__isnull=True)),
+    ),
+    "acceptance_returned": ("Handed off, claimed, then returned", _handoff_drill(Q(outcome=Handoff.Outcome.RETURNED))),
+    "acceptance_open": (
+        "Handed off, still inside the claim window (not counted)",
+        _handoff_drill(~_DECIDED_HANDOFF),
+    ),
+}
+
+
+def drill(figure: str, *, filters: Filters, now: datetime.datetime, reason: str = "") -> Drill:
+    """The rows behind `figure` (a key of DRILLS) for `filters`; KeyError for an unknown figure."""
+    title, rows = DRILLS[figure]
+    if reason:
+        title = f"{title}: {reason}"
+    count = None
+    if figure == "mqls":
+        # The figure itself: telling each qualification apart from an earlier one in its month takes a
+        # probe per event, fine for a page of 50, not for counting a month's tens of thousands.
+        count = sum(mqls_by_campaign(**filters.period.days, where=campaign_q(filters)).values())
+    return Drill(title=title, rows=rows(filters, now, reason=reason), count=count)
+
+
+# --- What needs attention now -------------------------------------------------------------------
+@dataclass
+class Attention:
+    waiting: list[Deadline]
+    waiting_count: int
+    warned: list[Deadline]
+    warned_count: int
+    overdue: list[Deadline]
+    overdue_counts: dict[str, dict[str, int]]
+    sweep: object
+    detection: object
+    cap: int = LIVE_CAP
+
+    @property
+    def waiting_text(self) -> str:
+        return _capped_text(self.waiting_count)
+
+    @property
+    def warned_text(self) -> str:
+        return _capped_text(self.warned_count)
+
+
+def _capped_text(count: int) -> str:
+    return f"more than {LIVE_CAP}" if count > LIVE_CAP else str(count)
+
+
+def _capped(deadlines: QuerySet) -> int:
+    return len(deadlines.values_list("pk", flat=True)[: LIVE_CAP + 1])
+
+
+def attention_now(*, filters: Filters, now: datetime.datetime) -> Attention:
+    """The live part: leads waiting in the queue (most urgent first), clocks warned and not yet due,
+    and every overdue clock whether or not the sweep has recorded it, sales' and marketing's apart;
+    the sweep's health. Counts stop at LIVE_CAP. Twelve queries, whatever the numbers."""
+    running = (
+        Deadline.objects.filter(met_at__isnull=True, cancelled_at__isnull=True)
+        .filter(campaign_q(filters))
+        .select_related("lead", "owner")
+    )
+    sales_people = Q(kind=K.FOLLOW_UP) | people_q(filters, "owner") if filters.by_people else Q()
+    waiting = running.filter(kind=K.CLAIM).order_by("due_at", "pk")
+    warned = (
+        running.filter(sales_people, paused_at__isnull=True, warned_at__isnull=False, due_at__gt=now)
+        .filter(breached_at__isnull=True)
+        .order_by("due_at", "pk")
+    )
+    overdue = running.filter(sales_people, paused_at__isnull=True, due_at__lte=now).order_by("due_at", "pk")
+    # Each count stops at LIVE_CAP: a storm of overdue clocks must not make the live part slow.
+    counts = {
+        side: {
+            "recorded": _capped(overdue.filter(kinds, breached_at__isnull=False)),
+            "unrecorded": _capped(overdue.filter(kinds, breached_at__isnull=True)),
+        }
+        for side, kinds in ((Side.SALES, Q(kind__in=Deadline.SALES_KINDS)), (Side.MARKETING, Q(kind=K.FOLLOW_UP)))
+    }
+    return Attention(
+        waiting=list(waiting[:LIVE_ROWS]),
+        waiting_count=_capped(waiting),
+        warned=list(warned[:LIVE_ROWS]),
+        warned_count=_capped(warned),
+        # Recorded and not yet recorded are read apart (each from its own partial index), then merged.
+        overdue=sorted(
+            [
+                *overdue.filter(breached_at__isnull=False)[: 2 * LIVE_ROWS],
+                *overdue.filter(breached_at__isnull=True)[: 2 * LIVE_ROWS],
+            ],
+            key=lambda deadline: (deadline.due_at, deadline.pk),
+        )[: 2 * LIVE_ROWS],
+        overdue_counts=counts,
+        sweep=sweep_status(now=now),
+        detection=breach_detection_delay(now=now),
+    )

@@ -1,0 +1,514 @@
+"""The dashboard's tables, built once from its figures for the page, its charts and its CSV exports.
+
+A `Table` holds plain cells: `value` is what the CSV export writes, `text` what the page shows, `href`
+the drill-down to the leads behind the number (with the page's filters). A chart is drawn in the
+browser from its table (static/js/dashboard_charts.js), so the two can never disagree.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from leads.models import LeadEvent
+from people.names import person_name
+from reporting.dashboard import Dashboard, Filters, Side
+from sla.models import Deadline, Handoff
+
+K = Deadline.Kind
+SIDE_LABELS = {Side.SALES: "Sales", Side.MARKETING: "Marketing", Side.NEUTRAL: "Neutral"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: object
+    text: str = ""
+    href: str = ""
+    numeric: bool = False
+    danger: bool = False
+
+    def __post_init__(self):
+        if not self.text:
+            object.__setattr__(self, "text", "–" if self.value is None else str(self.value))
+
+    def _value_text(self) -> str:
+        """The value as the template would print it (localized); counts and texts, most cells, directly."""
+        return str(self.value) if type(self.value) in (int, str) else localize(self.value)
+
+    def html(self, *, heading: bool = False) -> str:
+        """The cell as a table cell: the row's first as its heading; the value in `data-value` (for the
+        charts and sorting), the text linked to the leads behind it. Built here rather than in the
+        template: a month's tables hold thousands of cells, and the template engine took ~40 µs a cell."""
+        content = f'<a href="{escape(self.href)}">{escape(self.text)}</a>' if self.href else escape(self.text)
+        if heading:
+            return f'<th scope="row" class="fw-normal">{content}</th>'
+        classes = ("text-end" if self.numeric else "") + (" text-danger fw-semibold" if self.danger else "")
+        value = "" if self.value is None else escape(self._value_text())
+        return f'<td class="{classes}" data-value="{value}">{content}</td>'
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]]
+    empty: str
+    caption: str = ""
+    chart: dict | None = field(default=None)
+
+    @property
+    def headers(self) -> list[tuple[str, bool]]:
+        """Each column's heading and whether it holds numbers (aligned right, like its cells)."""
+        first = self.rows[0] if self.rows else []
+        return [(column, i < len(first) and first[i].numeric) for i, column in enumerate(self.columns)]
+
+    @property
+    def rows_html(self) -> list[str]:
+        """Each row as `<tr>` markup (see `Cell.html`), escaped, for the template."""
+        return [
+            mark_safe("<tr>" + "".join(cell.html(heading=i == 0) for i, cell in enumerate(row)) + "</tr>")  # noqa: S308 - every part escaped above
+            for row in self.rows
+        ]
+
+    @property
+    def chart_json(self) -> str:
+        return json.dumps(self.chart) if self.chart else ""
+
+
+def percent_text(value: float | None) -> str:
+    return "–" if value is None else f"{value:g} %"
+
+
+def business_time_text(seconds: float | None) -> str:
+    """'2 h 05 min' of business time; a dash when nothing was measured."""
+    if seconds is None:
+        return "–"
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
+
+
+def money_text(amount) -> str:
+    return "–" if amount is None else f"{amount:,.2f}"
+
+
+Link = Callable[..., str]
+
+
+def count(value: int, link: Link, figure: str, *, danger: bool = False, **filters) -> Cell:
+    """A number linking to the leads behind it."""
+    return Cell(value, href=link(figure, **filters), numeric=True, danger=danger and bool(value))
+
+
+def rate_cell(value: float | None) -> Cell:
+    return Cell(value, percent_text(value), numeric=True)
+
+
+def tables(dashboard: Dashboard, link: Link) -> dict[str, Table]:
+    """Every table of the page, by name. `link(figure, **filter overrides)` makes a drill-down URL."""
+    built = [
+        _attribution(dashboard, link),
+        _reps(dashboard, link),
+        _groups("breaches_by_team", "Sales' misses by team", dashboard.teams, "team", link),
+        _campaign_breaches(dashboard, link),
+        _groups("breaches_by_channel", "Sales' misses by channel", dashboard.channels, "channel", link),
+        _marketing(dashboard, link),
+        _funnel_total(dashboard, link),
+        _funnel(dashboard, link),
+        _trends(dashboard),
+    ]
+    return {table.name: table for table in built}
+
+
+def _attribution(d: Dashboard, link: Link) -> Table:
+    rows = [
+        [
+            Cell(SIDE_LABELS[miss.side]),
+            Cell(miss.label),
+            count(miss.count, link, miss.figure, danger=miss.side != Side.NEUTRAL, **miss.extra),
+            Cell(miss.evidence),
+        ]
+        for miss in d.attribution
+        if miss.count or miss.side == Side.SALES or miss.figure == "follow_ups_late"
+    ]
+    return Table(
+        "attribution",
+        "Whose misses: sales, marketing or neither",
+        ["Side", "Miss", "Leads", "Evidence"],
+        rows,
+        "No misses in this period.",
+        caption=(
+            f"Sales {d.side_total(Side.SALES)} · marketing {d.side_total(Side.MARKETING)} · "
+            f"neutral {d.side_total(Side.NEUTRAL)}. A deadline counts in the period it fell due (or was met "
+            "on time); a return when it happened."
+        ),
+    )
+
+
+def _rep_filters(rep) -> dict:
+    return {"rep": rep.user.pk, "team": None} if rep.user is not None else {"unassigned": 1, "rep": None}
+
+
+def _reps(d: Dashboard, link: Link) -> Table:
+    rows = []
+    for rep in d.reps:
+        f = _rep_filters(rep)
+        claims, contacts = rep.claims, rep.first_contacts
+        rows.append(
+            [
+                Cell(person_name(rep.user, "The queue (nobody claimed it)")),
+                Cell(rep.team.name if rep.team else "–"),
+                Cell(rep.claimed, numeric=True),
+                Cell(rep.assigned_by_manager, numeric=True),
+                Cell(rep.assigned_automatically, numeric=True),
+                Cell(rep.reassigned_to, numeric=True),
+                count(claims.on_time, link, "claims_on_time", **f),
+                count(claims.late, link, "claims_late", danger=True, **f),
+                count(contacts.on_time, link, "first_contacts_on_time", **f),
+                count(contacts.late, link, "first_contacts_late", danger=True, **f),
+                count(contacts.unrecorded, link, "first_contacts_unrecorded", **f),
+                rate_cell(claims.attainment),
+                rate_cell(contacts.attainment),
+                count(rep.escalations, link, "escalations", **f),
+                count(rep.won, link, "won", **f),
+            ]
+        )
+    return Table(
+        "reps",
+        "Sales by rep",
+        [
+            "Rep",
+            "Team",
+            "Claimed from the queue",
+            "Assigned by a manager",
+            "Assigned automatically",
+            "Reassigned to them",
+            "Claims on time",
+            "Claims late",
+            "First contacts on time",
+            "First contacts late",
+            "First contacts late, not recorded by the sweep",
+            "Claim attainment",
+            "First-contact attainment",
+            "Escalations caused",
+            "Deals won",
+        ],
+        rows,
+        "No sales reps yet.",
+        caption=(
+            "Claims are counted apart by how the lead came: claimed from the queue, a manager's assignment, "
+            "automatic (round-robin or an escalation's reassignment), or reassigned from another rep. A claim "
+            "deadline counts for the rep who claimed the lead; a first contact for whoever held the lead when it "
+            "fell due (a reassignment after that leaves the miss where it was)."
+        ),
+        chart={"type": "bar", "columns": [7, 9], "stacked": True, "title": "Late claims and first contacts by rep"},
+    )
+
+
+def _group_row(group, filter_name: str, link: Link) -> list[Cell]:
+    f = {filter_name: group.key.pk if hasattr(group.key, "pk") else group.key}
+    if group.key is None:
+        f = {"unassigned": 1}
+    claims, contacts = group.clocks[K.CLAIM], group.clocks[K.FIRST_CONTACT]
+    return [
+        Cell(group.label),
+        count(claims.late, link, "claims_late", danger=True, **f),
+        count(contacts.late, link, "first_contacts_late", danger=True, **f),
+        count(group.escalations, link, "escalations", **f),
+        rate_cell(claims.attainment),
+        rate_cell(contacts.attainment),
+    ]
+
+
+GROUP_COLUMNS = [
+    "Late claims",
+    "Late first contacts",
+    "Escalations caused",
+    "Claim attainment",
+    "First-contact attainment",
+]
+
+
+def _groups(name: str, title: str, groups, filter_name: str, link: Link) -> Table:
+    return Table(
+        name,
+        title,
+        [filter_name.capitalize(), *GROUP_COLUMNS],
+        [_group_row(group, filter_name, link) for group in groups],
+        "No sales deadlines fell due in this period.",
+    )
+
+
+def _campaign_breaches(d: Dashboard, link: Link) -> Table:
+    rows = []
+    for figures in d.campaigns:
+        claims, contacts = figures.clocks[K.CLAIM], figures.clocks[K.FIRST_CONTACT]
+        if not (claims.decided or contacts.decided):
+            continue
+        f = {"campaign": figures.campaign.pk}
+        rows.append(
+            [
+                Cell(figures.campaign.name, href=figures.campaign.get_absolute_url()),
+                count(claims.late, link, "claims_late", danger=True, **f),
+                count(contacts.late, link, "first_contacts_late", danger=True, **f),
+                count(claims.escalations + contacts.escalations, link, "escalations", **f),
+                rate_cell(claims.attainment),
+                rate_cell(contacts.attainment),
+            ]
+        )
+    return Table(
+        "breaches_by_campaign",
+        "Sales' misses by campaign",
+        ["Campaign", *GROUP_COLUMNS],
+        rows,
+        "No sales deadlines fell due in this period.",
+        chart={
+            "type": "bar",
+            "columns": [1, 2],
+            "stacked": True,
+            "title": "Late claims and first contacts by campaign",
+        },
+    )
+
+
+def _marketing(d: Dashboard, link: Link) -> Table:
+    rows = []
+    for figures in d.campaigns:
+        a, f = figures.acceptance, {"campaign": figures.campaign.pk}
+        below = a.kept_rate is not None and a.kept_rate < d.acceptance_target
+        rows.append(
+            [
+                Cell(figures.campaign.name, href=figures.campaign.get_absolute_url()),
+                Cell(person_name(figures.campaign.owner)),
+                count(figures.mqls, link, "mqls", **f),
+                Cell(figures.mql_target, numeric=True),
+                rate_cell(figures.mql_percent),
+                count(a.handed_off, link, "handed_off", **f),
+                count(a.in_claim_window, link, "acceptance_open", **f),
+                count(a.decided, link, "acceptance_decided", **f),
+                count(a.claimed, link, "acceptance_claimed", **f),
+                count(a.returned, link, "acceptance_returned", **f),
+                count(a.kept, link, "acceptance_kept", **f),
+                Cell(
+                    a.kept_rate,
+                    f"{percent_text(a.kept_rate)} (below {d.acceptance_target} %)"
+                    if below
+                    else percent_text(a.kept_rate),
+                    numeric=True,
+                    danger=below,
+                ),
+                rate_cell(a.claimed_rate),
+                count(figures.clocks[K.FOLLOW_UP].late, link, "follow_ups_late", danger=True, **f),
+            ]
+        )
+    return Table(
+        "marketing",
+        "Marketing by campaign",
+        [
+            "Campaign",
+            "Owner",
+            "MQLs",
+            "MQL target for the period",
+            "Of target",
+            "Handed off",
+            "Still in claim window",
+            "Claim window closed",
+            "Claimed",
+            "Claimed, then returned",
+            "Claimed and kept",
+            "Acceptance (claimed and kept)",
+            "Claimed at least once",
+            "Late follow-ups",
+        ],
+        rows,
+        "No campaigns match these filters.",
+        caption=(
+            f"Acceptance is claimed and kept (the policy's words) ÷ leads handed off in the period whose claim "
+            f"window has closed; leads still inside it are not counted either way. Target: {d.acceptance_target} %. "
+            "MQLs count a lead once a month (qualified again in the same month: still one), as on the campaign "
+            "page and in the monthly target check. The monthly MQL target is prorated to the period's days."
+        ),
+    )
+
+
+def _funnel_total(d: Dashboard, link: Link) -> Table:
+    totals = {
+        "Captured": (sum(c.captured for c in d.campaigns), "captured"),
+        "MQL": (sum(c.mqls for c in d.campaigns), "mqls"),
+        "Handed off": (sum(c.handed_off for c in d.campaigns), "handed_off"),
+        "Accepted": (sum(c.accepted for c in d.campaigns), "acceptance_claimed"),
+        "Contacted": (sum(c.contacted for c in d.campaigns), "contacted"),
+        "Converted": (sum(c.converted for c in d.campaigns), "converted"),
+        "Won": (sum(c.won for c in d.campaigns), "won"),
+    }
+    rows, previous = [], None
+    for label, (value, figure) in totals.items():
+        step = None if previous is None else (round(100 * value / previous, 1) if previous else None)
+        rows.append([Cell(label), count(value, link, figure), rate_cell(step)])
+        previous = value
+    return Table(
+        "funnel_total",
+        "Funnel, all campaigns shown",
+        ["Stage", "Leads", "From the stage before"],
+        rows if any(row[1].value for row in rows) else [],
+        "Nothing happened in this period.",
+        caption="Events in the period (not one cohort followed through), so a stage can exceed the one before.",
+        chart={"type": "bar", "columns": [1], "title": "Funnel"},
+    )
+
+
+def _funnel(d: Dashboard, link: Link) -> Table:
+    rows = []
+    for figures in d.campaigns:
+        if not (figures.captured or figures.mqls or figures.handed_off or figures.won):
+            continue
+        f = {"campaign": figures.campaign.pk}
+        cells = [Cell(figures.campaign.name, href=figures.campaign.get_absolute_url())]
+        figures_by_stage = dict(
+            zip(
+                ("Captured", "MQL", "Handed off", "Accepted", "Contacted", "Converted", "Won"),
+                ("captured", "mqls", "handed_off", "acceptance_claimed", "contacted", "converted", "won"),
+                strict=True,
+            )
+        )
+        for label, value, step in figures.stages():
+            text = f"{value}" if step is None else f"{value} ({percent_text(step)})"
+            cells.append(Cell(value, text, href=link(figures_by_stage[label], **f), numeric=True))
+        cells += [
+            Cell(figures.spend, money_text(figures.spend), numeric=True),
+            Cell(figures.won_revenue, money_text(figures.won_revenue), numeric=True),
+            Cell(figures.cost_per_won, money_text(figures.cost_per_won), numeric=True),
+            rate_cell(figures.roi),
+        ]
+        rows.append(cells)
+    return Table(
+        "funnel",
+        "Funnel per campaign",
+        [
+            "Campaign",
+            "Captured",
+            "MQL",
+            "Handed off",
+            "Accepted",
+            "Contacted",
+            "Converted",
+            "Won",
+            "Spend to date",
+            "Won revenue",
+            "Cost per won deal",
+            "ROI",
+        ],
+        rows,
+        "No campaign captured, qualified, handed off or won anything in this period.",
+        caption="In brackets: the share of the stage before. Accepted = claimed or assigned (not reassignments). "
+        "Spend is the campaign's spend to date; ROI = (won revenue − spend) ÷ spend.",
+    )
+
+
+def _trends(d: Dashboard) -> Table:
+    rows = [
+        [
+            Cell(week.start.isoformat(), f"{week.start:%-d %b}"),
+            rate_cell(week.attainment),
+            Cell(hours(week.median_claim_seconds), business_time_text(week.median_claim_seconds), numeric=True),
+            Cell(week.handed_off, numeric=True),
+            rate_cell(week.acceptance.kept_rate),
+        ]
+        for week in d.trends
+    ]
+    has_data = any(week.on_time or week.late or week.handed_off or week.acceptance.handed_off for week in d.trends)
+    return Table(
+        "trends",
+        "Weekly trends, last 13 weeks",
+        [
+            "Week from",
+            "Sales attainment",
+            "Median time to claim (business hours)",
+            "Handed off",
+            "Acceptance (claimed and kept)",
+        ],
+        rows if has_data else [],
+        "Nothing was handed off or fell due in the last 13 weeks.",
+        caption="Sales attainment: claims and first contacts on time ÷ those decided that week. The period filter "
+        "does not apply here; the others do.",
+        chart={"type": "line", "columns": [1, 4], "title": "Attainment and acceptance by week", "percent": True},
+    )
+
+
+def filters_summary(filters: Filters) -> str:
+    """The filters in words, for export file names and headings."""
+    parts = [filters.period.label]
+    for value in (filters.team, filters.rep and person_name(filters.rep), filters.campaign, filters.channel):
+        if value:
+            parts.append(str(value))
+    return " · ".join(parts)
+
+
+def _when(moment) -> Cell:
+    if moment is None:
+        return Cell(None)
+    local = timezone.localtime(moment)
+    return Cell(local.isoformat(timespec="minutes"), f"{local:%-d %b %Y %H:%M}")
+
+
+def _drill_row(item) -> tuple[object, object, str, object]:
+    """(lead, when, what, who) for a deadline, timeline event, handoff or deal behind a figure."""
+    if isinstance(item, Deadline):
+        what = f"{item.get_kind_display()} due {timezone.localtime(item.due_at):%-d %b %H:%M}"
+        if item.met_at:
+            what += f", met {timezone.localtime(item.met_at):%-d %b %H:%M}"
+            if item.business_seconds is not None:
+                what += f" after {business_time_text(item.business_seconds)} of business time"
+        else:
+            what += ", not met"
+        if item.breached_at:
+            what += ", breach recorded"
+        elif item.met_at is None or item.met_at > item.due_at:
+            what += ", late, not recorded by the sweep"
+        return item.lead, item.decided, what, item.owner
+    if isinstance(item, LeadEvent):
+        what = item.get_kind_display()
+        if item.data.get("reason"):
+            what += f": {item.data['reason']}"
+        return item.lead, item.created_at, what, item.actor
+    if isinstance(item, Handoff):
+        what = "claimed" if item.claimed_at else "not claimed"
+        if item.outcome:
+            what += f", {item.get_outcome_display().lower()}"
+            if item.return_reason:
+                what += f" ({item.return_reason})"
+        return item.lead, item.handed_off_at, what, item.claimed_by
+    return item.lead, item.closed_at, f"Won {money_text(item.value)} {item.currency}", item.owner
+
+
+def drill_table(figure: str, title: str, items) -> Table:
+    """The leads behind a figure, one row per deadline, event, handoff or deal."""
+    rows = []
+    for item in items:
+        lead, when, what, who = _drill_row(item)
+        rows.append(
+            [
+                Cell(lead.full_name, href=lead.get_absolute_url()),
+                Cell(lead.email),
+                Cell(lead.campaign.name),
+                _when(when),
+                Cell(what),
+                Cell(person_name(who, "the queue")),
+            ]
+        )
+    return Table(
+        figure,
+        title,
+        ["Lead", "Email", "Campaign", "When", "What", "Who"],
+        rows,
+        "No leads behind this figure with these filters.",
+    )

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from reporting.rebuild import read_models_rebuild
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute the read models from their source, e.g. after a restore: the timeline's counts "
+        "(handoff_eventcount) from the timeline, the deadlines' outcomes (handoff_deadlineoutcome) from "
+        "the deadlines, the lead tallies (leads_leadtally) from the leads."
+    )
+
+    def handle(self, *args, **options):
+        rows = read_models_rebuild()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Counts rebuilt from the timeline: {rows['counts'] + rows['outcomes']} rows; "
+                f"lead tallies: {rows['tallies']} rows."
+            )
+        )

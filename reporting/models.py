@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.db import models
+
+
+class DeadlineOutcome(models.Model):
+    """How the deadlines decided in one UTC hour ended, per deadline kind, campaign and owner.
+
+    A read model of `Deadline` (which stays the source of truth), counted by when each deadline was
+    decided (`Deadline.decided_at`: when it was met if by its due time, else its due time): on time,
+    late (met late, still open past its due time, or cancelled after it), and of the late ones those
+    the sweep recorded. A PostgreSQL trigger on `handoff_deadline` takes every inserted, updated or
+    deleted deadline's old contribution out and puts its new one in, in the writer's transaction,
+    whoever wrote it (a service, the set-based sweep, a bulk update). A running deadline counts as late
+    in the hour of its due time until it is met, paused or cancelled, so only hours that have passed
+    may be read from here (`reporting.outcomes`). `manage.py rebuild_counts` recomputes the table.
+    """
+
+    hour = models.DateTimeField(help_text="Start of the UTC hour the deadlines were decided in.")
+    kind = models.CharField(max_length=20, help_text="The deadline kind (Deadline.Kind).")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, null=True, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        help_text="Who held the deadline; empty for a claim left in the queue.",
+    )
+    on_time = models.BigIntegerField(default=0)
+    late = models.BigIntegerField(default=0)
+    recorded = models.BigIntegerField(default=0, help_text="Late ones whose breach the sweep recorded.")
+
+    class Meta:
+        db_table = "handoff_deadlineoutcome"  # its table from before it left handoff/
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "kind", "campaign", "owner"], name="deadline_outcome_key", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.hour:%Y-%m-%d %H:00} campaign {self.campaign_id}: {self.on_time}/{self.late}"

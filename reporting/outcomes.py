@@ -1,0 +1,166 @@
+"""The deadlines' read model: `DeadlineOutcome` rows kept current by a trigger, rebuilt by a command.
+
+The one definition of how a deadline is counted is `OUTCOMES_SELECT`: the trigger on
+`handoff_deadline` (migration handoff 0015) takes each statement's old rows out and puts its new rows
+in, and `outcomes_rebuild` runs it over every deadline. A test checks that the two agree on a random
+history.
+
+A deadline's contribution depends on its row alone, never on the time of reading: a running deadline
+counts as late in the hour of its due time (in the future, for most). So `outcome_rows` reads the
+hours that have fully passed from here, and the hour still running from the deadlines themselves
+(a range of `deadline_decided_idx` an hour long): a period costs its hours x kinds x campaigns x
+owners, never its number of deadlines.
+"""
+
+import datetime
+from collections.abc import Callable
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+
+from reporting.models import DeadlineOutcome
+from sla.models import Deadline
+
+# On time: met by the due time. Late is everything else decided (the grid's counts of deadlines).
+ON_TIME = Q(met_at__isnull=False, met_at__lte=F("due_at"))
+GRID = {
+    "on_time": Count("due_at", filter=ON_TIME),
+    "late": Count("due_at", filter=~ON_TIME),
+    "recorded": Count("due_at", filter=Q(breached_at__isnull=False)),
+}
+
+# How the deadlines of `{rows}` (a transition table, or handoff_deadline for a rebuild) are counted,
+# each with `{sign}` (+1 put in, -1 taken out). Exactly the conditions of `dashboard.decided_deadlines`
+# and its GRID: a deadline counts when met, or when neither paused nor cancelled by its due time.
+OUTCOMES_SELECT = """
+SELECT date_trunc('hour', LEAST(d.met_at, d.due_at), 'UTC') AS hour,
+       d.kind,
+       d.campaign_id,
+       d.owner_id,
+       {sign} * COUNT(*) FILTER (WHERE d.met_at <= d.due_at) AS on_time,
+       {sign} * COUNT(*) FILTER (WHERE d.met_at IS NULL OR d.met_at > d.due_at) AS late,
+       {sign} * COUNT(*) FILTER (WHERE d.breached_at IS NOT NULL) AS recorded
+  FROM {rows} d
+ WHERE d.met_at IS NOT NULL OR (d.paused_at IS NULL AND (d.cancelled_at IS NULL OR d.cancelled_at > d.due_at))
+ GROUP BY 1, 2, 3, 4
+"""
+
+# Adds up the contributions (an update's old and new rows may cancel out) and applies them in key order,
+# so two writers upserting the same rows take their locks in the same order.
+OUTCOMES_UPSERT = """
+INSERT INTO handoff_deadlineoutcome (hour, kind, campaign_id, owner_id, on_time, late, recorded)
+SELECT hour, kind, campaign_id, owner_id, SUM(on_time), SUM(late), SUM(recorded)
+  FROM ({changes}) c
+ GROUP BY 1, 2, 3, 4
+HAVING SUM(on_time) <> 0 OR SUM(late) <> 0 OR SUM(recorded) <> 0
+ ORDER BY 1, 2, 3, 4
+ON CONFLICT (hour, kind, campaign_id, owner_id) DO UPDATE
+   SET on_time = handoff_deadlineoutcome.on_time + EXCLUDED.on_time,
+       late = handoff_deadlineoutcome.late + EXCLUDED.late,
+       recorded = handoff_deadlineoutcome.recorded + EXCLUDED.recorded
+"""
+
+
+def _upsert(*parts: tuple[str, int]) -> str:
+    changes = " UNION ALL\n".join(OUTCOMES_SELECT.format(rows=rows, sign=sign) for rows, sign in parts)
+    return OUTCOMES_UPSERT.format(changes=changes)
+
+
+def trigger_sql() -> str:
+    """The trigger function and its three triggers (PostgreSQL allows transition tables on a trigger
+    for one event only), for the migration that installs them."""
+    return f"""
+CREATE OR REPLACE FUNCTION handoff_count_deadline_outcomes() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+{_upsert(("new_deadlines", 1))};
+  ELSIF TG_OP = 'UPDATE' THEN
+{_upsert(("old_deadlines", -1), ("new_deadlines", 1))};
+  ELSE
+{_upsert(("old_deadlines", -1))};
+  END IF;
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+DROP TRIGGER IF EXISTS handoff_deadline_outcomes_insert ON handoff_deadline;
+CREATE TRIGGER handoff_deadline_outcomes_insert
+  AFTER INSERT ON handoff_deadline REFERENCING NEW TABLE AS new_deadlines
+  FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_deadline_outcomes();
+DROP TRIGGER IF EXISTS handoff_deadline_outcomes_update ON handoff_deadline;
+CREATE TRIGGER handoff_deadline_outcomes_update
+  AFTER UPDATE ON handoff_deadline REFERENCING OLD TABLE AS old_deadlines NEW TABLE AS new_deadlines
+  FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_deadline_outcomes();
+DROP TRIGGER IF EXISTS handoff_deadline_outcomes_delete ON handoff_deadline;
+CREATE TRIGGER handoff_deadline_outcomes_delete
+  AFTER DELETE ON handoff_deadline REFERENCING OLD TABLE AS old_deadlines
+  FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_deadline_outcomes();
+"""
+
+
+DROP_TRIGGER_SQL = """
+DROP TRIGGER IF EXISTS handoff_deadline_outcomes_insert ON handoff_deadline;
+DROP TRIGGER IF EXISTS handoff_deadline_outcomes_update ON handoff_deadline;
+DROP TRIGGER IF EXISTS handoff_deadline_outcomes_delete ON handoff_deadline;
+DROP FUNCTION IF EXISTS handoff_count_deadline_outcomes();
+"""
+
+REBUILD_SQL = _upsert(("handoff_deadline", 1))
+
+
+def outcomes_rebuild() -> int:
+    """Recount every deadline; returns the number of rows written. Holds a SHARE lock on the deadlines
+    meanwhile, so none changes between the wipe and the recount (writers wait, then count as usual)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE handoff_deadline IN SHARE MODE")
+        cursor.execute("DELETE FROM handoff_deadlineoutcome")
+        cursor.execute(REBUILD_SQL)
+        return cursor.rowcount
+
+
+# --- Reading ------------------------------------------------------------------------------------
+def _hour_floor(moment: datetime.datetime) -> datetime.datetime:
+    return moment.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _hour_ceil(moment: datetime.datetime) -> datetime.datetime:
+    floor = _hour_floor(moment)
+    return floor if floor == moment else floor + datetime.timedelta(hours=1)
+
+
+def outcome_rows(
+    deadlines: Callable[[datetime.datetime, datetime.datetime], QuerySet[Deadline]],
+    outcomes: QuerySet[DeadlineOutcome],
+    *,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    now: datetime.datetime,
+    by: tuple[str, ...],
+    week_zone=None,
+) -> list[dict]:
+    """On time, late and recorded for the deadlines decided from `start` to `end` (and before `now`),
+    grouped `by` "kind", "owner", "campaign" (and "week" of `week_zone`). `outcomes` (the read model)
+    and `deadlines` (a function of a start and an end giving the deadlines decided then, annotated with
+    `decided`) carry the same filters: the whole UTC hours that have passed are summed from the first,
+    the edges (the hour still running, a part-hour) counted from the second. Rows of the parts are not
+    merged: add them up."""
+    end = min(end, now)
+    if end <= start:
+        return []
+    first, last = min(_hour_ceil(start), end), max(_hour_floor(end), start)
+    rows: list[dict] = []
+    if first < last:
+        counted = outcomes.filter(hour__gte=first, hour__lt=last)
+        if week_zone is not None:
+            counted = counted.annotate(week=TruncWeek("hour", tzinfo=week_zone))
+        rows += (
+            counted.values(*by).annotate(on_time=Sum("on_time"), late=Sum("late"), recorded=Sum("recorded")).order_by()
+        )
+    for edge_start, edge_end in ((start, first), (max(last, first), end)):
+        if edge_start < edge_end:
+            edge = deadlines(edge_start, edge_end)
+            if week_zone is not None:
+                edge = edge.annotate(week=TruncWeek("decided", tzinfo=week_zone))
+            rows += edge.values(*by).annotate(**GRID).order_by()
+    return rows

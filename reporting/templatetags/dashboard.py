@@ -1,0 +1,32 @@
+"""Words for the SLA dashboard's figures."""
+
+from django import template
+
+from reporting.dashboard import Acceptance
+from reporting.dashboard_tables import business_time_text, money_text
+
+register = template.Library()
+
+
+@register.filter
+def business_time(seconds: float | None) -> str:
+    """'2 h 05 min' of business time; a dash when nothing was measured."""
+    return business_time_text(seconds)
+
+
+@register.filter
+def money_hint(amount) -> str:
+    return f"worth {money_text(amount)}"
+
+
+@register.filter
+def acceptance_hint(acceptance: Acceptance) -> str:
+    return (
+        f"{acceptance.kept} of {acceptance.decided} leads handed off whose claim window has closed "
+        f"({acceptance.in_claim_window} still inside it, not counted)"
+    )
+
+
+@register.filter
+def returns_total(returns: list[tuple[str, str, int]]) -> int:
+    return sum(count for _side, _reason, count in returns)

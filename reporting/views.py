@@ -1,0 +1,182 @@
+"""The managers' SLA dashboard: the page, its live part, its drill-downs and its CSV exports.
+
+All of them read the same filters from the URL (`DashboardFilterForm`), so a view of the page can be
+bookmarked and shared, and a number and the list of leads behind it always agree.
+"""
+
+import datetime
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+from campaigns.models import Campaign
+from common.spreadsheet import csv_response
+from leads.models import SalesTeam
+from people.names import person_name
+from people.roles import Role, RoleRequiredMixin, role_required
+from reporting.dashboard import DRILLS, PERIODS, Filters, Period, attention_now, drill, sla_dashboard
+from reporting.dashboard_tables import Table, drill_table, filters_summary, tables
+
+# Seconds between refreshes of the live part (static/js/dashboard_live.js reads it from the page).
+LIVE_REFRESH_SECONDS = 10
+DRILL_PAGE_SIZE = 50
+
+
+class RepChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person_name(obj)
+
+
+class DashboardFilterForm(forms.Form):
+    period = forms.ChoiceField(choices=list(PERIODS.items()), required=False)
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    team = forms.ModelChoiceField(SalesTeam.objects.order_by("name"), required=False, empty_label="All teams")
+    # Anyone who can hold a sales deadline (a manager gets leads escalated twice), as the figures' rows.
+    rep = RepChoiceField(
+        get_user_model()
+        .objects.filter(Q(groups__name__in=[Role.SALES, Role.MANAGERS]) | Q(rep_profile__isnull=False))
+        .distinct()
+        .order_by("first_name", "last_name", "username"),
+        required=False,
+        empty_label="All reps",
+    )
+    campaign = forms.ModelChoiceField(Campaign.objects.order_by("name"), required=False, empty_label="All campaigns")
+    channel = forms.ChoiceField(choices=[("", "All channels"), *Campaign.Channel.choices], required=False)
+    unassigned = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "custom":
+            if not (data.get("start") and data.get("end")):
+                raise forms.ValidationError("A custom range needs a first and a last day.")
+            if data["end"] < data["start"]:
+                raise forms.ValidationError("The last day of the range is before the first.")
+            if (data["end"] - data["start"]).days > 366:
+                raise forms.ValidationError("Choose a range of at most a year.")
+        return data
+
+    def filters(self, *, now: datetime.datetime) -> Filters:
+        """The filters asked for; the default (this month, everything) when the form is not valid."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        period = Period.of(
+            data.get("period") or "this_month", now=now, first_day=data.get("start"), last_day=data.get("end")
+        )
+        return Filters(
+            period=period,
+            team=data.get("team"),
+            rep=data.get("rep"),
+            campaign=data.get("campaign"),
+            channel=data.get("channel") or "",
+            unassigned=bool(data.get("unassigned")),
+        )
+
+
+def _filters(request, now: datetime.datetime) -> tuple[DashboardFilterForm, Filters]:
+    form = DashboardFilterForm(request.GET or None)
+    return form, form.filters(now=now)
+
+
+def _linker(filters: Filters):
+    base = reverse("dashboard_leads")
+
+    def link(figure: str, **overrides) -> str:
+        return f"{base}?{filters.query(figure=figure, **overrides)}"
+
+    return link
+
+
+class DashboardView(RoleRequiredMixin, TemplateView):
+    allowed_roles = (Role.MANAGERS,)
+    template_name = "reporting/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        form, filters = _filters(self.request, now)
+        dashboard = sla_dashboard(filters=filters, now=now)
+        link = _linker(filters)
+        attention = attention_now(filters=filters, now=now)
+        return super().get_context_data(
+            # The stale-sweep banner reads the heartbeat the live part already read.
+            sweep_status=attention.sweep,
+            form=form,
+            filters=filters,
+            query=filters.query(),
+            dashboard=dashboard,
+            tables=tables(dashboard, link),
+            links={figure: link(figure) for figure in DRILLS},
+            attention=attention,
+            live_refresh_seconds=LIVE_REFRESH_SECONDS,
+            now=now,
+            **kwargs,
+        )
+
+
+@never_cache
+@role_required(Role.MANAGERS)
+def dashboard_live(request):
+    """The live part alone, as an HTML fragment the page swaps in every few seconds."""
+    now = timezone.now()
+    _, filters = _filters(request, now)
+    return render(request, "reporting/_live.html", {"attention": attention_now(filters=filters, now=now), "now": now})
+
+
+def table_csv(table: Table, filters: Filters) -> HttpResponse:
+    """`table` as a CSV download, through the one CSV writer (`common.spreadsheet`)."""
+    return csv_response(
+        [table.columns, *([cell.value for cell in row] for row in table.rows)],
+        filename=f"handoff-{table.name}-{filters.period.first_day}-{filters.period.last_day}.csv",
+    )
+
+
+@role_required(Role.MANAGERS)
+def dashboard_export(request, table: str):
+    """One table of the dashboard as CSV, with the filters of the URL."""
+    now = timezone.now()
+    _, filters = _filters(request, now)
+    built = tables(sla_dashboard(filters=filters, now=now), _linker(filters))
+    if table not in built:
+        raise Http404("No such table.")
+    return table_csv(built[table], filters)
+
+
+class DashboardLeadsView(RoleRequiredMixin, TemplateView):
+    """The leads behind one figure of the dashboard, with the same filters; `?format=csv` exports them all."""
+
+    allowed_roles = (Role.MANAGERS,)
+    template_name = "reporting/dashboard_leads.html"
+
+    def get(self, request, *args, **kwargs):
+        now = timezone.now()
+        form, filters = _filters(request, now)
+        figure = request.GET.get("figure", "")
+        if figure not in DRILLS:
+            raise Http404("No such figure.")
+        behind = drill(figure, filters=filters, now=now, reason=request.GET.get("reason", ""))
+        if request.GET.get("format") == "csv":
+            return table_csv(drill_table(figure, behind.title, behind.rows), filters)
+        paginator = Paginator(behind.rows, DRILL_PAGE_SIZE)
+        if behind.count is not None:
+            paginator.count = behind.count  # known from a read model: no COUNT over the rows
+        page = paginator.get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = self.get_context_data(
+            form=form,
+            filters=filters,
+            summary=filters_summary(filters),
+            title=behind.title,
+            table=drill_table(figure, behind.title, page.object_list),
+            page_obj=page,
+            query=query.urlencode(),
+            dashboard_query=filters.query(unassigned=None),
+        )
+        return self.render_to_response(context)

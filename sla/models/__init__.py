@@ -1,0 +1,16 @@
+"""The agreement and its clocks: business calendars, policy versions, hand-offs, deadlines, escalation steps."""
+
+from sla.models.calendars import BusinessCalendar, CalendarHoliday, OpeningHours
+from sla.models.sla import Deadline, DeadlineQuerySet, Escalation, EscalationStep, Handoff, SlaPolicy
+
+__all__ = [
+    "BusinessCalendar",
+    "CalendarHoliday",
+    "OpeningHours",
+    "Deadline",
+    "DeadlineQuerySet",
+    "Escalation",
+    "EscalationStep",
+    "Handoff",
+    "SlaPolicy",
+]
