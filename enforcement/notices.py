@@ -192,5 +192,3 @@ def warning_notify(*, deadline_id: int) -> bool:
         )
         is not None
     )
-
-

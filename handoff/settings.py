@@ -61,8 +61,8 @@ INSTALLED_APPS = [
     "notifications",
     "sla",
     "leads",
-    "campaigns",
     "enforcement",
+    "campaigns",
     "reporting",
     "demo",
 ]

@@ -101,8 +101,8 @@ DROP FUNCTION IF EXISTS handoff_count_events();
 
 
 def counts_rebuild() -> int:
-    """Recompute every count from the timeline; returns the number of rows written. Installs the trigger again, so after a change
-    of settings.TIME_ZONE the days follow the new zone.
+    """Recompute every count from the timeline; returns the number of rows written. Installs the
+    trigger again, so after a change of settings.TIME_ZONE the days follow the new zone.
 
     Holds a SHARE lock on the timeline meanwhile, so no event is inserted between the wipe and the
     recount (inserts wait, then count themselves through the trigger as usual)."""

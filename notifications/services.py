@@ -17,11 +17,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Lead
 from notifications.models import Notification, UserPreferences
 
 Mode = UserPreferences.EmailMode
@@ -103,8 +102,10 @@ def notifications_mark_all_read(*, user) -> int:
 
 
 # --- Creating and emailing --------------------------------------------------------------------
-def notify(*, user, kind: str, title: str, body: str, lead: Lead | None = None, key: str = "") -> Notification | None:
+def notify(*, user, kind: str, title: str, body: str, lead: Model | None = None, key: str = "") -> Notification | None:
     """Tell `user` about something: an in-app notification, and an email as their preferences say.
+    A `lead` it is about becomes its link (the notification centre sits below the leads app, so any
+    model with a page will do).
 
     A `key` names the event ("breach:42"): a second call with the same key for the same user changes
     nothing and returns None, so callers that may run twice (retried tasks) notify once. The single

@@ -17,6 +17,8 @@ mail_task = shared_task(
     retry_backoff_max=600,
     max_retries=10,
 )
+
+
 @mail_task
 def send_notification_email(notification_id: int) -> bool:
     return services.notification_email_send(notification_id=notification_id)

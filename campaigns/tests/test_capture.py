@@ -1,6 +1,7 @@
 """Capture, duplicates, scoring and merge: the rules every way in shares (form, import, intake)."""
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -319,3 +320,39 @@ class TestPossibleDuplicates:
         flagged = {lead.full_name for lead in response.context["page"].leads if lead.possible_duplicate}
         assert flagged == {twin.full_name, "ADA LOVELACE"}
         assert response.text.count(">possible duplicate</span>") == 2
+
+
+def test_capture_starts_the_timeline_with_a_captured_event(marketer, campaign):
+    """lead_capture creates a NEW lead (email normalised) and one 'captured' event naming the marketer."""
+    lead = lead_capture(
+        campaign=campaign, actor=marketer, data=LeadData(full_name="Ada Lovelace", email="  Ada@Example.COM ")
+    ).lead
+
+    assert (lead.status, lead.email, lead.created_by) == (S.NEW, "ada@example.com", marketer)
+    event = lead.events.get()
+    assert (event.kind, event.actor, event.from_status, event.to_status) == (
+        LeadEvent.Kind.CAPTURED,
+        marketer,
+        "",
+        S.NEW,
+    )
+
+
+def test_a_whole_journey_leaves_the_story_on_the_timeline(marketer, rep, campaign):
+    """Captured → MQL → handed off → claimed → contacted → converted, each step one event, in order,
+    and the deal is recorded for the rep."""
+    lead = lead_capture(
+        campaign=campaign, actor=marketer, data=LeadData(full_name="Grace Hopper", email="g@navy.mil")
+    ).lead
+
+    advance(lead, S.CONVERTED, marketer=marketer, rep=rep)
+
+    assert list(lead.events.values_list("kind", "actor__username")) == [
+        ("captured", "marketer"),
+        ("qualified", "marketer"),
+        ("handed_off", "marketer"),
+        ("claimed", "rep"),
+        ("contacted", "rep"),
+        ("converted", "rep"),
+    ]
+    assert (lead.deal.value, lead.deal.owner, lead.owner) == (Decimal("1000.00"), rep, rep)

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from celery import current_app as app
 from celery.contrib.testing.worker import start_worker
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -20,7 +21,6 @@ from campaigns.models import ImportJob
 from campaigns.tasks import import_leads
 from common.spreadsheet import csv_text
 from conftest import CampaignFactory, UserFactory
-from handoff.celery import app
 from leads.models import Lead, LeadEvent
 from people.roles import Role
 

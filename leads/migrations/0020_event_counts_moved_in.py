@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("leads", "0019_deal_campaign"),
         ("handoff", "0019_handoff_campaign"),

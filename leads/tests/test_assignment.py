@@ -8,12 +8,11 @@ from django.db import connection
 from django.urls import reverse
 
 from conftest import LeadFactory, UserFactory, advance
-from enforcement.sweep import sweep_deadlines
-from enforcement.tasks import send_notification_email
 from leads import services
 from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
 from leads.transitions import TransitionError
 from notifications.models import Notification, UserPreferences
+from notifications.tasks import send_notification_email
 from people.roles import Role
 from sla.models import Deadline
 
@@ -207,21 +206,6 @@ class TestManagersAssign:
         assert Deadline.objects.get(lead=lead, kind=Deadline.Kind.FIRST_CONTACT).owner == other_rep
         event = lead.events.filter(kind=LeadEvent.Kind.ASSIGNED).get()
         assert (event.actor, event.data["from"], event.data["rep"]) == (manager, rep.pk, other_rep.pk)
-
-    def test_a_breached_clock_stays_with_the_rep_who_missed_it(self, marketer, rep, other_rep, manager, campaign):
-        """Reassigning after a missed first contact moves the lead, but the breached clock keeps its
-        owner: the record of who was late does not pass to the rep who takes over."""
-        lead = waiting(campaign, marketer)
-        services.lead_claim(lead=lead, rep=rep)
-        contact = Deadline.objects.get(lead=lead, kind=Deadline.Kind.FIRST_CONTACT)
-        sweep_deadlines(now=contact.due_at)
-
-        services.lead_assign(lead=lead, rep=other_rep, actor=manager)
-
-        lead.refresh_from_db()
-        assert lead.owner == other_rep
-        contact.refresh_from_db()
-        assert (contact.owner, contact.breached_at is not None, contact.met_at) == (rep, True, None)
 
     def test_only_managers_assign(self, client, marketer, rep, other_rep, campaign):
         lead = waiting(campaign, marketer)

@@ -8,7 +8,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign
 from conftest import CampaignFactory, LeadFactory, advance
 from leads.models import Lead
 from sla.models import Deadline
@@ -38,7 +37,7 @@ def test_priority_comes_from_the_score(score, priority):
 
 
 def test_filters_and_sorts(client, rep, marketer, campaign):
-    fair = CampaignFactory(owner=marketer, channel=Campaign.Channel.EVENT)
+    fair = CampaignFactory(owner=marketer, channel="event")
     hot = waiting(fair, marketer, score=90, full_name="Hot Lead")
     cold = waiting(campaign, marketer, score=10, full_name="Cold Lead")
     warm = waiting(campaign, marketer, score=60, full_name="Warm Lead")

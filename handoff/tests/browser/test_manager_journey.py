@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import LeadFactory, advance
-from handoff.tests.test_worker import wait_for
+from enforcement.tests.test_worker import wait_for
 from leads.models import Lead
 from notifications.models import Notification
 from people.names import person_name

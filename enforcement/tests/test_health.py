@@ -6,6 +6,7 @@ import datetime
 import time
 
 import pytest
+from celery import current_app as app
 from celery.contrib.testing.worker import start_worker
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,8 +19,7 @@ from enforcement.models import SweepHeartbeat
 from enforcement.sweep import sweep_deadlines
 from enforcement.tasks import sweep_deadlines as sweep_task
 from enforcement.templatetags.health import seconds_span
-from handoff.celery import app
-from handoff.tests.test_worker import QUEUES
+from enforcement.tests.test_worker import QUEUES
 from leads.models import Lead, LeadEvent
 from sla.models import Deadline
 

@@ -11,18 +11,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance
+from enforcement.notices import breach_notify
 from enforcement.sweep import sweep_deadlines
-from enforcement.tasks import send_digests, send_notification_email, send_notification_emails
 from leads.models import Lead
+from leads.notices import notify_lead_returned
 from notifications.models import Notification, UserPreferences
 from notifications.services import (
-    breach_notify,
     digests_send,
     notification_email_send,
     notify,
-    notify_lead_returned,
     unread_badge,
 )
+from notifications.tasks import send_digests
+from notifications.tests.delivery import deliver, prefer
 from people.roles import Role
 from sla.models import Deadline
 
@@ -40,24 +41,6 @@ def site_url(settings):
 def note(user, title="Something happened", *, lead=None, kind=Kind.BREACH, **fields) -> Notification:
     """A notification straight in the table, for tests of the centre rather than of `notify`."""
     return Notification.objects.create(user=user, kind=kind, title=title, lead=lead, **fields)
-
-
-def prefer(user, **fields) -> UserPreferences:
-    return UserPreferences.objects.update_or_create(user=user, defaults=fields)[0]
-
-
-EMAIL_TASKS = {
-    send_notification_email.delay: send_notification_email,
-    send_notification_emails.delay: send_notification_emails,
-}
-
-
-def deliver(callbacks) -> None:
-    """Run the email tasks (one email, or a batch of them) that were enqueued on commit, as the worker
-    would; other tasks (escalation steps) are not this helper's business."""
-    for callback in callbacks:
-        if callback.func in EMAIL_TASKS:
-            EMAIL_TASKS[callback.func](*callback.args)
 
 
 def breached(lead) -> Deadline:

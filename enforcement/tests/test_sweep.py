@@ -10,13 +10,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance, move
+from enforcement.notices import breach_notify
 from enforcement.sweep import sweep_deadlines
-from enforcement.tasks import notify_breach, run_escalations, send_notification_emails
-from handoff.tests.test_notifications import deliver
+from enforcement.tasks import notify_breach, run_escalations
 from leads import services
 from leads.models import Lead, LeadEvent
 from notifications.models import Notification
-from notifications.services import breach_notify
+from notifications.tasks import send_notification_emails
+from notifications.tests.delivery import deliver
 from people.roles import Role
 from sla.models import Deadline, Escalation
 

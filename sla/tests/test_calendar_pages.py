@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import PASSWORD
-from leads.models import SalesTeam
 from sla.models import BusinessCalendar, CalendarHoliday
+from sla.models.calendars import team_model
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_reps_cannot_change_a_calendar_or_its_holidays(client, rep):
 def test_a_manager_creates_a_calendar_with_a_lunch_break_for_a_team(client, manager):
     """A new calendar is saved with each weekday's intervals, the country code upper-cased, and the
     chosen team switched to it; the list shows it."""
-    team = SalesTeam.objects.create(name="East coast")
+    team = team_model().objects.create(name="East coast")
     signed_in(client, manager)
 
     response = client.post(reverse("calendar_create"), form_data(teams=[team.pk]))

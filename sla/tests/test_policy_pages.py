@@ -11,8 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from conftest import PASSWORD, LeadFactory, UserFactory
-from leads import services
+from conftest import PASSWORD, LeadFactory, UserFactory, advance
 from people.roles import Role
 from sla.models import Deadline, EscalationStep, SlaPolicy
 from sla.policies import policy_publish
@@ -46,10 +45,8 @@ def form_data(**overrides) -> dict:
 
 
 def hand_off(marketer, campaign):
-    lead = LeadFactory(campaign=campaign)
-    services.lead_qualify(lead=lead, actor=marketer)
-    services.lead_hand_off(lead=lead, actor=marketer)
-    return lead
+    """A lead handed to sales now, by the lead services (the shared test factories' `advance`)."""
+    return advance(LeadFactory(campaign=campaign), "handed_off", marketer=marketer, rep=None)
 
 
 @pytest.mark.django_db

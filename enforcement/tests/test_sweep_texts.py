@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance
 from enforcement.escalation import escalations_run
+from enforcement.notices import breach_notify
 from enforcement.sweep import sweep_deadlines
-from handoff.tests.test_notifications import prefer
 from leads import services
 from leads.models import Lead, LeadEvent
 from notifications.models import Notification, UserPreferences, time_zone_names
-from notifications.services import breach_notify
+from notifications.tests.delivery import prefer
 from people.names import person_name
 from people.roles import Role
 from sla.models import Deadline

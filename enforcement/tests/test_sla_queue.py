@@ -9,21 +9,20 @@ import sys
 import time
 
 import pytest
+from celery import current_app as app
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from enforcement.tasks import (
-    resend_unsent_emails,
     run_escalation,
     run_escalations,
-    send_notification_emails,
     sweep_deadlines,
 )
-from handoff.celery import app
-from handoff.tests.test_sweep import hand_off, make_overdue
-from handoff.tests.test_worker import wait_for
+from enforcement.tests.test_sweep import hand_off, make_overdue
+from enforcement.tests.test_worker import wait_for
+from notifications.tasks import resend_unsent_emails, send_notification_emails
 from sla.models import Deadline
 
 BACKLOG = 3000

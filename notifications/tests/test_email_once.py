@@ -12,10 +12,10 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
 from django.utils import timezone
 
-from enforcement.tasks import send_notification_emails
-from handoff.tests.test_notifications import deliver
 from notifications.models import Notification
 from notifications.services import EMAIL_CLAIM_LEASE, notification_email_send, notification_emails_resend, notify
+from notifications.tasks import send_notification_emails
+from notifications.tests.delivery import deliver
 
 MINUTE = datetime.timedelta(minutes=1)
 

@@ -8,22 +8,22 @@ import zoneinfo
 from functools import partial
 
 import pytest
+from celery import current_app as app
 from celery.contrib.testing.worker import start_worker
 from django.db import connection, transaction
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance
+from enforcement import escalation
 from enforcement.escalation import escalation_step_run, escalations_open, escalations_requeue_stuck, escalations_run
+from enforcement.notices import breach_notify
 from enforcement.sweep import sweep_deadlines
 from enforcement.tasks import run_escalation, run_escalations
-from handoff import escalation
-from handoff.celery import app
-from handoff.tests.test_worker import wait_for
+from enforcement.tests.test_worker import wait_for
 from leads import services
 from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
 from leads.transitions import TransitionError
 from notifications.models import Notification, UserPreferences
-from notifications.services import breach_notify
 from people.roles import Role
 from sla.models import Deadline, Escalation, EscalationStep, Handoff, SlaPolicy
 

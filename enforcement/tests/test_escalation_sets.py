@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from enforcement.escalation import escalations_run
-from handoff.tests.test_escalation import breach, in_queue, team_of
+from enforcement.tests.test_escalation import breach, in_queue, team_of
 from leads.models import Lead, LeadEvent
 from notifications.models import Notification
 from sla.models import Deadline, Escalation, EscalationStep

@@ -4,13 +4,13 @@ import datetime
 import time
 
 import pytest
+from celery import current_app as app
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.utils import timezone
 
 from conftest import LeadFactory, advance
 from enforcement.tasks import sweep_deadlines
-from handoff.celery import app
 from leads.models import Lead, LeadEvent
 from notifications.models import Notification
 from sla.models import Deadline, Escalation

@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from conftest import UserFactory
 from enforcement.sweep import sweep_deadlines
-from handoff.tests.test_counts import _random_history
 from leads import services
 from leads.models import Lead, RepProfile, SalesTeam
 from people.roles import Role
 from reporting.dashboard import Filters, Period, deadline_outcomes, decided_deadlines
 from reporting.models import DeadlineOutcome
 from reporting.outcomes import GRID, outcomes_rebuild
+from reporting.tests.test_counts import _random_history
 from sla.models import Deadline
 
 pytestmark = pytest.mark.django_db

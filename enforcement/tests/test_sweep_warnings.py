@@ -8,10 +8,10 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import LeadFactory, advance
+from enforcement.notices import warning_notify
 from enforcement.sweep import breach_batch_query, sweep_deadlines, warning_batch_query
 from leads.models import Lead, LeadEvent
 from notifications.models import Notification
-from notifications.services import warning_notify
 from sla.models import Deadline, Escalation, EscalationStep, Handoff, SlaPolicy
 
 S = Lead.Status

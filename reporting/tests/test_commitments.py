@@ -10,12 +10,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns import tasks
 from campaigns.capture import lead_merge
 from campaigns.models import Campaign
 from campaigns.queries import campaign_results
 from campaigns.targets import Month, campaign_targets_check
 from conftest import CampaignFactory, LeadFactory, advance
-from handoff import tasks
 from leads import services
 from leads.models import Lead
 from notifications.models import Notification
@@ -229,7 +229,7 @@ def test_a_campaign_on_target_notifies_nobody(marketer, manager, rep):
 
 def test_beat_runs_the_check_at_six_on_the_first_for_the_month_just_ended(marketer, manager):
     schedule = settings.CELERY_BEAT_SCHEDULE["campaign-targets-monthly"]
-    assert schedule["task"] == "enforcement.tasks.check_campaign_targets"
+    assert schedule["task"] == "campaigns.tasks.check_campaign_targets"
     crontab = schedule["schedule"]
     assert (crontab.day_of_month, crontab.hour, crontab.minute) == ({1}, {6}, {0})
     # A campaign that ran all of last month with a target and no MQLs then.
