@@ -43,11 +43,13 @@ test: install chromium
 	REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py preflight
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # Production settings must pass Django's deployment checklist.
 check-deploy: install
