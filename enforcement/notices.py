@@ -12,6 +12,7 @@ from common.bulk import choice_label_sql
 from leads.assignment import active_managers
 from notifications.models import Notification, UserPreferences, time_zone_names
 from notifications.services import EMAIL_BATCH, notify, time_in_zone
+from notifications.tasks import send_notification_emails
 from people.names import person_name_sql
 from sla.models import Deadline
 
@@ -111,8 +112,6 @@ def breach_recipients_sql(*, deadlines: str) -> tuple[str, list]:
 def breach_emails_send(notices: list[tuple]) -> None:
     """Hand the single emails among just-written notices (rows of id, delivery, …) to the email tasks,
     EMAIL_BATCH to a task, after the commit."""
-    from notifications.tasks import send_notification_emails
-
     emails = sorted(row[0] for row in notices if row[1] == Notification.Delivery.EMAIL)
     for start in range(0, len(emails), EMAIL_BATCH):
         transaction.on_commit(partial(send_notification_emails.delay, emails[start : start + EMAIL_BATCH]))
