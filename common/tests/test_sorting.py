@@ -1,4 +1,4 @@
-"""Sortable column headers (handoff/templatetags/sorting.py)."""
+"""Sortable column headers (common/templatetags/sorting.py)."""
 
 from django.template import Context, Template
 from django.test import RequestFactory

@@ -2,7 +2,7 @@
 and marketing's follow-up deadline on a lead sales returned.
 
 Times are computed in the default calendar (Mon–Fri 09:00–17:00, Europe/Berlin, German public holidays).
-Where a test needs exact times it calls handoff/sla.py with explicit `now` values in a week of March 2025
+Where a test needs exact times it calls sla/clocks.py with explicit `now` values in a week of March 2025
 without holidays; where it goes through the services it computes its expectations with the same
 calendar functions, so it passes at any time of day.
 """
@@ -45,7 +45,7 @@ def default_spec():
 
 def bare_handoff(lead, marketer) -> Handoff:
     """A handoff with no clocks, to set deadlines on at chosen times (the lead's status does not matter
-    to handoff/sla.py)."""
+    to sla/clocks.py)."""
     return Handoff.objects.create(
         lead=lead, handed_off_by=marketer, handed_off_at=berlin(3, 9), policy=SlaPolicy.current()
     )

@@ -77,7 +77,7 @@ class BusinessCalendarQuerySet(models.QuerySet):
 class BusinessCalendar(models.Model):
     """When a team works: opening hours per weekday in its time zone, minus public and added holidays.
 
-    The SLA clock runs only while the calendar is open (see handoff/calendar.py). Exactly one calendar
+    The SLA clock runs only while the calendar is open (see sla/calendar.py). Exactly one calendar
     is the default, used for teams without one and for leads no rep owns yet.
     """
 

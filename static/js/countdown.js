@@ -1,5 +1,5 @@
 // Live SLA countdowns: every element with data-due="<ISO 8601 UTC>" shows the time left, updated each
-// second, in the words of the server's `time_left` filter (handoff/templatetags/sla.py) and with the
+// second, in the words of the server's `time_left` filter (sla/templatetags/sla.py) and with the
 // colour of its `urgency` filter, so the first paint and the live text agree. Change both together.
 (function () {
   "use strict";
