@@ -108,7 +108,7 @@ class Notification(models.Model):
 class UserPreferences(models.Model):
     """One user's own settings: the time zone every time is shown in, and which emails they get.
 
-    Users without a row have the defaults (see `notifications.preferences_for`); the row is created the
+    Users without a row have the defaults (see `notifications.services.preferences_for`); the row is created the
     first time they open their preferences.
     """
 

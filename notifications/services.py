@@ -1,8 +1,8 @@
-"""Notifications: the in-app centre, the emails and digests, and the SLA events that raise them.
+"""Notifications: the in-app centre, the emails and digests, and each user's preferences and zone.
 
 `notify` is the one door for one notification: it creates the in-app notification and, as the user's
 preferences say, sends one email (from a Celery task, after the commit) or leaves it for the hourly or
-daily digest; breach notices are written a set at a time in the database (`breach_notices_sql`), by
+daily digest; breach notices are written a set at a time in the database (`enforcement.notices`), by
 the same rules. Each notification is emailed exactly once: a single email is claimed with a conditional
 update before it is sent (`email_claimed_at`), a digest takes its notifications with their row locks,
 and a safety net on beat sends the single emails whose task failed or was lost.
