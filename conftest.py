@@ -18,6 +18,7 @@ from campaigns.models import Campaign
 from leads import services
 from leads.models import Lead
 from people.roles import Role
+from sla.models import BusinessCalendar, OpeningHours
 
 PASSWORD = "correct-horse-battery"
 
@@ -117,6 +118,18 @@ def move(lead: Lead, to: str, *, marketer, rep) -> Lead:
             lead_merge(duplicate=lead, into=LeadFactory(campaign=lead.campaign), actor=marketer)
     lead.refresh_from_db()
     return lead
+
+
+def around_the_clock():
+    """A calendar open every minute of every day, for teams whose routing a test needs whatever the
+    hour the suite runs at (routing passes over reps outside their team's hours)."""
+    calendar, created = BusinessCalendar.objects.get_or_create(name="Around the clock", defaults={"time_zone": "UTC"})
+    if created:
+        OpeningHours.objects.bulk_create(
+            OpeningHours(calendar=calendar, weekday=day, opens=datetime.time.min, closes=datetime.time.max)
+            for day in range(7)
+        )
+    return calendar
 
 
 def our_models() -> list:

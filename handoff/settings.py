@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "notifications",
     "sla",
     "leads",
+    "routing",
     "enforcement",
     "campaigns",
     "reporting",
@@ -256,6 +257,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=0),
         "args": ("daily",),
         "options": {"expires": 24 * 3600},
+    },
+    # Leads that waited in the queue because nobody was on shift go to the first reps whose shift starts.
+    "routing-waiting-leads": {
+        "task": "routing.tasks.route_waiting_leads",
+        "schedule": 60.0,
+        "options": {"expires": 60},
     },
     # Uploaded CSV files and web intake's idempotency records past their retention.
     "retention-purge-daily": {

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("reporting.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("leads/", include("leads.urls")),
+    path("routing/", include("routing.urls")),
     path("admin/", admin.site.urls),
 ]

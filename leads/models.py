@@ -339,11 +339,21 @@ class RepProfile(models.Model):
     team = models.ForeignKey(SalesTeam, on_delete=models.PROTECT, null=True, blank=True, related_name="reps")
     capacity = models.PositiveSmallIntegerField(default=25, help_text="Most open leads the rep may hold at once.")
     is_away = models.BooleanField("out of office", default=False)
-    # Round-robin fairness: the next lead goes to the available rep who has waited longest.
+    weight = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Share of automatic assignments: a rep of weight 2 gets two leads for a colleague's one.",
+    )
+    # The rep's place in the weighted round-robin (see routing.router): assignments received divided by
+    # weight, so the rep furthest behind their share is next. Kept near the others' on a return.
+    routing_pass = models.FloatField(default=0, editable=False)
     last_assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["team", "last_assigned_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weight__gte=1, weight__lte=5), name="rep_weight_1_to_5")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.team or 'no team'})"

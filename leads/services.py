@@ -26,8 +26,8 @@ from sla.clocks import (
 )
 from sla.models import Deadline, Handoff
 
-from .assignment import AtCapacity, active_managers, check_capacity, next_rep, round_robin_plan, team_manager_of
-from .models import Deal, Lead, LeadEvent, RepProfile
+from .assignment import AtCapacity, active_managers, check_capacity, router, team_manager_of
+from .models import Deal, Lead, LeadEvent
 from .transitions import TransitionError, check, disqualify_move, transition
 
 S = Lead.Status
@@ -69,24 +69,30 @@ def lead_qualify(*, lead: Lead, actor, note: str = "") -> Lead:
 
 def lead_hand_off(*, lead: Lead, actor, note: str = "") -> Handoff:
     """Pass an MQL to sales with a claim deadline from the current policy. If a team assigns
-    automatically and one of its reps is available, the lead goes straight to that rep; otherwise
-    it waits in the queue."""
+    automatically and one of its reps is on shift with room, routing gives the lead straight to that
+    rep and says why on the timeline; otherwise it waits in the queue."""
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         event = transition(lead, move="hand_off", actor=actor, note=note, owner=None)
         handoff = handoff_open(lead=lead, actor=actor, note=note, now=event.created_at)
-        profile = next_rep(event.created_at)
-        if profile is not None:
-            _take(
-                lead,
-                profile.user,
-                actor=None,
-                move="assign",
-                note=f"Assigned by round-robin to {person_name(profile.user)}.",
-            )
-            profile.last_assigned_at = timezone.now()
-            profile.save(update_fields=["last_assigned_at"])
+        routed = router().route(lead=lead, now=event.created_at)
+        if routed.profile is not None:
+            _take(lead, routed.profile.user, actor=None, move="assign", note=f"Assigned by round-robin {routed.note}")
     return handoff
+
+
+def lead_route_waiting(*, lead: Lead) -> Lead | None:
+    """Route a lead that waits in the queue because nobody was on shift when it was handed off, now
+    that someone may be. Returns who got it, or None (it keeps waiting; the router says why)."""
+    with transaction.atomic():
+        lead = lock_lead(lead.pk)
+        if lead.status != S.HANDED_OFF or lead.owner_id is not None:
+            return None
+        routed = router().route(lead=lead, now=timezone.now(), waiting=True)
+        if routed.profile is None:
+            return None
+        _take(lead, routed.profile.user, actor=None, move="assign", note=f"Assigned by round-robin {routed.note}")
+        return routed.profile.user
 
 
 def _take(lead: Lead, rep, *, actor, move: str, note: str = "") -> LeadEvent:
@@ -217,27 +223,26 @@ def leads_assign_after_breach(*, breaches: list[tuple[Lead, object, bool]]) -> l
     turns over it as they would over one lead after another. Returns who got each lead (or None)."""
     with transaction.atomic():
         to_reps = [(lead, breached_by) for lead, breached_by, to_manager in breaches if not to_manager]
-        plan = round_robin_plan(timezone.now(), excluding=[by.pk if by else None for _, by in to_reps])
-        profiles: dict[int, RepProfile] = {}
+        plan = router().route_after_breach(
+            leads=[lead for lead, _ in to_reps],
+            excluding=[by.pk if by else None for _, by in to_reps],
+            now=timezone.now(),
+        )
         assignees = {}
-        for (lead, _), profile in zip(to_reps, plan, strict=True):
-            if profile is not None:
-                assignees[lead.pk] = (profile.user, "the next available rep")
-                profiles[profile.pk] = profile
+        for (lead, _), routed in zip(to_reps, plan, strict=True):
+            if routed.profile is not None:
+                assignees[lead.pk] = (routed.profile.user, f"Reassigned by escalation {routed.note}")
         for lead, breached_by, to_manager in breaches:
             if to_manager and (manager := team_manager_of(breached_by) or active_managers().first()):
-                assignees[lead.pk] = (manager, "a manager, as the lead missed its SLA more than once")
+                assignees[lead.pk] = (
+                    manager,
+                    f"Reassigned by escalation to {person_name(manager)}, a manager, as the lead missed its SLA "
+                    "more than once.",
+                )
         for lead, _, _ in breaches:
             if lead.pk in assignees:
                 assignee, note = assignees[lead.pk]
-                _take(
-                    lead,
-                    assignee,
-                    actor=None,
-                    move="assign",
-                    note=f"Reassigned by escalation to {person_name(assignee)}, {note}.",
-                )
-        RepProfile.objects.bulk_update(profiles.values(), ["last_assigned_at"])
+                _take(lead, assignee, actor=None, move="assign", note=note)
     return [assignees.get(lead.pk, (None,))[0] for lead, _, _ in breaches]
 
 

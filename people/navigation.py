@@ -56,6 +56,8 @@ MENU = (
             Link("My targets", "leads:my_targets", (Role.SALES,)),
             Link("Deals", "leads:deals", SALES_SIDE),
             Link("Teams", "leads:teams", (Role.MANAGERS,), under=("leads:team_edit", "leads:rep_edit")),
+            Link("Time off", "routing:time_off", SALES_SIDE),
+            Link("Routing log", "routing:log", (Role.MANAGERS,)),
             Link("Return reasons", "leads:return_reasons", (Role.MANAGERS,)),
             Link("Targets", "leads:targets", (Role.MANAGERS,)),
         ),

@@ -245,3 +245,30 @@ def add_business_days(start: datetime, days: int, spec: CalendarSpec) -> datetim
             counted, seen = day, seen + 1
         close = end
     raise CalendarError("This calendar does not have that much open time in the next ten years.")  # pragma: no cover
+
+
+def open_until(moment: datetime, spec: CalendarSpec) -> datetime | None:
+    """When the open interval `moment` falls in closes (UTC), or None when the calendar is closed at
+    `moment`. Touching intervals are one: a shift 09:00–12:00 then 12:00–17:00 is open until 17:00."""
+    cursor = _aware(moment, "moment")
+    until = None
+    for begin, end in spec.open_intervals(cursor):
+        if until is None:
+            if begin > cursor:
+                return None
+            if end > cursor:
+                until = end
+        elif begin > until:
+            return until
+        else:
+            until = max(until, end)
+    return until  # pragma: no cover - open_intervals raises first
+
+
+def next_opening(moment: datetime, spec: CalendarSpec) -> datetime:
+    """`moment` itself when the calendar is open then, else when it next opens (UTC)."""
+    cursor = _aware(moment, "moment")
+    for begin, end in spec.open_intervals(cursor):
+        if end > cursor:
+            return max(begin, cursor)
+    raise CalendarError("This calendar does not open in the next ten years.")  # pragma: no cover

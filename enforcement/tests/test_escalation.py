@@ -13,7 +13,7 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connection, transaction
 from django.utils import timezone
 
-from conftest import LeadFactory, UserFactory, advance
+from conftest import LeadFactory, UserFactory, advance, around_the_clock
 from enforcement import escalation
 from enforcement.escalation import escalation_step_run, escalations_open, escalations_requeue_stuck, escalations_run
 from enforcement.notices import breach_notify
@@ -36,7 +36,10 @@ K = LeadEvent.Kind
 # --- Given --------------------------------------------------------------------------------------
 def team_of(*reps, manager=None, auto_assign=True, capacity=25) -> SalesTeam:
     team = SalesTeam.objects.create(
-        name=f"Team {SalesTeam.objects.count() + 1}", manager=manager, auto_assign=auto_assign
+        name=f"Team {SalesTeam.objects.count() + 1}",
+        manager=manager,
+        auto_assign=auto_assign,
+        calendar=around_the_clock(),
     )
     for rep in reps:
         RepProfile.objects.update_or_create(user=rep, defaults={"team": team, "capacity": capacity})

@@ -28,6 +28,8 @@ MATRIX = {
     "leads:return": (DENIED, OK, OK),
     "leads:hand_off": (OK, DENIED, OK),
     "dashboard": (DENIED, DENIED, OK),
+    "routing:time_off": (DENIED, OK, OK),
+    "routing:log": (DENIED, DENIED, OK),
     "no_role": (OK, OK, OK),
 }
 

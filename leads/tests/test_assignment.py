@@ -1,5 +1,6 @@
 """Capacity, round-robin assignment and a manager's hand: who gets which lead, fairly and safely."""
 
+import datetime
 import re
 import threading
 
@@ -7,7 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from conftest import LeadFactory, UserFactory, advance
+from conftest import LeadFactory, UserFactory, advance, around_the_clock
 from leads import services
 from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
 from leads.transitions import TransitionError
@@ -31,7 +32,9 @@ def waiting(campaign, marketer):
 
 
 def team_of(*reps, auto_assign=True, capacity=25):
-    team = SalesTeam.objects.create(name=f"Team {SalesTeam.objects.count() + 1}", auto_assign=auto_assign)
+    team = SalesTeam.objects.create(
+        name=f"Team {SalesTeam.objects.count() + 1}", auto_assign=auto_assign, calendar=around_the_clock()
+    )
     for rep in reps:
         RepProfile.objects.update_or_create(user=rep, defaults={"team": team, "capacity": capacity})
     return team
@@ -119,13 +122,15 @@ class TestRoundRobin:
         assert event.actor is None and "round-robin" in event.note
         assert Deadline.objects.get(lead=lead, kind=Deadline.Kind.FIRST_CONTACT).owner == alice
 
-    def test_the_rep_who_waited_longest_is_next(self, marketer, campaign):
+    def test_of_reps_level_with_their_share_the_one_who_waited_longest_is_next(self, marketer, campaign):
         alice, bob = reps(2)
         team_of(alice, bob)
         waiting(campaign, marketer)  # alice (never assigned before, lowest id)
-        # bob's profile says he was assigned more recently than alice, e.g. before a restart
-        RepProfile.objects.filter(user=bob).update(last_assigned_at=RepProfile.objects.get(user=alice).last_assigned_at)
-        RepProfile.objects.filter(user=alice).update(last_assigned_at=None)
+        # bob has had as many leads as alice, more recently (e.g. before a restart)
+        first = RepProfile.objects.get(user=alice)
+        RepProfile.objects.filter(user=bob).update(
+            routing_pass=first.routing_pass, last_assigned_at=first.last_assigned_at + datetime.timedelta(minutes=1)
+        )
         assert waiting(campaign, marketer).owner == alice
 
     def test_away_and_full_reps_are_skipped(self, marketer, campaign):

@@ -37,7 +37,14 @@ class TeamForm(forms.ModelForm):
 class RepProfileForm(forms.ModelForm):
     class Meta:
         model = RepProfile
-        fields = ["team", "capacity", "is_away"]
+        fields = ["team", "capacity", "weight", "is_away"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["weight"].required = False  # left out, the rep keeps their weight
+
+    def clean_weight(self):
+        return self.cleaned_data["weight"] or self.instance.weight
 
     def clean_capacity(self):
         capacity = self.cleaned_data["capacity"]

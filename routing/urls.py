@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "routing"
+
+urlpatterns = [
+    path("time-off/", views.TimeOffView.as_view(), name="time_off"),
+    path("time-off/<int:pk>/remove/", views.time_off_remove, name="time_off_remove"),
+    path("log/", views.RoutingLogView.as_view(), name="log"),
+]

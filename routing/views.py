@@ -1,0 +1,87 @@
+"""Time off (each rep their own, managers anyone's), who is on shift now, and the routing log."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView, TemplateView
+
+from people.roles import SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required
+
+from . import services
+from .forms import RoutingLogFilters, TimeOffForm
+from .models import RoutingDecision, TimeOff
+from .router import SAID, candidates_at
+
+
+class TimeOffView(RoleRequiredMixin, FormView):
+    """A rep's own days off; a manager's view of everyone's, with who is on shift right now."""
+
+    allowed_roles = SALES_SIDE
+    template_name = "routing/time_off.html"
+    form_class = TimeOffForm
+
+    def is_manager(self) -> bool:
+        return has_role(self.request.user, Role.MANAGERS)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "for_manager": self.is_manager()}
+
+    def get_context_data(self, **kwargs):
+        today = timezone.localdate()
+        upcoming = TimeOff.objects.filter(ends_on__gte=today).select_related("rep").order_by("starts_on", "pk")
+        if not self.is_manager():
+            upcoming = upcoming.filter(rep=self.request.user)
+        context = {"time_off": upcoming, "is_manager": self.is_manager()}
+        if self.is_manager():
+            now = timezone.now()
+            context["reps_now"] = [
+                (candidate, SAID.get(candidate.shift.verdict, "on shift")) for candidate in candidates_at(now)
+            ]
+        return super().get_context_data(**context, **kwargs)
+
+    def form_valid(self, form):
+        rep = form.cleaned_data.get("rep") or self.request.user
+        services.time_off_add(
+            actor=self.request.user,
+            rep=rep,
+            starts_on=form.cleaned_data["starts_on"],
+            ends_on=form.cleaned_data["ends_on"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(self.request, "Time off saved: routing passes over those days.")
+        return redirect("routing:time_off")
+
+
+@require_POST
+@role_required(*SALES_SIDE)
+def time_off_remove(request, pk: int):
+    try:
+        services.time_off_remove(actor=request.user, time_off_id=pk)
+    except (TimeOff.DoesNotExist, PermissionDenied) as exc:
+        raise Http404("No such time off.") from exc
+    messages.success(request, "Time off removed.")
+    return redirect("routing:time_off")
+
+
+class RoutingLogView(RoleRequiredMixin, TemplateView):
+    """Every automatic routing, newest first: which rep got the lead and why the others did not."""
+
+    allowed_roles = (Role.MANAGERS,)
+    template_name = "routing/log.html"
+    per_page = 50
+
+    def get_context_data(self, **kwargs):
+        filters = RoutingLogFilters(self.request.GET or None)
+        decisions = RoutingDecision.objects.select_related("lead", "chosen", "team")
+        if filters.is_valid():
+            if rep := filters.cleaned_data.get("rep"):
+                decisions = decisions.filter(chosen=rep)
+            if trigger := filters.cleaned_data.get("trigger"):
+                decisions = decisions.filter(trigger=trigger)
+        # A page more than is shown, no COUNT(*) over the whole log: "Older" when there is more.
+        page = Paginator(decisions.order_by("-decided_at", "-pk"), self.per_page).get_page(self.request.GET.get("page"))
+        return super().get_context_data(filters=filters, page=page, said=SAID, **kwargs)
