@@ -1,4 +1,4 @@
-"""Who gets a lead: capacity, the round-robin, and a manager's hand.
+"""Who gets a lead: capacity, the door automatic routing plugs into, and a manager's hand.
 
 Capacity is checked with the rep's profile row locked, so two claims or assignments at the same
 moment can never both take a rep over their limit. Automatic assignment (who is on shift, whose turn

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from leads.assignment import Routed, open_lead_count
 from leads.models import Lead, RepProfile
 from leads.services import lead_route_waiting
-from people.names import person_name
 from people.roles import Role
 
 from .models import RoutingDecision
@@ -47,11 +46,30 @@ SAID = {
 }
 
 
-# What routing reads of each rep, their user and team: no more, as it reads hundreds at a time.
-PROFILE_FIELDS = (
+@dataclass
+class Rep:
+    """What routing reads of a rep: a row, not three model instances, as it reads hundreds at a time."""
+
+    pk: int
+    user_id: int
+    name: str
+    team_id: int
+    team_name: str
+    calendar_id: int | None
+    capacity: int
+    is_away: bool
+    weight: int
+    routing_pass: float
+    last_assigned_at: datetime | None
+
+
+REP_FIELDS = (
+    "pk",
+    "user_id",
     "user__username",
     "user__first_name",
     "user__last_name",
+    "team_id",
     "team__name",
     "team__calendar_id",
     "capacity",
@@ -64,9 +82,9 @@ PROFILE_FIELDS = (
 
 @dataclass
 class Candidate:
-    profile: RepProfile
-    held: int
+    rep: Rep
     shift: Shift
+    held: int | None = None  # open leads, counted only for reps routing gets to (see `_count_held`)
     verdict: str = ""
     detail: str = ""
 
@@ -76,29 +94,38 @@ def _when(moment: datetime | None) -> str:
 
 
 def candidates_at(now: datetime) -> list[Candidate]:
-    """Every rep of a team that assigns automatically, with open leads and shift: a fixed number of queries."""
+    """Every rep of a team that assigns automatically, with their shift: a fixed number of queries."""
     sales = get_user_model().objects.filter(groups__name=Role.SALES, is_active=True)
-    profiles = list(
-        RepProfile.objects.filter(team__auto_assign=True, user__in=sales)
-        .annotate(held=Count("user__owned_leads", filter=Q(user__owned_leads__status__in=Lead.WORKED_BY_SALES)))
-        .select_related("user", "team")
-        .only(*PROFILE_FIELDS)
-        .order_by("pk")
+    reps = []
+    for pk, user_id, username, first, last, team_id, team_name, calendar_id, *settings in (
+        RepProfile.objects.filter(team__auto_assign=True, user__in=sales).order_by("pk").values_list(*REP_FIELDS)
+    ):
+        name = f"{first} {last}".strip() or username
+        reps.append(Rep(pk, user_id, name, team_id, team_name, calendar_id, *settings))
+    shifts = shifts_at(reps, now)
+    return [Candidate(rep, shifts[rep.user_id]) for rep in reps]
+
+
+def held_count(user_ids: list[int]) -> dict[int, int]:
+    """Open leads of each of these reps: one index range per rep (lead_worklist_idx)."""
+    return dict(
+        Lead.objects.filter(owner_id__in=user_ids, status__in=Lead.WORKED_BY_SALES)
+        .order_by()
+        .values_list("owner_id")
+        .annotate(Count("pk"))
     )
-    shifts = shifts_at(profiles, now)
-    return [Candidate(profile, profile.held, shifts[profile.user_id]) for profile in profiles]
 
 
 def _judge(candidate: Candidate, exclude: int | None) -> None:
-    profile = candidate.profile
-    if profile.user_id == exclude:
+    rep = candidate.rep
+    if rep.user_id == exclude:
         candidate.verdict = EXCLUDED
     elif not candidate.shift.on:
         candidate.verdict = candidate.shift.verdict
         if candidate.shift.back:
             candidate.detail = f"back {_when(candidate.shift.back)}"
-    elif candidate.held >= profile.capacity:
-        candidate.verdict, candidate.detail = AT_CAPACITY, f"{candidate.held} of {profile.capacity} open leads"
+    elif candidate.held is not None and candidate.held >= rep.capacity:
+        candidate.verdict, candidate.detail = AT_CAPACITY, f"{candidate.held} of {rep.capacity} open leads"
     else:
         candidate.verdict = NOT_THEIR_TURN
 
@@ -106,26 +133,22 @@ def _judge(candidate: Candidate, exclude: int | None) -> None:
 def _turn_order(eligible: list[Candidate]) -> list[Candidate]:
     """Furthest behind their share first; a rep far behind counts as only CATCH_UP behind the rest."""
     if len(eligible) > 1:
-        passes = sorted(c.profile.routing_pass for c in eligible)
+        passes = sorted(c.rep.routing_pass for c in eligible)
         for candidate in eligible:
             # The lowest pass of the others: the second lowest for the one who holds the lowest.
-            others_min = passes[1] if candidate.profile.routing_pass == passes[0] else passes[0]
-            candidate.profile.routing_pass = max(candidate.profile.routing_pass, others_min - CATCH_UP)
+            others_min = passes[1] if candidate.rep.routing_pass == passes[0] else passes[0]
+            candidate.rep.routing_pass = max(candidate.rep.routing_pass, others_min - CATCH_UP)
     return sorted(
         eligible,
-        key=lambda c: (
-            c.profile.routing_pass,
-            c.profile.last_assigned_at is not None,
-            c.profile.last_assigned_at,
-            c.profile.pk,
-        ),
+        key=lambda c: (c.rep.routing_pass, c.rep.last_assigned_at is not None, c.rep.last_assigned_at, c.rep.pk),
     )
 
 
-def _take_turn(profile: RepProfile, now: datetime) -> None:
-    """The profile's turn taken, in memory: the caller saves it."""
-    profile.routing_pass += 1 / profile.weight
-    profile.last_assigned_at = now
+def _take_turn(rep: Rep, profile: RepProfile, now: datetime) -> None:
+    """The rep's turn taken, on the row routing reads and on the locked profile: the caller saves it."""
+    rep.routing_pass += 1 / rep.weight
+    rep.last_assigned_at = now
+    profile.routing_pass, profile.last_assigned_at = rep.routing_pass, rep.last_assigned_at
 
 
 def _lock(candidate: Candidate, *, skip_locked: bool) -> RepProfile | None:
@@ -133,27 +156,24 @@ def _lock(candidate: Candidate, *, skip_locked: bool) -> RepProfile | None:
     locked = (
         RepProfile.objects.select_for_update(of=("self",), skip_locked=skip_locked)
         .select_related("user")
-        .filter(pk=candidate.profile.pk, is_away=False, team__auto_assign=True)
+        .filter(pk=candidate.rep.pk, is_away=False, team__auto_assign=True)
         .first()
     )
     if locked is None or open_lead_count(locked.user) >= locked.capacity:
         return None
-    locked.routing_pass = candidate.profile.routing_pass  # with the catch-up applied
     return locked
 
 
 def _note(chosen: Candidate | None, judged: list[Candidate]) -> str:
     passed = [c for c in judged if c.verdict not in (CHOSEN, NOT_THEIR_TURN)]
     said = "; ".join(
-        f"{person_name(c.profile.user)} ({SAID[c.verdict]}{', ' + c.detail if c.detail else ''})"
-        for c in passed[:SAID_IN_NOTE]
+        f"{c.rep.name} ({SAID[c.verdict]}{', ' + c.detail if c.detail else ''})" for c in passed[:SAID_IN_NOTE]
     )
     if len(passed) > SAID_IN_NOTE:
         said += f"; and {len(passed) - SAID_IN_NOTE} more (see the routing log)"
     if chosen is None:
         return "Nobody could take it: " + (said or "no team assigns automatically") + "."
-    profile = chosen.profile
-    text = f"to {person_name(profile.user)}, on shift with room, furthest behind their share (weight {profile.weight})"
+    text = f"to {chosen.rep.name}, on shift with room, furthest behind their share (weight {chosen.rep.weight})"
     return text + (f". Passed over: {said}." if said else ".")
 
 
@@ -163,8 +183,8 @@ def _decision(lead: Lead, trigger: str, chosen: Candidate | None, judged: list[C
         lead=lead,
         decided_at=now,
         trigger=trigger,
-        chosen=chosen.profile.user if chosen else None,
-        team_id=chosen.profile.team_id if chosen else None,
+        chosen_id=chosen.rep.user_id if chosen else None,
+        team_id=chosen.rep.team_id if chosen else None,
         considered=_considered(judged),
         note=note,
         retry_at=None if chosen or not backs else min(backs),
@@ -178,19 +198,20 @@ def _considered(judged: list[Candidate]) -> list[dict]:
     dozen entries, not hundreds, on every lead."""
     entries, closed, waiting_turn = [], {}, 0
     for c in judged:
-        team = c.profile.team.name if c.profile.team else ""
         if c.verdict == NOT_THEIR_TURN:
             waiting_turn += 1
         elif c.verdict == Verdict.OFF_SHIFT:
-            entry = closed.setdefault(team, {"team": team, "verdict": c.verdict, "said": SAID[c.verdict], "reps": 0})
+            entry = closed.setdefault(
+                c.rep.team_name, {"team": c.rep.team_name, "verdict": c.verdict, "said": SAID[c.verdict], "reps": 0}
+            )
             entry["reps"] += 1
             entry["detail"] = c.detail
         else:
             entries.append(
                 {
-                    "rep": c.profile.user_id,
-                    "name": person_name(c.profile.user),
-                    "team": team,
+                    "rep": c.rep.user_id,
+                    "name": c.rep.name,
+                    "team": c.rep.team_name,
                     "verdict": c.verdict,
                     "said": SAID[c.verdict],
                     "detail": c.detail,
@@ -213,33 +234,50 @@ def _record(decisions: list[RoutingDecision]) -> None:
 
 def _judged(candidates: list[Candidate], exclude: int | None) -> tuple[list[Candidate], list[Candidate]]:
     """Fresh verdicts for one lead, and the eligible reps in turn order."""
-    judged = [Candidate(c.profile, c.held, c.shift) for c in candidates]
+    judged = [Candidate(c.rep, c.shift, c.held) for c in candidates]
     for candidate in judged:
         _judge(candidate, exclude)
     return judged, _turn_order([c for c in judged if c.verdict == NOT_THEIR_TURN])
+
+
+# How many reps, in turn order, have their open leads counted at a time: the first with room gets the
+# lead, so with hundreds of reps on shift routing counts a few, not all.
+COUNT_AHEAD = 8
 
 
 class WeightedRouter:
     """The router the lead services call (registered in RoutingConfig.ready)."""
 
     def route(self, *, lead: Lead, now: datetime, waiting: bool = False) -> Routed:
-        """One lead: the eligible reps tried in turn order, each locked with SKIP LOCKED first, so
-        simultaneous hand-offs spread over the reps instead of queueing on one."""
+        """One lead: the eligible reps tried in turn order (their open leads counted a few at a time),
+        each locked with SKIP LOCKED first, so simultaneous hand-offs spread over the reps instead of
+        queueing on one; the lock counts again."""
         trigger = RoutingDecision.Trigger.SHIFT_START if waiting else RoutingDecision.Trigger.HAND_OFF
         judged, eligible = _judged(candidates_at(now), None)
         chosen = None
         for skip_locked in (True, False):
-            for candidate in eligible:
-                if (profile := _lock(candidate, skip_locked=skip_locked)) is not None:
-                    _take_turn(profile, now)
-                    profile.save(update_fields=["routing_pass", "last_assigned_at"])
-                    candidate.profile, candidate.verdict, chosen = profile, CHOSEN, candidate
+            for start in range(0, len(eligible), COUNT_AHEAD):
+                ahead = eligible[start : start + COUNT_AHEAD]
+                held = held_count([c.rep.user_id for c in ahead if c.held is None])
+                for candidate in ahead:
+                    if candidate.held is None:
+                        candidate.held = held.get(candidate.rep.user_id, 0)
+                    if candidate.held >= candidate.rep.capacity:
+                        candidate.verdict = AT_CAPACITY
+                        candidate.detail = f"{candidate.held} of {candidate.rep.capacity} open leads"
+                        continue
+                    if candidate.verdict == NOT_THEIR_TURN and (profile := _lock(candidate, skip_locked=skip_locked)):
+                        _take_turn(candidate.rep, profile, now)
+                        profile.save(update_fields=["routing_pass", "last_assigned_at"])
+                        candidate.verdict, chosen = CHOSEN, (candidate, profile)
+                        break
+                if chosen:
                     break
             if chosen:
                 break
-        note = _note(chosen, judged)
-        _record([_decision(lead, trigger, chosen, judged, note, now)])
-        return Routed(chosen.profile if chosen else None, note)
+        note = _note(chosen[0] if chosen else None, judged)
+        _record([_decision(lead, trigger, chosen[0] if chosen else None, judged, note, now)])
+        return Routed(chosen[1] if chosen else None, note)
 
     def route_after_breach(self, *, leads: list[Lead], excluding: list[int | None], now: datetime) -> list[Routed]:
         """A set of leads, as if routed one after another: the reps on shift are locked once for the
@@ -248,24 +286,17 @@ class WeightedRouter:
         if not leads:
             return []
         candidates = candidates_at(now)
-        on_shift = [c for c in candidates if c.shift.on]
         locked = {
             profile.pk: profile
             for profile in RepProfile.objects.select_for_update(of=("self",))
-            .select_related("user", "team")
-            .filter(pk__in=[c.profile.pk for c in on_shift], is_away=False, team__auto_assign=True)
+            .select_related("user")
+            .filter(pk__in=[c.rep.pk for c in candidates if c.shift.on], is_away=False, team__auto_assign=True)
             .order_by("pk")
         }
-        held = dict(
-            Lead.objects.filter(owner_id__in=[p.user_id for p in locked.values()], status__in=Lead.WORKED_BY_SALES)
-            .order_by()
-            .values_list("owner_id")
-            .annotate(Count("pk"))
-        )
+        held = held_count([profile.user_id for profile in locked.values()])
         for candidate in candidates:
-            if candidate.profile.pk in locked:
-                candidate.profile = locked[candidate.profile.pk]
-                candidate.held = held.get(candidate.profile.user_id, 0)
+            if candidate.rep.pk in locked:
+                candidate.held = held.get(candidate.rep.user_id, 0)
             elif candidate.shift.on:  # away or no longer automatic since it was read: not a candidate
                 candidate.shift = Shift(Verdict.AWAY)
         routed, decisions, taken = [], [], {}
@@ -273,13 +304,14 @@ class WeightedRouter:
             judged, eligible = _judged(candidates, exclude)
             chosen = eligible[0] if eligible else None
             if chosen:
-                _take_turn(chosen.profile, now)
+                profile = locked[chosen.rep.pk]
+                _take_turn(chosen.rep, profile, now)
                 chosen.verdict = CHOSEN
-                taken[chosen.profile.pk] = chosen.profile
-                next(c for c in candidates if c.profile.pk == chosen.profile.pk).held += 1
+                taken[profile.pk] = profile
+                next(c for c in candidates if c.rep.pk == chosen.rep.pk).held += 1
             note = _note(chosen, judged)
             decisions.append(_decision(lead, RoutingDecision.Trigger.ESCALATION, chosen, judged, note, now))
-            routed.append(Routed(chosen.profile if chosen else None, note))
+            routed.append(Routed(locked[chosen.rep.pk] if chosen else None, note))
         RepProfile.objects.bulk_update(taken.values(), ["routing_pass", "last_assigned_at"])
         _record(decisions)
         return routed

@@ -9,10 +9,10 @@ the clocks it serves always agree on when a team works, across DST changes and h
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from django.db.models import Q
 
-from leads.models import RepProfile
 from sla.calendar import CalendarSpec, next_opening, open_until
 from sla.models import BusinessCalendar
 
@@ -41,11 +41,29 @@ class Shift:
         return self.verdict == Verdict.ON_SHIFT
 
 
+@lru_cache(maxsize=64)
+def _spec(zone: str, weekly: tuple, holidays: tuple, country: str, subdivision: str) -> CalendarSpec:
+    # Building a spec checks the zone and the country's holidays (a few ms); a calendar's content is
+    # the key, so an edited calendar gets a new spec and an unchanged one costs nothing.
+    return CalendarSpec.build(
+        zone=zone, weekly=dict(weekly), holidays=holidays, country=country, subdivision=subdivision
+    )
+
+
 def calendar_specs(calendar_ids: Iterable[int | None]) -> dict[int | None, CalendarSpec]:
     """The spec of each calendar id, and of the default calendar under the key None: three queries."""
     wanted = {pk for pk in calendar_ids if pk is not None}
     calendars = list(BusinessCalendar.objects.with_hours().filter(Q(pk__in=wanted) | Q(is_default=True)))
-    specs: dict[int | None, CalendarSpec] = {calendar.pk: calendar.spec() for calendar in calendars}
+    specs: dict[int | None, CalendarSpec] = {
+        calendar.pk: _spec(
+            calendar.time_zone,
+            tuple(sorted((day, tuple(hours)) for day, hours in calendar.weekly_hours().items())),
+            tuple(sorted(holiday.date for holiday in calendar.holidays.all())),
+            calendar.country,
+            calendar.subdivision,
+        )
+        for calendar in calendars
+    }
     default = next((calendar for calendar in calendars if calendar.is_default), None)
     specs[None] = specs[default.pk] if default else BusinessCalendar.default_create().spec()
     return specs
@@ -63,13 +81,15 @@ def _first_working_day(spans: list[tuple[date, date]], day: date) -> date:
     return day
 
 
-def shifts_at(profiles: list[RepProfile], now: datetime) -> dict[int, Shift]:
-    """Each profile's shift at `now`, by user id. The profiles need `team` loaded (select_related)."""
-    specs = calendar_specs(profile.team.calendar_id if profile.team else None for profile in profiles)
+def shifts_at(reps: list, now: datetime) -> dict[int, Shift]:
+    """Each rep's shift at `now`, by user id. A rep has `user_id`, `calendar_id` (their team's) and
+    `is_away`."""
+
+    specs = calendar_specs(rep.calendar_id for rep in reps)
     off = {}
     for rep_id, starts_on, ends_on in (
         # A day of slack: `now`'s date differs from zone to zone; each rep's is checked below.
-        TimeOff.objects.filter(rep_id__in=[p.user_id for p in profiles], ends_on__gte=now.date() - timedelta(days=1))
+        TimeOff.objects.filter(rep_id__in=[rep.user_id for rep in reps], ends_on__gte=now.date() - timedelta(days=1))
         .order_by("starts_on")
         .values_list("rep_id", "starts_on", "ends_on")
     ):
@@ -82,19 +102,19 @@ def shifts_at(profiles: list[RepProfile], now: datetime) -> dict[int, Shift]:
             Shift(Verdict.ON_SHIFT, until=until) if until else Shift(Verdict.OFF_SHIFT, back=next_opening(now, spec))
         )
     shifts = {}
-    for profile in profiles:
-        key = profile.team.calendar_id if profile.team and profile.team.calendar_id in specs else None
-        if profile.is_away:
-            shifts[profile.user_id] = Shift(Verdict.AWAY)
-        elif spans := off.get(profile.user_id):
+    for rep in reps:
+        key = rep.calendar_id if rep.calendar_id in specs else None
+        if rep.is_away:
+            shifts[rep.user_id] = Shift(Verdict.AWAY)
+        elif spans := off.get(rep.user_id):
             spec = specs[key]
             today = now.astimezone(spec.zone).date()
             back_day = _first_working_day(spans, today)
             if back_day != today:
                 start_of_back_day = datetime.combine(back_day, datetime.min.time(), tzinfo=spec.zone)
-                shifts[profile.user_id] = Shift(Verdict.TIME_OFF, back=next_opening(start_of_back_day, spec))
+                shifts[rep.user_id] = Shift(Verdict.TIME_OFF, back=next_opening(start_of_back_day, spec))
             else:
-                shifts[profile.user_id] = team_shift[key]
+                shifts[rep.user_id] = team_shift[key]
         else:
-            shifts[profile.user_id] = team_shift[key]
+            shifts[rep.user_id] = team_shift[key]
     return shifts

@@ -14,7 +14,7 @@ from people.roles import SALES_SIDE, Role, RoleRequiredMixin, has_role, role_req
 from . import services
 from .forms import RoutingLogFilters, TimeOffForm
 from .models import RoutingDecision, TimeOff
-from .router import SAID, candidates_at
+from .router import SAID, candidates_at, held_count
 
 
 class TimeOffView(RoleRequiredMixin, FormView):
@@ -37,10 +37,11 @@ class TimeOffView(RoleRequiredMixin, FormView):
             upcoming = upcoming.filter(rep=self.request.user)
         context = {"time_off": upcoming, "is_manager": self.is_manager()}
         if self.is_manager():
-            now = timezone.now()
-            context["reps_now"] = [
-                (candidate, SAID.get(candidate.shift.verdict, "on shift")) for candidate in candidates_at(now)
-            ]
+            candidates = candidates_at(timezone.now())
+            held = held_count([candidate.rep.user_id for candidate in candidates])
+            for candidate in candidates:
+                candidate.held = held.get(candidate.rep.user_id, 0)
+            context["reps_now"] = [(c, SAID.get(c.shift.verdict, "on shift")) for c in candidates]
         return super().get_context_data(**context, **kwargs)
 
     def form_valid(self, form):

@@ -183,7 +183,9 @@ class TestTheRecord:
         full, away, free = reps(3)
         team_of(full, away, free, capacity=1)
         RepProfile.objects.filter(user=away).update(is_away=True)
-        waiting(campaign, marketer)  # full gets one and is at capacity
+        SalesTeam.objects.update(auto_assign=False)
+        services.lead_claim(lead=waiting(campaign, marketer), rep=full)  # full claims one: at capacity, first in turn
+        SalesTeam.objects.update(auto_assign=True)
 
         lead = waiting(campaign, marketer)
 
@@ -192,7 +194,7 @@ class TestTheRecord:
         assert note.startswith(f"Assigned by round-robin to {free.get_full_name()}, on shift with room")
         assert f"{full.get_full_name()} (at capacity, 1 of 1 open leads)" in note
         assert f"{away.get_full_name()} (out of office)" in note
-        decision = lead.routing_decisions.get()
+        decision = lead.routing_decisions.first()
         assert (decision.chosen, decision.trigger, decision.retry_at) == (free, "hand_off", None)
         assert {e["verdict"] for e in decision.considered} == {"at_capacity", "away", "chosen"}
 

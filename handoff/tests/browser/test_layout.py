@@ -56,6 +56,7 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             f"/leads/{leads[Lead.Status.CONVERTED].pk}/",
             f"/leads/{claimed}/return/",
             "/preferences/",
+            "/routing/time-off/",
         ],
         manager: [
             "/dashboard/",
@@ -69,6 +70,8 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             "/sla/policy/new/",
             "/calendars/",
             f"/calendars/{calendar.pk}/",
+            "/routing/time-off/",
+            "/routing/log/",
         ],
     }
     for user, paths in pages.items():
