@@ -61,9 +61,9 @@ INSTALLED_APPS = [
     "notifications",
     "sla",
     "leads",
-    "routing",
     "enforcement",
     "campaigns",
+    "routing",
     "reporting",
     "demo",
 ]

@@ -57,6 +57,7 @@ MENU = (
             Link("Deals", "leads:deals", SALES_SIDE),
             Link("Teams", "leads:teams", (Role.MANAGERS,), under=("leads:team_edit", "leads:rep_edit")),
             Link("Time off", "routing:time_off", SALES_SIDE),
+            Link("Routing rules", "routing:rules", (Role.MANAGERS,)),
             Link("Routing log", "routing:log", (Role.MANAGERS,)),
             Link("Return reasons", "leads:return_reasons", (Role.MANAGERS,)),
             Link("Targets", "leads:targets", (Role.MANAGERS,)),

@@ -1,10 +1,13 @@
 from django import forms
 
+from campaigns.models import Campaign
 from common.daterange import DayField
+from leads.models import Lead, RepProfile, SalesTeam
 from people.names import person_name
 from people.roles import sales_reps
 
-from .models import RoutingDecision
+from .models import RoutingDecision, RoutingRule
+from .services import RULE_FIELDS
 
 
 class TimeOffForm(forms.Form):
@@ -43,3 +46,79 @@ class RoutingLogFilters(forms.Form):
         self.fields["trigger"].choices = [("", "Any trigger"), *RoutingDecision.Trigger.choices]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
+
+
+class RuleForm(forms.ModelForm):
+    """One rule: its conditions (empty ones match anything) and where matching leads go."""
+
+    class Meta:
+        model = RoutingRule
+        fields = list(RULE_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = SalesTeam.objects.order_by("name")
+        self.fields["rep"].queryset = sales_reps()
+        self.fields["rep"].label_from_instance = person_name
+        self.fields["campaign"].queryset = Campaign.objects.exclude(status=Campaign.Status.ARCHIVED).order_by("name")
+        self.fields["name"].required = False  # an empty row is no rule; a filled one needs a name (clean)
+        self.fields["team"].required = False
+
+    def is_filled(self) -> bool:
+        """Whether the row holds a rule: an empty row (the spare ones) is no rule and no error."""
+        return any(value not in (None, "") for value in self.cleaned_data.values())
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.is_filled():
+            return cleaned
+        if not cleaned.get("name"):
+            self.add_error("name", "Name the rule, e.g. “Enterprise DACH”.")
+        if not cleaned.get("team"):
+            self.add_error("team", "Say which team gets the leads this rule matches.")
+        low, high = cleaned.get("min_company_size"), cleaned.get("max_company_size")
+        if low is not None and high is not None and low > high:
+            self.add_error(
+                "max_company_size", f"Never matches: no company has at least {low} and at most {high} employees."
+            )
+        rep, team = cleaned.get("rep"), cleaned.get("team")
+        if rep and team and not RepProfile.objects.filter(user=rep, team=team).exists():
+            self.add_error("rep", f"{person_name(rep)} is not in {team}: pick one of its reps, or none.")
+        return cleaned
+
+
+class BaseRuleFormSet(forms.BaseFormSet):
+    def clean(self):
+        """A rule after one that catches every lead can never match: say which."""
+        if any(self.errors):
+            return
+        catch_all = None
+        for number, form in enumerate((f for f in self.forms if f.is_filled()), start=1):
+            rule = RoutingRule(**{name: form.cleaned_data.get(name) for name in RULE_FIELDS})
+            if catch_all is not None:
+                form.add_error(None, f"Never matches: rule {catch_all} (no conditions) catches every lead first.")
+            elif rule.is_catch_all:
+                catch_all = number
+        if any(self.errors):
+            raise forms.ValidationError("Some rules need fixing (see below).")
+
+    def rules(self) -> list[dict]:
+        return [
+            {name: form.cleaned_data.get(name) for name in RULE_FIELDS} for form in self.forms if form.is_filled()
+        ]
+
+
+RuleFormSet = forms.formset_factory(RuleForm, formset=BaseRuleFormSet, extra=2, max_num=200, validate_max=True)
+
+
+class PreviewForm(forms.Form):
+    lead = forms.CharField(label="Lead", max_length=254, help_text="The lead's number or email address.")
+
+    def clean_lead(self):
+        value = self.cleaned_data["lead"].strip()
+        found = (
+            Lead.objects.filter(pk=int(value)) if value.isdigit() else Lead.objects.filter(email__iexact=value)
+        ).first()
+        if found is None:
+            raise forms.ValidationError(f"No lead “{value}”: give its number (from its page) or its email address.")
+        return found

@@ -2,6 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from campaigns.models import Campaign
+from leads.models import Lead
+from sla.tiers import Priority
+
 
 class TimeOff(models.Model):
     """Days a rep is not working (holiday, sick day, training): routing passes them over, whatever
@@ -58,6 +62,14 @@ class RoutingDecision(models.Model):
         help_text="The chosen rep's team when the lead was routed.",
     )
     # [{"rep": id, "name": "Ada Byron", "team": "Inside sales", "verdict": "off_shift", "detail": "…"}, …]
+    rule = models.ForeignKey(
+        "RoutingRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The rule that matched (its version is its rule set's); empty when no rules were set.",
+    )
     considered = models.JSONField(default=list)
     note = models.TextField(max_length=4000)
     retry_at = models.DateTimeField(
@@ -76,3 +88,107 @@ class RoutingDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead} → {self.chosen or 'the queue'} ({self.decided_at:%Y-%m-%d %H:%M})"
+
+
+class RuleSet(models.Model):
+    """One published version of the routing rules. Never edited: a change publishes a new version,
+    and each routing decision names the version it was made under."""
+
+    version = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=200, blank=True, help_text="What changed, for the record.")
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"Routing rules v{self.version}"
+
+    @classmethod
+    def current(cls) -> "RuleSet | None":
+        return cls.objects.order_by("-version").first()
+
+
+class RoutingRule(models.Model):
+    """If a lead matches every condition set here, it goes to `team` (or to `rep` in it). Rules are
+    tried in `position` order and the first match wins; a rule with no condition catches every lead
+    (the default rule). A condition left empty matches anything."""
+
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rules")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=100)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=20, choices=Campaign.Channel.choices, blank=True)
+    source = models.CharField(max_length=10, choices=Lead.Source.choices, blank=True)
+    tier = models.CharField("score tier", max_length=10, choices=Priority.choices, blank=True)
+    min_company_size = models.PositiveIntegerField(null=True, blank=True)
+    max_company_size = models.PositiveIntegerField(null=True, blank=True)
+    title_words = models.CharField(
+        "job title contains", max_length=200, blank=True, help_text="Any of these words (comma-separated)."
+    )
+    company_words = models.CharField(
+        "company contains", max_length=200, blank=True, help_text="Any of these words (comma-separated)."
+    )
+    team = models.ForeignKey("leads.SalesTeam", on_delete=models.PROTECT, related_name="+")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A named rep of the team; empty for the team's turns.",
+    )
+
+    class Meta:
+        ordering = ["ruleset", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ruleset", "position"], name="one_rule_per_position"),
+            models.CheckConstraint(
+                condition=models.Q(min_company_size__isnull=True)
+                | models.Q(max_company_size__isnull=True)
+                | models.Q(min_company_size__lte=models.F("max_company_size")),
+                name="rule_company_sizes_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
+
+    @staticmethod
+    def _words(text: str) -> list[str]:
+        return [word.strip().lower() for word in text.split(",") if word.strip()]
+
+    @property
+    def is_catch_all(self) -> bool:
+        return not any(
+            (
+                self.campaign_id,
+                self.channel,
+                self.source,
+                self.tier,
+                self.min_company_size is not None,
+                self.max_company_size is not None,
+                self._words(self.title_words),
+                self._words(self.company_words),
+            )
+        )
+
+    def matches(self, lead, *, tier: str) -> bool:
+        """Whether `lead` (its campaign loaded) meets every condition; `tier` is the lead's score tier."""
+        size = lead.company_size
+        title, company = lead.job_title.lower(), lead.company.lower()
+        return (
+            (not self.campaign_id or lead.campaign_id == self.campaign_id)
+            and (not self.channel or lead.campaign.channel == self.channel)
+            and (not self.source or lead.source == self.source)
+            and (not self.tier or tier == self.tier)
+            and (self.min_company_size is None or (size is not None and size >= self.min_company_size))
+            and (self.max_company_size is None or (size is not None and size <= self.max_company_size))
+            and (not self._words(self.title_words) or any(word in title for word in self._words(self.title_words)))
+            and (
+                not self._words(self.company_words) or any(word in company for word in self._words(self.company_words))
+            )
+        )

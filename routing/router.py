@@ -24,8 +24,9 @@ from leads.assignment import Routed, open_lead_count
 from leads.models import Lead, RepProfile
 from leads.services import lead_route_waiting
 from people.roles import Role
+from sla.tiers import priority_of
 
-from .models import RoutingDecision
+from .models import RoutingDecision, RuleSet
 from .shifts import Shift, Verdict, shifts_at
 
 CATCH_UP = 2.0
@@ -93,13 +94,17 @@ def _when(moment: datetime | None) -> str:
     return f"{timezone.localtime(moment):%a %-d %b %H:%M %Z}" if moment else ""
 
 
-def candidates_at(now: datetime) -> list[Candidate]:
-    """Every rep of a team that assigns automatically, with their shift: a fixed number of queries."""
+def candidates_at(now: datetime, *, team_id: int | None = None) -> list[Candidate]:
+    """Every rep of a team that assigns automatically (of `team_id` only, when given), with their
+    shift: a fixed number of queries."""
     sales = get_user_model().objects.filter(groups__name=Role.SALES, is_active=True)
+    profiles = RepProfile.objects.filter(team__auto_assign=True, user__in=sales)
+    if team_id is not None:
+        profiles = profiles.filter(team_id=team_id)
     reps = []
-    for pk, user_id, username, first, last, team_id, team_name, calendar_id, *settings in (
-        RepProfile.objects.filter(team__auto_assign=True, user__in=sales).order_by("pk").values_list(*REP_FIELDS)
-    ):
+    for pk, user_id, username, first, last, team_id, team_name, calendar_id, *settings in profiles.order_by(
+        "pk"
+    ).values_list(*REP_FIELDS):
         name = f"{first} {last}".strip() or username
         reps.append(Rep(pk, user_id, name, team_id, team_name, calendar_id, *settings))
     shifts = shifts_at(reps, now)
@@ -177,13 +182,14 @@ def _note(chosen: Candidate | None, judged: list[Candidate]) -> str:
     return text + (f". Passed over: {said}." if said else ".")
 
 
-def _decision(lead: Lead, trigger: str, chosen: Candidate | None, judged: list[Candidate], note: str, now):
+def _decision(lead: Lead, trigger: str, chosen: Candidate | None, judged: list[Candidate], note: str, now, rule=None):
     backs = [c.shift.back for c in judged if c.verdict in (Verdict.OFF_SHIFT, Verdict.TIME_OFF) and c.shift.back]
     return RoutingDecision(
         lead=lead,
         decided_at=now,
         trigger=trigger,
         chosen_id=chosen.rep.user_id if chosen else None,
+        rule=rule,
         team_id=chosen.rep.team_id if chosen else None,
         considered=_considered(judged),
         note=note,
@@ -240,6 +246,20 @@ def _judged(candidates: list[Candidate], exclude: int | None) -> tuple[list[Cand
     return judged, _turn_order([c for c in judged if c.verdict == NOT_THEIR_TURN])
 
 
+def matching_rule(lead: Lead):
+    """The first rule of the current routing rules that `lead` matches, or None (no rules, or none
+    matches: every team that assigns automatically takes its turn, as without rules)."""
+    ruleset = RuleSet.objects.order_by("-version").prefetch_related("rules").first()
+    if ruleset is None:
+        return None
+    tier = priority_of(lead.score)
+    for rule in ruleset.rules.all():
+        if rule.matches(lead, tier=tier):
+            rule.ruleset = ruleset
+            return rule
+    return None
+
+
 # How many reps, in turn order, have their open leads counted at a time: the first with room gets the
 # lead, so with hundreds of reps on shift routing counts a few, not all.
 COUNT_AHEAD = 8
@@ -253,7 +273,11 @@ class WeightedRouter:
         each locked with SKIP LOCKED first, so simultaneous hand-offs spread over the reps instead of
         queueing on one; the lock counts again."""
         trigger = RoutingDecision.Trigger.SHIFT_START if waiting else RoutingDecision.Trigger.HAND_OFF
-        judged, eligible = _judged(candidates_at(now), None)
+        rule = matching_rule(lead)
+        judged, eligible = _judged(candidates_at(now, team_id=rule.team_id if rule else None), None)
+        if rule and rule.rep_id:
+            # The named rep first, if they can take it; else the team's turns.
+            eligible.sort(key=lambda c: c.rep.user_id != rule.rep_id)
         chosen = None
         for skip_locked in (True, False):
             for start in range(0, len(eligible), COUNT_AHEAD):
@@ -276,7 +300,9 @@ class WeightedRouter:
             if chosen:
                 break
         note = _note(chosen[0] if chosen else None, judged)
-        _record([_decision(lead, trigger, chosen[0] if chosen else None, judged, note, now)])
+        if rule:
+            note = f"{note[:-1]}, by rule “{rule.name}” (routing rules v{rule.ruleset.version})."
+        _record([_decision(lead, trigger, chosen[0] if chosen else None, judged, note, now, rule)])
         return Routed(chosen[1] if chosen else None, note)
 
     def route_after_breach(self, *, leads: list[Lead], excluding: list[int | None], now: datetime) -> list[Routed]:

@@ -1,13 +1,13 @@
-"""Time off: the one door for adding and removing a rep's days off."""
+"""The doors for time off (adding, removing a rep's days off) and for publishing routing rules."""
 
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from people.roles import Role, has_role
 
-from .models import TimeOff
+from .models import RoutingRule, RuleSet, TimeOff
 
 
 def _may_set_for(actor, rep) -> bool:
@@ -34,3 +34,41 @@ def time_off_remove(*, actor, time_off_id: int) -> None:
     if not _may_set_for(actor, time_off.rep):
         raise TimeOff.DoesNotExist
     time_off.delete()
+
+
+RULE_FIELDS = (
+    "name",
+    "campaign",
+    "channel",
+    "source",
+    "tier",
+    "min_company_size",
+    "max_company_size",
+    "title_words",
+    "company_words",
+    "team",
+    "rep",
+)
+
+
+def rules_publish(*, actor, rules: list[dict], note: str = "") -> RuleSet:
+    """Publish `rules` (dicts of RULE_FIELDS, in the order they are tried) as the next version of the
+    routing rules. Raises PermissionDenied for anyone but a manager, and RulesChanged if another
+    version was published meanwhile (the caller shows the page again)."""
+    if not has_role(actor, Role.MANAGERS):
+        raise PermissionDenied("Only managers publish routing rules.")
+    try:
+        with transaction.atomic():
+            latest = RuleSet.objects.order_by("-version").values_list("version", flat=True).first() or 0
+            ruleset = RuleSet.objects.create(version=latest + 1, created_by=actor, note=note)
+            made = [RoutingRule(ruleset=ruleset, position=index, **rule) for index, rule in enumerate(rules, start=1)]
+            for rule in made:
+                rule.full_clean(exclude=["ruleset"])
+            RoutingRule.objects.bulk_create(made)
+    except IntegrityError as exc:
+        raise RulesChanged("Another manager published the routing rules just now; check them and save again.") from exc
+    return ruleset
+
+
+class RulesChanged(Exception):
+    """Two managers published at once: the second must look again."""

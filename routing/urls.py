@@ -8,4 +8,5 @@ urlpatterns = [
     path("time-off/", views.TimeOffView.as_view(), name="time_off"),
     path("time-off/<int:pk>/remove/", views.time_off_remove, name="time_off_remove"),
     path("log/", views.RoutingLogView.as_view(), name="log"),
+    path("rules/", views.RulesView.as_view(), name="rules"),
 ]

@@ -1,20 +1,24 @@
-"""Time off (each rep their own, managers anyone's), who is on shift now, and the routing log."""
+"""Time off (each rep their own, managers anyone's), who is on shift now, the routing rules with
+their preview, and the routing log."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
+from leads.assignment import router
 from people.roles import SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required
 
 from . import services
-from .forms import RoutingLogFilters, TimeOffForm
-from .models import RoutingDecision, TimeOff
+from .forms import PreviewForm, RoutingLogFilters, RuleFormSet, TimeOffForm
+from .models import RoutingDecision, RuleSet, TimeOff
 from .router import SAID, candidates_at, held_count
+from .services import RULE_FIELDS
 
 
 class TimeOffView(RoleRequiredMixin, FormView):
@@ -86,3 +90,63 @@ class RoutingLogView(RoleRequiredMixin, TemplateView):
         # A page more than is shown, no COUNT(*) over the whole log: "Older" when there is more.
         page = Paginator(decisions.order_by("-decided_at", "-pk"), self.per_page).get_page(self.request.GET.get("page"))
         return super().get_context_data(filters=filters, page=page, said=SAID, **kwargs)
+
+
+class PreviewRolledBack(Exception):
+    """Ends a preview's transaction: routing ran, and nothing of it stays."""
+
+
+def route_preview(lead) -> RoutingDecision:
+    """What routing would decide for `lead` now, with nothing changed: the router runs as a hand-off
+    would (shifts, turns, rule, locks) in a transaction that is then rolled back."""
+    preview = None
+    try:
+        with transaction.atomic():
+            router().route(lead=lead, now=timezone.now())
+            preview = RoutingDecision.objects.select_related("chosen", "rule").filter(lead=lead).first()
+            raise PreviewRolledBack
+    except PreviewRolledBack:
+        pass
+    return preview
+
+
+class RulesView(RoleRequiredMixin, TemplateView):
+    """The routing rules: the current version, a form that publishes the next, and a preview."""
+
+    allowed_roles = (Role.MANAGERS,)
+    template_name = "routing/rules.html"
+
+    def current_rules(self):
+        ruleset = RuleSet.current()
+        rules = list(ruleset.rules.select_related("campaign", "team", "rep")) if ruleset else []
+        return ruleset, rules
+
+    def get_context_data(self, formset=None, **kwargs):
+        ruleset, rules = self.current_rules()
+        if formset is None:
+            formset = RuleFormSet(initial=[{name: getattr(rule, name) for name in RULE_FIELDS} for rule in rules])
+        preview_form = PreviewForm(self.request.GET or None)
+        preview = route_preview(preview_form.cleaned_data["lead"]) if preview_form.is_valid() else None
+        return super().get_context_data(
+            ruleset=ruleset,
+            rules=rules,
+            formset=formset,
+            manual_teams={rule.team_id for rule in rules if not rule.team.auto_assign},
+            preview_form=preview_form,
+            preview=preview,
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        formset = RuleFormSet(request.POST)
+        if formset.is_valid():
+            try:
+                ruleset = services.rules_publish(
+                    actor=request.user, rules=formset.rules(), note=request.POST.get("note", "")[:200]
+                )
+            except services.RulesChanged as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"Routing rules v{ruleset.version} published: new hand-offs follow them.")
+                return redirect("routing:rules")
+        return self.render_to_response(self.get_context_data(formset=formset))
