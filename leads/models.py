@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Func, Value
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -121,6 +122,13 @@ class Lead(models.Model):
                 Upper("company"),
                 name="lead_name_company_idx",
                 condition=models.Q(merged_into__isnull=True),
+            ),
+            # Routing's owner match: the leads with a rep at a company, by the domain of their address.
+            models.Index(
+                Func(F("email"), Value("@"), Value(2), function="split_part", output_field=models.CharField()),
+                "owner",
+                name="lead_owner_domain_idx",
+                condition=models.Q(owner__isnull=False),
             ),
             # Capture follows an address merged away to its survivor.
             models.Index(fields=["email"], name="lead_merged_email_idx", condition=models.Q(merged_into__isnull=False)),
@@ -584,3 +592,8 @@ class EventCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subgroup} {self.day:%Y-%m-%d} campaign {self.campaign_id}: {self.value}"
+
+
+def email_domain_of(field: str = "email") -> Func:
+    """The domain of an address, as SQL (the expression of `lead_owner_domain_idx`)."""
+    return Func(F(field), Value("@"), Value(2), function="split_part", output_field=models.CharField())

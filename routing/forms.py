@@ -103,9 +103,7 @@ class BaseRuleFormSet(forms.BaseFormSet):
             raise forms.ValidationError("Some rules need fixing (see below).")
 
     def rules(self) -> list[dict]:
-        return [
-            {name: form.cleaned_data.get(name) for name in RULE_FIELDS} for form in self.forms if form.is_filled()
-        ]
+        return [{name: form.cleaned_data.get(name) for name in RULE_FIELDS} for form in self.forms if form.is_filled()]
 
 
 RuleFormSet = forms.formset_factory(RuleForm, formset=BaseRuleFormSet, extra=2, max_num=200, validate_max=True)

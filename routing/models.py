@@ -98,6 +98,12 @@ class RuleSet(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     note = models.CharField(max_length=200, blank=True, help_text="What changed, for the record.")
+    owner_match_days = models.PositiveSmallIntegerField(
+        "keep a company with its rep (days)",
+        default=90,
+        help_text="A lead from a company (by email domain) whose other lead a rep works now, or won or lost "
+        "a deal with in this many days, goes to that rep when they are on shift with room. 0 turns it off.",
+    )
 
     class Meta:
         ordering = ["-version"]

@@ -26,6 +26,7 @@ from leads.services import lead_route_waiting
 from people.roles import Role
 from sla.tiers import priority_of
 
+from .companies import company_owner
 from .models import RoutingDecision, RuleSet
 from .shifts import Shift, Verdict, shifts_at
 
@@ -94,13 +95,15 @@ def _when(moment: datetime | None) -> str:
     return f"{timezone.localtime(moment):%a %-d %b %H:%M %Z}" if moment else ""
 
 
-def candidates_at(now: datetime, *, team_id: int | None = None) -> list[Candidate]:
-    """Every rep of a team that assigns automatically (of `team_id` only, when given), with their
-    shift: a fixed number of queries."""
+def candidates_at(now: datetime, *, team_id: int | None = None, user_ids: list[int] | None = None) -> list[Candidate]:
+    """Every rep of a team that assigns automatically (of `team_id` only, or these users only, when
+    given), with their shift: a fixed number of queries."""
     sales = get_user_model().objects.filter(groups__name=Role.SALES, is_active=True)
     profiles = RepProfile.objects.filter(team__auto_assign=True, user__in=sales)
     if team_id is not None:
         profiles = profiles.filter(team_id=team_id)
+    if user_ids is not None:
+        profiles = profiles.filter(user_id__in=user_ids)
     reps = []
     for pk, user_id, username, first, last, team_id, team_name, calendar_id, *settings in profiles.order_by(
         "pk"
@@ -246,10 +249,13 @@ def _judged(candidates: list[Candidate], exclude: int | None) -> tuple[list[Cand
     return judged, _turn_order([c for c in judged if c.verdict == NOT_THEIR_TURN])
 
 
-def matching_rule(lead: Lead):
-    """The first rule of the current routing rules that `lead` matches, or None (no rules, or none
-    matches: every team that assigns automatically takes its turn, as without rules)."""
-    ruleset = RuleSet.objects.order_by("-version").prefetch_related("rules").first()
+def current_rules() -> RuleSet | None:
+    return RuleSet.objects.order_by("-version").prefetch_related("rules").first()
+
+
+def matching_rule(lead: Lead, ruleset: RuleSet | None):
+    """The first rule of `ruleset` that `lead` matches, or None (no rules, or none matches: every
+    team that assigns automatically takes its turn, as without rules)."""
     if ruleset is None:
         return None
     tier = priority_of(lead.score)
@@ -273,11 +279,17 @@ class WeightedRouter:
         each locked with SKIP LOCKED first, so simultaneous hand-offs spread over the reps instead of
         queueing on one; the lock counts again."""
         trigger = RoutingDecision.Trigger.SHIFT_START if waiting else RoutingDecision.Trigger.HAND_OFF
-        rule = matching_rule(lead)
-        judged, eligible = _judged(candidates_at(now, team_id=rule.team_id if rule else None), None)
-        if rule and rule.rep_id:
-            # The named rep first, if they can take it; else the team's turns.
-            eligible.sort(key=lambda c: c.rep.user_id != rule.rep_id)
+        ruleset = current_rules()
+        matched = company_owner(lead, now=now, days=ruleset.owner_match_days) if ruleset else None
+        rule = None if matched else matching_rule(lead, ruleset)
+        team_id = rule.team_id if rule else None
+        judged, eligible = _judged(candidates_at(now, team_id=team_id), None)
+        first = matched[0] if matched else rule.rep_id if rule else None
+        if first is not None:
+            # The company's rep, or the rule's named rep, first if they can take it; else the turns.
+            if matched and not any(c.rep.user_id == first for c in judged):
+                judged, eligible = _judged(candidates_at(now, user_ids=[first]) + judged, None)
+            eligible.sort(key=lambda c: c.rep.user_id != first)
         chosen = None
         for skip_locked in (True, False):
             for start in range(0, len(eligible), COUNT_AHEAD):
@@ -300,7 +312,9 @@ class WeightedRouter:
             if chosen:
                 break
         note = _note(chosen[0] if chosen else None, judged)
-        if rule:
+        if matched and chosen and chosen[0].rep.user_id == matched[0]:
+            note = f"{note[:-1]}, who works this company (lead {matched[1].full_name})."
+        elif rule:
             note = f"{note[:-1]}, by rule “{rule.name}” (routing rules v{rule.ruleset.version})."
         _record([_decision(lead, trigger, chosen[0] if chosen else None, judged, note, now, rule)])
         return Routed(chosen[1] if chosen else None, note)

@@ -51,7 +51,7 @@ RULE_FIELDS = (
 )
 
 
-def rules_publish(*, actor, rules: list[dict], note: str = "") -> RuleSet:
+def rules_publish(*, actor, rules: list[dict], note: str = "", owner_match_days: int = 90) -> RuleSet:
     """Publish `rules` (dicts of RULE_FIELDS, in the order they are tried) as the next version of the
     routing rules. Raises PermissionDenied for anyone but a manager, and RulesChanged if another
     version was published meanwhile (the caller shows the page again)."""
@@ -60,7 +60,9 @@ def rules_publish(*, actor, rules: list[dict], note: str = "") -> RuleSet:
     try:
         with transaction.atomic():
             latest = RuleSet.objects.order_by("-version").values_list("version", flat=True).first() or 0
-            ruleset = RuleSet.objects.create(version=latest + 1, created_by=actor, note=note)
+            ruleset = RuleSet.objects.create(
+                version=latest + 1, created_by=actor, note=note, owner_match_days=owner_match_days
+            )
             made = [RoutingRule(ruleset=ruleset, position=index, **rule) for index, rule in enumerate(rules, start=1)]
             for rule in made:
                 rule.full_clean(exclude=["ruleset"])

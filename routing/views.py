@@ -137,12 +137,20 @@ class RulesView(RoleRequiredMixin, TemplateView):
             **kwargs,
         )
 
+    @staticmethod
+    def owner_match_days(data) -> int:
+        value = data.get("owner_match_days", "")
+        return min(int(value), 3650) if value.isdigit() else 0
+
     def post(self, request, *args, **kwargs):
         formset = RuleFormSet(request.POST)
         if formset.is_valid():
             try:
                 ruleset = services.rules_publish(
-                    actor=request.user, rules=formset.rules(), note=request.POST.get("note", "")[:200]
+                    actor=request.user,
+                    rules=formset.rules(),
+                    note=request.POST.get("note", "")[:200],
+                    owner_match_days=self.owner_match_days(request.POST),
                 )
             except services.RulesChanged as exc:
                 messages.error(request, str(exc))

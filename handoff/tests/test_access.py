@@ -30,6 +30,7 @@ MATRIX = {
     "dashboard": (DENIED, DENIED, OK),
     "routing:time_off": (DENIED, OK, OK),
     "routing:log": (DENIED, DENIED, OK),
+    "routing:rules": (DENIED, DENIED, OK),
     "no_role": (OK, OK, OK),
 }
 

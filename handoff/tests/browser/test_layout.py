@@ -72,6 +72,7 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             f"/calendars/{calendar.pk}/",
             "/routing/time-off/",
             "/routing/log/",
+            "/routing/rules/",
         ],
     }
     for user, paths in pages.items():
