@@ -264,6 +264,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    # Leads whose rep is away when their first contact falls due move before the miss (routing rules).
+    "routing-rebalance-before-breach": {
+        "task": "routing.tasks.rebalance_before_breach",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     # Uploaded CSV files and web intake's idempotency records past their retention.
     "retention-purge-daily": {
         "task": "campaigns.tasks.purge_expired_data",

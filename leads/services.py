@@ -139,8 +139,9 @@ def _check_capacity(rep) -> None:
         raise TransitionError(str(exc)) from exc
 
 
-def lead_assign(*, lead: Lead, rep, actor) -> Lead:
-    """A manager gives a lead to a rep: from the queue (assign), or away from another rep (reassign).
+def lead_assign(*, lead: Lead, rep, actor, why: str = "") -> Lead:
+    """A manager gives a lead to a rep: from the queue (assign), or away from another rep (reassign);
+    or Handoff does (`actor` None: routing moving a lead before its clock runs out, saying `why`).
     The rep's capacity still applies; the timeline says who assigned whom, and the new owner and the
     rep who lost the lead are told (in the app, and by email as each prefers)."""
     if not has_role(rep, Role.SALES) or not rep.is_active:
@@ -166,7 +167,7 @@ def lead_assign(*, lead: Lead, rep, actor) -> Lead:
                 move=move,
                 actor=actor,
                 owner=rep,
-                note=f"Reassigned from {person_name(previous)} to {person_name(rep)}.",
+                note=f"Reassigned from {person_name(previous)} to {person_name(rep)}." + (f" {why}" if why else ""),
                 data={"from": previous.pk, "rep": rep.pk},
             )
             # A clock already past its due time stays with the rep who held it then, whether or not the

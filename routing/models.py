@@ -46,6 +46,7 @@ class RoutingDecision(models.Model):
         HAND_OFF = "hand_off", "Hand-off"
         ESCALATION = "escalation", "Escalation"
         SHIFT_START = "shift_start", "Shift start"
+        REBALANCE = "rebalance", "Moved before the breach"
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="routing_decisions")
     decided_at = models.DateTimeField(default=timezone.now)
@@ -103,6 +104,18 @@ class RuleSet(models.Model):
         default=90,
         help_text="A lead from a company (by email domain) whose other lead a rep works now, or won or lost "
         "a deal with in this many days, goes to that rep when they are on shift with room. 0 turns it off.",
+    )
+
+    class Rebalance(models.TextChoices):
+        OFF = "off", "Do nothing"
+        PROPOSE = "propose", "Tell the team's manager"
+        MOVE = "move", "Move the lead to a rep on shift with room"
+
+    rebalance = models.CharField(
+        "before a first contact falls due while its rep is away",
+        max_length=10,
+        choices=Rebalance.choices,
+        default=Rebalance.PROPOSE,
     )
 
     class Meta:

@@ -319,7 +319,14 @@ class WeightedRouter:
         _record([_decision(lead, trigger, chosen[0] if chosen else None, judged, note, now, rule)])
         return Routed(chosen[1] if chosen else None, note)
 
-    def route_after_breach(self, *, leads: list[Lead], excluding: list[int | None], now: datetime) -> list[Routed]:
+    def route_after_breach(
+        self,
+        *,
+        leads: list[Lead],
+        excluding: list[int | None],
+        now: datetime,
+        trigger: str = RoutingDecision.Trigger.ESCALATION,
+    ) -> list[Routed]:
         """A set of leads, as if routed one after another: the reps on shift are locked once for the
         set (in id order, waiting: two sets never deadlock), their open leads counted after the lock,
         and each pick takes its turn in memory; the same statements for 4 leads or 400."""
@@ -350,7 +357,7 @@ class WeightedRouter:
                 taken[profile.pk] = profile
                 next(c for c in candidates if c.rep.pk == chosen.rep.pk).held += 1
             note = _note(chosen, judged)
-            decisions.append(_decision(lead, RoutingDecision.Trigger.ESCALATION, chosen, judged, note, now))
+            decisions.append(_decision(lead, trigger, chosen, judged, note, now))
             routed.append(Routed(locked[chosen.rep.pk] if chosen else None, note))
         RepProfile.objects.bulk_update(taken.values(), ["routing_pass", "last_assigned_at"])
         _record(decisions)

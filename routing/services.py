@@ -51,18 +51,23 @@ RULE_FIELDS = (
 )
 
 
-def rules_publish(*, actor, rules: list[dict], note: str = "", owner_match_days: int = 90) -> RuleSet:
+def rules_publish(
+    *, actor, rules: list[dict], note: str = "", owner_match_days: int = 90, rebalance: str = RuleSet.Rebalance.PROPOSE
+) -> RuleSet:
     """Publish `rules` (dicts of RULE_FIELDS, in the order they are tried) as the next version of the
-    routing rules. Raises PermissionDenied for anyone but a manager, and RulesChanged if another
-    version was published meanwhile (the caller shows the page again)."""
+    routing rules. Raises PermissionDenied for anyone but a manager, ValidationError for a setting out
+    of range, and RulesChanged if another version was published meanwhile (the caller shows the page
+    again)."""
     if not has_role(actor, Role.MANAGERS):
         raise PermissionDenied("Only managers publish routing rules.")
     try:
         with transaction.atomic():
             latest = RuleSet.objects.order_by("-version").values_list("version", flat=True).first() or 0
-            ruleset = RuleSet.objects.create(
-                version=latest + 1, created_by=actor, note=note, owner_match_days=owner_match_days
+            ruleset = RuleSet(
+                version=latest + 1, created_by=actor, note=note, owner_match_days=owner_match_days, rebalance=rebalance
             )
+            ruleset.full_clean()
+            ruleset.save()
             made = [RoutingRule(ruleset=ruleset, position=index, **rule) for index, rule in enumerate(rules, start=1)]
             for rule in made:
                 rule.full_clean(exclude=["ruleset"])

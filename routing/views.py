@@ -2,7 +2,7 @@
 their preview, and the routing log."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
@@ -134,6 +134,8 @@ class RulesView(RoleRequiredMixin, TemplateView):
             manual_teams={rule.team_id for rule in rules if not rule.team.auto_assign},
             preview_form=preview_form,
             preview=preview,
+            rebalance_choices=RuleSet.Rebalance.choices,
+            rebalance=ruleset.rebalance if ruleset else RuleSet.Rebalance.PROPOSE,
             **kwargs,
         )
 
@@ -151,9 +153,12 @@ class RulesView(RoleRequiredMixin, TemplateView):
                     rules=formset.rules(),
                     note=request.POST.get("note", "")[:200],
                     owner_match_days=self.owner_match_days(request.POST),
+                    rebalance=request.POST.get("rebalance", RuleSet.Rebalance.PROPOSE),
                 )
             except services.RulesChanged as exc:
                 messages.error(request, str(exc))
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
             else:
                 messages.success(request, f"Routing rules v{ruleset.version} published: new hand-offs follow them.")
                 return redirect("routing:rules")
