@@ -35,6 +35,7 @@ class LeadData:
     phone: str = ""
     job_title: str = ""
     company_size: int | None = None
+    country: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ def _new_lead(campaign: Campaign, data: LeadData, *, actor, source: str) -> Lead
         phone=data.phone.strip(),
         job_title=data.job_title.strip(),
         company_size=data.company_size,
+        country=data.country.strip(),
         source=source,
         created_by=actor,
     )

@@ -141,7 +141,7 @@ class LeadForm(forms.ModelForm):
     class Meta:
         model = Lead
         field_classes = {"start_date": DayField, "end_date": DayField}
-        fields = ["full_name", "email", "company", "job_title", "company_size", "phone"]
+        fields = ["full_name", "email", "company", "job_title", "company_size", "country", "phone"]
         help_texts = {"company_size": "Employees, if known. The score comes from the scoring rules."}
 
     def clean_email(self):

@@ -50,6 +50,7 @@ ALIASES: dict[str, str] = {
         "company": ("company", "company name", "organisation", "organization", "account", "firma", "unternehmen"),
         "phone": ("phone", "phone number", "telephone", "telephone number", "tel", "mobile", "telefon"),
         "job_title": ("job title", "title", "jobtitle", "position", "role"),
+        "country": ("country", "country region", "country code", "land"),
         "company_size": (
             "company size",
             "employees",
@@ -63,7 +64,7 @@ ALIASES: dict[str, str] = {
     }.items()
     for alias in aliases
 }
-LEAD_FIELDS = ("full_name", "email", "company", "phone", "job_title")
+LEAD_FIELDS = ("full_name", "email", "company", "phone", "job_title", "country")
 MAX_LENGTHS = {name: Lead._meta.get_field(name).max_length for name in LEAD_FIELDS}
 MAX_COMPANY_SIZE = 2_147_483_647  # PositiveIntegerField in PostgreSQL
 # "1200", or thousands grouped the English, German or Swiss way: "1,200", "1.200", "1'200", "1 200".

@@ -84,6 +84,7 @@ class IntakeLeadForm(forms.Form):
     company = forms.CharField(max_length=Lead._meta.get_field("company").max_length, required=False)
     phone = forms.CharField(max_length=Lead._meta.get_field("phone").max_length, required=False)
     job_title = forms.CharField(max_length=Lead._meta.get_field("job_title").max_length, required=False)
+    country = forms.CharField(max_length=Lead._meta.get_field("country").max_length, required=False)
     # The upper bound of PostgreSQL's integer column: the model field's form field leaves it out.
     company_size = forms.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
 
@@ -225,6 +226,7 @@ def _lead_data(payload: object) -> LeadData:
         phone=cleaned["phone"],
         job_title=cleaned["job_title"],
         company_size=cleaned["company_size"],
+        country=cleaned["country"],
     )
 
 

@@ -64,6 +64,14 @@ class Lead(models.Model):
     phone = models.CharField(max_length=50, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
     company_size = models.PositiveIntegerField("company size (employees)", null=True, blank=True)
+    # A default in the database too: the bulk fills (demo/fills.py, seed_scale) insert leads in SQL.
+    country = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Country or region, as given (routing rules read it).",
+    )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.FORM)
     capture_count = models.PositiveIntegerField(default=1, help_text="How many times the lead was captured.")
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="leads")

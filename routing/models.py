@@ -145,6 +145,12 @@ class RoutingRule(models.Model):
     tier = models.CharField("score tier", max_length=10, choices=Priority.choices, blank=True)
     min_company_size = models.PositiveIntegerField(null=True, blank=True)
     max_company_size = models.PositiveIntegerField(null=True, blank=True)
+    countries = models.CharField(
+        "country is one of",
+        max_length=200,
+        blank=True,
+        help_text="Countries or regions (comma-separated): a territory.",
+    )
     title_words = models.CharField(
         "job title contains", max_length=200, blank=True, help_text="Any of these words (comma-separated)."
     )
@@ -190,6 +196,7 @@ class RoutingRule(models.Model):
                 self.tier,
                 self.min_company_size is not None,
                 self.max_company_size is not None,
+                self._words(self.countries),
                 self._words(self.title_words),
                 self._words(self.company_words),
             )
@@ -203,6 +210,7 @@ class RoutingRule(models.Model):
             (not self.campaign_id or lead.campaign_id == self.campaign_id)
             and (not self.channel or lead.campaign.channel == self.channel)
             and (not self.source or lead.source == self.source)
+            and (not self._words(self.countries) or lead.country.strip().lower() in self._words(self.countries))
             and (not self.tier or tier == self.tier)
             and (self.min_company_size is None or (size is not None and size >= self.min_company_size))
             and (self.max_company_size is None or (size is not None and size <= self.max_company_size))

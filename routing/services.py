@@ -44,6 +44,7 @@ RULE_FIELDS = (
     "tier",
     "min_company_size",
     "max_company_size",
+    "countries",
     "title_words",
     "company_words",
     "team",

@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from campaigns.capture import LeadData, lead_capture
+from campaigns.imports import parse
 from conftest import LeadFactory, advance, around_the_clock
 from leads import services
 from leads.models import Lead, RepProfile, SalesTeam
@@ -168,3 +170,24 @@ def test_the_page_offers_the_rules_in_force_to_edit_and_publishing_them_unchange
         (2, "Rest", None),
     ]
     assert RuleSet.current().version == 2
+
+
+def test_a_territory_is_a_rule_on_the_country_however_it_was_captured(client, manager, marketer, campaign):
+    """A country given on the form, in a CSV column or to web intake routes the same way."""
+    dach_rep, world_rep = reps(2)
+    dach, world = team("DACH", dach_rep), team("World", world_rep)
+    rules_publish(
+        actor=manager, rules=[rule("DACH", dach, countries="Germany, Austria, Switzerland, DE"), rule("World", world)]
+    )
+    by_hand = lead_capture(
+        campaign=campaign, actor=marketer, data=LeadData(full_name="Ada", email="ada@orbit.de", country=" germany ")
+    ).lead
+    parsed = parse(b"name,email,country\nLin,lin@far.cn,China\n")
+    from_file = lead_capture(campaign=campaign, actor=marketer, data=parsed.valid_leads[0]).lead
+    for lead in (by_hand, from_file):
+        advance(lead, Lead.Status.MQL, marketer=marketer, rep=None)
+        services.lead_hand_off(lead=lead, actor=marketer)
+        lead.refresh_from_db()
+
+    assert (by_hand.country, by_hand.owner) == ("germany", dach_rep)
+    assert (from_file.country, from_file.owner) == ("China", world_rep)
