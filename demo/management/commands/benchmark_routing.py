@@ -27,8 +27,9 @@ from django.utils import timezone
 from demo.fills import claim_deadlines_fill, refuse_real_data
 from leads.models import Lead, RepProfile, SalesTeam
 from people.roles import Role
-from routing.models import TimeOff
+from routing.models import RuleSet, TimeOff
 from routing.router import WeightedRouter
+from routing.services import rules_publish
 from sla.models import BusinessCalendar, OpeningHours
 
 CAMPAIGN = "Routing benchmark"
@@ -56,16 +57,21 @@ class Command(BaseCommand):
         parser.add_argument("--leads", type=int, default=1_000_000)
         parser.add_argument("--reps", type=int, default=500)
         parser.add_argument("--open-per-rep", type=int, default=20)
+        parser.add_argument("--rules", type=int, default=200)
         parser.add_argument("--runs", type=int, default=200)
 
-    def handle(self, *, leads: int, reps: int, open_per_rep: int, runs: int, **options):
+    def handle(self, *, leads: int, reps: int, open_per_rep: int, rules: int, runs: int, **options):
         if refusal := refuse_real_data(CAMPAIGN):
             raise CommandError(refusal)
         if (missing := leads - Lead.objects.count()) > 0:
             self.stdout.write(f"Adding {missing:,} leads in the queue…")
             claim_deadlines_fill(campaign_name=CAMPAIGN, count=missing, due=timezone.now() + timedelta(days=365))
         self._reps(reps, open_per_rep)
+        self._rules(rules)
         lead = Lead.objects.filter(status=Lead.Status.HANDED_OFF, owner__isnull=True).first()
+        # A company address, so owner matching looks the company up (it finds no other lead there).
+        Lead.objects.filter(pk=lead.pk).update(email=f"buyer{lead.pk}@bench-company.com", country="Germany")
+        lead.refresh_from_db()
         router = WeightedRouter()
         samples, statements = [], []
         for _ in range(runs):
@@ -81,11 +87,32 @@ class Command(BaseCommand):
             statements.append(len(queries))
         samples.sort()
         self.stdout.write(
-            f"{Lead.objects.count():,} leads, {RepProfile.objects.count()} reps: one routing decision "
+            f"{Lead.objects.count():,} leads, {RepProfile.objects.count()} reps, {rules} rules: one routing decision "
             f"p50 {statistics.median(samples):.1f} ms, p95 {samples[int(len(samples) * 0.95) - 1]:.1f} ms "
             f"over {runs} runs; {statistics.median(statements):.0f} statements; last chose "
             f"{routed.profile.user.username if routed.profile else 'nobody'}."
         )
+
+    def _rules(self, count: int) -> None:
+        """`count` rules a lead is tried against in order, the last one (the default) matching: the
+        worst case, every rule read. Owner matching on (90 days)."""
+        current = RuleSet.current()
+        if count == 0 or (current and current.rules.count() == count):
+            return
+        teams = list(SalesTeam.objects.filter(name__startswith="Bench ").order_by("pk"))
+        conditions = [
+            {"company_words": "nowhere corp"},
+            {"countries": "Atlantis"},
+            {"min_company_size": 1_000_000},
+            {"title_words": "astronaut"},
+        ]
+        rules = [
+            {"name": f"Rule {i}", "team": teams[i % len(teams)], **conditions[i % len(conditions)]}
+            for i in range(count - 1)
+        ] + [{"name": "Default", "team": teams[0]}]
+        admin = get_user_model().objects.get_or_create(username="bench-manager")[0]
+        Group.objects.get(name=Role.MANAGERS).user_set.add(admin)
+        rules_publish(actor=admin, rules=rules, owner_match_days=90)
 
     def _reps(self, count: int, open_per_rep: int) -> None:
         have = RepProfile.objects.filter(team__name__startswith="Bench ").count()
