@@ -249,8 +249,19 @@ def _judged(candidates: list[Candidate], exclude: int | None) -> tuple[list[Cand
     return judged, _turn_order([c for c in judged if c.verdict == NOT_THEIR_TURN])
 
 
+_rules_in_force: dict[tuple, RuleSet] = {}
+
+
 def current_rules() -> RuleSet | None:
-    return RuleSet.objects.order_by("-version").prefetch_related("rules").first()
+    """The routing rules in force. A version never changes once published, so each process keeps the
+    one it last read and asks the database only which version is the latest (one small query)."""
+    latest = RuleSet.objects.order_by("-version").values_list("pk", "version", "created_at").first()
+    if latest is None:
+        return None
+    if latest not in _rules_in_force:
+        _rules_in_force.clear()
+        _rules_in_force[latest] = RuleSet.objects.prefetch_related("rules").get(pk=latest[0])
+    return _rules_in_force[latest]
 
 
 def matching_rule(lead: Lead, ruleset: RuleSet | None):

@@ -9,9 +9,6 @@ the clocks it serves always agree on when a team works, across DST changes and h
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-
-from django.db.models import Q
 
 from sla.calendar import CalendarSpec, next_opening, open_until
 from sla.models import BusinessCalendar
@@ -41,32 +38,9 @@ class Shift:
         return self.verdict == Verdict.ON_SHIFT
 
 
-@lru_cache(maxsize=64)
-def _spec(zone: str, weekly: tuple, holidays: tuple, country: str, subdivision: str) -> CalendarSpec:
-    # Building a spec checks the zone and the country's holidays (a few ms); a calendar's content is
-    # the key, so an edited calendar gets a new spec and an unchanged one costs nothing.
-    return CalendarSpec.build(
-        zone=zone, weekly=dict(weekly), holidays=holidays, country=country, subdivision=subdivision
-    )
-
-
 def calendar_specs(calendar_ids: Iterable[int | None]) -> dict[int | None, CalendarSpec]:
-    """The spec of each calendar id, and of the default calendar under the key None: three queries."""
-    wanted = {pk for pk in calendar_ids if pk is not None}
-    calendars = list(BusinessCalendar.objects.with_hours().filter(Q(pk__in=wanted) | Q(is_default=True)))
-    specs: dict[int | None, CalendarSpec] = {
-        calendar.pk: _spec(
-            calendar.time_zone,
-            tuple(sorted((day, tuple(hours)) for day, hours in calendar.weekly_hours().items())),
-            tuple(sorted(holiday.date for holiday in calendar.holidays.all())),
-            calendar.country,
-            calendar.subdivision,
-        )
-        for calendar in calendars
-    }
-    default = next((calendar for calendar in calendars if calendar.is_default), None)
-    specs[None] = specs[default.pk] if default else BusinessCalendar.default_create().spec()
-    return specs
+    """The spec of each calendar id, and of the default calendar under the key None: one query."""
+    return BusinessCalendar.objects.specs({pk for pk in calendar_ids if pk is not None})
 
 
 def _first_working_day(spans: list[tuple[date, date]], day: date) -> date:
@@ -84,12 +58,12 @@ def _first_working_day(spans: list[tuple[date, date]], day: date) -> date:
 def shifts_at(reps: list, now: datetime) -> dict[int, Shift]:
     """Each rep's shift at `now`, by user id. A rep has `user_id`, `calendar_id` (their team's) and
     `is_away`."""
-
     specs = calendar_specs(rep.calendar_id for rep in reps)
     off = {}
     for rep_id, starts_on, ends_on in (
-        # A day of slack: `now`'s date differs from zone to zone; each rep's is checked below.
-        TimeOff.objects.filter(rep_id__in=[rep.user_id for rep in reps], ends_on__gte=now.date() - timedelta(days=1))
+        # Everyone's time off not over yet (a few rows a rep at most; filtering by hundreds of rep ids
+        # costs more than reading them). A day of slack: `now`'s date differs from zone to zone.
+        TimeOff.objects.filter(ends_on__gte=now.date() - timedelta(days=1))
         .order_by("starts_on")
         .values_list("rep_id", "starts_on", "ends_on")
     ):
@@ -101,7 +75,7 @@ def shifts_at(reps: list, now: datetime) -> dict[int, Shift]:
         team_shift[key] = (
             Shift(Verdict.ON_SHIFT, until=until) if until else Shift(Verdict.OFF_SHIFT, back=next_opening(now, spec))
         )
-    shifts = {}
+    shifts, first_shift = {}, {}
     for rep in reps:
         key = rep.calendar_id if rep.calendar_id in specs else None
         if rep.is_away:
@@ -111,8 +85,10 @@ def shifts_at(reps: list, now: datetime) -> dict[int, Shift]:
             today = now.astimezone(spec.zone).date()
             back_day = _first_working_day(spans, today)
             if back_day != today:
-                start_of_back_day = datetime.combine(back_day, datetime.min.time(), tzinfo=spec.zone)
-                shifts[rep.user_id] = Shift(Verdict.TIME_OFF, back=next_opening(start_of_back_day, spec))
+                if (key, back_day) not in first_shift:  # reps of a team back the same day start together
+                    start = datetime.combine(back_day, datetime.min.time(), tzinfo=spec.zone)
+                    first_shift[key, back_day] = next_opening(start, spec)
+                shifts[rep.user_id] = Shift(Verdict.TIME_OFF, back=first_shift[key, back_day])
             else:
                 shifts[rep.user_id] = team_shift[key]
         else:

@@ -1,5 +1,6 @@
 from collections import defaultdict
 from datetime import time
+from functools import lru_cache
 
 from django.contrib.postgres.aggregates import ArrayAgg, JSONBAgg
 from django.core.exceptions import ValidationError
@@ -28,10 +29,9 @@ class BusinessCalendarQuerySet(models.QuerySet):
     def with_hours(self):
         return self.prefetch_related("opening_hours", "holidays")
 
-    def spec_for(self, owner) -> CalendarSpec:
-        """The spec of `owner`'s calendar — their team's, else the default one (created if there is
-        none) — in one query: the opening hours and the added holidays come along as arrays. Every
-        clock a move sets or stops reads one."""
+    def _with_spec_rows(self):
+        """Rows of (pk, is_default, time_zone, country, subdivision, hours, holidays): the opening
+        hours and the added holidays as arrays, so a calendar's spec costs no query of its own."""
         hours = (
             OpeningHours.objects.filter(calendar=models.OuterRef("pk"))
             .order_by()
@@ -50,28 +50,48 @@ class BusinessCalendarQuerySet(models.QuerySet):
             .annotate(dates=ArrayAgg("date"))
             .values("dates")
         )
+        return self.values("pk", "is_default", "time_zone", "country", "subdivision").annotate(
+            hours=models.Subquery(hours), holidays=models.Subquery(holidays)
+        )
+
+    def spec_for(self, owner) -> CalendarSpec:
+        """The spec of `owner`'s calendar — their team's, else the default one (created if there is
+        none) — in one query. Every clock a move sets or stops reads one."""
         team_or_default = models.Q(is_default=True)
         if owner is not None:
             team_or_default |= models.Q(teams__reps__user=owner)
-        row = (
-            self.filter(team_or_default)
-            .order_by("is_default")  # False sorts first: the team's own calendar wins over the default.
-            .values("time_zone", "country", "subdivision")
-            .annotate(hours=models.Subquery(hours), holidays=models.Subquery(holidays))
-            .first()
-        )
+        # False sorts first: the team's own calendar wins over the default.
+        row = self.filter(team_or_default).order_by("is_default")._with_spec_rows().first()
         if row is None:
             return BusinessCalendar.default_create().spec()
-        weekly = defaultdict(list)
-        for hour in row["hours"] or ():
-            weekly[hour["weekday"]].append((time.fromisoformat(hour["opens"]), time.fromisoformat(hour["closes"])))
-        return CalendarSpec.build(
-            zone=row["time_zone"],
-            weekly=weekly,
-            holidays=row["holidays"] or (),
-            country=row["country"],
-            subdivision=row["subdivision"],
-        )
+        return spec_of_row(row)
+
+    def specs(self, calendar_ids) -> dict[int | None, CalendarSpec]:
+        """The spec of each of these calendars, and of the default one under the key None, in one
+        query (the default is created if there is none)."""
+        rows = list(self.filter(models.Q(pk__in=list(calendar_ids)) | models.Q(is_default=True))._with_spec_rows())
+        specs: dict[int | None, CalendarSpec] = {row["pk"]: spec_of_row(row) for row in rows}
+        default = next((row["pk"] for row in rows if row["is_default"]), None)
+        specs[None] = specs[default] if default is not None else BusinessCalendar.default_create().spec()
+        return specs
+
+
+def spec_of_row(row: dict) -> CalendarSpec:
+    """A spec from a `_with_spec_rows` row; built once per calendar content and process (building one
+    checks the zone and the country's holidays, a few milliseconds)."""
+    weekly = tuple(
+        (hour["weekday"], time.fromisoformat(hour["opens"]), time.fromisoformat(hour["closes"]))
+        for hour in row["hours"] or ()
+    )
+    return _spec(row["time_zone"], weekly, tuple(sorted(row["holidays"] or ())), row["country"], row["subdivision"])
+
+
+@lru_cache(maxsize=256)
+def _spec(zone: str, weekly: tuple, holidays: tuple, country: str, subdivision: str) -> CalendarSpec:
+    by_day = defaultdict(list)
+    for weekday, opens, closes in weekly:
+        by_day[weekday].append((opens, closes))
+    return CalendarSpec.build(zone=zone, weekly=by_day, holidays=holidays, country=country, subdivision=subdivision)
 
 
 class BusinessCalendar(models.Model):
