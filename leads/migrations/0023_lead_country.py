@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0022_lead_owner_domain_idx'),
+        ("leads", "0022_lead_owner_domain_idx"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lead',
-            name='country',
-            field=models.CharField(blank=True, db_default='', default='', help_text='Country or region, as given (routing rules read it).', max_length=100),
+            model_name="lead",
+            name="country",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                help_text="Country or region, as given (routing rules read it).",
+                max_length=100,
+            ),
         ),
     ]
