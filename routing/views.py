@@ -3,7 +3,6 @@ their preview, and the routing log."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
+from common.paging import CountedPaginator, estimated_count
 from leads.assignment import router
 from people.roles import SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required
 
@@ -78,6 +78,7 @@ class RoutingLogView(RoleRequiredMixin, TemplateView):
     allowed_roles = (Role.MANAGERS,)
     template_name = "routing/log.html"
     per_page = 50
+    EXACT_UP_TO = 10_000
 
     def get_context_data(self, **kwargs):
         filters = RoutingLogFilters(self.request.GET or None)
@@ -87,8 +88,13 @@ class RoutingLogView(RoleRequiredMixin, TemplateView):
                 decisions = decisions.filter(chosen=rep)
             if trigger := filters.cleaned_data.get("trigger"):
                 decisions = decisions.filter(trigger=trigger)
-        # A page more than is shown, no COUNT(*) over the whole log: "Older" when there is more.
-        page = Paginator(decisions.order_by("-decided_at", "-pk"), self.per_page).get_page(self.request.GET.get("page"))
+        # The log has a row per routed lead: past EXACT_UP_TO rows no COUNT(*), the planner's estimate.
+        decisions = decisions.order_by("-decided_at", "-pk")
+        estimate = estimated_count(decisions)
+        exact = estimate < self.EXACT_UP_TO
+        count = decisions.count() if exact else estimate
+        paginator = CountedPaginator(decisions, self.per_page, count=count, estimated=not exact)
+        page = paginator.get_page(self.request.GET.get("page"))
         return super().get_context_data(filters=filters, page=page, said=SAID, **kwargs)
 
 
