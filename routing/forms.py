@@ -63,6 +63,11 @@ class RuleForm(forms.ModelForm):
         self.fields["campaign"].queryset = Campaign.objects.exclude(status=Campaign.Status.ARCHIVED).order_by("name")
         self.fields["name"].required = False  # an empty row is no rule; a filled one needs a name (clean)
         self.fields["team"].required = False
+        self.fields["team"].empty_label = "Pick a team"
+        self.fields["rep"].empty_label = "The team's turns"
+        self.fields["campaign"].empty_label = "Any campaign"
+        for name, anything in (("channel", "Any channel"), ("source", "Any source"), ("tier", "Any tier")):
+            self.fields[name].choices = [("", anything), *self.fields[name].choices[1:]]
 
     def is_filled(self) -> bool:
         """Whether the row holds a rule: an empty row (the spare ones) is no rule and no error."""
