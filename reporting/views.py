@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from campaigns.models import Campaign
+from common.daterange import DayField
 from common.spreadsheet import csv_response
 from leads.models import SalesTeam
 from people.names import person_name
@@ -37,8 +38,9 @@ class RepChoiceField(forms.ModelChoiceField):
 
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(choices=list(PERIODS.items()), required=False)
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Held to the years people may type (1900–2999): a period ending in 9999 overflowed the hour grid.
+    start = DayField(required=False)
+    end = DayField(required=False)
     team = forms.ModelChoiceField(SalesTeam.objects.order_by("name"), required=False, empty_label="All teams")
     # Anyone who can hold a sales deadline (a manager gets leads escalated twice), as the figures' rows.
     rep = RepChoiceField(

@@ -143,13 +143,21 @@ class LeadActionView(RoleRequiredMixin, FormView):
         self.lead = get_object_or_404(Lead.objects.select_related("campaign", "owner"), pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request, *args, **kwargs):
-        # Don't show a form for a move the lead or the viewer cannot make; POST is re-checked by the service.
+    def refused(self, request):
+        """Back to the lead with a word, when the move is not open to this viewer on this lead now: no
+        form to fill in (GET), and none shown again with its errors (an invalid POST)."""
         offered = {action.name for action in available_actions(self.lead, request.user)}
         if request.resolver_match.url_name not in offered:
             messages.info(request, f"“{self.title}” is not open to you for this lead right now.")
             return redirect(self.lead)
-        return super().get(request, *args, **kwargs)
+        return None
+
+    def get(self, request, *args, **kwargs):
+        return self.refused(request) or super().get(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        # A valid POST goes to the service, which has the last word (and says why it refuses).
+        return self.refused(self.request) or super().form_invalid(form)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(lead=self.lead, title=self.title, button=self.button, **kwargs)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
-from common.daterange import MomentField
+from common.daterange import DayField, MomentField
 from people.roles import SALES_SIDE, RoleRequiredMixin, role_required
 
 from .. import services
@@ -62,9 +62,8 @@ class DealStageForm(forms.Form):
 
 class DealEditForm(forms.Form):
     value = forms.DecimalField(label="Deal value", min_value=0, max_digits=12, decimal_places=2)
-    expected_close_date = forms.DateField(
-        label="Expected close", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    # The range every date a person types is held to (a year like 9999 otherwise fails the database's check).
+    expected_close_date = DayField(label="Expected close", required=False)
 
     def __init__(self, *args, deal: Deal, **kwargs):
         kwargs.setdefault("initial", {"value": deal.value, "expected_close_date": deal.expected_close_date})
