@@ -120,7 +120,9 @@ class PreviewForm(forms.Form):
     def clean_lead(self):
         value = self.cleaned_data["lead"].strip()
         found = (
-            Lead.objects.filter(pk=int(value)) if value.isdigit() else Lead.objects.filter(email__iexact=value)
+            Lead.objects.filter(pk=int(value))
+            if value.isascii() and value.isdigit()
+            else Lead.objects.filter(email__iexact=value)
         ).first()
         if found is None:
             raise forms.ValidationError(f"No lead “{value}”: give its number (from its page) or its email address.")

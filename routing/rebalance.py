@@ -3,7 +3,7 @@ hours while its rep is out of office or on time off goes, by the rules' setting,
 with room now (`move`), or its team's manager is told once (`propose`). Run by beat every minute;
 each lead in its own transaction, so a storm of them never holds many locks."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +15,7 @@ from leads.transitions import TransitionError
 from notifications.models import Notification
 from notifications.services import notify, time_in_zone
 from people.names import person_name
-from sla.models import Deadline
+from sla.models import BusinessCalendar, Deadline
 
 from .models import RoutingDecision, RuleSet, TimeOff
 from .router import WeightedRouter, current_rules
@@ -24,25 +24,39 @@ HORIZON = timedelta(hours=8)
 BATCH = 200
 
 
-def _unavailable(now: datetime, until: datetime) -> dict[int, str]:
-    """Reps who can't work a lead between now and `until`, with why: out of office, or time off."""
-    why = {
-        user_id: "is out of office"
-        for user_id in RepProfile.objects.filter(is_away=True).values_list("user_id", flat=True)
-    }
-    for rep_id, ends_on in TimeOff.objects.filter(
-        starts_on__lte=until.date(), ends_on__gte=now.date() - timedelta(days=1)
-    ).values_list("rep_id", "ends_on"):
-        why.setdefault(rep_id, f"is on time off until {ends_on:%a %-d %b}")
-    return why
+def _away(now: datetime, until: datetime) -> tuple[set[int], dict[int, list[tuple[date, date]]]]:
+    """Reps out of office, and the spans of time off that may touch the next hours (a day of slack on
+    each side for the zones; each deadline is checked exactly in `_why`)."""
+    away = set(RepProfile.objects.filter(is_away=True).values_list("user_id", flat=True))
+    spans: dict[int, list[tuple[date, date]]] = {}
+    for rep_id, starts_on, ends_on in TimeOff.objects.filter(
+        starts_on__lte=until.date() + timedelta(days=1), ends_on__gte=now.date() - timedelta(days=1)
+    ).values_list("rep_id", "starts_on", "ends_on"):
+        spans.setdefault(rep_id, []).append((starts_on, ends_on))
+    return away, spans
 
 
-def at_risk(now: datetime, horizon: timedelta = HORIZON) -> tuple[list[Deadline], dict[int, str]]:
-    """Running first-contact clocks due within `horizon` whose holder is away or off before then."""
-    why = _unavailable(now, now + horizon)
-    if not why:
-        return [], why
-    deadlines = list(
+def _why(deadline: Deadline, now: datetime, away: set[int], spans: dict) -> str | None:
+    """Why the holder can't make this first contact: out of office now, or on time off on a day of
+    their calendar between now and the due time; None when they can."""
+    if deadline.owner_id in away:
+        return "is out of office"
+    if deadline.owner_id in spans:
+        zone = BusinessCalendar.objects.spec_for(deadline.owner).zone
+        first, last = now.astimezone(zone).date(), deadline.due_at.astimezone(zone).date()
+        for starts_on, ends_on in spans[deadline.owner_id]:
+            if starts_on <= last and ends_on >= first:
+                return f"is on time off until {ends_on:%a %-d %b}"
+    return None
+
+
+def at_risk(now: datetime, horizon: timedelta = HORIZON) -> list[tuple[Deadline, str]]:
+    """Running first-contact clocks due within `horizon` whose holder is away, or off on a day between
+    now and the due time, each with why."""
+    away, spans = _away(now, now + horizon)
+    if not away and not spans:
+        return []
+    deadlines = (
         Deadline.objects.running()
         .filter(
             kind=Deadline.Kind.FIRST_CONTACT,
@@ -50,13 +64,13 @@ def at_risk(now: datetime, horizon: timedelta = HORIZON) -> tuple[list[Deadline]
             paused_at__isnull=True,
             due_at__gt=now,
             due_at__lte=now + horizon,
-            owner_id__in=list(why),
+            owner_id__in=away | set(spans),
             lead__status=Lead.Status.CLAIMED,
         )
         .select_related("lead", "owner")
         .order_by("due_at")[:BATCH]
     )
-    return deadlines, why
+    return [(deadline, why) for deadline in deadlines if (why := _why(deadline, now, away, spans))]
 
 
 def _move(deadline: Deadline, why: str, now: datetime) -> bool:
@@ -110,10 +124,7 @@ def rebalance_before_breach(*, now: datetime | None = None) -> int:
     mode = ruleset.rebalance if ruleset else RuleSet.Rebalance.OFF
     if mode == RuleSet.Rebalance.OFF:
         return 0
-    deadlines, why = at_risk(now)
-    act = _move if mode == RuleSet.Rebalance.MOVE else None
     done = 0
-    for deadline in deadlines:
-        reason = why[deadline.owner_id]
-        done += act(deadline, reason, now) if act else _propose(deadline, reason)
+    for deadline, why in at_risk(now):
+        done += _move(deadline, why, now) if mode == RuleSet.Rebalance.MOVE else _propose(deadline, why)
     return done

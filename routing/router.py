@@ -13,8 +13,9 @@ reps) and the rep's open leads are counted again after the lock. Every routing w
 `RoutingDecision` with every rep considered and why each was passed over.
 """
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count
@@ -153,8 +154,11 @@ def _turn_order(eligible: list[Candidate]) -> list[Candidate]:
 
 
 def _take_turn(rep: Rep, profile: RepProfile, now: datetime) -> None:
-    """The rep's turn taken, on the row routing reads and on the locked profile: the caller saves it."""
-    rep.routing_pass += 1 / rep.weight
+    """The rep's turn taken, on the row routing reads and on the locked profile (the caller saves it).
+    The pass moves on from the locked row's, which a concurrent hand-off may have moved since the
+    rows were read, or from the catch-up if that is further."""
+    rep.weight, rep.capacity = profile.weight, profile.capacity
+    rep.routing_pass = max(rep.routing_pass, profile.routing_pass) + 1 / profile.weight
     rep.last_assigned_at = now
     profile.routing_pass, profile.last_assigned_at = rep.routing_pass, rep.last_assigned_at
 
@@ -172,11 +176,20 @@ def _lock(candidate: Candidate, *, skip_locked: bool) -> RepProfile | None:
     return locked
 
 
+# Whether a rep is on holiday, sick or out of office is theirs and their managers': the timeline, which
+# everyone who sees the lead reads, says only that they were not available (the routing log says why).
+PRIVATE = {Verdict.TIME_OFF, Verdict.AWAY}
+
+
+def _said_on_timeline(c: Candidate) -> str:
+    if c.verdict in PRIVATE:
+        return f"{c.rep.name} (not available)"
+    return f"{c.rep.name} ({SAID[c.verdict]}{', ' + c.detail if c.detail else ''})"
+
+
 def _note(chosen: Candidate | None, judged: list[Candidate]) -> str:
     passed = [c for c in judged if c.verdict not in (CHOSEN, NOT_THEIR_TURN)]
-    said = "; ".join(
-        f"{c.rep.name} ({SAID[c.verdict]}{', ' + c.detail if c.detail else ''})" for c in passed[:SAID_IN_NOTE]
-    )
+    said = "; ".join(_said_on_timeline(c) for c in passed[:SAID_IN_NOTE])
     if len(passed) > SAID_IN_NOTE:
         said += f"; and {len(passed) - SAID_IN_NOTE} more (see the routing log)"
     if chosen is None:
@@ -258,10 +271,12 @@ def current_rules() -> RuleSet | None:
     latest = RuleSet.objects.order_by("-version").values_list("pk", "version", "created_at").first()
     if latest is None:
         return None
-    if latest not in _rules_in_force:
+    ruleset = _rules_in_force.get(latest)
+    if ruleset is None:
+        ruleset = RuleSet.objects.prefetch_related("rules").get(pk=latest[0])
         _rules_in_force.clear()
-        _rules_in_force[latest] = RuleSet.objects.prefetch_related("rules").get(pk=latest[0])
-    return _rules_in_force[latest]
+        _rules_in_force[latest] = ruleset
+    return ruleset
 
 
 def matching_rule(lead: Lead, ruleset: RuleSet | None):
@@ -292,7 +307,8 @@ class WeightedRouter:
         trigger = RoutingDecision.Trigger.SHIFT_START if waiting else RoutingDecision.Trigger.HAND_OFF
         ruleset = current_rules()
         matched = company_owner(lead, now=now, days=ruleset.owner_match_days) if ruleset else None
-        rule = None if matched else matching_rule(lead, ruleset)
+        # The rule is worked out even with a company's rep: if they can't take the lead, its team does.
+        rule = matching_rule(lead, ruleset)
         team_id = rule.team_id if rule else None
         judged, eligible = _judged(candidates_at(now, team_id=team_id), None)
         first = matched[0] if matched else rule.rep_id if rule else None
@@ -346,7 +362,9 @@ class WeightedRouter:
         candidates = candidates_at(now)
         locked = {
             profile.pk: profile
-            for profile in RepProfile.objects.select_for_update(of=("self",))
+            # SKIP LOCKED: a rep a hand-off is taking right now sits this set out, so a set never
+            # waits on a hand-off that waits on it.
+            for profile in RepProfile.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("user")
             .filter(pk__in=[c.rep.pk for c in candidates if c.shift.on], is_away=False, team__auto_assign=True)
             .order_by("pk")
@@ -354,7 +372,10 @@ class WeightedRouter:
         held = held_count([profile.user_id for profile in locked.values()])
         for candidate in candidates:
             if candidate.rep.pk in locked:
+                fresh = locked[candidate.rep.pk]
                 candidate.held = held.get(candidate.rep.user_id, 0)
+                candidate.rep.capacity, candidate.rep.weight = fresh.capacity, fresh.weight
+                candidate.rep.routing_pass = fresh.routing_pass
             elif candidate.shift.on:  # away or no longer automatic since it was read: not a candidate
                 candidate.shift = Shift(Verdict.AWAY)
         routed, decisions, taken = [], [], {}
@@ -376,6 +397,8 @@ class WeightedRouter:
 
 
 RETRY_BATCH = 500
+RETRY_LATER = timedelta(minutes=5)
+logger = logging.getLogger(__name__)
 
 
 def waiting_leads_route(*, now: datetime | None = None) -> int:
@@ -389,5 +412,10 @@ def waiting_leads_route(*, now: datetime | None = None) -> int:
         if decision.lead.status != Lead.Status.HANDED_OFF or decision.lead.owner_id is not None:
             RoutingDecision.objects.filter(pk=decision.pk).update(retry_at=None)
             continue
-        routed += lead_route_waiting(lead=decision.lead) is not None
+        try:
+            routed += lead_route_waiting(lead=decision.lead) is not None
+        except Exception:
+            # One lead that keeps failing must not hold up the others: it is tried again later.
+            logger.exception("Routing lead %s after a shift start failed", decision.lead_id)
+            RoutingDecision.objects.filter(pk=decision.pk).update(retry_at=now + RETRY_LATER)
     return routed

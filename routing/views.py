@@ -147,8 +147,9 @@ class RulesView(RoleRequiredMixin, TemplateView):
 
     @staticmethod
     def owner_match_days(data) -> int:
-        value = data.get("owner_match_days", "")
-        return min(int(value), 3650) if value.isdigit() else 0
+        value = data.get("owner_match_days", "").strip()
+        # ASCII digits only: "²".isdigit() is true, and int() refuses it.
+        return min(int(value), 3650) if value.isascii() and value.isdigit() else RuleSet.owner_match_days.field.default
 
     def post(self, request, *args, **kwargs):
         formset = RuleFormSet(request.POST)

@@ -74,7 +74,7 @@ def test_a_companys_rep_out_of_office_lets_the_turns_decide(manager, marketer, c
 
     assert lead.owner == second_rep
     note = lead.events.get(kind="assigned").note
-    assert "who works this company" not in note and "(out of office)" in note
+    assert "who works this company" not in note and "(not available)" in note
 
 
 def test_owner_matching_off_is_off(manager, marketer, campaign):

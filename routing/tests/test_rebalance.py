@@ -102,3 +102,27 @@ def test_a_clock_due_beyond_the_horizon_waits(manager, marketer, campaign):
     RepProfile.objects.filter(user=gone).update(is_away=True)
 
     assert rebalance_before_breach() == 0
+
+
+def test_time_off_that_ended_yesterday_or_starts_after_the_due_day_moves_nothing(manager, marketer, campaign):
+    back, there = reps(2)
+    team("Inside sales", back, there)
+    rules_publish(actor=manager, rules=[], rebalance=RuleSet.Rebalance.MOVE)
+    lead = claimed_by(back, campaign, marketer)
+    today = timezone.now().date()
+    TimeOff.objects.create(
+        rep=back,
+        starts_on=today - datetime.timedelta(days=5),
+        ends_on=today - datetime.timedelta(days=1),
+        created_by=back,
+    )
+    TimeOff.objects.create(
+        rep=back,
+        starts_on=today + datetime.timedelta(days=2),
+        ends_on=today + datetime.timedelta(days=3),
+        created_by=back,
+    )
+
+    assert rebalance_before_breach() == 0
+    lead.refresh_from_db()
+    assert lead.owner == back

@@ -193,7 +193,7 @@ class TestTheRecord:
         note = lead.events.get(kind=LeadEvent.Kind.ASSIGNED).note
         assert note.startswith(f"Assigned by round-robin to {free.get_full_name()}, on shift with room")
         assert f"{full.get_full_name()} (at capacity, 1 of 1 open leads)" in note
-        assert f"{away.get_full_name()} (out of office)" in note
+        assert f"{away.get_full_name()} (not available)" in note and "out of office" not in note
         decision = lead.routing_decisions.first()
         assert (decision.chosen, decision.trigger, decision.retry_at) == (free, "hand_off", None)
         assert {e["verdict"] for e in decision.considered} == {"at_capacity", "away", "chosen"}

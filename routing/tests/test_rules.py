@@ -191,3 +191,14 @@ def test_a_territory_is_a_rule_on_the_country_however_it_was_captured(client, ma
 
     assert (by_hand.country, by_hand.owner) == ("germany", dach_rep)
     assert (from_file.country, from_file.owner) == ("China", world_rep)
+
+
+@pytest.mark.parametrize(("typed", "days"), [("²", 90), ("99999999999999999999", 3650), ("-3", 90), ("abc", 90)])
+def test_whatever_is_typed_into_the_preview_or_the_days_never_answers_500(client, manager, typed, days):
+    client.force_login(manager)
+    assert client.get(reverse("routing:rules"), {"lead": typed}).status_code == 200
+    response = client.post(
+        reverse("routing:rules"), {"form-TOTAL_FORMS": "0", "form-INITIAL_FORMS": "0", "owner_match_days": typed}
+    )
+    assert response.status_code == 302
+    assert RuleSet.current().owner_match_days == days  # not a number: the default, not "off"; at most ten years
