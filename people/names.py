@@ -5,7 +5,12 @@ def person_name(user, nobody: str = "—") -> str:
     """Full name, else username; `nobody` when there is no user."""
     if user is None:
         return nobody
-    return user.get_full_name() or user.username
+    return name_of(user.first_name, user.last_name, user.username)
+
+
+def name_of(first_name: str, last_name: str, username: str) -> str:
+    """`person_name` from the user's columns, for code that reads them as values, not users."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 def person_name_sql(user: str) -> str:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from leads.assignment import Routed, open_lead_count
 from leads.models import Lead, RepProfile
 from leads.services import lead_route_waiting
+from people.names import name_of
 from people.roles import Role
 from sla.tiers import priority_of
 
@@ -109,8 +110,7 @@ def candidates_at(now: datetime, *, team_id: int | None = None, user_ids: list[i
     for pk, user_id, username, first, last, team_id, team_name, calendar_id, *settings in profiles.order_by(
         "pk"
     ).values_list(*REP_FIELDS):
-        name = f"{first} {last}".strip() or username
-        reps.append(Rep(pk, user_id, name, team_id, team_name, calendar_id, *settings))
+        reps.append(Rep(pk, user_id, name_of(first, last, username), team_id, team_name, calendar_id, *settings))
     shifts = shifts_at(reps, now)
     return [Candidate(rep, shifts[rep.user_id]) for rep in reps]
 

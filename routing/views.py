@@ -98,21 +98,13 @@ class RoutingLogView(RoleRequiredMixin, TemplateView):
         return super().get_context_data(filters=filters, page=page, said=SAID, **kwargs)
 
 
-class PreviewRolledBack(Exception):
-    """Ends a preview's transaction: routing ran, and nothing of it stays."""
-
-
 def route_preview(lead) -> RoutingDecision:
     """What routing would decide for `lead` now, with nothing changed: the router runs as a hand-off
     would (shifts, turns, rule, locks) in a transaction that is then rolled back."""
-    preview = None
-    try:
-        with transaction.atomic():
-            router().route(lead=lead, now=timezone.now())
-            preview = RoutingDecision.objects.select_related("chosen", "rule").filter(lead=lead).first()
-            raise PreviewRolledBack
-    except PreviewRolledBack:
-        pass
+    with transaction.atomic():
+        router().route(lead=lead, now=timezone.now())
+        preview = RoutingDecision.objects.select_related("chosen", "rule").filter(lead=lead).first()
+        transaction.set_rollback(True)
     return preview
 
 

@@ -17,28 +17,18 @@ from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
 from leads.tests.test_assignment import mql, reps, team_of, waiting
 from routing.models import RoutingDecision, TimeOff
 from routing.router import WeightedRouter, waiting_leads_route
-from sla.models import BusinessCalendar, CalendarHoliday, OpeningHours
+from sla.models import BusinessCalendar
+from sla.tests.test_calendar import calendar_create
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def calendar(name: str, *, zone: str = "Europe/Berlin", hours: dict, holidays=()) -> BusinessCalendar:
-    made = BusinessCalendar.objects.create(name=name, time_zone=zone)
-    OpeningHours.objects.bulk_create(
-        OpeningHours(calendar=made, weekday=day, opens=opens, closes=closes)
-        for day, intervals in hours.items()
-        for opens, closes in intervals
-    )
-    CalendarHoliday.objects.bulk_create(CalendarHoliday(calendar=made, date=day, name="Closed") for day in holidays)
-    return made
 
 
 def closed_now_opens_in_three_days() -> BusinessCalendar:
     """A calendar shut right now, open one hour a week, three days from now (in UTC)."""
     opens = timezone.now().astimezone(UTC) + timedelta(days=3)
     start = time(opens.hour)
-    return calendar(
+    return calendar_create(
         "Once a week",
         zone="UTC",
         hours={opens.weekday(): [(start, (datetime.datetime.combine(opens, start) + timedelta(hours=1)).time())]},
@@ -124,8 +114,9 @@ class TestShifts:
         """Berlin's Mon–Fri 9–17 team, Easter Monday and a company day closed, a rep off one week; an
         independent reading of the wall clock decides whether someone may be chosen."""
         if not SalesTeam.objects.filter(name="Berlin").exists():
-            berlin = calendar(
+            berlin = calendar_create(
                 "Berlin days",
+                zone="Europe/Berlin",
                 hours={day: [(time(9), time(17))] for day in range(5)},
                 holidays=[datetime.date(2026, 4, 6), datetime.date(2026, 10, 30)],
             )

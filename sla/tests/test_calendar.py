@@ -379,13 +379,14 @@ def test_touching_intervals_are_joined():
 # Due times of the SLA clocks -------------------------------------------------------------------
 
 
-def calendar_create(name: str, *, zone: str, hours: dict) -> BusinessCalendar:
+def calendar_create(name: str, *, zone: str, hours: dict, holidays=()) -> BusinessCalendar:
     calendar = BusinessCalendar.objects.create(name=name, time_zone=zone)
     OpeningHours.objects.bulk_create(
         OpeningHours(calendar=calendar, weekday=weekday, opens=opens, closes=closes)
         for weekday, intervals in hours.items()
         for opens, closes in intervals
     )
+    CalendarHoliday.objects.bulk_create(CalendarHoliday(calendar=calendar, date=day, name="Closed") for day in holidays)
     return calendar
 
 
