@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 
 from leads.assignment import Routed, open_lead_count
@@ -30,7 +30,7 @@ from people.names import name_of
 from people.roles import Role
 from sla.tiers import priority_of
 
-from .companies import company_owner
+from .companies import company_owner, company_owners
 from .models import RoutingDecision, RuleSet, TimeOff, WorkingHours
 from .shifts import Shift, Verdict, shifts_at
 
@@ -325,6 +325,31 @@ def matching_rule(lead: Lead, ruleset: RuleSet | None):
     return None
 
 
+def _with_reason(note: str, chosen: Candidate | None, matched: tuple | None, rule) -> str:
+    """The note, with why this rep: the company they work, or the rule that matched."""
+    if matched and chosen and chosen.rep.user_id == matched[0]:
+        return f"{note[:-1]}, who works this company (lead {matched[1].full_name})."
+    if rule and chosen and chosen.rep.team_id != rule.team_id:
+        rule_said = f"rule “{rule.name}” (routing rules v{rule.ruleset.version})"
+        return f"{note[:-1]}: nobody in the team of {rule_said} could take it."
+    if rule:
+        return f"{note[:-1]}, by rule “{rule.name}” (routing rules v{rule.ruleset.version})."
+    return note
+
+
+def _preferred(eligible: list[Candidate], *, first: int | None, team_id: int | None) -> Candidate | None:
+    """Of the eligible reps in turn order: the company's or the rule's named rep, else the rule's
+    team's next, else the next of anyone's (an escalation must find someone if anyone can)."""
+    for wanted in (
+        lambda c: c.rep.user_id == first,
+        lambda c: c.rep.team_id == team_id,
+        lambda c: True,
+    ):
+        if chosen := next((c for c in eligible if wanted(c)), None):
+            return chosen
+    return None
+
+
 # How many reps, in turn order, have their open leads counted at a time: the first with room gets the
 # lead, so with hundreds of reps on shift routing counts a few, not all.
 COUNT_AHEAD = 8
@@ -371,11 +396,7 @@ class WeightedRouter:
                     break
             if chosen:
                 break
-        note = _note(chosen[0] if chosen else None, judged)
-        if matched and chosen and chosen[0].rep.user_id == matched[0]:
-            note = f"{note[:-1]}, who works this company (lead {matched[1].full_name})."
-        elif rule:
-            note = f"{note[:-1]}, by rule “{rule.name}” (routing rules v{rule.ruleset.version})."
+        note = _with_reason(_note(chosen[0] if chosen else None, judged), chosen and chosen[0], matched, rule)
         _record([_decision(lead, trigger, chosen[0] if chosen else None, judged, note, now, rule)])
         return Routed(chosen[1] if chosen else None, note)
 
@@ -411,18 +432,25 @@ class WeightedRouter:
                 candidate.rep.routing_pass = fresh.routing_pass
             elif candidate.shift.on:  # away or no longer automatic since it was read: not a candidate
                 candidate.shift = Shift(Verdict.AWAY)
+        # Rules and owner matching as for a hand-off, for the whole set: the rules on the channel read
+        # each lead's campaign (one query), the companies' reps are two.
+        ruleset = current_rules()
+        prefetch_related_objects(leads, "campaign")
+        owners = company_owners(leads, now=now, days=ruleset.owner_match_days) if ruleset else {}
         routed, decisions, taken = [], [], {}
         for lead, exclude in zip(leads, excluding, strict=True):
             judged, eligible = _judged(candidates, exclude)
-            chosen = eligible[0] if eligible else None
+            matched, rule = owners.get(lead.pk), matching_rule(lead, ruleset)
+            first = matched[0] if matched else rule.rep_id if rule else None
+            chosen = _preferred(eligible, first=first, team_id=rule.team_id if rule else None)
             if chosen:
                 profile = locked[chosen.rep.pk]
                 _take_turn(chosen.rep, profile, now)
                 chosen.verdict = CHOSEN
                 taken[profile.pk] = profile
                 next(c for c in candidates if c.rep.pk == chosen.rep.pk).held += 1
-            note = _note(chosen, judged)
-            decisions.append(_decision(lead, trigger, chosen, judged, note, now))
+            note = _with_reason(_note(chosen, judged), chosen, matched, rule)
+            decisions.append(_decision(lead, trigger, chosen, judged, note, now, rule))
             routed.append(Routed(locked[chosen.rep.pk] if chosen else None, note))
         RepProfile.objects.bulk_update(taken.values(), ["routing_pass", "last_assigned_at"])
         _record(decisions)
