@@ -38,6 +38,7 @@ CATCH_UP = 2.0
 SAID_IN_NOTE = 5  # reps passed over that the timeline names; the routing log keeps them all
 
 EXCLUDED = "missed_deadline"
+HOLDER = "holds_it"  # moved before the breach: the rep who holds it can't make it
 AT_CAPACITY = "at_capacity"
 CHOSEN = "chosen"
 NOT_THEIR_TURN = "not_their_turn"
@@ -48,6 +49,7 @@ SAID = {
     Verdict.OFF_HOURS: "outside their hours",
     AT_CAPACITY: "at capacity",
     EXCLUDED: "missed this lead's deadline",
+    HOLDER: "holds it and can't make it",
     NOT_THEIR_TURN: "not their turn",
     CHOSEN: "chosen",
 }
@@ -155,10 +157,10 @@ def held_count(user_ids: list[int]) -> dict[int, int]:
     )
 
 
-def _judge(candidate: Candidate, exclude: int | None) -> None:
+def _judge(candidate: Candidate, exclude: int | None, excluded: str = EXCLUDED) -> None:
     rep = candidate.rep
     if rep.user_id == exclude:
-        candidate.verdict = EXCLUDED
+        candidate.verdict = excluded
     elif not candidate.shift.on:
         candidate.verdict = candidate.shift.verdict
         if candidate.shift.back:
@@ -287,11 +289,13 @@ def _record(decisions: list[RoutingDecision]) -> None:
     RoutingDecision.objects.bulk_create(decisions)
 
 
-def _judged(candidates: list[Candidate], exclude: int | None) -> tuple[list[Candidate], list[Candidate]]:
+def _judged(
+    candidates: list[Candidate], exclude: int | None, excluded: str = EXCLUDED
+) -> tuple[list[Candidate], list[Candidate]]:
     """Fresh verdicts for one lead, and the eligible reps in turn order."""
     judged = [Candidate(c.rep, c.shift, c.held) for c in candidates]
     for candidate in judged:
-        _judge(candidate, exclude)
+        _judge(candidate, exclude, excluded)
     return judged, _turn_order([c for c in judged if c.verdict == NOT_THEIR_TURN])
 
 
@@ -432,6 +436,7 @@ class WeightedRouter:
                 candidate.rep.routing_pass = fresh.routing_pass
             elif candidate.shift.on:  # away or no longer automatic since it was read: not a candidate
                 candidate.shift = Shift(Verdict.AWAY)
+        excluded = HOLDER if trigger == RoutingDecision.Trigger.REBALANCE else EXCLUDED
         # Rules and owner matching as for a hand-off, for the whole set: the rules on the channel read
         # each lead's campaign (one query), the companies' reps are two.
         ruleset = current_rules()
@@ -439,7 +444,7 @@ class WeightedRouter:
         owners = company_owners(leads, now=now, days=ruleset.owner_match_days) if ruleset else {}
         routed, decisions, taken = [], [], {}
         for lead, exclude in zip(leads, excluding, strict=True):
-            judged, eligible = _judged(candidates, exclude)
+            judged, eligible = _judged(candidates, exclude, excluded)
             matched, rule = owners.get(lead.pk), matching_rule(lead, ruleset)
             first = matched[0] if matched else rule.rep_id if rule else None
             chosen = _preferred(eligible, first=first, team_id=rule.team_id if rule else None)
