@@ -19,7 +19,7 @@ from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 
@@ -196,16 +196,20 @@ def _take_turn(rep: Rep, profile: RepProfile, now: datetime) -> None:
 
 
 def _lock(candidate: Candidate, *, skip_locked: bool) -> RepProfile | None:
-    """The candidate's profile locked, if still theirs to take: not away, room after a fresh count."""
-    locked = (
-        RepProfile.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-        .select_related("user")
-        .filter(pk=candidate.rep.pk, is_away=False, team__auto_assign=True)
-        .first()
-    )
-    if locked is None or open_lead_count(locked.user) >= locked.capacity:
-        return None
-    return locked
+    """The candidate's profile locked, if still theirs to take: not away, room after a fresh count. A
+    rep found full after the lock is let go at once (its savepoint rolled back), so a hand-off holds
+    no profile but the one it takes, and two hand-offs never wait on each other's full reps."""
+    with transaction.atomic():
+        locked = (
+            RepProfile.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+            .select_related("user")
+            .filter(pk=candidate.rep.pk, is_away=False, team__auto_assign=True)
+            .first()
+        )
+        if locked is not None and open_lead_count(locked.user) >= locked.capacity:
+            transaction.set_rollback(True)
+            return None
+        return locked
 
 
 # Reps off for now, expected back at a known time: a lead nobody could take is tried again then.
