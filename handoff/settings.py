@@ -195,17 +195,18 @@ SLA_SWEEP_INTERVAL = float(os.environ.get("SLA_SWEEP_INTERVAL", "5"))
 # Deadlines one sweep transaction takes at a time; a killed worker loses at most one batch of work.
 # 1,000 records a storm of 10,000 a tenth faster than 500 (fewer commits); 2,000 gains nothing more.
 SLA_SWEEP_BATCH_SIZE = int(os.environ.get("SLA_SWEEP_BATCH_SIZE", "1000"))
-# The sweep and the safety nets have a queue of their own, served by their own worker (`-Q sla`,
-# the Procfile's `sla` line): a backlog of notifications and escalation steps on the default queue
-# can never hold up the next sweep.
+# The sweep has a queue of its own, served by its own worker (`-Q sla`, the Procfile's `sla` line):
+# nothing else goes there, so a backlog of notifications, escalation steps or safety nets on the
+# default queue can never hold up the next sweep.
 SLA_QUEUE = "sla"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 ESCALATION_PRIORITY = 6
 CELERY_TASK_ROUTES = {
     "enforcement.tasks.sweep_deadlines": {"queue": SLA_QUEUE},
-    "enforcement.tasks.requeue_stuck_escalations": {"queue": SLA_QUEUE},
-    "enforcement.tasks.requeue_lost_breach_notices": {"queue": SLA_QUEUE},
-    "notifications.tasks.resend_unsent_emails": {"queue": SLA_QUEUE},
+    # The safety nets stay off the sweep's path: on the general queue, each with a fixed budget per run.
+    "enforcement.tasks.requeue_stuck_escalations": {"queue": CELERY_TASK_DEFAULT_QUEUE},
+    "enforcement.tasks.requeue_lost_breach_notices": {"queue": CELERY_TASK_DEFAULT_QUEUE},
+    "notifications.tasks.resend_unsent_emails": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     # A storm's thousands of escalation steps wait behind its emails: the worker takes priority-0
     # messages (the default) first. (Routes, not a task attribute: Celery 6 drops those.)
     "enforcement.tasks.run_escalation": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
