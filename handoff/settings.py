@@ -189,6 +189,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Where beat remembers when each periodic task last ran: in the checkout by default, so a fresh clone
+# starts without root; `manage.py preflight` creates the directory of any other path.
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("BEAT_SCHEDULE_FILE", str(BASE_DIR / "var" / "celerybeat-schedule"))
 # Seconds between sweeps: a deadline is recorded at most this long (plus one sweep) after it falls
 # due. A sweep with nothing due is two index probes (a few ms), so it can run often.
 SLA_SWEEP_INTERVAL = float(os.environ.get("SLA_SWEEP_INTERVAL", "5"))
