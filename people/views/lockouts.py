@@ -14,18 +14,18 @@ from people.lockouts import lockout_name, login_lockouts, login_unlock
 from people.roles import Role, RoleRequiredMixin, role_required
 
 
-def _cooloff_minutes() -> int:
-    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+def _limits() -> dict[str, int]:
+    """What the pages say of the throttling: the two limits and how long a lockout lasts."""
+    return {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "address_failure_limit": settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+        "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
 
 
 def locked_out(request, original_response=None, credentials=None):
     """The answer to a login while its username or address is locked out (settings.AXES_LOCKOUT_CALLABLE)."""
-    context = {
-        "failure_limit": settings.AXES_FAILURE_LIMIT,
-        "address_failure_limit": settings.LOGIN_ADDRESS_FAILURE_LIMIT,
-        "cooloff_minutes": _cooloff_minutes(),
-        "username": get_client_username(request, credentials) or "",
-    }
+    context = {**_limits(), "username": get_client_username(request, credentials) or ""}
     return render(request, "registration/locked_out.html", context, status=429)
 
 
@@ -48,9 +48,7 @@ class LockoutListView(RoleRequiredMixin, TemplateView):
         locked = login_lockouts(now=timezone.now())
         return super().get_context_data(
             tables=[("Usernames from one address", locked["pairs"]), ("Addresses", locked["addresses"])],
-            failure_limit=settings.AXES_FAILURE_LIMIT,
-            address_failure_limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT,
-            cooloff_minutes=_cooloff_minutes(),
+            **_limits(),
             **kwargs,
         )
 
