@@ -1,7 +1,7 @@
 """Start production the way the README's Production section says (`make production`) and check it serves.
 
-On a database of its own (handoff_prodcheck, dropped again), Redis database 13 (emptied before and
-after; the tests use 15, development 0) and a free port in 8300-8399, with the settings the README
+On a database of its own (handoff_prodcheck, dropped again), Redis database 13 (it must be empty, and
+is emptied after; the tests use 15, development 0) and a free port in 8300-8399, with the settings the README
 asks for plus PLAIN_HTTP=1 (no TLS proxy here): waits for /livez, then /healthz (which needs beat and
 the SLA worker to have swept), signs in through the real login form as a superuser it creates and
 opens the page the login leads to, fetches that page's stylesheet (collectstatic, WhiteNoise), and
@@ -161,8 +161,11 @@ def run(args, work: Path) -> None:
         "BEAT_SCHEDULE_FILE": str(work / "beat" / "celerybeat-schedule"),
         MARKER: token,
     }
+    broker = redis.Redis.from_url(args.redis_url)
+    if broker.dbsize():
+        # Someone else's queues: our workers would take their tasks, and emptying it would lose them.
+        raise CheckFailed(f"{args.redis_url} is not empty: another installation uses it; pass --redis-url")
     output = (work / "production.log").open("w")
-    redis.Redis.from_url(args.redis_url).flushdb()
     drop_database(args.database_url)
     started = time.monotonic()
     log(f"make production on {base}, database {dj_database_url.parse(args.database_url)['NAME']}, log {output.name}")
@@ -207,7 +210,7 @@ def run(args, work: Path) -> None:
     finally:
         stop(make, token, output)
         drop_database(args.database_url)
-        redis.Redis.from_url(args.redis_url).flushdb()
+        broker.flushdb()
         log(f"database dropped, Redis database emptied; {time.monotonic() - started:.0f} s in all")
 
 
@@ -253,8 +256,10 @@ def main() -> int:
     try:
         run(args, work)
     except (CheckFailed, subprocess.CalledProcessError) as exc:
-        log(f"FAILED: {exc}; the processes' output, last lines ({work / 'production.log'}):")
-        print("".join((work / "production.log").read_text().splitlines(keepends=True)[-60:]), file=sys.stderr)
+        log(f"FAILED: {exc}")
+        if (work / "production.log").exists():
+            log(f"the processes' output, last lines ({work / 'production.log'}):")
+            print("".join((work / "production.log").read_text().splitlines(keepends=True)[-60:]), file=sys.stderr)
         return 1
     shutil.rmtree(work)
     log("OK")
