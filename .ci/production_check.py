@@ -13,6 +13,7 @@ Run by `.ci/run` after `make test`, or `make production-check`. Exits 0 when all
 """
 
 import argparse
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -208,10 +209,12 @@ def run(args, work: Path) -> None:
             time.sleep(args.interval)
         log(f"ran {args.seconds} s: {probes} probes of /livez and /healthz, all 200, no process stopped")
     finally:
-        stop(make, token, output)
-        drop_database(args.database_url)
-        broker.flushdb()
-        log(f"database dropped, Redis database emptied; {time.monotonic() - started:.0f} s in all")
+        try:
+            stop(make, token, output)
+        finally:
+            drop_database(args.database_url)
+            broker.flushdb()
+            log(f"database dropped, Redis database emptied; {time.monotonic() - started:.0f} s in all")
 
 
 def stop(make: subprocess.Popen, token: str, output) -> None:
@@ -228,11 +231,17 @@ def stop(make: subprocess.Popen, token: str, output) -> None:
     while (left := marked_processes(token)) and time.monotonic() < deadline:
         time.sleep(0.5)
     output.close()
-    stops = re.findall(r"\| (\S+ stopped \(rc=-?\d+\)|sending SIGKILL to \S+)", Path(output.name).read_text())
+    # honcho repeats its SIGKILL every 0.1 s while a process holds on: each line once.
+    stops = list(
+        dict.fromkeys(
+            re.findall(r"\| (\S+ stopped \(rc=-?\d+\)|sending SIGKILL to \S+)", Path(output.name).read_text())
+        )
+    )
     log("honcho: " + ", ".join(stops))
     if left:
         for pid in left:
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         listed = "; ".join(f"{pid} {command}" for pid, command in left.items())
         raise CheckFailed(f"still running after the stop (killed now): {listed}")
     if any(line.startswith("sending SIGKILL") for line in stops):
