@@ -21,3 +21,6 @@ urlpatterns = [
     path("routing/", include("routing.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# PostgreSQL not answering is a 503 (briefly unavailable, retry), anything else the 500 page.
+handler500 = "handoff.views.errors.server_error"

@@ -139,7 +139,7 @@ class RuleSet(models.Model):
         MOVE = "move", "Move the lead to a rep on shift with room"
 
     rebalance = models.CharField(
-        "before a first contact falls due while its rep is away",
+        "before a deadline nobody on shift can make",
         max_length=10,
         choices=Rebalance.choices,
         default=Rebalance.PROPOSE,
