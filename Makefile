@@ -62,7 +62,7 @@ production: install
 	$(PY) manage.py collectstatic --no-input
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho -f Procfile.production start
 
-# CI's check that `make production` starts and serves (.ci/production_check, on a database of its own).
+# CI's check that `make production` starts and serves (.ci/production_check.py, on a database of its own).
 production-check: install
 	$(PY) .ci/production_check.py
 
