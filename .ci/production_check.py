@@ -269,6 +269,8 @@ def main() -> int:
         if (work / "production.log").exists():
             log(f"the processes' output, last lines ({work / 'production.log'}):")
             print("".join((work / "production.log").read_text().splitlines(keepends=True)[-60:]), file=sys.stderr)
+        else:
+            shutil.rmtree(work)  # it failed before starting anything
         return 1
     shutil.rmtree(work)
     log("OK")
