@@ -189,6 +189,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Where beat remembers when each periodic task last ran: in the checkout by default, so a fresh clone
+# starts without root; `manage.py preflight` creates the directory of any other path.
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("BEAT_SCHEDULE_FILE", str(BASE_DIR / "var" / "celerybeat-schedule"))
 # Seconds between sweeps: a deadline is recorded at most this long (plus one sweep) after it falls
 # due. A sweep with nothing due is two index probes (a few ms), so it can run often.
 SLA_SWEEP_INTERVAL = float(os.environ.get("SLA_SWEEP_INTERVAL", "5"))
@@ -294,12 +297,16 @@ INTAKE_RATE_WINDOW = int(os.environ.get("INTAKE_RATE_WINDOW", "60"))
 INTAKE_TRUSTED_PROXIES = int(os.environ.get("INTAKE_TRUSTED_PROXIES", "0"))
 
 # --- Login throttling (django-axes) ---------------------------------------------------------
-# Failed logins on /accounts/login/ and /admin/login/ are counted per username and per IP address
-# (each on its own); at the limit that username, or that address, is locked out for the cool-off
-# time. A manager lifts a lockout on the "Locked logins" page. Attempts are kept in the database.
+# Failed logins on /accounts/login/ and /admin/login/ are counted per username from one address, and
+# per address alone, each with its own limit (people.lockouts.LoginThrottleHandler): a username is
+# locked out from that address only, so nobody elsewhere can lock a colleague out by guessing; an
+# address trying many usernames is locked out for all of them after more failures. A lockout lasts
+# the cool-off time; a manager lifts it on the "Locked logins" page. Attempts are kept in the database.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "people.lockouts.LoginThrottleHandler"
 AXES_LOCKOUT_CALLABLE = "people.views.lockouts.locked_out"
 # The client's address the way web intake reads it (INTAKE_TRUSTED_PROXIES), so a proxy in front
 # of the app does not make every visitor one address.
