@@ -217,14 +217,14 @@ def _breaches_record(ids: list[int]) -> None:
     # Only SQL of ours is formatted in; every value is a parameter.
     sql = (
         "WITH breached AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)), "  # noqa: S608 - see above
-        f"events AS ({events}), steps AS ({steps}), told AS ({recipients}), notices AS ({notices}) "
-        "SELECT 'step', deadline_id FROM steps UNION ALL SELECT delivery, id FROM notices"
+        f"events AS ({events}), steps AS ({steps}), told AS ({recipients}), {notices} "
+        "SELECT 'step', deadline_id, true FROM steps UNION ALL SELECT delivery, id, new FROM notices"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [ids, *event_params, *step_params, *recipient_params, *notice_params])
         written = cursor.fetchall()
-    escalations_start([deadline_id for what, deadline_id in written if what == "step"])
-    breach_emails_send([(notice_id, delivery) for delivery, notice_id in written if delivery != "step"])
+    escalations_start([deadline_id for what, deadline_id, _ in written if what == "step"])
+    breach_emails_send([(notice_id, delivery, None, new) for delivery, notice_id, new in written if delivery != "step"])
 
 
 def _warnings_record(ids: list[int]) -> None:

@@ -62,6 +62,12 @@ class Notification(models.Model):
     email_claimed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a worker took the single email to send; stops a second send."
     )
+    # A default in the database too: the sweep writes notices with INSERT … SELECT.
+    count = models.PositiveIntegerField(
+        default=1,
+        db_default=1,
+        help_text="How many events it tells of: one, or a storm's many breaches in one summary.",
+    )
 
     class Meta:
         db_table = "handoff_notification"  # its table from before it left handoff/
