@@ -1,7 +1,8 @@
 """Campaigns over the API: marketing's and managers', as the campaign pages."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
 
 from campaigns import queries
 from campaigns.models import Campaign
@@ -47,10 +48,16 @@ class CampaignViewSet(
     def get_serializer_class(self):
         return CampaignWriteSerializer if self.action in ("create", "partial_update") else CampaignSerializer
 
+    @extend_schema(request=CampaignWriteSerializer, responses={201: CampaignSerializer})
     def create(self, request, *args, **kwargs):
-        response = super().create(request, *args, **kwargs)
-        response.data = CampaignSerializer(self.get_queryset().get(pk=response.data["id"])).data
-        return response
+        given = self.get_serializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        campaign = given.save()
+        return Response(CampaignSerializer(self.get_queryset().get(pk=campaign.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CampaignWriteSerializer, responses=CampaignSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
 
     def update(self, request, *args, **kwargs):
         super().update(request, *args, **kwargs)
