@@ -16,11 +16,15 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Send the token as “Authorization: Bearer <token>”.", "token_malformed")
+            raise exceptions.AuthenticationFailed(
+                "Send the token as “Authorization: Bearer <token>”.", "token_malformed"
+            )
         try:
             key = header[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed("The token holds characters no token has.", "token_malformed") from None
+            raise exceptions.AuthenticationFailed(
+                "The token holds characters no token has.", "token_malformed"
+            ) from None
         try:
             token = token_authenticate(key)
         except TokenRefused as exc:

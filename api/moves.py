@@ -23,63 +23,41 @@ from people.roles import has_role
 class ApiMove:
     name: str
     moves: tuple[str, ...]  # the move table's names it may make
-    perform: Callable[..., object]  # (lead, actor, inputs) -> anything; raises TransitionError
+    service: Callable[..., object]  # the lead service that makes it; raises TransitionError
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ("note",)
+    actor_arg: str = "actor"  # what the service calls the acting user (a claim's is the rep)
 
     def table_move(self, lead: Lead) -> str:
         return disqualify_move(lead) if self.name == "disqualify" else self.moves[0]
 
+    def perform(self, lead: Lead, actor, inputs: dict) -> None:
+        self.service(lead=lead, **{self.actor_arg: actor}, **inputs)
+
+
+def _convert(*, lead: Lead, actor, **inputs) -> Deal:
+    # Deals are in the installation's one currency, as on the page (read now, not at import).
+    return services.lead_convert(lead=lead, actor=actor, currency=settings.CURRENCY, **inputs)
+
+
+REASON = {"required": ("reason",), "optional": ()}
 
 API_MOVES: dict[str, ApiMove] = {
     move.name: move
     for move in (
-        ApiMove("qualify", ("qualify",), lambda lead, actor, d: services.lead_qualify(lead=lead, actor=actor, **d)),
-        ApiMove("hand_off", ("hand_off",), lambda lead, actor, d: services.lead_hand_off(lead=lead, actor=actor, **d)),
-        ApiMove("claim", ("claim",), lambda lead, actor, d: services.lead_claim(lead=lead, rep=actor), optional=()),
+        ApiMove("qualify", ("qualify",), services.lead_qualify),
+        ApiMove("hand_off", ("hand_off",), services.lead_hand_off),
+        ApiMove("claim", ("claim",), services.lead_claim, optional=(), actor_arg="rep"),
+        ApiMove("first_contact", ("first_contact",), services.lead_log_first_contact, required=("note",), optional=()),
+        ApiMove("hold", ("hold",), services.lead_hold, **REASON),
+        ApiMove("resume", ("resume",), services.lead_resume),
+        ApiMove("requeue", ("requeue",), services.lead_requeue, **REASON),
         ApiMove(
-            "first_contact",
-            ("first_contact",),
-            lambda lead, actor, d: services.lead_log_first_contact(lead=lead, actor=actor, **d),
-            required=("note",),
-            optional=(),
+            "convert", ("convert",), _convert, required=("value",), optional=("note", "stage", "expected_close_date")
         ),
-        ApiMove(
-            "hold",
-            ("hold",),
-            lambda lead, actor, d: services.lead_hold(lead=lead, actor=actor, **d),
-            required=("reason",),
-            optional=(),
-        ),
-        ApiMove("resume", ("resume",), lambda lead, actor, d: services.lead_resume(lead=lead, actor=actor, **d)),
-        ApiMove(
-            "requeue",
-            ("requeue",),
-            lambda lead, actor, d: services.lead_requeue(lead=lead, actor=actor, **d),
-            required=("reason",),
-            optional=(),
-        ),
-        ApiMove(
-            "convert",
-            ("convert",),
-            lambda lead, actor, d: services.lead_convert(lead=lead, actor=actor, currency=settings.CURRENCY, **d),
-            required=("value",),
-            optional=("note", "stage", "expected_close_date"),
-        ),
-        ApiMove(
-            "return",
-            ("return",),
-            lambda lead, actor, d: services.lead_return(lead=lead, actor=actor, **d),
-            required=("reason",),
-        ),
-        ApiMove("renurture", ("renurture",), lambda lead, actor, d: services.lead_renurture(lead=lead, actor=actor, **d)),
-        ApiMove(
-            "disqualify",
-            ("disqualify", "disqualify_worked"),
-            lambda lead, actor, d: services.lead_disqualify(lead=lead, actor=actor, **d),
-            required=("reason",),
-            optional=(),
-        ),
+        ApiMove("return", ("return",), services.lead_return, required=("reason",)),
+        ApiMove("renurture", ("renurture",), services.lead_renurture),
+        ApiMove("disqualify", ("disqualify", "disqualify_worked"), services.lead_disqualify, **REASON),
     )
 }
 

@@ -43,7 +43,9 @@ class LeadKeysetPagination(pagination.BasePagination):
         query.is_valid(raise_exception=True)
         self.request = request
         self.page = lead_lists.keyset_page(
-            queryset, order=query.validated_data["order"], cursor=query.validated_data.get("cursor"),
+            queryset,
+            order=query.validated_data["order"],
+            cursor=query.validated_data.get("cursor"),
             size=int(query.validated_data["page_size"]),
         )
         return self.page.leads
@@ -53,7 +55,9 @@ class LeadKeysetPagination(pagination.BasePagination):
         return None if cursor is None else replace_query_param(url, "cursor", cursor.token())
 
     def get_paginated_response(self, data):
-        return Response({"next": self._link(self.page.next), "previous": self._link(self.page.previous), "results": data})
+        return Response(
+            {"next": self._link(self.page.next), "previous": self._link(self.page.previous), "results": data}
+        )
 
     def get_paginated_response_schema(self, schema):
         link = {"type": "string", "nullable": True, "format": "uri"}
@@ -86,4 +90,3 @@ class LeadKeysetPagination(pagination.BasePagination):
                 "description": "From a page's `next` or `previous` link.",
             },
         ]
-

@@ -71,7 +71,18 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LeadEvent
-        fields = ["id", "lead", "kind", "actor", "actor_label", "from_status", "to_status", "note", "data", "created_at"]
+        fields = [
+            "id",
+            "lead",
+            "kind",
+            "actor",
+            "actor_label",
+            "from_status",
+            "to_status",
+            "note",
+            "data",
+            "created_at",
+        ]
         read_only_fields = fields
 
 

@@ -14,8 +14,10 @@ def fresh_token_client(user) -> tuple[APIClient, object]:
     token, key = token_issue(user=user, name="limits")
     # A fresh test database reuses ids: forget counts a run a minute ago left for this token id.
     caches["throttle"].delete_many(
-        [throttle.cache_format % {"scope": throttle.scope, "ident": f"token-{token.pk}"} for throttle in
-         (RequestRateThrottle, WriteRateThrottle)]
+        [
+            throttle.cache_format % {"scope": throttle.scope, "ident": f"token-{token.pk}"}
+            for throttle in (RequestRateThrottle, WriteRateThrottle)
+        ]
     )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
@@ -26,7 +28,12 @@ def fresh_token_client(user) -> tuple[APIClient, object]:
     "method,kwargs,status,code",
     [
         ("post", {"data": "{not json", "content_type": "application/json"}, 400, "parse_error"),
-        ("post", {"data": "name=Ada", "content_type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"),
+        (
+            "post",
+            {"data": "name=Ada", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+        ),
         ("delete", {}, 405, "method_not_allowed"),
     ],
 )

@@ -33,7 +33,9 @@ def test_a_lead_walks_its_moves_over_http(live_server):
         return response.json()
 
     with mkt, sales, boss:
-        captured = mkt.post("/leads/", json={"campaign": campaign.pk, "full_name": "Ada Lovelace", "email": "ada@example.com"})
+        captured = mkt.post(
+            "/leads/", json={"campaign": campaign.pk, "full_name": "Ada Lovelace", "email": "ada@example.com"}
+        )
         assert captured.status_code == 201, captured.text
         lead_id = captured.json()["lead"]["id"]
         assert move(mkt, lead_id, move="qualify")["status"] == S.MQL
@@ -47,7 +49,9 @@ def test_a_lead_walks_its_moves_over_http(live_server):
         assert converted["status"] == S.CONVERTED and converted["deal"]["value"] == "4200.00"
         assert sales.post(f"/leads/{lead_id}/moves/", json={"move": "claim"}).status_code == 409
 
-        second = mkt.post("/leads/", json={"campaign": campaign.pk, "full_name": "Charles B", "email": "cb@example.com"})
+        second = mkt.post(
+            "/leads/", json={"campaign": campaign.pk, "full_name": "Charles B", "email": "cb@example.com"}
+        )
         second_id = second.json()["lead"]["id"]
         move(mkt, second_id, move="qualify")
         move(mkt, second_id, move="hand_off")

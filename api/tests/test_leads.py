@@ -49,7 +49,12 @@ def test_the_list_filters_by_status_campaign_owner_and_search(api_as, manager, r
 
 @pytest.mark.parametrize(
     "query,field",
-    [({"status": "won"}, "status"), ({"owner": "x"}, "owner"), ({"cursor": "forged"}, "cursor"), ({"order": "?"}, "order")],
+    [
+        ({"status": "won"}, "status"),
+        ({"owner": "x"}, "owner"),
+        ({"cursor": "forged"}, "cursor"),
+        ({"order": "?"}, "order"),
+    ],
 )
 def test_a_filter_not_understood_is_a_400_naming_it(api_as, marketer, query, field):
     response = api_as(marketer).get(LEADS, query)
@@ -264,7 +269,9 @@ def test_bad_move_input_is_a_400_naming_the_field(api_as, rep, leads, body, fiel
 
 
 def test_a_return_takes_a_reason_from_the_managers_list(api_as, rep, leads):
-    response = api_as(rep).post(moves_url(leads["mine"]), {"move": "return", "reason": "Not ready to buy"}, format="json")
+    response = api_as(rep).post(
+        moves_url(leads["mine"]), {"move": "return", "reason": "Not ready to buy"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == S.RETURNED
 

@@ -53,7 +53,9 @@ class CampaignViewSet(
         given = self.get_serializer(data=request.data)
         given.is_valid(raise_exception=True)
         campaign = given.save()
-        return Response(CampaignSerializer(self.get_queryset().get(pk=campaign.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            CampaignSerializer(self.get_queryset().get(pk=campaign.pk)).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=CampaignWriteSerializer, responses=CampaignSerializer)
     def partial_update(self, request, *args, **kwargs):

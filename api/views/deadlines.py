@@ -26,8 +26,9 @@ class DeadlineFilters(serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(), required=False)
     kind = serializers.ChoiceField(choices=Deadline.Kind.choices, required=False)
     state = serializers.ChoiceField(
-        choices=list(STATES), required=False, help_text="running (breached ones too, until met), breached (ever), "
-        "met, cancelled, paused (on hold)."
+        choices=list(STATES),
+        required=False,
+        help_text="running (breached ones too, until met), breached (ever), met, cancelled, paused (on hold).",
     )
 
 

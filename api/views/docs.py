@@ -1,14 +1,22 @@
 """The API's schema and docs page (Swagger UI from drf-spectacular-sidecar's files, no CDN)."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
 
 class SchemaView(SpectacularAPIView):
-    """The OpenAPI 3 schema, for any signed-in user or token holder."""
+    """The OpenAPI 3 schema, for any signed-in user or token holder: JSON unless YAML is asked for
+    (`Accept: application/vnd.oai.openapi` or `?format=yaml`), so its errors are JSON like the rest."""
 
     permission_classes = [IsAuthenticated]
+    renderer_classes = [OpenApiJsonRenderer, OpenApiJsonRenderer2, OpenApiYamlRenderer, OpenApiYamlRenderer2]
 
 
 class DocsView(LoginRequiredMixin, SpectacularSwaggerSplitView):

@@ -110,7 +110,10 @@ class LeadViewSet(viewsets.GenericViewSet):
         if lead.status == Lead.Status.MERGED:
             raise Conflict("This lead was merged into another; set the score of that one.", "merged")
         lead = lead_override_score(
-            lead=lead, actor=request.user, score_value=given.validated_data["score"], reason=given.validated_data["reason"]
+            lead=lead,
+            actor=request.user,
+            score_value=given.validated_data["score"],
+            reason=given.validated_data["reason"],
         )
         return self.detail_response(self.lead(lead.pk))
 
