@@ -66,8 +66,10 @@ def token_authenticate(key: str) -> ApiToken:
     if not token.user.is_active:
         raise TokenRefused("The user of this API token is deactivated.", "user_inactive")
     now = timezone.now()
-    if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
-        ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)).filter(
-            pk=token.pk
-        ).update(last_used_at=now)
+    stale = now - LAST_USED_PRECISION
+    if token.last_used_at is None or token.last_used_at < stale:
+        # Conditional, so two requests at once write it once.
+        ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token.pk).update(
+            last_used_at=now
+        )
     return token

@@ -38,3 +38,9 @@ def test_the_schema_validates_and_describes_every_endpoint(api_as, rep):
 
 def test_the_schema_is_for_signed_in_callers(db):
     assert APIClient().get("/api/v1/schema/").status_code == 401
+
+
+def test_the_schema_comes_as_yaml_when_asked(api_as, rep):
+    response = api_as(rep).get("/api/v1/schema/", {"format": "yaml"})
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert response.content.startswith(b"openapi: 3.")
