@@ -244,8 +244,9 @@ class CampaignWriteSerializer(serializers.ModelSerializer):
         fields = CampaignForm._meta.fields
 
     def validate(self, attrs):
-        current = {} if self.instance is None else forms.model_to_dict(self.instance, fields=CampaignForm._meta.fields)
+        # What is not sent keeps its value: the campaign's own, or a new campaign's defaults (budget 0, planned).
         instance = self.instance or Campaign(owner=self.context["request"].user)
+        current = forms.model_to_dict(instance, fields=CampaignForm._meta.fields)
         self.form = CampaignForm(data={**current, **attrs}, instance=instance)
         if not self.form.is_valid():
             raise serializers.ValidationError(form_errors(self.form))

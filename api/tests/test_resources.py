@@ -47,6 +47,7 @@ def test_a_marketer_creates_a_campaign_of_their_own(api_as, marketer):
     assert response.status_code == 201, response.json()
     campaign = Campaign.objects.get(pk=response.json()["id"])
     assert campaign.owner == marketer and campaign.name == "Spring launch"
+    assert campaign.status == Campaign.Status.PLANNED and campaign.actual_spend == 0  # the defaults, as on the page
     assert response.json()["owner"]["id"] == marketer.pk and response.json()["lead_count"] == 0
 
 
