@@ -39,7 +39,6 @@ def test_a_marketer_creates_a_campaign_of_their_own(api_as, marketer):
     body = {
         "name": "Spring launch",
         "channel": "email",
-        "status": "active",
         "start_date": "2027-03-01",
         "budget": "900",
     }
