@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from api.models import ApiToken
 from api.tokens import token_issue, token_revoke
+from conftest import UserFactory
 
 LEADS = "/api/v1/leads/"
 
@@ -134,3 +135,13 @@ def test_the_page_asks_anonymous_visitors_to_log_in(client, db):
     response = client.get(reverse("api:tokens"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_superuser_revokes_a_token_in_the_admin(client, marketer):
+    token, _ = token_issue(user=marketer, name="leaked")
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    url = reverse("admin:api_apitoken_changelist")
+    response = client.post(url, {"action": "revoke", "_selected_action": [token.pk]})
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
