@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for the API docs page, served as static files
     # The project package; an app only for the migrations that hold its former models' history,
     # the site-wide pages' templates and `preflight`.
     "handoff",
@@ -66,6 +69,7 @@ INSTALLED_APPS = [
     "routing",
     "reporting",
     "demo",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +299,52 @@ INTAKE_RATE_PER_CAMPAIGN = int(os.environ.get("INTAKE_RATE_PER_CAMPAIGN", "600")
 INTAKE_RATE_WINDOW = int(os.environ.get("INTAKE_RATE_WINDOW", "60"))
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
 INTAKE_TRUSTED_PROXIES = int(os.environ.get("INTAKE_TRUSTED_PROXIES", "0"))
+
+# --- REST API (api/) -------------------------------------------------------------------------
+# Token or session authentication, role checks per view, JSON errors, limits per token (or per user
+# for a signed-in browser) counted in Redis so every web process shares them.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasRole"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.RequestRateThrottle", "api.throttles.WriteRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+# Requests per token (or signed-in user): all of them, and the writes among them (POST, PATCH).
+API_RATE = os.environ.get("API_RATE", "600/minute")
+API_WRITE_RATE = os.environ.get("API_WRITE_RATE", "120/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Handoff API",
+    "DESCRIPTION": "Leads, campaigns, deadlines, assignment and deals, with the same role rules as the pages.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.LeadStatus",
+        "DealStageEnum": "leads.models.Deal.Stage",
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+    },
+}
+
+# --- Caches ----------------------------------------------------------------------------------
+# The default cache stays in each process (the dashboard's trends); the API's rate limits live in
+# Redis, so a token gets its limit once across every web process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "handoff-throttle",
+    },
+}
 
 # --- Login throttling (django-axes) ---------------------------------------------------------
 # Failed logins on /accounts/login/ and /admin/login/ are counted per username from one address, and

@@ -19,6 +19,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("leads/", include("leads.urls")),
     path("routing/", include("routing.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 
