@@ -19,5 +19,6 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("leads/", include("leads.urls")),
     path("routing/", include("routing.urls")),
+    path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,128 @@
+"""The doors to endpoints and channels: who may see which (`access_*`, the authorisation is the
+query), saving them, the test button and the replay, each nudging the relay after the commit."""
+
+import json
+import uuid
+from functools import partial
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from people.names import person_name
+from people.roles import Role, has_role
+
+from .messages import Card, render
+from .models import TEST_EVENT, Channel, Delivery, Endpoint
+from .payloads import absolute, envelope
+
+
+def _nudge() -> None:
+    """Have a worker run the relay as soon as this transaction commits, not at the next beat."""
+    from .tasks import relay
+
+    transaction.on_commit(partial(relay.delay))
+
+
+def channels_of(user) -> QuerySet[Channel]:
+    """The channels `user` may see and change: their own, and for managers every team's."""
+    mine = Channel.objects.filter(person=user)
+    if has_role(user, Role.MANAGERS):
+        mine = mine | Channel.objects.filter(team__isnull=False)
+    return mine.select_related("team", "person").order_by("team__name", "name", "pk")
+
+
+def access_channel(user, channel_id: int) -> Channel:
+    """The channel if `user` may see it; Channel.DoesNotExist otherwise (also for someone else's)."""
+    return channels_of(user).get(pk=channel_id)
+
+
+def endpoints_of(user) -> QuerySet[Endpoint]:
+    """Webhook endpoints are the managers'; nobody else sees any."""
+    return Endpoint.objects.all() if has_role(user, Role.MANAGERS) else Endpoint.objects.none()
+
+
+def access_endpoint(user, endpoint_id: int) -> Endpoint:
+    return endpoints_of(user).get(pk=endpoint_id)
+
+
+def access_delivery(user, delivery_id: int) -> Delivery:
+    """A delivery of an endpoint or channel `user` may see."""
+    delivery = Delivery.objects.select_related("endpoint", "channel").get(pk=delivery_id)
+    if delivery.endpoint_id:
+        access_endpoint(user, delivery.endpoint_id)
+    else:
+        access_channel(user, delivery.channel_id)
+    return delivery
+
+
+def target_save(*, target: Channel | Endpoint, actor) -> Channel | Endpoint:
+    """Save a new or changed endpoint or channel. Switching one on again forgets its failures, and
+    deliveries that waited while it was off go out at the next run."""
+    if target.pk is None:
+        target.created_by = actor
+    if target.enabled:
+        target.disabled_reason = ""
+        target.failing_since = None
+    target.full_clean()
+    with transaction.atomic():
+        target.save()
+        if target.enabled:
+            _nudge()
+    return target
+
+
+def target_delete(*, target: Channel | Endpoint) -> None:
+    """Remove an endpoint or channel with its delivery log."""
+    target.delete()
+
+
+def channel_test(*, channel: Channel, actor) -> Delivery:
+    """Queue a test message to `channel` and have it sent at once; its result shows on the page."""
+    card = Card(
+        title="Test from Handoff: this channel is connected",
+        text=f"{person_name(actor)} pressed “Send a test”. Alerts you chose will arrive here.",
+        link=("Open Handoff", absolute(channel.get_absolute_url())),
+    )
+    with transaction.atomic():
+        delivery = Delivery.objects.create(
+            channel=channel,
+            event_type=TEST_EVENT,
+            message_id=f"msg_{uuid.uuid4().hex}",
+            summary=card.title,
+            body=render(card, channel.kind),
+        )
+        _nudge()
+    return delivery
+
+
+def endpoint_test(*, endpoint: Endpoint, actor) -> Delivery:
+    """Queue a signed `handoff.test` event to `endpoint` and have it sent at once."""
+    payload = envelope(TEST_EVENT, timezone.now(), {"endpoint": endpoint.name, "sent_by": person_name(actor)})
+    with transaction.atomic():
+        delivery = Delivery.objects.create(
+            endpoint=endpoint,
+            event_type=TEST_EVENT,
+            message_id=f"msg_{uuid.uuid4().hex}",
+            summary="Test event",
+            body=json.dumps(payload, separators=(",", ":"), sort_keys=True),
+        )
+        _nudge()
+    return delivery
+
+
+def delivery_replay(*, delivery: Delivery) -> Delivery:
+    """Send a delivery again, as a new delivery in the log with the same body and `webhook-id` (a
+    receiver that already has it can tell), signed anew."""
+    with transaction.atomic():
+        again = Delivery.objects.create(
+            endpoint=delivery.endpoint,
+            channel=delivery.channel,
+            event_type=delivery.event_type,
+            message_id=delivery.message_id,
+            summary=delivery.summary,
+            body=delivery.body,
+            replay_of=delivery,
+        )
+        _nudge()
+    return again
