@@ -98,9 +98,8 @@ class ChannelForm(forms.ModelForm):
         else:
             del self.fields["enabled"]
             self.fields["url"].help_text = "From the channel's incoming webhook (Slack) or workflow (Teams)."
-            self.initial.setdefault(
-                "alerts", [Alert.BREACHES, Alert.WARNINGS, Alert.ASSIGNMENTS, Alert.STORM_SUMMARIES]
-            )
+            # A new channel starts with what most want (the instance's empty list would win over setdefault).
+            self.initial["alerts"] = [Alert.BREACHES, Alert.WARNINGS, Alert.ASSIGNMENTS, Alert.STORM_SUMMARIES]
 
     def clean_url(self):
         url = self.cleaned_data.get("url")

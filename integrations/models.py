@@ -135,9 +135,9 @@ class Channel(Target):
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="alert_channels"
     )
-    alerts = ArrayField(models.CharField(max_length=20, choices=Alert.choices), default=list)
+    alerts = ArrayField(models.CharField(max_length=20, choices=Alert.choices), default=list, blank=True)
     # The event types of `alerts`, kept by `save` for the outbox trigger, which reads only this.
-    events = ArrayField(models.CharField(max_length=30), default=list, editable=False)
+    events = ArrayField(models.CharField(max_length=30), default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -164,6 +164,10 @@ class Channel(Target):
     @property
     def owner_label(self) -> str:
         return f"team {self.team}" if self.team_id else "you"
+
+    @property
+    def alert_labels(self) -> list[str]:
+        return [Alert(alert).label for alert in self.alerts]
 
     def wants(self, alert: str) -> bool:
         return alert in self.alerts
@@ -206,7 +210,7 @@ class Delivery(models.Model):
     event_type = models.CharField(max_length=30)
     message_id = models.CharField(max_length=60)
     summary = models.CharField(max_length=300, help_text="What the message says, for the delivery log.")
-    body = models.TextField()
+    body = models.TextField(max_length=65536, help_text="The JSON posted, exactly as signed.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

@@ -156,3 +156,22 @@ def test_deleting_a_channel_takes_its_log(client, rep):
     client.force_login(rep)
     assert client.post(f"/integrations/channels/{channel.pk}/delete/").url == "/integrations/"
     assert not Channel.objects.exists() and not Delivery.objects.exists()
+
+
+def test_the_overview_lists_what_each_may_see(client, rep, manager):
+    """A rep sees their channel and no webhooks; a manager sees the team's channels and the endpoints."""
+    ChannelFactory(person=rep, name="#rep-own")
+    ChannelFactory(team=SalesTeam.objects.create(name="North"), name="#north")
+    EndpointFactory(name="Billing CRM")
+    client.force_login(rep)
+    page = client.get("/integrations/").content.decode()
+    assert "#rep-own" in page and "#north" not in page and "Billing CRM" not in page
+    client.force_login(manager)
+    page = client.get("/integrations/").content.decode()
+    assert "#north" in page and "Billing CRM" in page and "#rep-own" not in page
+
+
+def test_a_new_channel_form_starts_with_the_usual_alerts_ticked(client, rep):
+    client.force_login(rep)
+    form = client.get("/integrations/channels/new/").context["form"]
+    assert form["alerts"].value() == ["breaches", "warnings", "assignments", "storm_summaries"]
