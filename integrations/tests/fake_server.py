@@ -52,6 +52,7 @@ def start() -> tuple[FakeServer, ThreadingHTTPServer]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads, server.block_on_close = True, False  # a slow answer never holds up the test's end
     fake.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return fake, server
