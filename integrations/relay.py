@@ -220,13 +220,16 @@ def deliveries_send(*, batch_size: int = SEND_BATCH, now: datetime | None = None
     """Send the deliveries due (to enabled targets), a batch at a time until none is due; returns how
     many attempts it made."""
     made = 0
-    while True:
-        taken = _take(batch_size, now=now or timezone.now())
-        for delivery in taken:
-            _attempt(delivery)
-        made += len(taken)
-        if len(taken) < batch_size:
-            return made
+    # One client for the run: its connections and TLS set-up are reused (a client per request cost
+    # ~45 ms each, mostly loading the CA certificates).
+    with httpx.Client(timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False) as client:
+        while True:
+            taken = _take(batch_size, now=now or timezone.now())
+            for delivery in taken:
+                _attempt(delivery, client)
+            made += len(taken)
+            if len(taken) < batch_size:
+                return made
 
 
 def _take(batch_size: int, *, now: datetime) -> list[Delivery]:
@@ -256,7 +259,7 @@ def signed_headers(endpoint: Endpoint, *, message_id: str, body: str, at: dateti
     }
 
 
-def _attempt(delivery: Delivery) -> Attempt:
+def _attempt(delivery: Delivery, client: httpx.Client) -> Attempt:
     at = timezone.now()
     headers = {"content-type": "application/json", "user-agent": USER_AGENT}
     if delivery.endpoint_id:
@@ -270,13 +273,7 @@ def _attempt(delivery: Delivery) -> Attempt:
     started = time.monotonic()
     retry_after = None
     try:
-        answer = httpx.post(
-            delivery.target.url,
-            content=delivery.body.encode(),
-            headers=headers,
-            timeout=settings.WEBHOOK_TIMEOUT,
-            follow_redirects=False,
-        )
+        answer = client.post(delivery.target.url, content=delivery.body.encode(), headers=headers)
     except httpx.HTTPError as exc:
         attempt.error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
     else:

@@ -1,6 +1,6 @@
 import pytest
 
-from integrations.tests import fake_server
+from integrations import local_receiver as fake_server
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from standardwebhooks.webhooks import Webhook
 
 from conftest import LeadFactory, advance
 from enforcement.tests.test_worker import wait_for
+from integrations import local_receiver as fake_server
 from integrations.models import Channel, Delivery, Endpoint
-from integrations.tests import fake_server
 from leads.models import Lead, SalesTeam
 from sla.models import Deadline
 

@@ -1,5 +1,6 @@
 """A real HTTP server on 127.0.0.1 (a thread running http.server on a free port) that records every
-request and answers as the test tells it: stands in for Slack, Teams and a customer's endpoint."""
+request and answers as told: stands in for Slack, Teams and a customer's endpoint in the tests and in
+`benchmark_relay`. Never reachable from outside this machine."""
 
 import threading
 import time
