@@ -90,8 +90,30 @@ class Target(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    # The name its pages go by in integrations/urls.py ("channel", "endpoint").
+    page: str
+
     class Meta:
         abstract = True
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"integrations:{self.page}", args=[self.pk])
+
+    def action_url(self, action: str) -> str:
+        """The page or button of `action` ("edit", "test", "delete") for this target."""
+        return reverse(f"integrations:{self.page}_{action}", args=[self.pk])
+
+    @property
+    def edit_url(self) -> str:
+        return self.action_url("edit")
+
+    @property
+    def test_url(self) -> str:
+        return self.action_url("test")
+
+    @property
+    def delete_url(self) -> str:
+        return self.action_url("delete")
 
 
 class Endpoint(Target):
@@ -107,14 +129,13 @@ class Endpoint(Target):
     events = ArrayField(models.CharField(max_length=30, choices=EventType.choices), default=list)
     payload_version = models.PositiveSmallIntegerField(choices=PayloadVersion.choices, default=PayloadVersion.V1)
 
+    page = "endpoint"
+
     class Meta:
         ordering = ["name", "pk"]
 
     def __str__(self) -> str:
         return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("integrations:endpoint", args=[self.pk])
 
 
 class Channel(Target):
@@ -139,6 +160,8 @@ class Channel(Target):
     # The event types of `alerts`, kept by `save` for the outbox trigger, which reads only this.
     events = ArrayField(models.CharField(max_length=30), default=list, blank=True, editable=False)
 
+    page = "channel"
+
     class Meta:
         ordering = ["name", "pk"]
         constraints = [
@@ -157,9 +180,6 @@ class Channel(Target):
         if "update_fields" in kwargs and "alerts" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "events"}
         super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("integrations:channel", args=[self.pk])
 
     @property
     def owner_label(self) -> str:

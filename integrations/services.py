@@ -77,35 +77,29 @@ def target_delete(*, target: Channel | Endpoint) -> None:
     target.delete()
 
 
-def channel_test(*, channel: Channel, actor) -> Delivery:
-    """Queue a test message to `channel` and have it sent at once; its result shows on the page."""
-    card = Card(
-        title="Test from Handoff: this channel is connected",
-        text=f"{person_name(actor)} pressed “Send a test”. Alerts you chose will arrive here.",
-        link=("Open Handoff", absolute(channel.get_absolute_url())),
-    )
-    with transaction.atomic():
-        delivery = Delivery.objects.create(
-            channel=channel,
-            event_type=TEST_EVENT,
-            message_id=f"msg_{uuid.uuid4().hex}",
-            summary=card.title,
-            body=render(card, channel.kind),
+def _test_message(target: Channel | Endpoint, actor) -> tuple[str, str]:
+    """(summary, body) of a test: a card for a channel, a signed `handoff.test` event for an endpoint."""
+    if isinstance(target, Channel):
+        card = Card(
+            title="Test from Handoff: this channel is connected",
+            text=f"{person_name(actor)} pressed “Send a test”. Alerts you chose will arrive here.",
+            link=("Open Handoff", absolute(target.get_absolute_url())),
         )
-        _nudge()
-    return delivery
+        return card.title, render(card, target.kind)
+    payload = envelope(TEST_EVENT, timezone.now(), {"endpoint": target.name, "sent_by": person_name(actor)})
+    return "Test event", json.dumps(payload, separators=(",", ":"), sort_keys=True)
 
 
-def endpoint_test(*, endpoint: Endpoint, actor) -> Delivery:
-    """Queue a signed `handoff.test` event to `endpoint` and have it sent at once."""
-    payload = envelope(TEST_EVENT, timezone.now(), {"endpoint": endpoint.name, "sent_by": person_name(actor)})
+def target_test(*, target: Channel | Endpoint, actor) -> Delivery:
+    """Queue a test message to `target` and have it sent at once; its result shows on the page."""
+    summary, body = _test_message(target, actor)
     with transaction.atomic():
         delivery = Delivery.objects.create(
-            endpoint=endpoint,
+            **{target.page: target},
             event_type=TEST_EVENT,
             message_id=f"msg_{uuid.uuid4().hex}",
-            summary="Test event",
-            body=json.dumps(payload, separators=(",", ":"), sort_keys=True),
+            summary=summary,
+            body=body,
         )
         _nudge()
     return delivery

@@ -78,31 +78,41 @@ def channel_edit(request, pk: int):
     return _save_form(request, ChannelForm, channel, "integrations/channel_form.html", **_channel_form_kwargs(request))
 
 
+def _detail(request, access, pk: int, template: str):
+    target = _found(access, request.user, pk)
+    deliveries, older = _log(request, target.deliveries.all())
+    return render(request, template, {"target": target, "deliveries": deliveries, "older": older})
+
+
+def _test(request, access, pk: int):
+    target = _found(access, request.user, pk)
+    services.target_test(target=target, actor=request.user)
+    messages.success(request, "Test queued: its result shows in the log below in a few seconds.")
+    return redirect(target)
+
+
+def _delete(request, access, pk: int):
+    target = _found(access, request.user, pk)
+    services.target_delete(target=target)
+    messages.success(request, f"“{target.name}” removed, with its delivery log.")
+    return redirect("integrations:index")
+
+
 @role_required(*ANY_ROLE)
 def channel_detail(request, pk: int):
-    channel = _found(services.access_channel, request.user, pk)
-    deliveries, older = _log(request, channel.deliveries.all())
-    return render(
-        request, "integrations/channel_detail.html", {"target": channel, "deliveries": deliveries, "older": older}
-    )
+    return _detail(request, services.access_channel, pk, "integrations/channel_detail.html")
 
 
 @require_POST
 @role_required(*ANY_ROLE)
 def channel_test(request, pk: int):
-    channel = _found(services.access_channel, request.user, pk)
-    services.channel_test(channel=channel, actor=request.user)
-    messages.success(request, "Test message queued: its result shows in the log below in a few seconds.")
-    return redirect(channel)
+    return _test(request, services.access_channel, pk)
 
 
 @require_POST
 @role_required(*ANY_ROLE)
 def channel_delete(request, pk: int):
-    channel = _found(services.access_channel, request.user, pk)
-    services.target_delete(target=channel)
-    messages.success(request, f"“{channel.name}” disconnected.")
-    return redirect("integrations:index")
+    return _delete(request, services.access_channel, pk)
 
 
 @role_required(Role.MANAGERS)
@@ -118,29 +128,19 @@ def endpoint_edit(request, pk: int):
 
 @role_required(Role.MANAGERS)
 def endpoint_detail(request, pk: int):
-    endpoint = _found(services.access_endpoint, request.user, pk)
-    deliveries, older = _log(request, endpoint.deliveries.all())
-    return render(
-        request, "integrations/endpoint_detail.html", {"target": endpoint, "deliveries": deliveries, "older": older}
-    )
+    return _detail(request, services.access_endpoint, pk, "integrations/endpoint_detail.html")
 
 
 @require_POST
 @role_required(Role.MANAGERS)
 def endpoint_test(request, pk: int):
-    endpoint = _found(services.access_endpoint, request.user, pk)
-    services.endpoint_test(endpoint=endpoint, actor=request.user)
-    messages.success(request, "Test event queued: its result shows in the log below in a few seconds.")
-    return redirect(endpoint)
+    return _test(request, services.access_endpoint, pk)
 
 
 @require_POST
 @role_required(Role.MANAGERS)
 def endpoint_delete(request, pk: int):
-    endpoint = _found(services.access_endpoint, request.user, pk)
-    services.target_delete(target=endpoint)
-    messages.success(request, f"“{endpoint.name}” removed.")
-    return redirect("integrations:index")
+    return _delete(request, services.access_endpoint, pk)
 
 
 @role_required(*ANY_ROLE)

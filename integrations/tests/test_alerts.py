@@ -12,7 +12,7 @@ from enforcement.sweep import sweep_deadlines
 from integrations import relay
 from integrations.digests import daily_digests_send
 from integrations.models import Alert, Channel, Delivery, Storm
-from integrations.services import channel_test
+from integrations.services import target_test
 from integrations.tests.factories import ChannelFactory
 from integrations.tests.test_outbox import overdue_claims
 from leads import services
@@ -136,7 +136,7 @@ def test_the_test_button_posts_to_the_channel(rep, fake, django_capture_on_commi
     """Send a test: a delivery the relay is nudged to send at once (after the commit)."""
     channel = ChannelFactory(person=rep, url=fake.url("/slack"))
     with django_capture_on_commit_callbacks() as callbacks:
-        channel_test(channel=channel, actor=rep)
+        target_test(target=channel, actor=rep)
     assert len(callbacks) == 1  # the nudge: relay.delay
     relay.deliveries_send()
     (request,) = fake.to("/slack")

@@ -4,45 +4,16 @@ the next relay sends it again under the same webhook-id, which the receiver can 
 
 import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from enforcement.tests.test_sweep_drill import wait_for
+from enforcement.tests.test_sweep_drill import wait_for, worker_process
 from integrations import relay
 from integrations.models import Attempt, Delivery
 from integrations.tasks import relay as relay_task
 from integrations.tests.factories import EndpointFactory
-
-ROOT = Path(settings.BASE_DIR)
-
-
-def worker_process(log: Path) -> subprocess.Popen:
-    """A general-queue worker in its own process group, on the test database and broker."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.CELERY_BROKER_URL,
-        "INTEGRATIONS_ALLOW_LOOPBACK": "1",
-    }
-    return subprocess.Popen(
-        [str(Path(sys.executable).with_name("celery")), "-A", "handoff", "worker", "--pool=solo", "--queues=celery"]
-        + ["--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=log.open("a"),
-        stderr=subprocess.STDOUT,
-    )
-
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_while_sending_loses_no_delivery(fake, tmp_path):
