@@ -15,6 +15,7 @@ from integrations.models import Attempt, Delivery
 from integrations.tasks import relay as relay_task
 from integrations.tests.factories import EndpointFactory
 
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_while_sending_loses_no_delivery(fake, tmp_path):
     endpoint = EndpointFactory(url=fake.url("/slow"))
