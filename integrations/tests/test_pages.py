@@ -175,3 +175,14 @@ def test_a_new_channel_form_starts_with_the_usual_alerts_ticked(client, rep):
     client.force_login(rep)
     form = client.get("/integrations/channels/new/").context["form"]
     assert form["alerts"].value() == ["breaches", "warnings", "assignments", "storm_summaries"]
+
+
+def test_a_rep_cannot_connect_a_teams_channel_by_editing_the_form(client, rep):
+    """The team choices are the managers': a rep's post naming a team is refused, nothing saved."""
+    team = SalesTeam.objects.create(name="North")
+    client.force_login(rep)
+    answer = client.post(
+        "/integrations/channels/new/",
+        {"kind": "slack", "name": "#north", "owner": str(team.pk), "url": "http://127.0.0.1:9/x", "alerts": []},
+    )
+    assert answer.status_code == 200 and not Channel.objects.exists()
