@@ -232,6 +232,12 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that waited longer than one interval is stale: the next one does its work.
         "options": {"expires": SLA_SWEEP_INTERVAL},
     },
+    # Tasks requests left in the outbox while the broker was down, published oldest first.
+    "outbox-relay": {
+        "task": "common.tasks.relay_outbox",
+        "schedule": 10.0,
+        "options": {"expires": 10},
+    },
     # Escalation steps whose task message was lost (broker restart, killed worker) are enqueued again,
     # in sets, once they have waited escalation.STUCK_AFTER: checked every minute, so a lost fan-out
     # waits at most about six minutes.

@@ -22,3 +22,6 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# PostgreSQL not answering is a 503 (briefly unavailable, retry), anything else the 500 page.
+handler500 = "handoff.views.errors.server_error"

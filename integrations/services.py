@@ -3,12 +3,12 @@ query), saving them, the test button and the replay, each nudging the relay afte
 
 import json
 import uuid
-from functools import partial
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common.outbox import outbox_send
 from people.names import person_name
 from people.roles import Role, has_role
 
@@ -18,10 +18,12 @@ from .payloads import absolute, envelope
 
 
 def _nudge() -> None:
-    """Have a worker run the relay as soon as this transaction commits, not at the next beat."""
+    """Have a worker run the relay as soon as this transaction commits, not at the next beat; through
+    the task outbox, so a broker that is down delays the message (beat sends it anyway) and never
+    fails the page."""
     from .tasks import relay
 
-    transaction.on_commit(partial(relay.delay))
+    outbox_send(relay)
 
 
 def channels_of(user) -> QuerySet[Channel]:

@@ -159,15 +159,16 @@ def lead_assign(*, lead: Lead, rep, actor, why: str = "") -> Lead:
             raise TransitionError(f"{person_name(rep)} already has this lead.")
         _check_capacity(rep)
         previous = lead.owner
+        said = f" {why}" if why else ""
         if move == "assign":
-            event = _take(lead, rep, actor=actor, move=move, note=f"Assigned to {person_name(rep)}.")
+            event = _take(lead, rep, actor=actor, move=move, note=f"Assigned to {person_name(rep)}.{said}")
         else:
             event = transition(
                 lead,
                 move=move,
                 actor=actor,
                 owner=rep,
-                note=f"Reassigned from {person_name(previous)} to {person_name(rep)}." + (f" {why}" if why else ""),
+                note=f"Reassigned from {person_name(previous)} to {person_name(rep)}.{said}",
                 data={"from": previous.pk, "rep": rep.pk},
             )
             # A clock already past its due time stays with the rep who held it then, whether or not the

@@ -21,6 +21,7 @@ from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from common.outbox import outbox_send
 from notifications.models import Notification, UserPreferences
 
 Mode = UserPreferences.EmailMode
@@ -130,7 +131,8 @@ def notify(
     else:
         notification = Notification.objects.create(user=user, **fields)
     if notification.delivery == Notification.Delivery.EMAIL:
-        transaction.on_commit(partial(send_notification_email.delay, notification.pk))
+        # Through the outbox: a broker that is down delays the email, never fails the change.
+        outbox_send(send_notification_email, notification.pk)
     return notification
 
 

@@ -73,26 +73,40 @@ def company_domain(email: str) -> str | None:
 
 
 def company_owner(lead: Lead, *, now: datetime, days: int) -> tuple[int, Lead] | None:
-    """The rep who works `lead`'s company: the owner of another of its leads that sales works now, or
-    whose deal was made in the last `days` days (the most recent first), and that lead; else None.
-    Two plain reads (the company's owned leads by the domain index, then their recent deals) rather
-    than one join: planning the join cost more than running it."""
-    domain = company_domain(lead.email)
-    if domain is None or days <= 0:
-        return None
+    """The rep who works `lead`'s company, and the lead of theirs that shows it; else None."""
+    return company_owners([lead], now=now, days=days).get(lead.pk)
+
+
+def company_owners(leads: list[Lead], *, now: datetime, days: int) -> dict[int, tuple[int, Lead]]:
+    """For each of `leads` whose company has a rep: lead id → (that rep, the lead that shows it). The
+    rep is the owner of another of the company's leads that sales works now, or whose deal was made in
+    the last `days` days (the most recent first). Two plain reads for a set of any size (the company's
+    owned leads by the domain index, then their recent deals) rather than one join: planning the join
+    cost more than running it."""
+    domains = {lead.pk: domain for lead in leads if (domain := company_domain(lead.email))}
+    if not domains or days <= 0:
+        return {}
     owned = list(
         Lead.objects.annotate(domain=email_domain_of())
-        .filter(domain=domain, owner__isnull=False)
-        .exclude(pk=lead.pk)
+        .filter(domain__in=set(domains.values()), owner__isnull=False)
+        .exclude(pk__in=[lead.pk for lead in leads])
         .only("pk", "full_name", "owner_id", "status")
-        .order_by("-status_changed_at", "-pk")[:COMPANY_LEADS]
+        .order_by("-status_changed_at", "-pk")[: COMPANY_LEADS * len(set(domains.values()))]
     )
-    working = next((other for other in owned if other.status in Lead.WORKED_BY_SALES), None)
-    if working is None and owned:
+    by_domain: dict[str, list[Lead]] = {}
+    for other in owned:
+        by_domain.setdefault(other.domain, []).append(other)
+    working = {
+        domain: next((other for other in others if other.status in Lead.WORKED_BY_SALES), None)
+        for domain, others in by_domain.items()
+    }
+    if not all(working.values()):
         recent = set(
-            Deal.objects.filter(lead__in=owned, created_at__gte=now - timedelta(days=days)).values_list(
-                "lead_id", flat=True
-            )
+            Deal.objects.filter(
+                lead__in=[other for domain, others in by_domain.items() if not working[domain] for other in others],
+                created_at__gte=now - timedelta(days=days),
+            ).values_list("lead_id", flat=True)
         )
-        working = next((other for other in owned if other.pk in recent), None)
-    return (working.owner_id, working) if working else None
+        for domain, others in by_domain.items():
+            working[domain] = working[domain] or next((other for other in others if other.pk in recent), None)
+    return {lead_id: (found.owner_id, found) for lead_id, domain in domains.items() if (found := working.get(domain))}

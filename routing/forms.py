@@ -6,7 +6,7 @@ from leads.models import Lead, RepProfile, SalesTeam
 from people.names import person_name
 from people.roles import sales_reps
 
-from .models import RoutingDecision, RoutingRule
+from .models import RoutingDecision, RoutingRule, WorkingHours
 from .services import RULE_FIELDS
 
 
@@ -33,6 +33,50 @@ class TimeOffForm(forms.Form):
         if starts_on and ends_on and ends_on < starts_on:
             self.add_error("ends_on", "The last day off can't be before the first.")
         return cleaned
+
+
+class WorkingHoursForm(forms.Form):
+    """A rep's own hours, one span per weekday; a day left empty is a day off. All days empty: the
+    team's hours."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for day, name in WorkingHours.WEEKDAYS:
+            for part, label in (("starts", f"{name} from"), ("ends", f"{name} until")):
+                self.fields[f"{part}_{day}"] = forms.TimeField(
+                    label=label, required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+                )
+
+    @classmethod
+    def initial_of(cls, rep) -> dict:
+        initial = {}
+        for row in WorkingHours.objects.filter(rep=rep):
+            initial[f"starts_{row.weekday}"], initial[f"ends_{row.weekday}"] = row.starts, row.ends
+        return initial
+
+    def days(self):
+        """(weekday name, from field, until field) for the template's rows."""
+        return [(name, self[f"starts_{day}"], self[f"ends_{day}"]) for day, name in WorkingHours.WEEKDAYS]
+
+    def clean(self):
+        cleaned = super().clean()
+        for day, name in WorkingHours.WEEKDAYS:
+            if f"starts_{day}" in self.errors or f"ends_{day}" in self.errors:
+                continue  # not a time: its own message says so
+            starts, ends = cleaned.get(f"starts_{day}"), cleaned.get(f"ends_{day}")
+            if (starts is None) != (ends is None):
+                missing = f"ends_{day}" if ends is None else f"starts_{day}"
+                self.add_error(missing, f"Give {name}'s start and end, or leave both empty for a day off.")
+            elif starts is not None and ends is not None and ends <= starts:
+                self.add_error(f"ends_{day}", f"{name} must end after it starts ({starts:%H:%M}).")
+        return cleaned
+
+    def hours(self) -> dict:
+        return {
+            day: (self.cleaned_data[f"starts_{day}"], self.cleaned_data[f"ends_{day}"])
+            for day, _name in WorkingHours.WEEKDAYS
+            if self.cleaned_data.get(f"starts_{day}") is not None
+        }
 
 
 class RoutingLogFilters(forms.Form):

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from leads.models import Lead
+from sla.calendar import WEEKDAYS
 from sla.tiers import Priority
 
 
@@ -35,6 +36,32 @@ class TimeOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rep} off {self.starts_on:%Y-%m-%d}–{self.ends_on:%Y-%m-%d}"
+
+
+class WorkingHours(models.Model):
+    """A rep's own hours on one weekday (a part-timer, a late shift), wall times in their team
+    calendar's zone. A rep with none works their team's hours; a rep with some works only inside both
+    theirs and the team's (holidays included), and not at all on a weekday without a row."""
+
+    WEEKDAYS = [(day, name) for day, name in enumerate(WEEKDAYS)]
+
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
+    starts = models.TimeField()
+    ends = models.TimeField()
+
+    class Meta:
+        ordering = ["rep", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["rep", "weekday"], name="one_working_hours_per_weekday"),
+            models.CheckConstraint(
+                condition=models.Q(ends__gt=models.F("starts")), name="working_hours_end_after_start"
+            ),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="working_hours_weekday_in_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep} {WEEKDAYS[self.weekday]} {self.starts:%H:%M}–{self.ends:%H:%M}"
 
 
 class RoutingDecision(models.Model):
@@ -112,7 +139,7 @@ class RuleSet(models.Model):
         MOVE = "move", "Move the lead to a rep on shift with room"
 
     rebalance = models.CharField(
-        "before a first contact falls due while its rep is away",
+        "before a deadline nobody on shift can make",
         max_length=10,
         choices=Rebalance.choices,
         default=Rebalance.PROPOSE,

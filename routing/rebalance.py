@@ -1,14 +1,22 @@
-"""Moving a lead before its clock runs out: a claimed lead whose first contact falls due in the next
-hours while its rep is out of office or on time off goes, by the rules' setting, to a rep on shift
-with room now (`move`), or its team's manager is told once (`propose`). Run by beat every minute;
-each lead in its own transaction, so a storm of them never holds many locks."""
+"""Moving a lead before its clock runs out, by the rules' setting: to a rep on shift with room now
+(`move`), or its team's manager is told once (`propose`). Two kinds of lead are at risk:
+
+- a claimed lead whose first contact falls due in the next hours while its rep is out of office or
+  on time off;
+- a hot lead waiting in the queue whose claim falls due in the next hours, that routing could give
+  to nobody on shift with room (its team closed, away or full) — the clock may run on another
+  calendar than the team's, or the team's desks may be full.
+
+Run by beat every minute; each lead in its own transaction, so a storm of them never holds many
+locks."""
 
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from leads.assignment import team_manager_of
+from leads.assignment import active_managers, team_manager_of
 from leads.models import Lead, RepProfile
 from leads.services import lead_assign, lock_lead
 from leads.transitions import TransitionError
@@ -16,9 +24,10 @@ from notifications.models import Notification
 from notifications.services import notify, time_in_zone
 from people.names import person_name
 from sla.models import BusinessCalendar, Deadline
+from sla.tiers import PRIORITY_FLOORS, Priority
 
 from .models import RoutingDecision, RuleSet, TimeOff
-from .router import WeightedRouter, current_rules
+from .router import WeightedRouter, current_rules, matching_rule
 
 HORIZON = timedelta(hours=8)
 BATCH = 200
@@ -73,19 +82,51 @@ def at_risk(now: datetime, horizon: timedelta = HORIZON) -> list[tuple[Deadline,
     return [(deadline, why) for deadline in deadlines if (why := _why(deadline, now, away, spans))]
 
 
+NOBODY_FOR_IT = "nobody on shift with room could take it"
+
+
+def queued_at_risk(now: datetime, horizon: timedelta = HORIZON) -> list[tuple[Deadline, str]]:
+    """Running claim clocks of hot leads in the queue due within `horizon`, that routing gave to
+    nobody since their hand-off, each with why."""
+    nobody = RoutingDecision.objects.filter(
+        lead=OuterRef("lead"), chosen__isnull=True, decided_at__gte=OuterRef("handoff__handed_off_at")
+    )
+    deadlines = (
+        Deadline.objects.running()
+        .filter(
+            kind=Deadline.Kind.CLAIM,
+            breached_at__isnull=True,
+            paused_at__isnull=True,
+            due_at__gt=now,
+            due_at__lte=now + horizon,
+            lead__status=Lead.Status.HANDED_OFF,
+            lead__owner__isnull=True,
+            lead__score__gte=PRIORITY_FLOORS[Priority.HOT],
+        )
+        .filter(Exists(nobody))
+        .select_related("lead__campaign")
+        .order_by("due_at")[:BATCH]
+    )
+    return [(deadline, NOBODY_FOR_IT) for deadline in deadlines]
+
+
 def _move(deadline: Deadline, why: str, now: datetime) -> bool:
+    """Give the lead to a rep on shift with room, through routing (its rules, the company's rep, the
+    turns), never to the rep who holds it; False when nobody can take it or someone acted meanwhile."""
     with transaction.atomic():
         lead = lock_lead(deadline.lead_id)
-        if lead.status != Lead.Status.CLAIMED or lead.owner_id != deadline.owner_id:
+        if lead.status not in (Lead.Status.CLAIMED, Lead.Status.HANDED_OFF) or lead.owner_id != deadline.owner_id:
             return False  # somebody acted meanwhile
         [routed] = WeightedRouter().route_after_breach(
             leads=[lead], excluding=[deadline.owner_id], now=now, trigger=RoutingDecision.Trigger.REBALANCE
         )
         if routed.profile is None:
             return False
+        kind = "first-contact" if deadline.kind == Deadline.Kind.FIRST_CONTACT else "claim"
+        holder = f"{person_name(deadline.owner)} {why}" if deadline.owner else f"In the queue, {why}"
         reason = (
-            f"Moved before its first-contact deadline (due {time_in_zone(deadline.due_at, routed.profile.user)}): "
-            f"{person_name(deadline.owner)} {why}. Routed {routed.note}"
+            f"Moved before its {kind} deadline (due {time_in_zone(deadline.due_at, routed.profile.user)}): "
+            f"{holder}. Routed {routed.note}"
         )
         try:
             lead_assign(lead=lead, rep=routed.profile.user, actor=None, why=reason)
@@ -95,20 +136,32 @@ def _move(deadline: Deadline, why: str, now: datetime) -> bool:
     return True
 
 
-def _propose(deadline: Deadline, why: str) -> bool:
-    manager = team_manager_of(deadline.owner)
+def _manager_for(deadline: Deadline, ruleset: RuleSet | None):
+    """Who hears of a lead at risk: the holder's team manager; for a queued lead, the manager of the
+    team its rule names, else the first active manager."""
+    if deadline.owner_id:
+        return team_manager_of(deadline.owner)
+    rule = matching_rule(deadline.lead, ruleset)
+    if rule and (manager := active_managers().filter(managed_teams=rule.team_id).first()):
+        return manager
+    return active_managers().first()
+
+
+def _propose(deadline: Deadline, why: str, ruleset: RuleSet | None) -> bool:
+    manager = _manager_for(deadline, ruleset)
     if manager is None:
         return False
     lead = deadline.lead
+    kind = deadline.get_kind_display().lower()
+    holder = f"{person_name(deadline.owner)} {why}" if deadline.owner else f"It waits in the queue: {why}"
     return (
         notify(
             user=manager,
             kind=Notification.Kind.WARNING,
-            title=f"Move {lead.full_name} before its first contact falls due?",
+            title=f"Move {lead.full_name} before its {kind} falls due?",
             body=(
-                f"{person_name(deadline.owner)} {why}, and the first contact with {lead.full_name} "
-                f"({lead.company or lead.email}) is due {time_in_zone(deadline.due_at, manager)}. "
-                "Reassign the lead to a rep on shift, or it will be missed."
+                f"{holder}, and the {kind} of {lead.full_name} ({lead.company or lead.email}) is due "
+                f"{time_in_zone(deadline.due_at, manager)}. Assign the lead to a rep on shift, or it will be missed."
             ),
             lead=lead,
             key=f"rebalance:{deadline.pk}",
@@ -125,6 +178,6 @@ def rebalance_before_breach(*, now: datetime | None = None) -> int:
     if mode == RuleSet.Rebalance.OFF:
         return 0
     done = 0
-    for deadline, why in at_risk(now):
-        done += _move(deadline, why, now) if mode == RuleSet.Rebalance.MOVE else _propose(deadline, why)
+    for deadline, why in at_risk(now) + queued_at_risk(now):
+        done += _move(deadline, why, now) if mode == RuleSet.Rebalance.MOVE else _propose(deadline, why, ruleset)
     return done

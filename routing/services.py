@@ -1,13 +1,16 @@
-"""The doors for time off (adding, removing a rep's days off) and for publishing routing rules."""
+"""The doors for time off (adding, removing a rep's days off), a rep's own working hours, and for
+publishing routing rules."""
 
 import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from people.roles import Role, has_role
+from sla.calendar import CalendarError
+from sla.models import BusinessCalendar
 
-from .models import RoutingRule, RuleSet, TimeOff
+from .models import RoutingRule, RuleSet, TimeOff, WorkingHours
 
 
 def _may_set_for(actor, rep) -> bool:
@@ -34,6 +37,29 @@ def time_off_remove(*, actor, time_off_id: int) -> None:
     if not _may_set_for(actor, time_off.rep):
         raise TimeOff.DoesNotExist
     time_off.delete()
+
+
+def working_hours_set(*, actor, rep, hours: dict[int, tuple[datetime.time, datetime.time]]) -> None:
+    """Replace `rep`'s own working hours with `hours` ({weekday: (starts, ends)}, wall times in their
+    team calendar's zone); empty hours mean their team's. Raises PermissionDenied for anyone else's
+    hours unless `actor` is a manager, and ValidationError for hours that never meet the team's
+    calendar (routing would never pick the rep)."""
+    if not _may_set_for(actor, rep):
+        raise PermissionDenied("Only managers set another rep's working hours.")
+    rows = [WorkingHours(rep=rep, weekday=day, starts=starts, ends=ends) for day, (starts, ends) in hours.items()]
+    for row in rows:
+        row.full_clean(exclude=["rep"], validate_unique=False)
+    if rows:
+        team_calendar = BusinessCalendar.objects.spec_for(rep)
+        try:
+            team_calendar.within({row.weekday: [(row.starts, row.ends)] for row in rows})
+        except CalendarError as exc:
+            raise ValidationError(
+                "These hours never meet the team's opening hours: routing would never pick this rep."
+            ) from exc
+    with transaction.atomic():
+        WorkingHours.objects.filter(rep=rep).delete()
+        WorkingHours.objects.bulk_create(rows)
 
 
 RULE_FIELDS = (

@@ -7,15 +7,18 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
 from common.paging import CountedPaginator, estimated_count
 from leads.assignment import router
-from people.roles import SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required
+from people.roles import SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required, sales_reps
+from sla.calendar import WEEKDAYS
+from sla.models import BusinessCalendar
 
 from . import services
-from .forms import PreviewForm, RoutingLogFilters, RuleFormSet, TimeOffForm
+from .forms import PreviewForm, RoutingLogFilters, RuleFormSet, TimeOffForm, WorkingHoursForm
 from .models import RoutingDecision, RuleSet, TimeOff
 from .router import SAID, candidates_at, held_count
 from .services import RULE_FIELDS
@@ -70,6 +73,54 @@ def time_off_remove(request, pk: int):
         raise Http404("No such time off.") from exc
     messages.success(request, "Time off removed.")
     return redirect("routing:time_off")
+
+
+class WorkingHoursView(RoleRequiredMixin, FormView):
+    """A rep's own working hours: their own page for a rep, any rep's for a manager."""
+
+    allowed_roles = SALES_SIDE
+    template_name = "routing/hours.html"
+    form_class = WorkingHoursForm
+
+    @cached_property
+    def rep(self):
+        """Whose hours: a rep's own (a rep asking for anyone else's finds nothing), a manager's pick."""
+        user, rep_id = self.request.user, self.kwargs.get("rep_id")
+        if rep_id is None or rep_id == user.pk:
+            if not has_role(user, Role.SALES):
+                raise Http404("Managers pick a rep on the Time off page.")
+            return user
+        if not has_role(user, Role.MANAGERS):
+            raise Http404("No such rep.")
+        rep = sales_reps().filter(pk=rep_id).first()
+        if rep is None:
+            raise Http404("No such rep.")
+        return rep
+
+    def get_initial(self):
+        return WorkingHoursForm.initial_of(self.rep)
+
+    def get_context_data(self, **kwargs):
+        calendar = BusinessCalendar.objects.spec_for(self.rep)
+        team_hours = [
+            (name, ", ".join(f"{opens:%H:%M}–{closes:%H:%M}" for opens, closes in calendar.weekly[day]) or "closed")
+            for day, name in enumerate(WEEKDAYS)
+        ]
+        return super().get_context_data(
+            rep=self.rep, own=self.rep == self.request.user, zone=calendar.zone, team_hours=team_hours, **kwargs
+        )
+
+    def form_valid(self, form):
+        try:
+            services.working_hours_set(actor=self.request.user, rep=self.rep, hours=form.hours())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        if form.hours():
+            messages.success(self.request, "Working hours saved: routing gives leads only inside them.")
+        else:
+            messages.success(self.request, "Working hours cleared: the team's hours apply.")
+        return redirect(self.request.path)
 
 
 class RoutingLogView(RoleRequiredMixin, TemplateView):

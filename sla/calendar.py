@@ -141,6 +141,31 @@ class CalendarSpec:
             subdivision=subdivision,
         )
 
+    def within(self, hours: Mapping[int, Iterable[Interval]]) -> "CalendarSpec":
+        """This calendar narrowed to `hours` ({weekday: [(starts, ends), …]}, wall times in this
+        calendar's zone): open only when both are, with the same holidays. A person's own hours inside
+        their team's. CalendarError when the two never meet."""
+        weekly = []
+        for day in range(7):
+            theirs = intervals_check(hours.get(day, ()))
+            weekly.append(
+                [
+                    (max(opens, starts), min(closes, ends))
+                    for opens, closes in self.weekly[day]
+                    for starts, ends in theirs
+                    if max(opens, starts) < min(closes, ends)
+                ]
+            )
+        if not any(weekly):
+            raise CalendarError("These hours never meet the calendar's opening hours.")
+        return CalendarSpec.build(
+            zone=self.zone,
+            weekly=dict(enumerate(weekly)),
+            holidays=self.holidays,
+            country=self.country,
+            subdivision=self.subdivision,
+        )
+
     def is_holiday(self, day: date) -> bool:
         return day in self.holidays or day in public_holidays_of(self.country, self.subdivision, day.year)
 

@@ -5,11 +5,14 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
+from django.utils import timezone
 
+from conftest import CampaignFactory
 from leads import services
 from leads.models import Lead, RepProfile
 from leads.tests.test_assignment import mql, reps, team_of
+from routing.router import _lock, candidates_at
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,3 +47,58 @@ def test_concurrent_hand_offs_keep_capacity_and_share_by_weight(marketer, campai
     # The other 47 shared 1:2 between weight 1 and weight 2, within one lead each way.
     assert owners[light.username] + owners[heavy.username] == 47
     assert abs(owners[heavy.username] - 2 * owners[light.username]) <= 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_hand_offs_of_many_campaigns_never_deadlock(marketer):
+    """Each thread hands off its own campaign's leads, so nothing but routing makes them wait on each
+    other: every rep's profile is taken by one hand-off while the others pass over it or wait."""
+    pool = reps(4)
+    team_of(*pool, capacity=100)
+    campaigns = [CampaignFactory(owner=marketer) for i in range(10)]
+    batches = [[mql(campaign, marketer) for _ in range(8)] for campaign in campaigns]
+    start = threading.Barrier(10)
+    errors = []
+
+    def hand_off(batch):
+        try:
+            start.wait()
+            for lead in batch:
+                services.lead_hand_off(lead=lead, actor=marketer)
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hand_off, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert Lead.objects.filter(status=Lead.Status.CLAIMED).count() == 80
+    owners = Counter(Lead.objects.filter(status=Lead.Status.CLAIMED).values_list("owner__username", flat=True))
+    # Equal weights, equal shares within one lead: a rep another hand-off holds is passed over.
+    assert all(abs(count - 20) <= 1 for count in owners.values()), owners
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rep_found_full_after_the_lock_is_let_go_at_once(marketer, campaign):
+    """Else two hand-offs could each hold a full rep the other waits for: a deadlock."""
+    [rep] = reps(1)
+    team_of(rep, capacity=1)
+    services.lead_hand_off(lead=mql(campaign, marketer), actor=marketer)  # the rep is full now
+    profile = RepProfile.objects.get(user=rep)
+    candidate = candidates_at(timezone.now())[0]
+
+    with transaction.atomic():
+        assert _lock(candidate, skip_locked=True) is None
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '1s'")
+                cursor.execute("SELECT id FROM leads_repprofile WHERE id = %s FOR UPDATE NOWAIT", [profile.pk])
+                assert cursor.fetchone() == (profile.pk,)
+        finally:
+            other.close()

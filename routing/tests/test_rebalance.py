@@ -13,8 +13,9 @@ from notifications.models import Notification
 from routing.models import RoutingDecision, RuleSet, TimeOff
 from routing.rebalance import rebalance_before_breach
 from routing.services import rules_publish
-from routing.tests.test_rules import team
-from sla.models import Deadline
+from routing.tests.test_router import closed_now_opens_in_three_days
+from routing.tests.test_rules import hand_off, rule, team
+from sla.models import BusinessCalendar, Deadline, OpeningHours
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,7 @@ def test_a_lead_of_a_rep_gone_out_of_office_moves_before_its_first_contact_falls
     assert contact_clock(lead).owner == there
     note = lead.events.filter(kind="assigned").latest("created_at").note
     assert "Moved before its first-contact deadline" in note and f"{gone.get_full_name()} is out of office" in note
+    assert f"Passed over: {gone.get_full_name()} (holds it and can't make it)" in note
     assert RoutingDecision.objects.get(lead=lead, trigger="rebalance").chosen == there
     assert rebalance_before_breach() == 0  # nothing left at risk
 
@@ -126,3 +128,61 @@ def test_time_off_that_ended_yesterday_or_starts_after_the_due_day_moves_nothing
     assert rebalance_before_breach() == 0
     lead.refresh_from_db()
     assert lead.owner == back
+
+
+class TestQueuedHotLeads:
+    """A hot lead whose rule's team is closed waits in the queue while its claim clock runs (the
+    default calendar is open): it moves to a rep on shift elsewhere before the claim falls due."""
+
+    @pytest.fixture
+    def closed_team_and_late_shift(self, manager):
+        BusinessCalendar.default_create()
+        default = BusinessCalendar.objects.get(is_default=True)
+        default.opening_hours.all().delete()
+        default.opening_hours.bulk_create(
+            OpeningHours(calendar=default, weekday=day, opens=datetime.time.min, closes=datetime.time.max)
+            for day in range(7)
+        )
+        closed_rep, late_rep = reps(2)
+        closed = team("Closed now", closed_rep)
+        SalesTeam.objects.filter(pk=closed.pk).update(calendar=closed_now_opens_in_three_days(), manager=manager)
+        team("Late shift", late_rep)
+        return closed, late_rep
+
+    def publish(self, manager, closed, mode):
+        rules_publish(actor=manager, rules=[rule("Everything to the closed team", closed)], rebalance=mode)
+
+    def test_moves_it_to_a_rep_on_shift_before_the_claim_falls_due(
+        self, manager, marketer, campaign, closed_team_and_late_shift
+    ):
+        closed, late_rep = closed_team_and_late_shift
+        self.publish(manager, closed, RuleSet.Rebalance.MOVE)
+        hot = hand_off(campaign, marketer, score=90)
+        cold = hand_off(campaign, marketer, score=10)
+        assert hot.owner is None and cold.owner is None
+
+        assert rebalance_before_breach() == 1
+
+        hot.refresh_from_db()
+        cold.refresh_from_db()
+        assert (hot.owner, cold.owner) == (late_rep, None)
+        note = hot.events.get(kind="assigned").note
+        assert note.startswith(f"Assigned to {late_rep.get_full_name()}. Moved before its claim deadline (due ")
+        assert "In the queue, nobody on shift with room could take it" in note
+        assert RoutingDecision.objects.filter(lead=hot).first().trigger == "rebalance"
+        assert rebalance_before_breach() == 0
+
+    def test_propose_tells_the_rules_team_manager_once(self, manager, marketer, campaign, closed_team_and_late_shift):
+        closed, _ = closed_team_and_late_shift
+        self.publish(manager, closed, RuleSet.Rebalance.PROPOSE)
+        hot = hand_off(campaign, marketer, score=90)
+
+        assert rebalance_before_breach() == 1
+        assert rebalance_before_breach() == 0
+
+        hot.refresh_from_db()
+        assert hot.owner is None
+        claim = Deadline.objects.get(lead=hot, kind=Deadline.Kind.CLAIM)
+        told = Notification.objects.get(user=manager, key=f"rebalance:{claim.pk}")
+        assert told.title == f"Move {hot.full_name} before its claim falls due?"
+        assert "It waits in the queue: nobody on shift with room could take it" in told.body

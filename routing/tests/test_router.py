@@ -17,6 +17,7 @@ from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
 from leads.tests.test_assignment import mql, reps, team_of, waiting
 from routing.models import RoutingDecision, TimeOff
 from routing.router import WeightedRouter, waiting_leads_route
+from routing.services import working_hours_set
 from sla.models import BusinessCalendar
 from sla.tests.test_calendar import calendar_create
 
@@ -111,8 +112,9 @@ class TestShifts:
         )
     )
     def test_nobody_off_shift_or_off_is_ever_chosen_across_dst_and_holidays(self, moment, marketer, campaign):
-        """Berlin's Mon–Fri 9–17 team, Easter Monday and a company day closed, a rep off one week; an
-        independent reading of the wall clock decides whether someone may be chosen."""
+        """Berlin's Mon–Fri 9–17 team, Easter Monday and a company day closed, a rep off one week, a
+        part-timer on Tuesdays and Thursdays 12–20 (so 12–17); an independent reading of the wall
+        clock decides who may be chosen."""
         if not SalesTeam.objects.filter(name="Berlin").exists():
             berlin = calendar_create(
                 "Berlin days",
@@ -121,12 +123,13 @@ class TestShifts:
                 holidays=[datetime.date(2026, 4, 6), datetime.date(2026, 10, 30)],
             )
             team = SalesTeam.objects.create(name="Berlin", auto_assign=True, calendar=berlin)
-            alice, bob = reps(2)
-            for rep in (alice, bob):
+            alice, bob, carol = reps(3)
+            for rep in (alice, bob, carol):
                 RepProfile.objects.update_or_create(user=rep, defaults={"team": team})
             TimeOff.objects.create(
                 rep=bob, starts_on=datetime.date(2026, 6, 1), ends_on=datetime.date(2026, 6, 7), created_by=bob
             )
+            working_hours_set(actor=carol, rep=carol, hours={1: (time(12), time(20)), 3: (time(12), time(20))})
         lead = LeadFactory(campaign=campaign)
         routed = WeightedRouter().route(lead=lead, now=moment)
 
@@ -136,13 +139,16 @@ class TestShifts:
             and time(9) <= local.time() < time(17)
             and local.date() not in {datetime.date(2026, 4, 6), datetime.date(2026, 10, 30)}
         )
-        bob_off = datetime.date(2026, 6, 1) <= local.date() <= datetime.date(2026, 6, 7)
-        if not open_now:
+        may_take = {"rr0"} if open_now else set()
+        if open_now and not datetime.date(2026, 6, 1) <= local.date() <= datetime.date(2026, 6, 7):
+            may_take.add("rr1")
+        if open_now and local.weekday() in (1, 3) and local.time() >= time(12):
+            may_take.add("rr2")
+        if not may_take:
             assert routed.profile is None
         else:
             assert routed.profile is not None
-            if bob_off:
-                assert routed.profile.user.username == "rr0"
+            assert routed.profile.user.username in may_take
 
 
 class TestWeights:

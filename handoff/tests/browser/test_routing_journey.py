@@ -4,10 +4,11 @@ sees who got them and why."""
 import pytest
 
 from conftest import LeadFactory, UserFactory, advance, around_the_clock
+from handoff.tests.browser.conftest import PHONE
 from leads import services
 from leads.models import Lead, RepProfile, SalesTeam
 from people.roles import Role
-from routing.models import RuleSet
+from routing.models import RuleSet, WorkingHours
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,3 +70,40 @@ def test_a_manager_routes_a_territory_and_reads_why(open_tab, marketer, manager,
     tab.visit("/routing/log/", shot="log")
     page.get_by_text("Who was considered").first.click()
     assert "Taro Tokyo" in page.content() and "Bea Berlin" in page.content()
+
+
+def test_a_part_timer_sets_their_hours_on_a_phone_and_routing_keeps_to_them(open_tab, manager):
+    # Given a rep of a team that works around the clock
+    rep = UserFactory(username="pat", first_name="Pat", last_name="Parttime", role=Role.SALES)
+    team = SalesTeam.objects.create(name="Inside", auto_assign=True, calendar=around_the_clock())
+    RepProfile.objects.create(user=rep, team=team)
+    tab = open_tab(rep, viewport=PHONE)
+    page = tab.page
+
+    # When they open their hours from the Time off page and type an end before the start
+    tab.visit("/routing/time-off/")
+    page.get_by_role("link", name="your working hours").click()
+    tab.check(shot="hours-empty")
+    page.get_by_label("Monday from").fill("13:00")
+    page.get_by_label("Monday until").fill("08:00")
+    page.get_by_role("button", name="Save").click()
+
+    # Then they are told, and nothing is saved
+    tab.check(shot="hours-error")
+    assert "Monday must end after it starts (13:00)." in page.content()
+    assert not WorkingHours.objects.exists()
+
+    # When they give mornings on Monday and Tuesday
+    page.get_by_label("Monday from").fill("08:00")
+    page.get_by_label("Monday until").fill("13:00")
+    page.get_by_label("Tuesday from").fill("08:00")
+    page.get_by_label("Tuesday until").fill("13:00")
+    page.get_by_role("button", name="Save").click()
+
+    # Then the hours are theirs, and the manager sees it beside the rep
+    tab.check(shot="hours-saved")
+    assert "routing gives leads only inside them" in page.content()
+    assert sorted(WorkingHours.objects.filter(rep=rep).values_list("weekday", flat=True)) == [0, 1]
+    boss = open_tab(manager)
+    boss.visit("/routing/time-off/", shot="manager-reps")
+    assert boss.page.get_by_role("link", name="own hours").count() == 1
