@@ -222,6 +222,8 @@ WEBHOOK_DISABLE_AFTER_HOURS = float(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS"
 # More than this many alerts of one type to one channel within the window are summed up in one message.
 ALERT_STORM_THRESHOLD = int(os.environ.get("ALERT_STORM_THRESHOLD", "10"))
 ALERT_STORM_WINDOW = int(os.environ.get("ALERT_STORM_WINDOW", "300"))
+# Days a finished delivery (delivered or given up) stays in the delivery log.
+WEBHOOK_LOG_RETENTION_DAYS = int(os.environ.get("WEBHOOK_LOG_RETENTION_DAYS", "30"))
 # Endpoints and channels on this machine (http://127.0.0.1, localhost) are refused in production.
 INTEGRATIONS_ALLOW_LOOPBACK = env_bool("INTEGRATIONS_ALLOW_LOOPBACK", DEBUG)
 
@@ -296,6 +298,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.relay",
         "schedule": WEBHOOK_RELAY_INTERVAL,
         "options": {"expires": WEBHOOK_RELAY_INTERVAL},
+    },
+    "integrations-log-purge": {
+        "task": "integrations.tasks.purge_log",
+        "schedule": crontab(hour=3, minute=45),
+        "options": {"expires": 24 * 3600},
     },
     "integrations-daily-digest": {
         "task": "integrations.tasks.send_daily_digests",

@@ -347,6 +347,15 @@ def _disable(target: Endpoint | Channel, *, since: datetime) -> None:
     logger.warning("%s %s disabled: %s", what, target.pk, reason)
 
 
+def log_purge(*, now: datetime | None = None) -> int:
+    """Forget deliveries finished (delivered or given up) more than WEBHOOK_LOG_RETENTION_DAYS ago,
+    with their attempts, and storms summed up as long ago; returns how many deliveries went."""
+    before = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_LOG_RETENTION_DAYS)
+    Storm.objects.filter(summarised_at__lt=before).delete()
+    finished = Delivery.objects.filter(created_at__lt=before).exclude(status=Delivery.Status.PENDING)
+    return finished.delete()[1].get(Delivery._meta.label, 0)
+
+
 def relay(*, now: datetime | None = None) -> dict[str, int]:
     """One run: the outbox into deliveries, storms into summaries, then everything due sent."""
     return {

@@ -16,3 +16,8 @@ def relay() -> dict[str, int]:
 @shared_task(acks_late=True)
 def send_daily_digests() -> int:
     return digests.daily_digests_send()
+
+
+@shared_task(acks_late=True)
+def purge_log() -> int:
+    return relay_module.log_purge()

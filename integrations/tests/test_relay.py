@@ -164,3 +164,29 @@ def test_each_delivery_body_is_the_same_bytes_for_every_endpoint(marketer, rep, 
     assert Webhook(first.secret).verify(to_first.body, to_first.headers)["type"] == "lead.qualified"
     assert Webhook(second.secret).verify(to_second.body, to_second.headers)
     assert json.loads(to_first.body)["data"]["actor"]["id"] == marketer.pk
+
+
+def test_the_log_forgets_finished_deliveries_after_the_retention(settings):
+    """Delivered and given-up deliveries older than the retention go with their attempts; a waiting
+    one stays, however old."""
+    settings.WEBHOOK_LOG_RETENTION_DAYS = 30
+    endpoint = EndpointFactory()
+    old = timezone.now() - datetime.timedelta(days=31)
+    for status in ("delivered", "failed", "pending"):
+        delivery = Delivery.objects.create(
+            endpoint=endpoint, event_type="x", message_id=status, summary="s", body="{}", status=status, created_at=old
+        )
+        delivery.attempt_log.create(status_code=200)
+    Delivery.objects.create(
+        endpoint=endpoint, event_type="x", message_id="new", summary="s", body="{}", status="delivered"
+    )
+    assert relay.log_purge() == 2
+    assert sorted(Delivery.objects.values_list("message_id", flat=True)) == ["new", "pending"]
+
+
+def test_beat_runs_the_relay_on_the_general_queue_never_the_sla_one(settings):
+    from celery import current_app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["integrations-relay"]
+    assert entry["task"] == "integrations.tasks.relay" and entry["schedule"] == settings.WEBHOOK_RELAY_INTERVAL
+    assert current_app.amqp.router.route({}, entry["task"])["queue"].name == "celery"
