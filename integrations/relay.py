@@ -181,10 +181,11 @@ def _summary(storm: Storm, *, now: datetime) -> Delivery:
     channel = storm.channel
     zone = time_zone_of(channel.person) if channel.person_id else timezone.get_default_timezone()
     kind = DEADLINE_KINDS.get(storm.subject, "").lower()
+    plural = "s" if storm.held != 1 else ""
     what = {
-        EventType.DEADLINE_BREACHED: f"{kind} deadlines breached",
-        EventType.DEADLINE_WARNED: f"{kind} deadlines close to their breach",
-        EventType.LEAD_ASSIGNED: "leads assigned",
+        EventType.DEADLINE_BREACHED: f"{kind} deadline{plural} breached",
+        EventType.DEADLINE_WARNED: f"{kind} deadline{plural} close to breach",
+        EventType.LEAD_ASSIGNED: f"lead{plural} assigned",
     }[storm.event_type].strip()
     since = timezone.localtime(storm.started_at, zone)
     title = f"{storm.held} more {what} since {since:%H:%M}"
@@ -320,13 +321,13 @@ def _target_health(target: Endpoint | Channel, attempt: Attempt) -> None:
     model.objects.filter(pk=target.pk).update(failing_since=failing_since, last_error=attempt.error[:500])
     disable_after = timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS)
     if target.enabled and attempt.at - failing_since >= disable_after:
-        _disable(target, since=failing_since)
+        _disable(target, since=failing_since, error=attempt.error)
 
 
-def _disable(target: Endpoint | Channel, *, since: datetime) -> None:
+def _disable(target: Endpoint | Channel, *, since: datetime, error: str) -> None:
     """Switch a target off after it failed for too long, and tell whoever looks after it: its person,
     or every manager."""
-    reason = f"Every delivery failed since {since:%Y-%m-%d %H:%M} UTC (last: {target.last_error or 'no answer'})."
+    reason = f"Every delivery failed since {since:%Y-%m-%d %H:%M} UTC (last: {error or 'no answer'})."
     changed = type(target).objects.filter(pk=target.pk, enabled=True).update(enabled=False, disabled_reason=reason)
     if not changed:
         return

@@ -108,6 +108,7 @@ def test_an_endpoint_failing_for_a_day_is_switched_off_and_the_managers_told(fak
     assert deliveries_send(batch_size=1) == 1  # one batch: the first failure switches it off
     endpoint.refresh_from_db()
     assert not endpoint.enabled and "failed since" in endpoint.disabled_reason
+    assert endpoint.disabled_reason.endswith("(last: HTTP 500).")
     (notice,) = Notification.objects.filter(kind=Notification.Kind.INTEGRATION)
     assert notice.user == manager and notice.url == endpoint.get_absolute_url()
     assert deliveries_send(now=timezone.now() + datetime.timedelta(days=2)) == 0
