@@ -7,10 +7,13 @@ next run sends it again under the same `webhook-id`. Every step takes its rows w
 any number of relays can run at once. Nothing here holds a lock while it waits on a network.
 """
 
+import ipaddress
 import logging
+import socket
 import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -260,6 +263,18 @@ def signed_headers(endpoint: Endpoint, *, message_id: str, body: str, at: dateti
     }
 
 
+def _private_address(url: str) -> str | None:
+    """The address of `url`'s host that is not on the internet (loopback, private, link-local), if
+    any: an endpoint's name may have been pointed into our own network after the form checked it.
+    (A name that changes between this look-up and the connection is not caught.)"""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return None  # the request fails and says why
+    return next((address for address in sorted(addresses) if not ipaddress.ip_address(address).is_global), None)
+
+
 def _attempt(delivery: Delivery, client: httpx.Client) -> Attempt:
     at = timezone.now()
     headers = {"content-type": "application/json", "user-agent": USER_AGENT}
@@ -273,7 +288,10 @@ def _attempt(delivery: Delivery, client: httpx.Client) -> Attempt:
     )
     started = time.monotonic()
     retry_after = None
+    private = None if settings.INTEGRATIONS_ALLOW_LOOPBACK else _private_address(delivery.target.url)
     try:
+        if private:
+            raise httpx.ConnectError(f"refused: {private} is not an address on the internet")
         answer = client.post(delivery.target.url, content=delivery.body.encode(), headers=headers)
     except httpx.HTTPError as exc:
         attempt.error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__

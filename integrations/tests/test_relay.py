@@ -191,3 +191,15 @@ def test_beat_runs_the_relay_on_the_general_queue_never_the_sla_one(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["integrations-relay"]
     assert entry["task"] == "integrations.tasks.relay" and entry["schedule"] == settings.WEBHOOK_RELAY_INTERVAL
     assert current_app.amqp.router.route({}, entry["task"])["queue"].name == "celery"
+
+
+def test_in_production_an_endpoint_that_resolves_into_our_network_is_not_posted_to(fake, settings):
+    """The form refuses private addresses, but a name can be pointed there later: each attempt looks
+    the host up and refuses loopback and private addresses (unless INTEGRATIONS_ALLOW_LOOPBACK)."""
+    settings.INTEGRATIONS_ALLOW_LOOPBACK = False
+    endpoint = EndpointFactory(url=fake.url("/inside").replace("127.0.0.1", "localhost"))
+    Delivery.objects.create(endpoint=endpoint, event_type="lead.claimed", message_id="evt_1", summary="x", body="{}")
+    assert deliveries_send() == 1
+    assert not fake.received
+    delivery = endpoint.deliveries.get()
+    assert delivery.status == "pending" and "is not an address on the internet" in delivery.last_error
