@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "reporting",
     "demo",
     "api",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,21 @@ CELERY_TASK_ROUTES = {
     "enforcement.tasks.run_escalation": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
     "enforcement.tasks.run_escalations": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
 }
+# --- Alerts in Slack and Teams, outbound webhooks (integrations/) ------------------------------
+# Seconds between relay runs (beat); each run sends what the outbox holds and what is due to retry.
+WEBHOOK_RELAY_INTERVAL = float(os.environ.get("WEBHOOK_RELAY_INTERVAL", "2"))
+# Seconds an endpoint or channel has to answer one delivery.
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
+# An endpoint or channel whose every delivery failed for this long is switched off (managers told).
+WEBHOOK_DISABLE_AFTER_HOURS = float(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS", "24"))
+# More than this many alerts of one type to one channel within the window are summed up in one message.
+ALERT_STORM_THRESHOLD = int(os.environ.get("ALERT_STORM_THRESHOLD", "10"))
+ALERT_STORM_WINDOW = int(os.environ.get("ALERT_STORM_WINDOW", "300"))
+# Days a finished delivery (delivered or given up) stays in the delivery log.
+WEBHOOK_LOG_RETENTION_DAYS = int(os.environ.get("WEBHOOK_LOG_RETENTION_DAYS", "30"))
+# Endpoints and channels on this machine (http://127.0.0.1, localhost) are refused in production.
+INTEGRATIONS_ALLOW_LOOPBACK = env_bool("INTEGRATIONS_ALLOW_LOOPBACK", DEBUG)
+
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {
         "task": "enforcement.tasks.sweep_deadlines",
@@ -283,6 +299,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.tasks.rebalance_before_breach",
         "schedule": 60.0,
         "options": {"expires": 60},
+    },
+    # Alerts and webhooks: the outbox into deliveries, storms into summaries, what is due sent
+    # (integrations.relay). The general queue: a slow endpoint never delays the SLA sweep.
+    "integrations-relay": {
+        "task": "integrations.tasks.relay",
+        "schedule": WEBHOOK_RELAY_INTERVAL,
+        "options": {"expires": WEBHOOK_RELAY_INTERVAL},
+    },
+    "integrations-log-purge": {
+        "task": "integrations.tasks.purge_log",
+        "schedule": crontab(hour=3, minute=45),
+        "options": {"expires": 24 * 3600},
+    },
+    "integrations-daily-digest": {
+        "task": "integrations.tasks.send_daily_digests",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 3600},
     },
     # Uploaded CSV files and web intake's idempotency records past their retention.
     "retention-purge-daily": {

@@ -20,6 +20,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("routing/", include("routing.urls")),
     path("api/", include("api.urls")),
+    path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -38,6 +38,7 @@ class Notification(models.Model):
         ASSIGNED = "assigned", "Lead assigned"
         ESCALATION = "escalation", "SLA escalation"
         TARGET = "target", "Target missed"
+        INTEGRATION = "integration", "Alert channel or webhook disabled"
 
     class Delivery(models.TextChoices):
         IN_APP = "in_app", "In the app only"
@@ -77,7 +78,9 @@ class Notification(models.Model):
                 fields=["user", "key"], condition=~models.Q(key=""), name="one_notification_per_user_and_key"
             ),
             models.CheckConstraint(
-                condition=models.Q(kind__in=["warning", "breach", "returned", "assigned", "escalation", "target"]),
+                condition=models.Q(
+                    kind__in=["warning", "breach", "returned", "assigned", "escalation", "target", "integration"]
+                ),
                 name="notification_kind_valid",
             ),
         ]
@@ -131,6 +134,7 @@ class UserPreferences(models.Model):
         Notification.Kind.BREACH: "email_breaches",
         Notification.Kind.ESCALATION: "email_breaches",
         Notification.Kind.TARGET: "email_breaches",
+        Notification.Kind.INTEGRATION: "email_breaches",
         Notification.Kind.RETURNED: "email_returned",
         Notification.Kind.ASSIGNED: "email_assigned",
     }

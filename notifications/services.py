@@ -103,10 +103,11 @@ def notifications_mark_all_read(*, user) -> int:
 
 
 # --- Creating and emailing --------------------------------------------------------------------
-def notify(*, user, kind: str, title: str, body: str, lead: Model | None = None, key: str = "") -> Notification | None:
+def notify(
+    *, user, kind: str, title: str, body: str, lead: Model | None = None, key: str = "", url: str = ""
+) -> Notification | None:
     """Tell `user` about something: an in-app notification, and an email as their preferences say.
-    A `lead` it is about becomes its link (the notification centre sits below the leads app, so any
-    model with a page will do).
+    A `lead` it is about becomes its link; a notice about something else links to `url` (a path).
 
     A `key` names the event ("breach:42"): a second call with the same key for the same user changes
     nothing and returns None, so callers that may run twice (retried tasks) notify once. The single
@@ -120,7 +121,7 @@ def notify(*, user, kind: str, title: str, body: str, lead: Model | None = None,
         "title": title[:200],
         "body": body,
         "lead": lead,
-        "url": lead.get_absolute_url() if lead else "",
+        "url": lead.get_absolute_url() if lead else url,
         "delivery": preferences_for(user).delivery_for(kind),
     }
     if key:
@@ -149,7 +150,7 @@ def _footer() -> str:
 def _email_text(notification: Notification) -> str:
     text = notification.body.strip()
     if notification.url:
-        text += f"\n\nOpen the lead: {_absolute(notification.url)}"
+        text += f"\n\n{'Open the lead' if notification.lead_id else 'Open it'}: {_absolute(notification.url)}"
     return text
 
 
