@@ -236,7 +236,7 @@ class Command(BaseCommand):
             + abs(len(ids) * managers - sum(notices.values()) - folded)
         )
         per_manager = Counter(told.values_list("user_id", flat=True))
-        emails_per_manager = Counter(to for to, _ in self._sent_to(work / "mail"))
+        emails_per_manager = Counter(self._sent_to(work / "mail"))
         # The promise at the drill's own interval (10 s at the default 5 s): health.detection_target.
         target = DETECTION_TARGET_INTERVALS * self.options["interval"]
         late_on_time = late_worst is not None and late_worst <= target
