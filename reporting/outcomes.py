@@ -120,7 +120,14 @@ DROP TRIGGER IF EXISTS handoff_deadline_outcomes_delete ON handoff_deadline;
 DROP FUNCTION IF EXISTS handoff_count_deadline_outcomes();
 """
 
-REBUILD_SQL = _upsert(("handoff_deadline", 1))
+
+def outcomes_upsert(deadlines: str) -> str:
+    """The statement adding the outcomes of the deadlines of relation `deadlines` to the read model (the
+    whole table for a rebuild; a part of it to check the read model's rows of that part)."""
+    return _upsert((deadlines, 1))
+
+
+REBUILD_SQL = outcomes_upsert("handoff_deadline")
 
 
 def outcomes_rebuild() -> int:

@@ -4,7 +4,11 @@ the trigger is installed again with the new definition and the table recounted f
 The SQL is copied from reporting/outcomes.py as it was when this migration was written, so the migration
 keeps meaning the same thing if the module changes later."""
 
+import importlib
+
 from django.db import migrations, models
+
+PREVIOUS_TRIGGER = importlib.import_module("handoff.migrations.0015_deadline_outcomes").OUTCOMES_TRIGGER
 
 OUTCOMES_SELECT = """
 SELECT date_trunc('hour', LEAST(d.met_at, d.due_at), 'UTC') AS hour,
@@ -101,5 +105,6 @@ class Migration(migrations.Migration):
                 default=0, help_text="Late ones an escalation met after the due time (counted in late too)."
             ),
         ),
-        migrations.RunSQL(trigger_sql() + RECOUNT, migrations.RunSQL.noop),
+        # Back: the trigger of before, which counts no escalation columns (they are dropped after it).
+        migrations.RunSQL(trigger_sql() + RECOUNT, PREVIOUS_TRIGGER),
     ]

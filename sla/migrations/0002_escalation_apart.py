@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
             model_name="deadline",
             name="met_by_escalation",
             field=models.BooleanField(
+                db_default=False,
                 default=False,
                 help_text="Met by an escalation (a claim: it gave the lead to someone), not by a person; the dashboard shows it beside people's figures, never inside them.",
             ),
@@ -56,6 +57,7 @@ class Migration(migrations.Migration):
                     ("requeue", "Put back in the queue by a person"),
                     ("escalation", "Put back in the queue by an escalation"),
                 ],
+                db_default="hand_off",
                 default="hand_off",
                 max_length=20,
             ),

@@ -181,7 +181,10 @@ class Handoff(models.Model):
     )
     handed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     handed_off_at = models.DateTimeField(default=timezone.now)
-    source = models.CharField(max_length=20, choices=Source.choices, default=Source.HAND_OFF)
+    # A database default too: bulk fills (seed_scale) write rows without it.
+    source = models.CharField(
+        max_length=20, choices=Source.choices, default=Source.HAND_OFF, db_default=Source.HAND_OFF
+    )
     note = models.TextField(blank=True, max_length=2000, help_text="For the rep who picks the lead up.")
     policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="handoffs")
     claimed_by = models.ForeignKey(
@@ -295,6 +298,7 @@ class Deadline(models.Model):
     met_at = models.DateTimeField(null=True, blank=True)
     met_by_escalation = models.BooleanField(
         default=False,
+        db_default=False,
         help_text="Met by an escalation (a claim: it gave the lead to someone), not by a person; the dashboard "
         "shows it beside people's figures, never inside them.",
     )
