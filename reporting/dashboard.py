@@ -1000,12 +1000,12 @@ def _event_drill(kind: str, *, people: bool = False):
 
 
 def _mql_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
-    return (
-        mql_qualifications(**filters.period.days)
-        .filter(campaign_q(filters, "lead__campaign"))
-        .select_related("lead__campaign", "actor")
-        .order_by("created_at", "pk")
-    )
+    rows = mql_qualifications(**filters.period.days).select_related("lead__campaign", "actor")
+    rows = rows.order_by("created_at", "pk")
+    if filters.campaign is not None or filters.channel:
+        # The campaign the MQL counts for: the survivor's, for a duplicate merged into another lead.
+        rows = rows.filter(counted_campaign__in=Campaign.objects.filter(campaign_q(filters, "")).values("pk"))
+    return rows
 
 
 def _handoff_drill(condition: Q):

@@ -110,7 +110,10 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         "verify_deadlines": f"SELECT * FROM handoff_deadline WHERE kind IN ({deadline_kinds}) "  # noqa: S608
         f"AND LEAST(met_at, due_at) >= '{since_hour.isoformat()}'",
         "verify_leads": f"SELECT * FROM leads_lead WHERE campaign_id IN ({ids})",  # noqa: S608
-        "verify_lead_events": "SELECT e.* FROM leads_leadevent e JOIN verify_leads l ON l.id = e.lead_id",
+        # With the events of leads merged into them from other campaigns (their MQLs are the survivor's).
+        "verify_lead_events": "SELECT e.* FROM leads_leadevent e WHERE e.lead_id IN (SELECT id FROM verify_leads "
+        "UNION SELECT id FROM leads_lead WHERE merged_into_id IS NOT NULL "
+        "AND handoff_lead_root(id) IN (SELECT id FROM verify_leads))",
         "verify_deals": "SELECT d.* FROM leads_deal d JOIN verify_leads l ON l.id = d.lead_id",
     }
     outermost = not connection.in_atomic_block
