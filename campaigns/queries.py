@@ -136,11 +136,15 @@ def mql_qualifications(*, first_day: datetime.date, last_day: datetime.date) -> 
 
 
 def acceptance_counts() -> dict[str, Count]:
-    """Over a set of handoffs: the leads handed off, and those sales accepted (claimed at least once,
-    by a rep, a manager's assignment or the round-robin). A lead handed off twice counts once."""
+    """Over a set of handoffs: the leads handed off, and those sales accepted (claimed at least once by a
+    person: a rep, a manager's assignment or the round-robin; not a lead only an escalation gave away).
+    A lead handed off twice counts once."""
+    claimed_by_people = Q(
+        deadlines__kind=Deadline.Kind.CLAIM, deadlines__met_at__isnull=False, deadlines__met_by_escalation=False
+    )
     return {
         "handed_off": Count("lead", distinct=True),
-        "accepted": Count("lead", distinct=True, filter=Q(claimed_at__isnull=False)),
+        "accepted": Count("lead", distinct=True, filter=claimed_by_people),
     }
 
 
@@ -158,9 +162,12 @@ class Acceptance:
 def acceptance_by_campaign(
     *, start: datetime.datetime, end: datetime.datetime, campaigns: QuerySet[Campaign] | None = None
 ) -> dict[int, Acceptance]:
-    """Per campaign id, the live leads handed off from `start` to `end` and how many of those sales
-    accepted (campaigns with no handoff then are missing). One query."""
-    handoffs = Handoff.objects.filter(handed_off_at__gte=start, handed_off_at__lt=end).exclude(lead__status=S.MERGED)
+    """Per campaign id, the live leads marketing handed off from `start` to `end` and how many of those
+    sales accepted (campaigns with no handoff then are missing). A lead put back in the queue is not
+    handed off again. One query."""
+    handoffs = Handoff.objects.filter(
+        source=Handoff.Source.HAND_OFF, handed_off_at__gte=start, handed_off_at__lt=end
+    ).exclude(lead__status=S.MERGED)
     if campaigns is not None:
         handoffs = handoffs.filter(lead__campaign__in=campaigns)
     rows = handoffs.order_by().values("lead__campaign").annotate(**acceptance_counts())

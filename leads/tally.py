@@ -25,12 +25,13 @@ from django.db.models.functions import Coalesce
 from .models import LeadTally
 
 # The milestones an event marks, as bits of one integer: the one definition of "reached".
-# Handing off and re-queueing both open a handoff; acceptance is the move from the queue to a rep
-# (a claim, a manager's assignment or the round-robin); a breach is the sweep's record of one.
+# Handing off and re-queueing both open a handoff; acceptance is a person's move from the queue to a rep
+# (a claim, a manager's assignment or the round-robin; not an escalation giving the lead away, whose
+# event says so); a breach is the sweep's record of one.
 MILESTONE_BITS = """CASE
   WHEN {e}.kind = 'qualified' THEN 1
   WHEN {e}.to_status = 'handed_off' THEN 2
-  WHEN {e}.from_status = 'handed_off' AND {e}.to_status = 'claimed' THEN 4
+  WHEN {e}.from_status = 'handed_off' AND {e}.to_status = 'claimed' AND NOT {e}.data ? 'escalation' THEN 4
   WHEN {e}.to_status = 'returned' THEN 8
   WHEN {e}.kind = 'breach' THEN 16
   ELSE 0 END"""

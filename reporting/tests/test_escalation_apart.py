@@ -7,10 +7,11 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from campaigns.queries import acceptance_by_campaign
 from enforcement.escalation import escalations_run
 from enforcement.tests.test_escalation import breach, claimed_by, in_queue, team_of
 from leads import services
-from leads.models import LeadEvent
+from leads.models import CampaignMilestone, LeadEvent
 from reporting.dashboard import Filters, Period, drill, sla_dashboard
 from reporting.dashboard_tables import drill_table
 from sla.models import Deadline, Handoff
@@ -22,6 +23,12 @@ K = Deadline.Kind
 def around_now() -> Filters:
     today = timezone.localdate()
     return Filters(period=Period("custom", today - datetime.timedelta(days=2), today + datetime.timedelta(days=1)))
+
+
+def accepted_milestone(campaign) -> int:
+    """The campaign page's "accepted": its leads that ever went from the queue to a rep by a person."""
+    row = CampaignMilestone.objects.filter(campaign=campaign, milestone="accepted").first()
+    return row.leads if row else 0
 
 
 def rows_of(dashboard) -> dict:
@@ -56,6 +63,9 @@ def test_a_lead_the_escalation_took_back_and_gave_away_is_no_claim_of_anyones(
     assert (a.handed_off, a.decided, a.claimed, a.kept, a.by_escalation) == (1, 1, 1, 1, 0)
     (figures,) = d.campaigns
     assert (figures.handed_off, figures.accepted) == (1, 1)
+    monthly_check = acceptance_by_campaign(start=around_now().period.start, end=timezone.now())[campaign.pk]
+    assert (monthly_check.handed_off, monthly_check.accepted) == (1, 1), "one hand-off, not two"
+    assert accepted_milestone(campaign) == 1
     assert (rows_of(d)[other_rep].assigned_by_escalation, rows_of(d)[other_rep].assigned_automatically) == (1, 0)
     listed = drill("claims_by_escalation", filters=around_now(), now=timezone.now()).rows
     assert [deadline.pk for deadline in listed] == [escalations_claim.pk]
@@ -87,6 +97,10 @@ def test_a_claim_missed_in_the_queue_stays_the_queues_when_the_escalation_gives_
     assert figures.accepted == 0
     listed = drill("acceptance_by_escalation", filters=around_now(), now=timezone.now()).rows
     assert [handoff.lead_id for handoff in listed] == [lead.pk]
+    period = around_now().period
+    monthly_check = acceptance_by_campaign(start=period.start, end=timezone.now())[campaign.pk]
+    assert (monthly_check.handed_off, monthly_check.accepted) == (1, 0), "the monthly target check agrees"
+    assert accepted_milestone(campaign) == 0, "nor does the campaign page"
     assert not drill("acceptance_claimed", filters=around_now(), now=timezone.now()).rows.exists()
 
 

@@ -1,10 +1,14 @@
-"""MQLs of a merged duplicate go to the survivor: a lead and every lead merged into it are one family,
-counted once a month in the campaign of the live lead at its top. Installs the family functions, the two
-trigger functions whose MQL months change, and counts the months again.
+"""People's actions, and a merged duplicate's MQLs to the survivor (issue 19).
 
-The SQL is copied from leads/tally.py as it was when this migration was written, so the migration keeps
-meaning the same thing if the module changes later. `{zone}` stands for settings.TIME_ZONE; the triggers
-themselves (0016's) call the functions unchanged."""
+- A lead and every lead merged into it are one family, counted once a month in the campaign of the live
+  lead at its top: MQLs of a merged duplicate go to the survivor.
+- A campaign's "accepted" milestone is a person's move from the queue to a rep, not an escalation's
+  (whose assignment event says so from now on; older ones cannot be told apart and keep counting).
+
+Installs the family functions and the two trigger functions that change, and counts the months and the
+milestones again. The SQL is copied from leads/tally.py as it was when this migration was written, so the
+migration keeps meaning the same thing if the module changes later. `{zone}` stands for
+settings.TIME_ZONE; the triggers themselves (0016's) call the functions unchanged."""
 
 import importlib
 import zoneinfo
@@ -69,7 +73,7 @@ SELECT changes.campaign_id, m.name, SUM(changes.delta)
        SELECT COALESCE(bit_or(CASE
   WHEN e.kind = 'qualified' THEN 1
   WHEN e.to_status = 'handed_off' THEN 2
-  WHEN e.from_status = 'handed_off' AND e.to_status = 'claimed' THEN 4
+  WHEN e.from_status = 'handed_off' AND e.to_status = 'claimed' AND NOT e.data ? 'escalation' THEN 4
   WHEN e.to_status = 'returned' THEN 8
   WHEN e.kind = 'breach' THEN 16
   ELSE 0 END), 0) AS bits
@@ -146,7 +150,7 @@ SELECT changes.campaign_id, m.name, SUM(changes.delta)
       FROM (SELECT e.lead_id, bit_or(CASE
   WHEN e.kind = 'qualified' THEN 1
   WHEN e.to_status = 'handed_off' THEN 2
-  WHEN e.from_status = 'handed_off' AND e.to_status = 'claimed' THEN 4
+  WHEN e.from_status = 'handed_off' AND e.to_status = 'claimed' AND NOT e.data ? 'escalation' THEN 4
   WHEN e.to_status = 'returned' THEN 8
   WHEN e.kind = 'breach' THEN 16
   ELSE 0 END) AS bits
@@ -156,7 +160,7 @@ SELECT changes.campaign_id, m.name, SUM(changes.delta)
        SELECT COALESCE(bit_or(CASE
   WHEN o.kind = 'qualified' THEN 1
   WHEN o.to_status = 'handed_off' THEN 2
-  WHEN o.from_status = 'handed_off' AND o.to_status = 'claimed' THEN 4
+  WHEN o.from_status = 'handed_off' AND o.to_status = 'claimed' AND NOT o.data ? 'escalation' THEN 4
   WHEN o.to_status = 'returned' THEN 8
   WHEN o.kind = 'breach' THEN 16
   ELSE 0 END), 0) AS bits
@@ -210,7 +214,57 @@ SELECT campaign_id, day, SUM(delta)
 HAVING SUM(delta) <> 0
  ORDER BY 1, 2
 ON CONFLICT (campaign_id, day) DO UPDATE SET leads = leads_campaignmonthmqls.leads + EXCLUDED.leads
+;
+DELETE FROM leads_campaignmilestone;
 
+INSERT INTO leads_campaignmilestone (campaign_id, milestone, leads)
+SELECT changes.campaign_id, m.name, SUM(changes.delta)
+  FROM (
+    SELECT l.campaign_id, reached.bits, 1 AS delta
+      FROM (SELECT e.lead_id, bit_or(CASE
+  WHEN e.kind = 'qualified' THEN 1
+  WHEN e.to_status = 'handed_off' THEN 2
+  WHEN e.from_status = 'handed_off' AND e.to_status = 'claimed' AND NOT e.data ? 'escalation' THEN 4
+  WHEN e.to_status = 'returned' THEN 8
+  WHEN e.kind = 'breach' THEN 16
+  ELSE 0 END) AS bits
+              FROM leads_leadevent e GROUP BY e.lead_id) reached
+      JOIN leads_lead l ON l.id = reached.lead_id AND l.status <> 'merged'
+     WHERE reached.bits <> 0) AS changes
+  JOIN (VALUES ('qualified', 1), ('handed_off', 2), ('accepted', 4), ('returned', 8), ('breached', 16))
+  AS m(name, bit) ON changes.bits & m.bit <> 0
+ GROUP BY 1, 2
+HAVING SUM(changes.delta) <> 0
+ ORDER BY 1, 2
+ON CONFLICT (campaign_id, milestone) DO UPDATE SET leads = leads_campaignmilestone.leads + EXCLUDED.leads
+;
+"""
+
+# Back: the milestones as 0016 counted them (every move from the queue to a rep).
+PREVIOUS_MILESTONES = r"""
+DELETE FROM leads_campaignmilestone;
+
+INSERT INTO leads_campaignmilestone (campaign_id, milestone, leads)
+SELECT changes.campaign_id, m.name, SUM(changes.delta)
+  FROM (
+    SELECT l.campaign_id, reached.bits, 1 AS delta
+      FROM (SELECT e.lead_id, bit_or(CASE
+  WHEN e.kind = 'qualified' THEN 1
+  WHEN e.to_status = 'handed_off' THEN 2
+  WHEN e.from_status = 'handed_off' AND e.to_status = 'claimed' THEN 4
+  WHEN e.to_status = 'returned' THEN 8
+  WHEN e.kind = 'breach' THEN 16
+  ELSE 0 END) AS bits
+              FROM leads_leadevent e GROUP BY e.lead_id) reached
+      JOIN leads_lead l ON l.id = reached.lead_id AND l.status <> 'merged'
+     WHERE reached.bits <> 0) AS changes
+  JOIN (VALUES ('qualified', 1), ('handed_off', 2), ('accepted', 4), ('returned', 8), ('breached', 16))
+  AS m(name, bit) ON changes.bits & m.bit <> 0
+ GROUP BY 1, 2
+HAVING SUM(changes.delta) <> 0
+ ORDER BY 1, 2
+ON CONFLICT (campaign_id, milestone) DO UPDATE SET leads = leads_campaignmilestone.leads + EXCLUDED.leads
+;
 """
 
 DROP_FAMILY_FUNCTIONS = """
@@ -231,9 +285,9 @@ def count_families(apps, schema_editor):
 
 
 def count_leads(apps, schema_editor):
-    """Back to 0018: its functions (a merged duplicate's MQLs dropped), the months counted again."""
-    back = previous.FUNCTIONS + "DELETE FROM leads_campaignmonthmqls;" + previous.RECOUNT + ";" + DROP_FAMILY_FUNCTIONS  # noqa: S608
-    schema_editor.execute(back.replace("{zone}", _zone()))
+    """Back to 0018's functions (a merged duplicate's MQLs dropped), the months and milestones counted again."""
+    back = previous.FUNCTIONS + "DELETE FROM leads_campaignmonthmqls;" + previous.RECOUNT + ";" + PREVIOUS_MILESTONES  # noqa: S608
+    schema_editor.execute((back + DROP_FAMILY_FUNCTIONS).replace("{zone}", _zone()))
 
 
 class Migration(migrations.Migration):
