@@ -595,7 +595,8 @@ class Dashboard:
                 Side.SALES,
                 "Late claims",
                 self.claims.late,
-                "The claim deadline passed before a rep claimed the lead (recorded by the sweep or not).",
+                "The claim deadline passed while the lead waited in the queue (recorded by the sweep or not): "
+                "the team's miss, whoever took the lead later.",
                 "claims_late",
             ),
             Miss(

@@ -417,7 +417,8 @@ def _funnel(d: Dashboard, link: Link) -> Table:
         ],
         rows,
         "No campaign captured, qualified, handed off or won anything in this period.",
-        caption="In brackets: the share of the stage before. Accepted = claimed or assigned (not reassignments). "
+        caption="In brackets: the share of the stage before. Accepted = claimed or assigned by a person or routing "
+        "(not reassignments, not an escalation's). "
         "Spend is the campaign's spend to date; ROI = (won revenue − spend) ÷ spend.",
     )
 
