@@ -30,10 +30,12 @@ class DeadlineOutcome(models.Model):
     late = models.BigIntegerField(default=0)
     recorded = models.BigIntegerField(default=0, help_text="Late ones whose breach the sweep recorded.")
     by_escalation = models.BigIntegerField(
-        default=0, help_text="Met by an escalation by the due time: neither on time nor late (nobody's action)."
+        db_default=0,
+        default=0,
+        help_text="Met by an escalation by the due time: neither on time nor late (nobody's action).",
     )
     late_by_escalation = models.BigIntegerField(
-        default=0, help_text="Late ones an escalation met after the due time (counted in late too)."
+        db_default=0, default=0, help_text="Late ones an escalation met after the due time (counted in late too)."
     )
 
     class Meta:

@@ -6,7 +6,7 @@
   (whose assignment event says so from now on; older ones cannot be told apart and keep counting).
 
 Installs the family functions and the two trigger functions that change, and counts the months and the
-milestones again. The SQL is copied from leads/tally.py as it was when this migration was written, so the
+milestones again, in place (every row to zero, then added up: no row goes away). The SQL is copied from leads/tally.py as it was when this migration was written, so the
 migration keeps meaning the same thing if the module changes later. `{zone}` stands for
 settings.TIME_ZONE; the triggers themselves (0016's) call the functions unchanged."""
 
@@ -199,7 +199,7 @@ $$ LANGUAGE plpgsql;
 """
 
 RECOUNT = r"""
-DELETE FROM leads_campaignmonthmqls;
+UPDATE leads_campaignmonthmqls SET leads = 0;
 
 INSERT INTO leads_campaignmonthmqls (campaign_id, day, leads)
 SELECT campaign_id, day, SUM(delta)
@@ -215,7 +215,7 @@ HAVING SUM(delta) <> 0
  ORDER BY 1, 2
 ON CONFLICT (campaign_id, day) DO UPDATE SET leads = leads_campaignmonthmqls.leads + EXCLUDED.leads
 ;
-DELETE FROM leads_campaignmilestone;
+UPDATE leads_campaignmilestone SET leads = 0;
 
 INSERT INTO leads_campaignmilestone (campaign_id, milestone, leads)
 SELECT changes.campaign_id, m.name, SUM(changes.delta)
@@ -242,7 +242,7 @@ ON CONFLICT (campaign_id, milestone) DO UPDATE SET leads = leads_campaignmilesto
 
 # Back: the milestones as 0016 counted them (every move from the queue to a rep).
 PREVIOUS_MILESTONES = r"""
-DELETE FROM leads_campaignmilestone;
+UPDATE leads_campaignmilestone SET leads = 0;
 
 INSERT INTO leads_campaignmilestone (campaign_id, milestone, leads)
 SELECT changes.campaign_id, m.name, SUM(changes.delta)
@@ -286,7 +286,13 @@ def count_families(apps, schema_editor):
 
 def count_leads(apps, schema_editor):
     """Back to 0018's functions (a merged duplicate's MQLs dropped), the months and milestones counted again."""
-    back = previous.FUNCTIONS + "DELETE FROM leads_campaignmonthmqls;" + previous.RECOUNT + ";" + PREVIOUS_MILESTONES  # noqa: S608
+    back = (
+        previous.FUNCTIONS
+        + "UPDATE leads_campaignmonthmqls SET leads = 0;"
+        + previous.RECOUNT
+        + ";"
+        + PREVIOUS_MILESTONES
+    )  # noqa: S608
     schema_editor.execute((back + DROP_FAMILY_FUNCTIONS).replace("{zone}", _zone()))
 
 

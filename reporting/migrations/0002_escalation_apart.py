@@ -8,8 +8,6 @@ import importlib
 
 from django.db import migrations, models
 
-PREVIOUS_TRIGGER = importlib.import_module("handoff.migrations.0015_deadline_outcomes").OUTCOMES_TRIGGER
-
 OUTCOMES_SELECT = """
 SELECT date_trunc('hour', LEAST(d.met_at, d.due_at), 'UTC') AS hour,
        d.kind,
@@ -81,7 +79,16 @@ CREATE TRIGGER handoff_deadline_outcomes_delete
 """
 
 
-RECOUNT = "DELETE FROM handoff_deadlineoutcome;\n" + _upsert(("handoff_deadline", 1))  # noqa: S608 - constant SQL
+# Counted again in place: every row to zero, then the deadlines added up, so no row goes away (a row the
+# trigger left at zero stays; readers skip zeros).
+ZEROS = (
+    "UPDATE handoff_deadlineoutcome SET on_time = 0, late = 0, recorded = 0, by_escalation = 0, late_by_escalation = 0;"
+)
+RECOUNT = ZEROS + _upsert(("handoff_deadline", 1))
+previous = importlib.import_module("handoff.migrations.0015_deadline_outcomes")
+RECOUNT_AS_BEFORE = previous._upsert(("handoff_deadline", 1))
+# The new rows' foreign keys are checked now, not at the commit: the table is altered next.
+CHECKED = ";\nSET CONSTRAINTS ALL IMMEDIATE;"
 
 
 class Migration(migrations.Migration):
@@ -95,16 +102,21 @@ class Migration(migrations.Migration):
             model_name="deadlineoutcome",
             name="by_escalation",
             field=models.BigIntegerField(
-                default=0, help_text="Met by an escalation by the due time: neither on time nor late (nobody's action)."
+                db_default=0,
+                default=0,
+                help_text="Met by an escalation by the due time: neither on time nor late (nobody's action).",
             ),
         ),
         migrations.AddField(
             model_name="deadlineoutcome",
             name="late_by_escalation",
             field=models.BigIntegerField(
-                default=0, help_text="Late ones an escalation met after the due time (counted in late too)."
+                db_default=0,
+                default=0,
+                help_text="Late ones an escalation met after the due time (counted in late too).",
             ),
         ),
-        # Back: the trigger of before, which counts no escalation columns (they are dropped after it).
-        migrations.RunSQL(trigger_sql() + RECOUNT, PREVIOUS_TRIGGER),
+        # Back: the trigger of before, which counts no escalation columns (they are dropped after it),
+        # and the rows counted again its way (the same keys: only the figures change).
+        migrations.RunSQL(trigger_sql() + RECOUNT, previous.OUTCOMES_TRIGGER + ZEROS + RECOUNT_AS_BEFORE + CHECKED),
     ]
