@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= 1
 
-.PHONY: run test install lint check-deploy seed worker sla-worker chromium
+.PHONY: run test install lint check-deploy seed worker sla-worker chromium production production-check
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -50,6 +50,21 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# Production, as the README's Production section says: packages and assets (collectstatic needs
+# node_modules), the database and beat's directory, the schema, the static files, then gunicorn + SLA
+# worker + worker + beat from Procfile.production, nothing to activate. DEBUG is off whatever the
+# environment says; SECRET_KEY and ALLOWED_HOSTS must be set (settings and preflight say so).
+production: export DEBUG := 0
+production: install
+	$(PY) manage.py preflight
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho -f Procfile.production start
+
+# CI's check that `make production` starts and serves (.ci/production_check.py, on a database of its own).
+production-check: install
+	$(PY) .ci/production_check.py
 
 # Production settings must pass Django's deployment checklist.
 check-deploy: install

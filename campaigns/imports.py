@@ -23,6 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common.outbox import outbox_send
 from common.spreadsheet import restore_cell
 from leads.models import Lead
 
@@ -375,7 +376,7 @@ def import_confirm(*, job: ImportJob, actor) -> ImportJob:
             if job.purged_at:
                 raise ImportRejected(PURGED)
             raise ImportRejected(f"This import was already confirmed (it is {job.get_status_display().lower()}).")
-        transaction.on_commit(lambda: tasks.import_leads.delay(job.pk))
+        outbox_send(tasks.import_leads, job.pk)
     job.refresh_from_db()
     return job
 

@@ -31,6 +31,9 @@ from sla.models import Deadline, Escalation, EscalationStep
 STUCK_AFTER = timedelta(minutes=5)
 # A deadline still stuck after this many STUCK_AFTERs is enqueued alone (see escalations_requeue_stuck).
 ALONE_AFTER = 3
+# The safety net's budget per run: this many sets of STEP_BATCH deadlines, and deadlines alone.
+REQUEUE_SETS = 4
+REQUEUE_ALONE = 50
 
 
 # The steps of each breached sales deadline of relation `deadlines` (the sweep's batch), from its own
@@ -206,7 +209,11 @@ def escalations_requeue_stuck(*, older_than: timedelta = STUCK_AFTER, now: datet
     in_sets, alone = [], []
     for deadline_id, created_at in stuck:
         (in_sets if created_at >= now - ALONE_AFTER * older_than else alone).append(deadline_id)
-    in_sets, alone = sorted(set(in_sets)), sorted(set(alone) - set(in_sets))
+    # A fixed budget per run: in a storm, steps merely waiting behind emails look stuck too, and
+    # handing them all out again would bury the queue under duplicates (they would do nothing, but
+    # each is a message to take). What is left goes next minute.
+    in_sets = sorted(set(in_sets))[: REQUEUE_SETS * STEP_BATCH]
+    alone = sorted(set(alone) - set(in_sets))[:REQUEUE_ALONE]
     for start in range(0, len(in_sets), STEP_BATCH):
         transaction.on_commit(partial(run_escalations.delay, in_sets[start : start + STEP_BATCH]))
     for deadline_id in alone:

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models.functions import Now
 from django.urls import reverse
+from django.utils import timezone
 
 from common.bulk import choice_label_sql
 from leads.assignment import active_managers
@@ -50,8 +51,75 @@ SELECT recipient.id, %s, lead.id,
           CASE WHEN preferences.time_zone = ANY(%s) THEN preferences.time_zone ELSE %s END AS zone
  ) AS said
 ON CONFLICT (user_id, key) WHERE key <> '' DO NOTHING
-RETURNING notice.id, notice.delivery, notice.key
+RETURNING notice.id, notice.delivery, notice.key, notice.user_id
 """
+
+# A storm tells each person once. Of the breaches a statement tells someone about, the first ones
+# (up to STORM_THRESHOLD in STORM_WINDOW, counting the single notices they got in the window before)
+# are single notices; the rest fold into one summary per person, kind of deadline and window
+# ("SLA breaches: 312 claim deadlines missed since 09:00"), which grows as more come, links to the
+# list, and is emailed once, when it is written. Every breach stays on its lead's timeline.
+STORM_THRESHOLD = 10
+STORM_WINDOW = "5 minutes"
+
+_RANKED = """
+ranked AS (
+  SELECT told.deadline_id, told.user_id, deadline.kind, said.key, said.since,
+         row_number() OVER (PARTITION BY told.user_id ORDER BY told.deadline_id) AS nth,
+         (SELECT count(*) FROM (SELECT 1 FROM handoff_notification AS recent
+             WHERE recent.user_id = told.user_id AND recent.kind = %s AND recent.key LIKE 'breach:%%'
+               AND recent.created_at > STATEMENT_TIMESTAMP() - %s::interval
+             LIMIT %s) AS capped) AS before
+    FROM {told} AS told
+    JOIN {deadlines} AS deadline ON deadline.id = told.deadline_id
+   CROSS JOIN LATERAL (SELECT date_bin(%s::interval, deadline.breached_at, 'epoch') AS since) AS window_of
+   CROSS JOIN LATERAL (
+     SELECT window_of.since, 'storm:' || deadline.kind || ':' || extract(epoch FROM window_of.since)::bigint AS key
+   ) AS said
+   {retold}
+),
+single AS (SELECT deadline_id, user_id FROM ranked WHERE nth + before <= %s),
+storm AS (SELECT deadline_id, user_id, kind, key, since FROM ranked WHERE nth + before > %s),
+"""
+
+_SUMMARIES = """
+summaries AS (
+  INSERT INTO handoff_notification AS notice
+         (user_id, kind, lead_id, title, body, url, key, delivery, created_at, count)
+  SELECT recipient.id, %s, NULL,
+         LEFT('SLA breaches: ' || folded.count || ' ' || said.what || ' deadlines missed since '
+              || handoff_local_time(folded.since, said.zone), 200),
+         'SLA breaches: ' || folded.count || ' ' || said.what || ' deadlines were missed since '
+           || handoff_local_time(folded.since, said.zone)
+           || E', too many to tell one by one. Each is on its lead''s timeline; the link lists them.',
+         CASE folded.kind {urls} END,
+         folded.key,
+         {delivery},
+         STATEMENT_TIMESTAMP(),
+         folded.count
+    FROM (SELECT user_id, kind, key, since, count(*) AS count FROM storm GROUP BY user_id, kind, key, since) AS folded
+    JOIN {users} AS recipient ON recipient.id = folded.user_id
+    LEFT JOIN handoff_userpreferences AS preferences ON preferences.user_id = recipient.id
+   CROSS JOIN LATERAL (
+     SELECT {what} AS what,
+            CASE WHEN preferences.time_zone = ANY(%s) THEN preferences.time_zone ELSE %s END AS zone
+   ) AS said
+  ON CONFLICT (user_id, key) WHERE key <> '' DO UPDATE
+     SET count = notice.count + EXCLUDED.count,
+         title = regexp_replace(EXCLUDED.title, '^SLA breaches: [0-9]+',
+                                'SLA breaches: ' || (notice.count + EXCLUDED.count)),
+         body = regexp_replace(EXCLUDED.body, '^SLA breaches: [0-9]+',
+                               'SLA breaches: ' || (notice.count + EXCLUDED.count))
+  RETURNING notice.id, notice.delivery, notice.key, notice.user_id, (xmax = 0) AS new
+),
+notices AS (
+  SELECT id, delivery, key, true AS new FROM singles
+  UNION ALL
+  SELECT summary.id, summary.delivery, 'breach:' || storm.deadline_id, summary.new
+    FROM storm JOIN summaries AS summary ON summary.user_id = storm.user_id AND summary.key = storm.key
+)
+"""
+
 
 # Who hears of a breach: the deadline's owner (for a sales deadline also the lead's rep, who may
 # hold it while the deadline waits in the queue with no owner of its own) if active, and every active
@@ -74,31 +142,83 @@ def _lead_path_around() -> list[str]:
     return reverse("leads:detail", args=[marker]).split(str(marker))
 
 
-def breach_notices_sql(*, deadlines: str, told: str) -> tuple[str, list]:
-    """The `INSERT … SELECT` that tells each (deadline_id, user_id) of relation `told` about that
-    breach, the deadline read from relation `deadlines` (a table or a CTE of deadline rows). A user
-    already told about a breach (same key) is skipped. It returns each notice's id, delivery and key."""
+# Telling again (an escalation step telling managers the sweep told): a breach folded into the summary
+# of its window was told there.
+_NOT_IN_A_SUMMARY = """
+   WHERE NOT EXISTS (SELECT 1 FROM handoff_notification AS summary
+                      WHERE summary.user_id = told.user_id AND summary.key = said.key)
+"""
+
+
+def breach_notices_sql(*, deadlines: str, told: str, again: bool = False) -> tuple[str, list]:
+    """The common table expressions that tell each (deadline_id, user_id) of relation `told` about
+    that breach, the deadline read from relation `deadlines` (a table or a CTE of deadline rows): single
+    notices up to the storm threshold, a summary per person beyond it. The caller puts them in its
+    WITH list (PostgreSQL wants data-modifying ones at the top) and reads relation `notices`: (id,
+    delivery, key "breach:<deadline id>", new) for each breach told now — a folded one with its
+    summary's id, `new` only when the summary was written by this statement. A user already told
+    about a breach (same key) is skipped; with `again`, also one told in a summary."""
     what, what_params = choice_label_sql("deadline.kind", Deadline.Kind.choices, lower=True)
+    folded_what, folded_what_params = choice_label_sql("folded.kind", Deadline.Kind.choices, lower=True)
     delivery, delivery_params = UserPreferences.delivery_sql(
         Notification.Kind.BREACH, preferences="preferences", user="recipient"
     )
-    sql = _BREACH_NOTICES.format(
+    urls, url_params = _storm_urls()
+    users = get_user_model()._meta.db_table
+    singles = _BREACH_NOTICES.format(
         deadlines=deadlines,
-        told=told,
-        users=get_user_model()._meta.db_table,
+        told="single",
+        users=users,
         who_name=person_name_sql("who"),
         delivery=delivery,
         what=what,
     )
+    sql = (
+        _RANKED.format(told=told, deadlines=deadlines, retold=_NOT_IN_A_SUMMARY if again else "")
+        + f"singles AS ({singles}),"
+        + _SUMMARIES.format(urls=urls, delivery=delivery, users=users, what=folded_what)
+    )
+    zones = [list(time_zone_names()), settings.TIME_ZONE]
     return sql, [
+        # ranked, single, storm
+        Notification.Kind.BREACH,
+        STORM_WINDOW,
+        STORM_THRESHOLD + 1,
+        STORM_WINDOW,
+        STORM_THRESHOLD,
+        STORM_THRESHOLD,
+        # singles
         Notification.Kind.BREACH,
         *_lead_path_around(),
         *delivery_params,
         list(Deadline.SALES_KINDS),
         *what_params,
-        list(time_zone_names()),
-        settings.TIME_ZONE,
+        *zones,
+        # summaries
+        Notification.Kind.BREACH,
+        *url_params,
+        *delivery_params,
+        *folded_what_params,
+        *zones,
     ]
+
+
+def _storm_urls() -> tuple[str, list]:
+    """Where a summary links, by kind of deadline: for managers the dashboard's list of today's late
+    ones, for the others their list (the queue, My leads, returned leads)."""
+    managers = list(active_managers().values_list("pk", flat=True))
+    today = timezone.localdate().isoformat()
+    figures = {
+        Deadline.Kind.CLAIM: ("claims_late", "leads:queue"),
+        Deadline.Kind.FIRST_CONTACT: ("first_contacts_late", "leads:mine"),
+        Deadline.Kind.FOLLOW_UP: ("follow_ups_late", "campaigns:returned"),
+    }
+    sql, params = [], []
+    for kind, (figure, theirs) in figures.items():
+        drill = f"{reverse('dashboard_leads')}?figure={figure}&period=custom&start={today}&end={today}"
+        sql.append("WHEN %s THEN CASE WHEN recipient.id = ANY(%s) THEN %s ELSE %s END")
+        params += [kind, managers, drill, reverse(theirs)]
+    return " ".join(sql), params
 
 
 def breach_recipients_sql(*, deadlines: str) -> tuple[str, list]:
@@ -112,7 +232,8 @@ def breach_recipients_sql(*, deadlines: str) -> tuple[str, list]:
 def breach_emails_send(notices: list[tuple]) -> None:
     """Hand the single emails among just-written notices (rows of id, delivery, …) to the email tasks,
     EMAIL_BATCH to a task, after the commit."""
-    emails = sorted(row[0] for row in notices if row[1] == Notification.Delivery.EMAIL)
+    # A storm's summary stands for many breaches: emailed once, when it was written (`new`).
+    emails = sorted({row[0] for row in notices if row[1] == Notification.Delivery.EMAIL and row[3]})
     for start in range(0, len(emails), EMAIL_BATCH):
         transaction.on_commit(partial(send_notification_emails.delay, emails[start : start + EMAIL_BATCH]))
 
@@ -133,7 +254,10 @@ def breach_notices_record(deadline_ids: list[int]) -> int:
     recipients, recipient_params = breach_recipients_sql(deadlines="breached")
     notices, notice_params = breach_notices_sql(deadlines="breached", told="told")
     # Only SQL of ours is formatted in; every value is a parameter.
-    sql = f"WITH breached AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)), told AS ({recipients}) {notices}"  # noqa: S608
+    sql = (
+        f"WITH breached AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)), told AS ({recipients}), "  # noqa: S608
+        f"{notices} SELECT id, delivery, key, new FROM notices"
+    )
     return len(_breach_notices_run(sql, [list(deadline_ids), *recipient_params, *notice_params]))
 
 
@@ -141,13 +265,16 @@ def breach_notices_write(told: list[tuple[int, int]]) -> dict[int, int]:
     """Tell these users about these breaches ((deadline id, user id) pairs), as `breach_notices_record`
     does: the escalation step that tells a set of breaches' managers writes through here. A user
     already told (same key) is skipped. Returns, per deadline id, how many were told now."""
-    notices, notice_params = breach_notices_sql(deadlines="handoff_deadline", told="told")
-    sql = f"WITH told AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS pair(deadline_id, user_id)) {notices}"  # noqa: S608
+    notices, notice_params = breach_notices_sql(deadlines="handoff_deadline", told="told", again=True)
+    sql = (
+        "WITH told AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS pair(deadline_id, user_id)), "  # noqa: S608
+        f"{notices} SELECT id, delivery, key, new FROM notices"
+    )
     written = _breach_notices_run(
         sql, [[deadline_id for deadline_id, _ in told], [user_id for _, user_id in told], *notice_params]
     )
     told_now = dict.fromkeys((deadline_id for deadline_id, _ in told), 0)
-    for _, _, key in written:
+    for _, _, key, _ in written:
         told_now[int(key.removeprefix("breach:"))] += 1
     return told_now
 

@@ -23,7 +23,7 @@ from functools import cache, partial
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, ExpressionWrapper, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -37,11 +37,30 @@ from sla.models import Deadline
 
 logger = logging.getLogger(__name__)
 
+# Deadlines due within this window count as fresh: each batch takes up to 1/FRESH_SHARE of its size
+# of them, newest first, before the backlog in due order.
+FRESH_WINDOW = timedelta(minutes=1)
+FRESH_SHARE = 10
+# Breach notices the safety net enqueues at most per run.
+REQUEUE_NOTICES = 500
+
 
 def breach_batch_query(now: datetime | Now, limit: int) -> QuerySet:
     """The next deadlines to breach: an ordered range scan of the partial index deadline_open_due_idx
     from its start, which ends at once when nothing is due, however many deadlines are running or met."""
     return Deadline.objects.due(now).order_by("due_at")[:limit]
+
+
+def fresh_breach_batch_query(now: datetime | Now, limit: int) -> QuerySet:
+    """The deadlines that fell due in the last FRESH_WINDOW, newest first: the same index read
+    backwards from `now`, a short range. Taken before the backlog, so a deadline falling due while a
+    storm's thousands are being recorded is recorded within the promise, not after the storm."""
+    since = (
+        now - FRESH_WINDOW
+        if isinstance(now, datetime)
+        else ExpressionWrapper(now - FRESH_WINDOW, output_field=DateTimeField())
+    )
+    return Deadline.objects.due(now).filter(due_at__gt=since).order_by("-due_at")[:limit]
 
 
 def warning_batch_query(now: datetime | Now, limit: int) -> QuerySet:
@@ -53,25 +72,26 @@ def warning_batch_query(now: datetime | Now, limit: int) -> QuerySet:
     return Deadline.objects.warning_due(now).order_by("warn_at")[:limit]
 
 
-def _record(field: str, *, limit: int, now: datetime | None) -> list[int]:
+def _record(field: str, *, limit: int, now: datetime | None, fresh: bool = False) -> list[int]:
     """Lock the next `limit` deadlines due for `field` ("breached_at" or "warned_at") that no other
     sweep holds and set it on them in one statement, only where it is still unset (a warning only on
     deadlines not due yet); returns the ids it set. The time is `now`, or the database's clock."""
-    sql, params = _statement(field, limit) if now is None else _compose(field, limit, now)
+    sql, params = _statement(field, limit, fresh) if now is None else _compose(field, limit, now, fresh)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 
 @cache
-def _statement(field: str, limit: int) -> tuple[str, tuple]:
+def _statement(field: str, limit: int, fresh: bool) -> tuple[str, tuple]:
     """The statement on the database's clock: the same every sweep, so composed once per process (the
     ORM's compiling would cost a sweep with nothing due more than the database does)."""
-    return _compose(field, limit, None)
+    return _compose(field, limit, None, fresh)
 
 
-def _compose(field: str, limit: int, now: datetime | None) -> tuple[str, tuple]:
-    batch = {"breached_at": breach_batch_query, "warned_at": warning_batch_query}[field](now or Now(), limit)
+def _compose(field: str, limit: int, now: datetime | None, fresh: bool = False) -> tuple[str, tuple]:
+    queries = {"breached_at": breach_batch_query, "warned_at": warning_batch_query}
+    batch = (fresh_breach_batch_query if fresh else queries[field])(now or Now(), limit)
     select_sql, params = batch.select_for_update(skip_locked=True, of=("self",)).values("pk").query.sql_with_params()
     when, when_params = ("%s", (now,)) if now is not None else ("STATEMENT_TIMESTAMP()", ())
     # A warning is never recorded on a deadline already due: the breach is.
@@ -91,6 +111,22 @@ def _compose(field: str, limit: int, now: datetime | None) -> tuple[str, tuple]:
     return sql, (*params, *when_params, *also_params, *before_due_params)
 
 
+def _breaches_take(batch_size: int, now: datetime | None) -> tuple[list[int], bool]:
+    """Lock and mark one batch of breaches: due ones oldest first, and when that leaves a backlog for
+    later batches, a share of the batch (1/FRESH_SHARE) for those that fell due in the last
+    FRESH_WINDOW, newest first — so a deadline falling due during a storm waits one batch, not the
+    storm — then the backlog again for what the share left. Returns the ids and whether a backlog
+    is left. With nothing due it is one index probe, as before."""
+    fresh_share = batch_size // FRESH_SHARE
+    breaches = _record("breached_at", limit=batch_size - fresh_share, now=now)
+    backlog = len(breaches) == batch_size - fresh_share
+    if backlog and fresh_share:
+        breaches += _record("breached_at", limit=fresh_share, now=now, fresh=True)
+        if len(breaches) < batch_size:
+            breaches += _record("breached_at", limit=batch_size - len(breaches), now=now)
+    return breaches, backlog
+
+
 def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = None) -> int:
     """Breach every deadline due by `now` and warn about every one past its warning time; returns
     how many breaches this call recorded. `now` defaults to the database's clock at each batch.
@@ -105,7 +141,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
     breached = warned = 0
     while True:
         with transaction.atomic():
-            breaches = _record("breached_at", limit=batch_size, now=now)
+            breaches, backlog = _breaches_take(batch_size, now)
             warnings = _record("warned_at", limit=batch_size, now=now)
             if breaches:
                 _breaches_record(breaches)
@@ -113,7 +149,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
                 _warnings_record(warnings)
         breached += len(breaches)
         warned += len(warnings)
-        if len(breaches) < batch_size and len(warnings) < batch_size:
+        if not backlog and len(warnings) < batch_size:
             break
         run.beat(breached=breached)
     run.finish(breached=breached)
@@ -181,14 +217,14 @@ def _breaches_record(ids: list[int]) -> None:
     # Only SQL of ours is formatted in; every value is a parameter.
     sql = (
         "WITH breached AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)), "  # noqa: S608 - see above
-        f"events AS ({events}), steps AS ({steps}), told AS ({recipients}), notices AS ({notices}) "
-        "SELECT 'step', deadline_id FROM steps UNION ALL SELECT delivery, id FROM notices"
+        f"events AS ({events}), steps AS ({steps}), told AS ({recipients}), {notices} "
+        "SELECT 'step', deadline_id, true FROM steps UNION ALL SELECT delivery, id, new FROM notices"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [ids, *event_params, *step_params, *recipient_params, *notice_params])
         written = cursor.fetchall()
-    escalations_start([deadline_id for what, deadline_id in written if what == "step"])
-    breach_emails_send([(notice_id, delivery) for delivery, notice_id in written if delivery != "step"])
+    escalations_start([deadline_id for what, deadline_id, _ in written if what == "step"])
+    breach_emails_send([(notice_id, delivery, None, new) for delivery, notice_id, new in written if delivery != "step"])
 
 
 def _warnings_record(ids: list[int]) -> None:
@@ -221,7 +257,9 @@ def breach_notices_requeue(*, older_than: timedelta = LOST_AFTER, now: datetime 
     lost = list(
         Deadline.objects.filter(
             breached_at__isnull=False, breach_notified_at__isnull=True, breached_at__lt=now - older_than
-        ).values_list("pk", flat=True)
+        )
+        .order_by("breached_at")
+        .values_list("pk", flat=True)[:REQUEUE_NOTICES]  # a budget per run: the rest goes next time
     )
     for deadline_id in lost:
         notify_breach.delay(deadline_id)

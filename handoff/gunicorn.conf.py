@@ -13,7 +13,8 @@ import os
 # Persistent connections for the web server only; Django's default here is 0 (see settings).
 os.environ.setdefault("CONN_MAX_AGE", "60")
 
-bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+# Where the README says, also under honcho, which gives every process PORT=5000: PORT is ignored.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", str(multiprocessing.cpu_count())))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for the API docs page, served as static files
     # The project package; an app only for the migrations that hold its former models' history,
     # the site-wide pages' templates and `preflight`.
     "handoff",
@@ -66,6 +69,8 @@ INSTALLED_APPS = [
     "routing",
     "reporting",
     "demo",
+    "api",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -189,34 +194,59 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Where beat remembers when each periodic task last ran: in the checkout by default, so a fresh clone
+# starts without root; `manage.py preflight` creates the directory of any other path.
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("BEAT_SCHEDULE_FILE", str(BASE_DIR / "var" / "celerybeat-schedule"))
 # Seconds between sweeps: a deadline is recorded at most this long (plus one sweep) after it falls
 # due. A sweep with nothing due is two index probes (a few ms), so it can run often.
 SLA_SWEEP_INTERVAL = float(os.environ.get("SLA_SWEEP_INTERVAL", "5"))
 # Deadlines one sweep transaction takes at a time; a killed worker loses at most one batch of work.
 # 1,000 records a storm of 10,000 a tenth faster than 500 (fewer commits); 2,000 gains nothing more.
 SLA_SWEEP_BATCH_SIZE = int(os.environ.get("SLA_SWEEP_BATCH_SIZE", "1000"))
-# The sweep and the safety nets have a queue of their own, served by their own worker (`-Q sla`,
-# the Procfile's `sla` line): a backlog of notifications and escalation steps on the default queue
-# can never hold up the next sweep.
+# The sweep has a queue of its own, served by its own worker (`-Q sla`, the Procfile's `sla` line):
+# nothing else goes there, so a backlog of notifications, escalation steps or safety nets on the
+# default queue can never hold up the next sweep.
 SLA_QUEUE = "sla"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 ESCALATION_PRIORITY = 6
 CELERY_TASK_ROUTES = {
     "enforcement.tasks.sweep_deadlines": {"queue": SLA_QUEUE},
-    "enforcement.tasks.requeue_stuck_escalations": {"queue": SLA_QUEUE},
-    "enforcement.tasks.requeue_lost_breach_notices": {"queue": SLA_QUEUE},
-    "notifications.tasks.resend_unsent_emails": {"queue": SLA_QUEUE},
+    # The safety nets stay off the sweep's path: on the general queue, each with a fixed budget per run.
+    "enforcement.tasks.requeue_stuck_escalations": {"queue": CELERY_TASK_DEFAULT_QUEUE},
+    "enforcement.tasks.requeue_lost_breach_notices": {"queue": CELERY_TASK_DEFAULT_QUEUE},
+    "notifications.tasks.resend_unsent_emails": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     # A storm's thousands of escalation steps wait behind its emails: the worker takes priority-0
     # messages (the default) first. (Routes, not a task attribute: Celery 6 drops those.)
     "enforcement.tasks.run_escalation": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
     "enforcement.tasks.run_escalations": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
 }
+# --- Alerts in Slack and Teams, outbound webhooks (integrations/) ------------------------------
+# Seconds between relay runs (beat); each run sends what the outbox holds and what is due to retry.
+WEBHOOK_RELAY_INTERVAL = float(os.environ.get("WEBHOOK_RELAY_INTERVAL", "2"))
+# Seconds an endpoint or channel has to answer one delivery.
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
+# An endpoint or channel whose every delivery failed for this long is switched off (managers told).
+WEBHOOK_DISABLE_AFTER_HOURS = float(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS", "24"))
+# More than this many alerts of one type to one channel within the window are summed up in one message.
+ALERT_STORM_THRESHOLD = int(os.environ.get("ALERT_STORM_THRESHOLD", "10"))
+ALERT_STORM_WINDOW = int(os.environ.get("ALERT_STORM_WINDOW", "300"))
+# Days a finished delivery (delivered or given up) stays in the delivery log.
+WEBHOOK_LOG_RETENTION_DAYS = int(os.environ.get("WEBHOOK_LOG_RETENTION_DAYS", "30"))
+# Endpoints and channels on this machine (http://127.0.0.1, localhost) are refused in production.
+INTEGRATIONS_ALLOW_LOOPBACK = env_bool("INTEGRATIONS_ALLOW_LOOPBACK", DEBUG)
+
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {
         "task": "enforcement.tasks.sweep_deadlines",
         "schedule": SLA_SWEEP_INTERVAL,
         # A sweep that waited longer than one interval is stale: the next one does its work.
         "options": {"expires": SLA_SWEEP_INTERVAL},
+    },
+    # Tasks requests left in the outbox while the broker was down, published oldest first.
+    "outbox-relay": {
+        "task": "common.tasks.relay_outbox",
+        "schedule": 10.0,
+        "options": {"expires": 10},
     },
     # Escalation steps whose task message was lost (broker restart, killed worker) are enqueued again,
     # in sets, once they have waited escalation.STUCK_AFTER: checked every minute, so a lost fan-out
@@ -270,6 +300,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    # Alerts and webhooks: the outbox into deliveries, storms into summaries, what is due sent
+    # (integrations.relay). The general queue: a slow endpoint never delays the SLA sweep.
+    "integrations-relay": {
+        "task": "integrations.tasks.relay",
+        "schedule": WEBHOOK_RELAY_INTERVAL,
+        "options": {"expires": WEBHOOK_RELAY_INTERVAL},
+    },
+    "integrations-log-purge": {
+        "task": "integrations.tasks.purge_log",
+        "schedule": crontab(hour=3, minute=45),
+        "options": {"expires": 24 * 3600},
+    },
+    "integrations-daily-digest": {
+        "task": "integrations.tasks.send_daily_digests",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 3600},
+    },
     # Uploaded CSV files and web intake's idempotency records past their retention.
     "retention-purge-daily": {
         "task": "campaigns.tasks.purge_expired_data",
@@ -293,13 +340,63 @@ INTAKE_RATE_WINDOW = int(os.environ.get("INTAKE_RATE_WINDOW", "60"))
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
 INTAKE_TRUSTED_PROXIES = int(os.environ.get("INTAKE_TRUSTED_PROXIES", "0"))
 
+# --- REST API (api/) -------------------------------------------------------------------------
+# Token or session authentication, role checks per view, JSON errors, limits per token (or per user
+# for a signed-in browser) counted in Redis so every web process shares them.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasRole"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.RequestRateThrottle", "api.throttles.WriteRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+# Requests per token (or signed-in user): all of them, and the writes among them (POST, PATCH).
+API_RATE = os.environ.get("API_RATE", "600/minute")
+API_WRITE_RATE = os.environ.get("API_WRITE_RATE", "120/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Handoff API",
+    "DESCRIPTION": "Leads, campaigns, deadlines, assignment and deals, with the same role rules as the pages.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.LeadStatus",
+        "DealStageEnum": "leads.models.Deal.Stage",
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+    },
+}
+
+# --- Caches ----------------------------------------------------------------------------------
+# The default cache stays in each process (the dashboard's trends); the API's rate limits live in
+# Redis, so a token gets its limit once across every web process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "handoff-throttle",
+    },
+}
+
 # --- Login throttling (django-axes) ---------------------------------------------------------
-# Failed logins on /accounts/login/ and /admin/login/ are counted per username and per IP address
-# (each on its own); at the limit that username, or that address, is locked out for the cool-off
-# time. A manager lifts a lockout on the "Locked logins" page. Attempts are kept in the database.
+# Failed logins on /accounts/login/ and /admin/login/ are counted per username from one address, and
+# per address alone, each with its own limit (people.lockouts.LoginThrottleHandler): a username is
+# locked out from that address only, so nobody elsewhere can lock a colleague out by guessing; an
+# address trying many usernames is locked out for all of them after more failures. A lockout lasts
+# the cool-off time; a manager lifts it on the "Locked logins" page. Attempts are kept in the database.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "people.lockouts.LoginThrottleHandler"
 AXES_LOCKOUT_CALLABLE = "people.views.lockouts.locked_out"
 # The client's address the way web intake reads it (INTAKE_TRUSTED_PROXIES), so a proxy in front
 # of the app does not make every visitor one address.

@@ -19,5 +19,10 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("leads/", include("leads.urls")),
     path("routing/", include("routing.urls")),
+    path("api/", include("api.urls")),
+    path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# PostgreSQL not answering is a 503 (briefly unavailable, retry), anything else the 500 page.
+handler500 = "handoff.views.errors.server_error"

@@ -38,6 +38,7 @@ class Notification(models.Model):
         ASSIGNED = "assigned", "Lead assigned"
         ESCALATION = "escalation", "SLA escalation"
         TARGET = "target", "Target missed"
+        INTEGRATION = "integration", "Alert channel or webhook disabled"
         COUNTS = "counts", "Counts out of step"
 
     class Delivery(models.TextChoices):
@@ -63,6 +64,12 @@ class Notification(models.Model):
     email_claimed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a worker took the single email to send; stops a second send."
     )
+    # A default in the database too: the sweep writes notices with INSERT … SELECT.
+    count = models.PositiveIntegerField(
+        default=1,
+        db_default=1,
+        help_text="How many events it tells of: one, or a storm's many breaches in one summary.",
+    )
 
     class Meta:
         db_table = "handoff_notification"  # its table from before it left handoff/
@@ -73,7 +80,16 @@ class Notification(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(
-                    kind__in=["warning", "breach", "returned", "assigned", "escalation", "target", "counts"]
+                    kind__in=[
+                        "warning",
+                        "breach",
+                        "returned",
+                        "assigned",
+                        "escalation",
+                        "target",
+                        "integration",
+                        "counts",
+                    ]
                 ),
                 name="notification_kind_valid",
             ),
@@ -128,6 +144,7 @@ class UserPreferences(models.Model):
         Notification.Kind.BREACH: "email_breaches",
         Notification.Kind.ESCALATION: "email_breaches",
         Notification.Kind.TARGET: "email_breaches",
+        Notification.Kind.INTEGRATION: "email_breaches",
         Notification.Kind.COUNTS: "email_breaches",
         Notification.Kind.RETURNED: "email_returned",
         Notification.Kind.ASSIGNED: "email_assigned",

@@ -21,6 +21,7 @@ from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from common.outbox import outbox_send
 from notifications.models import Notification, UserPreferences
 
 Mode = UserPreferences.EmailMode
@@ -102,10 +103,11 @@ def notifications_mark_all_read(*, user) -> int:
 
 
 # --- Creating and emailing --------------------------------------------------------------------
-def notify(*, user, kind: str, title: str, body: str, lead: Model | None = None, key: str = "") -> Notification | None:
+def notify(
+    *, user, kind: str, title: str, body: str, lead: Model | None = None, key: str = "", url: str = ""
+) -> Notification | None:
     """Tell `user` about something: an in-app notification, and an email as their preferences say.
-    A `lead` it is about becomes its link (the notification centre sits below the leads app, so any
-    model with a page will do).
+    A `lead` it is about becomes its link; a notice about something else links to `url` (a path).
 
     A `key` names the event ("breach:42"): a second call with the same key for the same user changes
     nothing and returns None, so callers that may run twice (retried tasks) notify once. The single
@@ -119,7 +121,7 @@ def notify(*, user, kind: str, title: str, body: str, lead: Model | None = None,
         "title": title[:200],
         "body": body,
         "lead": lead,
-        "url": lead.get_absolute_url() if lead else "",
+        "url": lead.get_absolute_url() if lead else url,
         "delivery": preferences_for(user).delivery_for(kind),
     }
     if key:
@@ -129,7 +131,8 @@ def notify(*, user, kind: str, title: str, body: str, lead: Model | None = None,
     else:
         notification = Notification.objects.create(user=user, **fields)
     if notification.delivery == Notification.Delivery.EMAIL:
-        transaction.on_commit(partial(send_notification_email.delay, notification.pk))
+        # Through the outbox: a broker that is down delays the email, never fails the change.
+        outbox_send(send_notification_email, notification.pk)
     return notification
 
 
@@ -147,7 +150,7 @@ def _footer() -> str:
 def _email_text(notification: Notification) -> str:
     text = notification.body.strip()
     if notification.url:
-        text += f"\n\nOpen the lead: {_absolute(notification.url)}"
+        text += f"\n\n{'Open the lead' if notification.lead_id else 'Open it'}: {_absolute(notification.url)}"
     return text
 
 

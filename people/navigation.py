@@ -25,6 +25,21 @@ class Group:
     links: tuple[Link, ...]
 
 
+# The alerts and webhooks pages (integrations/), under the managers' "Alerts and webhooks" link;
+# everyone else reaches their own channel from the menu under their name.
+INTEGRATION_PAGES = tuple(
+    f"integrations:{page}"
+    for page in (
+        "channel_new",
+        "channel",
+        "channel_edit",
+        "endpoint_new",
+        "endpoint",
+        "endpoint_edit",
+        "delivery",
+    )
+)
+
 MENU = (
     Group(
         "Marketing",
@@ -70,6 +85,7 @@ MENU = (
             Link("SLA policy", "sla_policy", (Role.MANAGERS,), under=("sla_policy_new",)),
             Link("Calendars", "calendars", (Role.MANAGERS,), under=("calendar_create", "calendar_edit")),
             Link("Locked logins", "login_lockouts", (Role.MANAGERS,)),
+            Link("Alerts and webhooks", "integrations:index", (Role.MANAGERS,), under=INTEGRATION_PAGES),
         ),
     ),
 )

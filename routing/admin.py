@@ -2,13 +2,20 @@ from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
 
-from .models import RoutingDecision, RoutingRule, RuleSet, TimeOff
+from .models import RoutingDecision, RoutingRule, RuleSet, TimeOff, WorkingHours
 
 
 @admin.register(TimeOff)
 class TimeOffAdmin(admin.ModelAdmin):
     list_display = ["rep", "starts_on", "ends_on", "note", "created_by"]
     list_select_related = ["rep", "created_by"]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    list_display = ["rep", "weekday", "starts", "ends"]
+    list_filter = ["weekday"]
+    list_select_related = ["rep"]
 
 
 @admin.register(RoutingDecision)

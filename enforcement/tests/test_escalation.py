@@ -28,6 +28,7 @@ from people.roles import Role
 from sla.models import Deadline, Escalation, EscalationStep, Handoff, SlaPolicy
 
 HOUR = datetime.timedelta(hours=1)
+MINUTE = datetime.timedelta(minutes=1)
 S = Lead.Status
 Step = EscalationStep
 K = LeadEvent.Kind
@@ -470,6 +471,28 @@ def test_a_deadline_stuck_for_long_goes_alone(marketer, campaign, django_capture
     assert count == 2
     assert enqueued_sets(callbacks) == [[recent.pk]]
     assert enqueued(callbacks) == [old.pk]
+
+
+@pytest.mark.django_db
+def test_the_safety_net_keeps_to_its_budget_in_a_storm(
+    marketer, campaign, django_capture_on_commit_callbacks, monkeypatch
+):
+    """In a storm every pending step looks stuck (it waits behind the emails): one run hands out a
+    fixed number of sets and of deadlines alone, never a message per deadline; the rest waits for the
+    next run, oldest deadline first."""
+    monkeypatch.setattr(escalation, "STEP_BATCH", 2)
+    monkeypatch.setattr(escalation, "REQUEUE_SETS", 2)
+    monkeypatch.setattr(escalation, "REQUEUE_ALONE", 3)
+    now = timezone.now()
+    recent = [breach(in_queue(campaign, marketer), Deadline.Kind.CLAIM, now=now - 10 * MINUTE).pk for _ in range(7)]
+    old = [breach(in_queue(campaign, marketer), Deadline.Kind.CLAIM, now=now - 20 * MINUTE).pk for _ in range(6)]
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        count = escalations_requeue_stuck(now=now)
+
+    assert count == 2 * 2 + 3
+    assert enqueued_sets(callbacks) == [sorted(recent)[0:2], sorted(recent)[2:4]]
+    assert enqueued(callbacks) == sorted(old)[:3]
 
 
 # --- Real workers -------------------------------------------------------------------------------

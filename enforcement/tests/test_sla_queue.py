@@ -45,12 +45,16 @@ def purge(name: str) -> None:
         connection.default_channel.queue_purge(name)
 
 
-def test_the_sweep_and_the_safety_nets_are_routed_to_their_own_queue_and_side_effects_are_not():
+def test_only_the_sweep_goes_to_its_queue_and_every_other_task_goes_elsewhere():
+    """The sweep's worker takes sweeps and nothing else: the safety nets (which may hand out thousands
+    of deadlines in a storm) and every side effect go to the default queue."""
     route = app.amqp.router.route
-    for task in (sweep_deadlines, resend_unsent_emails):
-        assert route({}, task.name)["queue"].name == settings.SLA_QUEUE
-    for task in (run_escalations, send_notification_emails):
-        assert route({}, task.name)["queue"].name == DEFAULT_QUEUE
+    assert route({}, sweep_deadlines.name)["queue"].name == settings.SLA_QUEUE
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    others = (scheduled | {run_escalations.name, send_notification_emails.name}) - {sweep_deadlines.name}
+    assert resend_unsent_emails.name in others and "enforcement.tasks.requeue_stuck_escalations" in others
+    for name in others:
+        assert route({}, name)["queue"].name == DEFAULT_QUEUE, name
 
 
 def test_escalation_steps_wait_behind_the_emails_by_their_route():

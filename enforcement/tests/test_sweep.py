@@ -5,13 +5,13 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance, move
 from enforcement.notices import breach_notify
-from enforcement.sweep import sweep_deadlines
+from enforcement.sweep import _breaches_take, sweep_deadlines
 from enforcement.tasks import notify_breach, run_escalations
 from leads import services
 from leads.models import Lead, LeadEvent
@@ -159,6 +159,19 @@ class TestSweep:
 
         assert Deadline.objects.filter(breached_at__isnull=False).count() == 7
         assert all(breach_events(lead).count() == 1 for lead in leads)
+
+    def test_a_deadline_falling_due_during_a_backlog_is_recorded_in_the_first_batch(self, marketer, campaign):
+        """Fresh first: with an hour-old backlog larger than a batch, the deadline that fell due a
+        second ago is in the first batch, not after the backlog."""
+        for _ in range(25):
+            make_overdue(hand_off(campaign, marketer), late_by=HOUR)
+        fresh = make_overdue(hand_off(campaign, marketer), late_by=datetime.timedelta(seconds=1))
+
+        with transaction.atomic():
+            first, backlog = _breaches_take(20, None)
+
+        assert fresh.pk in first and len(first) == 20 and backlog
+        assert sweep_deadlines(batch_size=20) == 6  # the rest of the backlog, in a second call
 
     def test_the_sweep_refuses_a_naive_time(self):
         """sweep_deadlines(now=<naive datetime>) raises ValueError instead of guessing a time zone."""

@@ -21,10 +21,11 @@ from django.utils import timezone
 
 from conftest import LeadFactory
 from enforcement.escalation import escalations_requeue_stuck
+from enforcement.notices import STORM_THRESHOLD
 from enforcement.sweep import breach_notices_requeue
 from enforcement.tasks import sweep_deadlines
+from enforcement.tests.told import breaches_told
 from leads.models import Lead, LeadEvent
-from notifications.models import Notification
 from sla.models import Deadline, Escalation, Handoff, SlaPolicy
 
 BATCH = 6
@@ -145,4 +146,4 @@ def test_a_worker_killed_mid_sweep_loses_no_breach_and_doubles_none(marketer, ma
     per_deadline = LeadEvent.objects.filter(kind=LeadEvent.Kind.BREACH).values_list("data__deadline", flat=True)
     assert sorted(per_deadline) == sorted(ids)
     assert Escalation.objects.count() == DEADLINES * steps
-    assert Notification.objects.filter(user=manager, kind=Notification.Kind.BREACH).count() == DEADLINES
+    assert breaches_told(manager) == (STORM_THRESHOLD + 1, DEADLINES)  # ten notices, then a summary

@@ -1,13 +1,18 @@
-"""The access matrix: every page × (anonymous, marketer, rep, manager) gets the expected answer.
+"""The access matrix: every page and every API endpoint × (anonymous, marketer, rep, manager) gets the
+expected answer.
 
-Anonymous users are sent to the login page; signed-in users without the role get 403.
+Anonymous users are sent to the login page (the API answers 401); signed-in users without the role get 403.
 """
 
 import pytest
+import yaml
 from django.urls import reverse
+from rest_framework.test import APIClient
 
-from conftest import LeadFactory
+from api.tokens import token_issue
+from conftest import LeadFactory, advance
 from leads import services
+from leads.models import Lead
 
 ANON, MKT, REP, MGR = "anonymous", "marketer", "rep", "manager"
 OK, DENIED = 200, 403
@@ -32,6 +37,8 @@ MATRIX = {
     "routing:log": (DENIED, DENIED, OK),
     "routing:rules": (DENIED, DENIED, OK),
     "no_role": (OK, OK, OK),
+    "api:tokens": (OK, OK, OK),
+    "api:docs": (OK, OK, OK),
 }
 
 
@@ -115,3 +122,103 @@ def test_navigation_shows_each_role_its_own_pages(client, world):
     html = client.get(reverse("campaigns:list")).content.decode()
     assert reverse("campaigns:list") in html
     assert reverse("leads:queue") not in html
+
+
+# API operation (the schema's operationId; ":" and a word tell apart two requests to one operation)
+# -> (method, path with {lead}, {waiting}, {campaign}, {deal}, {rep} filled in, JSON body,
+#     expected status for (marketer, rep, manager)).
+API_MATRIX = {
+    "leads_list": ("get", "/api/v1/leads/", None, (200, 200, 200)),
+    "leads_create": (
+        "post",
+        "/api/v1/leads/",
+        {"campaign": "{campaign}", "full_name": "Ada", "email": "a@b.org"},
+        (201, 403, 201),
+    ),
+    "leads_retrieve": ("get", "/api/v1/leads/{lead}/", None, (200, 200, 200)),
+    "leads_partial_update": (
+        "patch",
+        "/api/v1/leads/{lead}/",
+        {"score": 30, "reason": "Met at a fair"},
+        (200, 403, 200),
+    ),
+    "leads_moves_create": ("post", "/api/v1/leads/{lead}/moves/", {"move": "qualify"}, (200, 403, 200)),
+    "leads_moves_create:claim": ("post", "/api/v1/leads/{waiting}/moves/", {"move": "claim"}, (403, 200, 403)),
+    "leads_assignment_create": ("post", "/api/v1/leads/{waiting}/assignment/", {"rep": "{rep}"}, (403, 403, 200)),
+    "campaigns_list": ("get", "/api/v1/campaigns/", None, (200, 403, 200)),
+    "campaigns_create": (
+        "post",
+        "/api/v1/campaigns/",
+        {"name": "Fair", "channel": "event", "status": "planned", "start_date": "2027-01-04", "budget": "0"},
+        (201, 403, 201),
+    ),
+    "campaigns_retrieve": ("get", "/api/v1/campaigns/{campaign}/", None, (200, 403, 200)),
+    "campaigns_partial_update": ("patch", "/api/v1/campaigns/{campaign}/", {"budget": "10"}, (200, 403, 200)),
+    "deadlines_list": ("get", "/api/v1/deadlines/", None, (200, 200, 200)),
+    "deals_list": ("get", "/api/v1/deals/", None, (403, 200, 200)),
+    "deals_retrieve": ("get", "/api/v1/deals/{deal}/", None, (403, 200, 200)),
+    "deals_stage_create": ("post", "/api/v1/deals/{deal}/stage/", {"stage": "proposal"}, (403, 200, 200)),
+    "schema": ("get", "/api/v1/schema/", None, (200, 200, 200)),
+}
+
+
+@pytest.fixture
+def api_world(world):
+    """The pages' world, plus a new lead, a lead waiting in the queue and a deal of the rep's."""
+    campaign = world["campaign"]
+    marketer, rep = world[MKT], world[REP]
+    converted = advance(LeadFactory(campaign=campaign), Lead.Status.CONVERTED, marketer=marketer, rep=rep)
+    return {
+        **world,
+        "ids": {
+            "lead": LeadFactory(campaign=campaign).pk,
+            "waiting": advance(LeadFactory(campaign=campaign), Lead.Status.HANDED_OFF, marketer=marketer, rep=rep).pk,
+            "campaign": campaign.pk,
+            "deal": converted.deal.pk,
+            "rep": rep.pk,
+        },
+    }
+
+
+def api_call(client: APIClient, operation: str, ids: dict):
+    method, path, body, _ = API_MATRIX[operation]
+    if body is not None:
+        body = {key: value.format(**ids) if isinstance(value, str) else value for key, value in body.items()}
+    return getattr(client, method)(path.format(**ids), body, format="json")
+
+
+def test_the_api_matrix_names_every_api_operation(api_world):
+    client = APIClient()
+    client.force_authenticate(api_world[MGR])
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
+    assert {name.split(":")[0] for name in API_MATRIX} == operations | {"schema"}
+
+
+@pytest.mark.parametrize("operation", API_MATRIX)
+def test_the_api_answers_anonymous_callers_401(api_world, operation):
+    response = api_call(APIClient(), operation, api_world["ids"])
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("role_index,role", list(enumerate([MKT, REP, MGR])))
+@pytest.mark.parametrize("operation", API_MATRIX)
+def test_each_role_gets_its_api_operations_and_403_elsewhere(api_world, operation, role_index, role):
+    _, key = token_issue(user=api_world[role], name="matrix")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = api_call(client, operation, api_world["ids"])
+    assert response.status_code == API_MATRIX[operation][3][role_index], response.content
+    if response.status_code == 403:
+        assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_api_writes_from_a_browser_session_need_the_csrf_token(api_world):
+    """The API takes the browser's session too (the docs page's "Try it out"): then CSRF applies."""
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(api_world[MKT])
+    response = client.post(f"/api/v1/leads/{api_world['ids']['lead']}/moves/", {"move": "qualify"}, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["error"]["message"]
+    assert Lead.objects.get(pk=api_world["ids"]["lead"]).status == Lead.Status.NEW

@@ -74,3 +74,19 @@ def test_progress_bars_get_their_width_from_data_attributes(client, marketer, ca
 
     assert 'data-width="' in html and "style=" not in html
     assert "js/pages.js" in html
+
+
+@pytest.mark.django_db
+def test_the_api_docs_page_runs_under_the_policy(client, rep):
+    """Swagger UI's files come from drf-spectacular-sidecar (served as our static files, no CDN), and its
+    start-up script from the page's own `?script` address: the rendered page has nothing the policy blocks."""
+    client.force_login(rep)
+    response = client.get(reverse("api:docs"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert [what for what, rx in BLOCKED.items() if rx.search(html)] == []
+    assert f"{settings.STATIC_URL}drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert "//cdn" not in html and "unpkg" not in html
+    script = client.get(reverse("api:docs"), {"script": ""})
+    assert script["Content-Type"].startswith("application/javascript")
+    assert reverse("api:schema") in script.content.decode()

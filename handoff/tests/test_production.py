@@ -1,12 +1,19 @@
 """The production set-up: gunicorn's configuration, persistent database connections only in the web
-server, and plain HTTP with DEBUG=0 only when asked for."""
+server, plain HTTP with DEBUG=0 only when asked for, and what `make production` needs in place
+(beat's schedule, the host names). `.ci/production_check.py` starts the whole of it in CI."""
 
 import json
 import os
 import subprocess
 import sys
+from io import StringIO
+from pathlib import Path
 
+import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from handoff.celery import app
 
 PRODUCTION = {"DEBUG": "0", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "handoff.example.com"}
 READ_SETTINGS = """
@@ -66,8 +73,9 @@ def test_only_the_web_server_keeps_database_connections():
     assert production_settings(server="gunicorn", CONN_MAX_AGE="30")["conn_max_age"] == 30
 
 
-def test_gunicorn_is_sized_for_two_cores():
-    """Threads, because requests wait on PostgreSQL; one process per core by default."""
+def gunicorn_config(**env: str) -> dict[str, str]:
+    """gunicorn's configuration as `gunicorn -c handoff/gunicorn.conf.py` sees it with `env`."""
+    environment = {key: value for key, value in os.environ.items() if key not in ("GUNICORN_BIND", "PORT")}
     output = subprocess.run(
         [
             os.path.join(os.path.dirname(sys.executable), "gunicorn"),
@@ -76,13 +84,65 @@ def test_gunicorn_is_sized_for_two_cores():
             "handoff/gunicorn.conf.py",
             "handoff.wsgi",
         ],
-        env={**os.environ, "WEB_CONCURRENCY": "2", "PORT": "8123"},
+        env=environment | env,
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    config = {key.strip(): value.strip() for key, value in (line.split(" = ", 1) for line in output.splitlines())}
+    return {key.strip(): value.strip() for key, value in (line.split(" = ", 1) for line in output.splitlines())}
+
+
+def test_gunicorn_is_sized_for_two_cores():
+    """Threads, because requests wait on PostgreSQL; one process per core by default."""
+    config = gunicorn_config(WEB_CONCURRENCY="2")
     assert config["worker_class"] == "gthread"
     assert (config["workers"], config["threads"], config["timeout"]) == ("2", "4", "30")
-    assert config["bind"] == "['127.0.0.1:8123']"
+
+
+def test_under_honcho_gunicorn_listens_where_the_readme_says():
+    """honcho gives every process PORT=5000; gunicorn ignores it and listens on GUNICORN_BIND, by default
+    127.0.0.1:8000 as the configuration table says."""
+    assert gunicorn_config(PORT="5000")["bind"] == "['127.0.0.1:8000']"
+    assert gunicorn_config(PORT="5000", GUNICORN_BIND="127.0.0.1:8123")["bind"] == "['127.0.0.1:8123']"
+    assert "| `GUNICORN_BIND` | `127.0.0.1:8000` |" in (settings.BASE_DIR / "README.md").read_text()
+
+
+def test_beat_keeps_its_schedule_in_the_checkout_by_default():
+    """Not under /var/lib, which a fresh machine lacks and only root may create: var/ is in every clone,
+    and production's beat reads the path from the settings (no --schedule of its own)."""
+    assert Path(app.conf.beat_schedule_filename) == settings.BASE_DIR / "var" / "celerybeat-schedule"
+    assert (
+        "var/.gitignore"
+        in subprocess.run(
+            ["git", "ls-files", "var"], cwd=settings.BASE_DIR, capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    beat = next(line for line in (settings.BASE_DIR / "Procfile.production").read_text().splitlines() if "beat" in line)
+    assert "--schedule" not in beat
+
+
+@pytest.mark.django_db
+class TestPreflightInProduction:
+    """`manage.py preflight`, which `make production` runs first, with DEBUG off."""
+
+    @pytest.fixture(autouse=True)
+    def production(self, settings):
+        settings.DEBUG = False
+        settings.ALLOWED_HOSTS = ["handoff.example.com"]
+
+    def test_it_creates_the_directory_of_beats_schedule(self, settings, tmp_path):
+        settings.CELERY_BEAT_SCHEDULE_FILENAME = str(tmp_path / "var" / "lib" / "handoff" / "celerybeat-schedule")
+        call_command("preflight", stdout=StringIO())
+        assert (tmp_path / "var" / "lib" / "handoff").is_dir()
+
+    def test_it_stops_with_a_message_when_beat_could_not_write_its_schedule(self, settings, tmp_path):
+        (tmp_path / "a-file").write_text("")
+        settings.CELERY_BEAT_SCHEDULE_FILENAME = str(tmp_path / "a-file" / "celerybeat-schedule")
+        with pytest.raises(CommandError, match="Set BEAT_SCHEDULE_FILE"):
+            call_command("preflight", stdout=StringIO())
+
+    def test_it_stops_with_a_message_without_a_host_name(self, settings):
+        settings.ALLOWED_HOSTS = []
+        with pytest.raises(CommandError, match="Set ALLOWED_HOSTS"):
+            call_command("preflight", stdout=StringIO())

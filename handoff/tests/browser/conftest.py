@@ -57,11 +57,12 @@ def browser_context_args(browser_context_args):
 @pytest.fixture
 def worker_and_beat(transactional_db):
     """A real Celery worker (threads, on the test's Redis database) and a real beat sending the SLA sweep
-    every BEAT_INTERVAL seconds, as `make run` does every SLA_SWEEP_INTERVAL."""
+    and the alerts' and webhooks' relay every BEAT_INTERVAL seconds, as `make run` does every
+    SLA_SWEEP_INTERVAL and WEBHOOK_RELAY_INTERVAL."""
     saved = app.conf.beat_schedule
-    sweep = settings.CELERY_BEAT_SCHEDULE["sla-sweep"]
     app.conf.beat_schedule = {
-        "sla-sweep": {**sweep, "schedule": BEAT_INTERVAL, "options": {"expires": BEAT_INTERVAL}},
+        name: {**settings.CELERY_BEAT_SCHEDULE[name], "schedule": BEAT_INTERVAL, "options": {"expires": BEAT_INTERVAL}}
+        for name in ("sla-sweep", "integrations-relay")
     }
     beat = EmbeddedService(app, thread=True, scheduler_cls="celery.beat:Scheduler", max_interval=BEAT_INTERVAL)
     try:

@@ -57,6 +57,8 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             f"/leads/{claimed}/return/",
             "/preferences/",
             "/routing/time-off/",
+            "/integrations/",
+            "/integrations/channels/new/",
         ],
         manager: [
             "/dashboard/",
@@ -73,6 +75,8 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             "/routing/time-off/",
             "/routing/log/",
             "/routing/rules/",
+            "/integrations/",
+            "/integrations/webhooks/new/",
         ],
     }
     for user, paths in pages.items():

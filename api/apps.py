@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "api"
+    verbose_name = "REST API"
+
+    def ready(self):
+        from . import schema  # noqa: F401  (registers the token's security scheme with drf-spectacular)
