@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, EventCount, Lead, LeadEvent
-from leads.tally import tally_of
+from leads.tally import InFamilyOf, LeadRoot, tally_of
 from leads.targets import add_months
 from sla.models import Deadline, Handoff
 
@@ -112,32 +112,39 @@ def mqls_by_campaign(*, first_day: datetime.date, last_day: datetime.date, where
 
 
 def mql_qualifications(*, first_day: datetime.date, last_day: datetime.date) -> QuerySet[LeadEvent]:
-    """The QUALIFIED events behind `mqls_by_campaign` for those days: of live leads (a duplicate merged
-    into another lead leaves its MQL to the survivor), each its lead's first of its month in the site's
-    zone. For listing the leads behind the figure; counts come from the read model."""
+    """The QUALIFIED events behind `mqls_by_campaign` for those days, each the first of its month (site's
+    zone) in its lead's family: a duplicate merged into another lead leaves its MQLs to the survivor (the
+    family's root), which counts once a month, in its campaign (`counted_campaign`). For listing the
+    leads behind the figure; counts come from the read model."""
     zone = timezone.get_default_timezone()
     start = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=zone)
     end = datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
     earlier_that_month = LeadEvent.objects.filter(
         Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")),
-        lead=OuterRef("lead"),
+        InFamilyOf("lead_id", OuterRef("root")),
         kind=LeadEvent.Kind.QUALIFIED,
         created_at__gte=OuterRef("month_start"),
     )
+    live_root = Lead.objects.filter(pk=OuterRef("root")).exclude(status=S.MERGED)
     return (
         LeadEvent.objects.filter(kind=LeadEvent.Kind.QUALIFIED, created_at__gte=start, created_at__lt=end)
-        .exclude(lead__status=S.MERGED)
-        .annotate(month_start=TruncMonth("created_at", tzinfo=zone))
+        .annotate(root=LeadRoot("lead_id"), month_start=TruncMonth("created_at", tzinfo=zone))
+        .annotate(counted_campaign=Subquery(live_root.values("campaign")))
+        .filter(counted_campaign__isnull=False)
         .exclude(Exists(earlier_that_month))
     )
 
 
 def acceptance_counts() -> dict[str, Count]:
-    """Over a set of handoffs: the leads handed off, and those sales accepted (claimed at least once,
-    by a rep, a manager's assignment or the round-robin). A lead handed off twice counts once."""
+    """Over a set of handoffs: the leads handed off, and those sales accepted (claimed at least once by a
+    person: a rep, a manager's assignment or the round-robin; not a lead only an escalation gave away).
+    A lead handed off twice counts once."""
+    claimed_by_people = Q(
+        deadlines__kind=Deadline.Kind.CLAIM, deadlines__met_at__isnull=False, deadlines__met_by_escalation=False
+    )
     return {
         "handed_off": Count("lead", distinct=True),
-        "accepted": Count("lead", distinct=True, filter=Q(claimed_at__isnull=False)),
+        "accepted": Count("lead", distinct=True, filter=claimed_by_people),
     }
 
 
@@ -155,9 +162,12 @@ class Acceptance:
 def acceptance_by_campaign(
     *, start: datetime.datetime, end: datetime.datetime, campaigns: QuerySet[Campaign] | None = None
 ) -> dict[int, Acceptance]:
-    """Per campaign id, the live leads handed off from `start` to `end` and how many of those sales
-    accepted (campaigns with no handoff then are missing). One query."""
-    handoffs = Handoff.objects.filter(handed_off_at__gte=start, handed_off_at__lt=end).exclude(lead__status=S.MERGED)
+    """Per campaign id, the live leads marketing handed off from `start` to `end` and how many of those
+    sales accepted (campaigns with no handoff then are missing). A lead put back in the queue is not
+    handed off again. One query."""
+    handoffs = Handoff.objects.filter(
+        source=Handoff.Source.HAND_OFF, handed_off_at__gte=start, handed_off_at__lt=end
+    ).exclude(lead__status=S.MERGED)
     if campaigns is not None:
         handoffs = handoffs.filter(lead__campaign__in=campaigns)
     rows = handoffs.order_by().values("lead__campaign").annotate(**acceptance_counts())

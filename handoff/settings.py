@@ -323,6 +323,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 24 * 3600},
     },
+    # The read models recounted in part and compared with what is stored; managers and the log are
+    # told when they differ (reporting.verify). On the general queue: it reads for a few seconds.
+    "read-models-verify-daily": {
+        "task": "reporting.tasks.verify_read_models",
+        "schedule": crontab(hour=4, minute=15),
+        "options": {"expires": 24 * 3600},
+    },
 }
 
 # --- Web-to-lead intake ---------------------------------------------------------------------

@@ -95,8 +95,10 @@ def lead_route_waiting(*, lead: Lead) -> Lead | None:
         return routed.profile.user
 
 
-def _take(lead: Lead, rep, *, actor, move: str, note: str = "") -> LeadEvent:
-    """Give a waiting lead to `rep` (`move` is a claim or an assignment): owner, handoff, SLA clocks."""
+def _take(lead: Lead, rep, *, actor, move: str, note: str = "", by_escalation: bool = False) -> LeadEvent:
+    """Give a waiting lead to `rep` (`move` is a claim or an assignment): owner, handoff, SLA clocks.
+    An escalation's assignment (`by_escalation`) says so in the event and on the claim clock, so the
+    dashboard keeps it apart from people's claims."""
     # A pass starts with nothing logged: the activities of earlier passes are history on My leads.
     event = transition(
         lead,
@@ -106,14 +108,14 @@ def _take(lead: Lead, rep, *, actor, move: str, note: str = "") -> LeadEvent:
         last_activity_at=None,
         next_step_at=None,
         note=note,
-        data={"rep": rep.pk},
+        data={"rep": rep.pk, "escalation": True} if by_escalation else {"rep": rep.pk},
     )
     handoff = _open_handoff(lead)
     now = event.created_at
     handoff.claimed_by = rep
     handoff.claimed_at = now
     handoff.save(update_fields=["claimed_by", "claimed_at"])
-    deadline_meet(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now, by=rep)
+    deadline_meet(handoff=handoff, kind=Deadline.Kind.CLAIM, now=now, by=rep, by_escalation=by_escalation)
     deadline_set(handoff=handoff, kind=Deadline.Kind.FIRST_CONTACT, now=now, owner=rep, score=lead.score)
     return event
 
@@ -185,7 +187,8 @@ def lead_requeue(*, lead: Lead, actor=None, reason: str) -> Handoff:
     """Take a claimed lead back from its rep and put it in the queue again: done by an escalation after
     a missed first contact (`actor` None: the system), or by the rep or a manager. The pass closes as
     REQUEUED, which stops its clocks, and a new pass opens, handed off by whoever handed off the last
-    one, so a fresh claim clock runs. Returns the new handoff."""
+    one, so a fresh claim clock runs; the new pass says who put it back (`Handoff.source`): it is not a
+    new hand-off from marketing. Returns the new handoff."""
     if not reason.strip():
         raise TransitionError("Say why the lead goes back to the queue.")
     with transaction.atomic():
@@ -198,6 +201,7 @@ def lead_requeue(*, lead: Lead, actor=None, reason: str) -> Handoff:
             actor=previous.handed_off_by,
             note=f"Back in the queue from {person_name(rep)}: {reason}",
             now=event.created_at,
+            source=Handoff.Source.ESCALATION if actor is None else Handoff.Source.REQUEUE,
         )
     return handoff
 
@@ -244,7 +248,7 @@ def leads_assign_after_breach(*, breaches: list[tuple[Lead, object, bool]]) -> l
         for lead, _, _ in breaches:
             if lead.pk in assignees:
                 assignee, note = assignees[lead.pk]
-                _take(lead, assignee, actor=None, move="assign", note=note)
+                _take(lead, assignee, actor=None, move="assign", note=note, by_escalation=True)
     return [assignees.get(lead.pk, (None,))[0] for lead, _, _ in breaches]
 
 

@@ -19,18 +19,19 @@ import zoneinfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Func, IntegerField, Q, Subquery
+from django.db.models import BigIntegerField, BooleanField, F, Func, IntegerField, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from .models import LeadTally
 
 # The milestones an event marks, as bits of one integer: the one definition of "reached".
-# Handing off and re-queueing both open a handoff; acceptance is the move from the queue to a rep
-# (a claim, a manager's assignment or the round-robin); a breach is the sweep's record of one.
+# Handing off and re-queueing both open a handoff; acceptance is a person's move from the queue to a rep
+# (a claim, a manager's assignment or the round-robin; not an escalation giving the lead away, whose
+# event says so); a breach is the sweep's record of one.
 MILESTONE_BITS = """CASE
   WHEN {e}.kind = 'qualified' THEN 1
   WHEN {e}.to_status = 'handed_off' THEN 2
-  WHEN {e}.from_status = 'handed_off' AND {e}.to_status = 'claimed' THEN 4
+  WHEN {e}.from_status = 'handed_off' AND {e}.to_status = 'claimed' AND NOT {e}.data ? 'escalation' THEN 4
   WHEN {e}.to_status = 'returned' THEN 8
   WHEN {e}.kind = 'breach' THEN 16
   ELSE 0 END"""
@@ -110,13 +111,51 @@ MILESTONES_RECOUNT = MILESTONE_UPSERT.format(
 )
 
 # --- MQLs per month: a live lead counts once in each calendar month of the site's zone in which it was
-# qualified, on the day it was first qualified in that month. A month's MQLs are its days' rows; any
-# run of days (a dashboard period) sums its own. `{zone}` is settings.TIME_ZONE, written into the
-# trigger when it is installed (`trigger_sql`).
+# qualified, on the day it was first qualified in that month. A duplicate merged into another lead leaves
+# its MQLs to the survivor: a lead and every lead merged into it (directly or down a chain of merges) are
+# one *family*, counted once per month in the campaign of its root, the live lead at the top. A month's
+# MQLs are its days' rows; any run of days (a dashboard period) sums its own. `{zone}` is
+# settings.TIME_ZONE, written into the trigger when it is installed (`trigger_sql`).
 DAY_OF = "({e}.created_at AT TIME ZONE '{{zone}}')::date"
 MONTH_OF = "date_trunc('month', {e}.created_at AT TIME ZONE '{{zone}}')::date"
 
-# `{changes}`: rows (campaign_id, day, delta): that many leads of the campaign gained (or lost) their
+# The family functions. `handoff_lead_root(lead, moved, parents)`: the root above `lead`, reading the leads
+# `moved` as merged into `parents` (their values before an update; empty: as they are now).
+# `handoff_lead_family(root)`: the ids of the leads whose root is `root`, itself included.
+FAMILY_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION handoff_lead_root(lead bigint, moved bigint[] DEFAULT '{}', parents bigint[] DEFAULT '{}')
+RETURNS bigint AS $$
+DECLARE
+  current bigint := lead;
+  parent bigint;
+  position int;
+BEGIN
+  LOOP
+    position := array_position(moved, current);
+    IF position IS NULL THEN
+      SELECT merged_into_id INTO parent FROM leads_lead WHERE id = current;
+    ELSE
+      parent := parents[position];
+    END IF;
+    IF parent IS NULL THEN
+      RETURN current;
+    END IF;
+    current := parent;
+  END LOOP;
+END;
+$$ LANGUAGE plpgsql STABLE;
+
+CREATE OR REPLACE FUNCTION handoff_lead_family(root bigint) RETURNS bigint[] AS $$
+  WITH RECURSIVE family(id) AS (
+    SELECT root
+    UNION ALL
+    SELECT l.id FROM leads_lead l JOIN family f ON l.merged_into_id = f.id
+  )
+  SELECT array_agg(id) FROM family
+$$ LANGUAGE sql STABLE;
+"""
+
+# `{changes}`: rows (campaign_id, day, delta): that many families of the campaign gained (or lost) their
 # month's qualification on the day.
 MONTHS_UPSERT = """
 INSERT INTO leads_campaignmonthmqls (campaign_id, day, leads)
@@ -128,13 +167,13 @@ HAVING SUM(delta) <> 0
 ON CONFLICT (campaign_id, day) DO UPDATE SET leads = leads_campaignmonthmqls.leads + EXCLUDED.leads
 """
 
-# A timeline insert: per live lead and month of its new qualifications, the first day of them; it
-# counts there unless the lead was already qualified earlier in that month (an event written with an
-# earlier time than those before it moves the lead's count to its day).
+# A timeline insert: per family and month of its new qualifications, the first day of them; it counts
+# there unless the family was already qualified earlier in that month (an event written with an earlier
+# time than those before it moves the family's count to its day).
 MONTHS_QUALIFIED = MONTHS_UPSERT.format(
     changes="""
-    SELECT l.campaign_id, c.day, c.delta
-      FROM (SELECT e.lead_id, """  # noqa: S608 - constant SQL, no input
+    SELECT r.campaign_id, c.day, c.delta
+      FROM (SELECT handoff_lead_root(e.lead_id) AS root, """  # noqa: S608 - constant SQL, no input
     + MONTH_OF.format(e="e")
     + """ AS month, MIN("""
     + DAY_OF.format(e="e")
@@ -143,41 +182,65 @@ MONTHS_QUALIFIED = MONTHS_UPSERT.format(
        SELECT MIN("""
     + DAY_OF.format(e="o")
     + """) AS first FROM leads_leadevent o
-        WHERE o.lead_id = q.lead_id AND o.kind = 'qualified' AND """
+        WHERE o.lead_id = ANY(handoff_lead_family(q.root)) AND o.kind = 'qualified' AND """
     + MONTH_OF.format(e="o")
     + """ = q.month
           AND NOT EXISTS (SELECT 1 FROM new_events n WHERE n.id = o.id)) before
-      JOIN leads_lead l ON l.id = q.lead_id AND l.status <> 'merged'
+      JOIN leads_lead r ON r.id = q.root AND r.status <> 'merged'
      CROSS JOIN LATERAL (VALUES (q.first, 1), (before.first, -1)) AS c(day, delta)
      WHERE (before.first IS NULL OR q.first < before.first) AND c.day IS NOT NULL"""
 )
 
-# A lead merged away (or back) or moved to another campaign takes its months with it.
+# A lead update that merges a lead away (or back), or moves a lead to another campaign, changes the
+# families around it: their months are counted again as they were before the statement (each member's
+# root read with the old parents of the leads it changed, the root's old campaign and status) and taken
+# out, and as they are now and put in. Families the statement did not touch cancel out.
 MONTHS_MOVED = MONTHS_UPSERT.format(
     changes="""
-    SELECT moved.campaign_id, q.day, moved.delta
-      FROM """  # noqa: S608 - constant SQL, no input
-    + MOVED_LEADS
-    + """
-     CROSS JOIN LATERAL (
-       SELECT MIN("""
+    WITH moved AS (
+      SELECT o.id, o.merged_into_id AS old_parent, n.merged_into_id AS new_parent
+        FROM old_leads o JOIN new_leads n ON n.id = o.id
+       WHERE o.merged_into_id IS DISTINCT FROM n.merged_into_id OR o.campaign_id <> n.campaign_id
+          OR (o.status = 'merged') <> (n.status = 'merged')),
+    before AS (SELECT array_agg(id ORDER BY id) AS ids, array_agg(merged_into_id ORDER BY id) AS parents
+                 FROM old_leads),
+    roots AS (SELECT DISTINCT handoff_lead_root(x) AS root
+                FROM moved CROSS JOIN LATERAL (VALUES (moved.id), (moved.old_parent), (moved.new_parent)) v(x)
+               WHERE x IS NOT NULL),
+    members AS (SELECT DISTINCT unnest(handoff_lead_family(root)) AS id FROM roots),
+    mapped AS (SELECT m.id, 1 AS delta, handoff_lead_root(m.id) AS root FROM members m
+               UNION ALL
+               SELECT m.id, -1, handoff_lead_root(m.id, b.ids, b.parents) FROM members m CROSS JOIN before b),
+    firsts AS (SELECT mp.root, mp.delta, MIN("""  # noqa: S608 - constant SQL, no input
     + DAY_OF.format(e="e")
-    + """) AS day FROM leads_leadevent e WHERE e.lead_id = moved.id AND e.kind = 'qualified'
-        GROUP BY """
+    + """) AS day
+                 FROM mapped mp JOIN leads_leadevent e ON e.lead_id = mp.id AND e.kind = 'qualified'
+                GROUP BY mp.root, mp.delta, """
     + MONTH_OF.format(e="e")
-    + """) q"""
+    + """)
+    SELECT CASE WHEN f.delta < 0 THEN COALESCE(o.campaign_id, r.campaign_id) ELSE r.campaign_id END AS campaign_id,
+           f.day, f.delta
+      FROM firsts f
+      JOIN leads_lead r ON r.id = f.root
+      LEFT JOIN old_leads o ON o.id = f.root
+     WHERE CASE WHEN f.delta < 0 THEN COALESCE(o.status, r.status) ELSE r.status END <> 'merged'"""
 )
 
-# Each live lead's first day of each month it was qualified in, over the relations `{events}` and `{leads}`.
+# Each family's first day of each month it was qualified in, over the relations `{events}` and `{leads}`
+# (the whole tables, or a part holding every family of its roots: the root's row is in `{leads}`). A lead
+# merged into nothing is its own root, read without the function.
 MONTHS_RECOUNT = MONTHS_UPSERT.format(
     changes="""
-    SELECT l.campaign_id, q.day, 1 AS delta
-      FROM (SELECT e.lead_id, MIN("""  # noqa: S608 - constant SQL, no input
+    SELECT r.campaign_id, q.day, 1 AS delta
+      FROM (SELECT CASE WHEN m.merged_into_id IS NULL THEN m.id ELSE handoff_lead_root(m.id) END AS root,
+                   MIN("""  # noqa: S608 - constant SQL, no input
     + DAY_OF.format(e="e")
-    + """) AS day FROM {events} e WHERE e.kind = 'qualified' GROUP BY e.lead_id, """
+    + """) AS day
+              FROM {events} e JOIN leads_lead m ON m.id = e.lead_id
+             WHERE e.kind = 'qualified' GROUP BY 1, """
     + MONTH_OF.format(e="e")
     + """) q
-      JOIN {leads} l ON l.id = q.lead_id AND l.status <> 'merged'"""
+      JOIN {leads} r ON r.id = q.root AND r.status <> 'merged'"""
 )
 
 # --- Won deals and their value per campaign (the campaign of the deal's lead).
@@ -294,7 +357,7 @@ def site_zone() -> str:
 def trigger_sql() -> str:
     """The trigger functions and triggers, for the migration that installs them (and the rebuild,
     which installs them again for the current settings.TIME_ZONE)."""
-    sql = []
+    sql = [FAMILY_FUNCTIONS]
     for name, (table, operation, referencing, statements) in TRIGGERS.items():
         body = ";\n".join(statements).replace("{zone}", site_zone())
         sql.append(f"""
@@ -351,3 +414,25 @@ def tally_of(*, where: Q, statuses=None) -> Subquery:
     # SUM without GROUP BY: one number for the outer row.
     total = rows.order_by().annotate(n=Func(F("leads"), function="SUM")).values("n")
     return Coalesce(Subquery(total, output_field=IntegerField()), 0)
+
+
+class LeadRoot(Func):
+    """The live lead at the top of a lead's family: the lead itself unless it was merged away, else the
+    lead it was merged into (down a chain of merges). `handoff_lead_root`, installed with the triggers."""
+
+    function = "handoff_lead_root"
+    arity = 1
+    output_field = BigIntegerField()
+
+
+class InFamilyOf(Func):
+    """True when the lead (first expression) is in the family of the root (second): merged into it,
+    directly or down a chain of merges, or the root itself. An index probe per family member."""
+
+    arity = 2
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        lead, lead_params = compiler.compile(self.source_expressions[0])
+        root, root_params = compiler.compile(self.source_expressions[1])
+        return f"{lead} = ANY(handoff_lead_family({root}))", [*lead_params, *root_params]

@@ -39,6 +39,7 @@ class Notification(models.Model):
         ESCALATION = "escalation", "SLA escalation"
         TARGET = "target", "Target missed"
         INTEGRATION = "integration", "Alert channel or webhook disabled"
+        COUNTS = "counts", "Counts out of step"
 
     class Delivery(models.TextChoices):
         IN_APP = "in_app", "In the app only"
@@ -79,7 +80,16 @@ class Notification(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(
-                    kind__in=["warning", "breach", "returned", "assigned", "escalation", "target", "integration"]
+                    kind__in=[
+                        "warning",
+                        "breach",
+                        "returned",
+                        "assigned",
+                        "escalation",
+                        "target",
+                        "integration",
+                        "counts",
+                    ]
                 ),
                 name="notification_kind_valid",
             ),
@@ -128,13 +138,14 @@ class UserPreferences(models.Model):
 
     # Which switch says a user wants emails about a kind of notification. An escalation follows a
     # breach, and a missed campaign target is a breach of the SLA's marketing side: whoever wants
-    # breach emails wants these.
+    # breach emails wants these. Counts out of step put every SLA figure in doubt: the same.
     EMAIL_SWITCHES = {
         Notification.Kind.WARNING: "email_warnings",
         Notification.Kind.BREACH: "email_breaches",
         Notification.Kind.ESCALATION: "email_breaches",
         Notification.Kind.TARGET: "email_breaches",
         Notification.Kind.INTEGRATION: "email_breaches",
+        Notification.Kind.COUNTS: "email_breaches",
         Notification.Kind.RETURNED: "email_returned",
         Notification.Kind.ASSIGNED: "email_assigned",
     }

@@ -15,8 +15,11 @@ the number of queries does not depend on the number of leads, campaigns or reps:
   running;
 - business-time percentiles sort `Deadline.business_seconds` of the period's met deadlines
   (`deadline_met_seconds_idx`), set once when the deadline is met;
-- acceptance comes from the handoffs of the period (`handoff_handed_off_at_idx`), counting only
-  those whose claim window has closed (claimed, or past the claim deadline).
+- acceptance comes from marketing's hand-offs of the period (`handoff_handed_off_at_idx`), counting
+  only those whose claim window has closed (claimed, or past the claim deadline);
+- people's actions and the escalation's are kept apart: a claim an escalation made (it gave the lead
+  to someone) is never inside people's on-time figures, times or acceptance, but shown beside them; a
+  claim deadline missed in the queue is the queue's, whoever later claims or is given the lead.
 
 Sales' figures follow every filter; marketing's (MQLs, acceptance, returns, follow-ups) and the funnel
 follow the campaign and channel filters only: a team or rep does not own a campaign's leads.
@@ -57,7 +60,7 @@ from leads.models import Deal, EventCount, LeadEvent, RepProfile, ReturnReason, 
 from leads.targets import add_months, days_in_month, month_start
 from people.roles import Role
 from reporting.models import DeadlineOutcome
-from reporting.outcomes import ON_TIME, outcome_rows
+from reporting.outcomes import BY_ESCALATION, LATE, ON_TIME, outcome_rows
 from sla.models import Deadline, Escalation, Handoff, SlaPolicy
 
 K = Deadline.Kind
@@ -240,18 +243,20 @@ def decided_deadlines(
     measured: bool = False,
 ) -> QuerySet[Deadline]:
     """Deadlines of `kinds` decided from `start` to `end` (default: the period), never after `now`,
-    annotated with `decided`. Who held one is its owner (a met claim names the rep who claimed the
-    lead; nobody holds a claim left in the queue). People filters apply to sales' deadlines only.
-    Everything it reads is in `deadline_decided_idx`: one index-only range scan, no join.
-    `measured` keeps only those met with their business time (a met deadline is always decided):
-    what the percentiles sort, read from the narrower `deadline_met_seconds_idx`."""
+    annotated with `decided`. Who held one is its owner (a claim met in time names the person who
+    claimed the lead; nobody holds a claim missed in the queue, whoever took the lead later). People
+    filters apply to sales' deadlines only. Everything it reads is in `deadline_decided_idx`: one
+    index-only range scan, no join.
+    `measured` keeps only those a person met, with their business time (a met deadline is always
+    decided): what the percentiles sort, read from the narrower `deadline_met_seconds_idx`; the
+    escalation's claims take no time of anyone's."""
     start = start or filters.period.start
     end = min(end or filters.period.end, now)
     deadlines = Deadline.objects.annotate(decided=Deadline.decided_at()).filter(
         kind__in=kinds, decided__gte=start, decided__lt=end
     )
     if measured:
-        deadlines = deadlines.filter(business_seconds__isnull=False)
+        deadlines = deadlines.filter(business_seconds__isnull=False, met_by_escalation=False)
     else:
         deadlines = deadlines.filter(
             Q(met_at__isnull=False)
@@ -265,12 +270,16 @@ def decided_deadlines(
 
 @dataclass
 class Clock:
-    """One kind of deadline over a period: decided on time or late, and for the late ones whether the
-    sweep recorded the breach (it may not have yet) and the escalations they caused."""
+    """One kind of deadline over a period: decided on time (by a person) or late, and for the late ones
+    whether the sweep recorded the breach (it may not have yet) and the escalations they caused. Beside
+    them, what an escalation met: by the due time (`by_escalation`, in neither figure) or after it
+    (`late_by_escalation`, a miss rescued late, counted in `late`)."""
 
     on_time: int = 0
     late: int = 0
     recorded: int = 0
+    by_escalation: int = 0
+    late_by_escalation: int = 0
     escalations: int = 0
     median_seconds: float | None = None
     p90_seconds: float | None = None
@@ -279,10 +288,13 @@ class Clock:
         self.on_time += row["on_time"]
         self.late += row["late"]
         self.recorded += row["recorded"]
+        self.by_escalation += row.get("by_escalation", 0)
+        self.late_by_escalation += row.get("late_by_escalation", 0)
         self.escalations += row.get("escalations", 0)
 
     @property
     def decided(self) -> int:
+        """Decided by people: on time or late (a late one an escalation rescued is still late)."""
         return self.on_time + self.late
 
     @property
@@ -355,6 +367,7 @@ class RepFigures:
     claimed: int = 0
     assigned_by_manager: int = 0
     assigned_automatically: int = 0
+    assigned_by_escalation: int = 0
     reassigned_to: int = 0
     contacted: int = 0
     converted: int = 0
@@ -385,6 +398,7 @@ class RepFigures:
             or self.claimed
             or self.assigned_by_manager
             or self.assigned_automatically
+            or self.assigned_by_escalation
             or self.reassigned_to
             or self.contacted
             or self.converted
@@ -411,16 +425,18 @@ class SalesGroup:
 
 @dataclass
 class Acceptance:
-    """Leads handed off in the period whose claim window has closed (`decided`), and what sales did:
-    claimed them (at least once), and kept them (claimed and not returned to marketing)."""
+    """Marketing's hand-offs in the period whose claim window has closed (`decided`), and what sales'
+    people did: claimed them (at least once), and kept them (claimed and not returned to marketing).
+    Those an escalation gave to someone (`by_escalation`) were not claimed by anyone: shown beside."""
 
     handed_off: int = 0
     decided: int = 0
     claimed: int = 0
     returned: int = 0
+    by_escalation: int = 0
 
     def add(self, row: dict) -> None:
-        for name in ("handed_off", "decided", "claimed", "returned"):
+        for name in ("handed_off", "decided", "claimed", "returned", "by_escalation"):
             setattr(self, name, getattr(self, name) + row.get(name, 0))
 
     @property
@@ -579,7 +595,8 @@ class Dashboard:
                 Side.SALES,
                 "Late claims",
                 self.claims.late,
-                "The claim deadline passed before a rep claimed the lead (recorded by the sweep or not).",
+                "The claim deadline passed while the lead waited in the queue (recorded by the sweep or not): "
+                "the team's miss, whoever took the lead later.",
                 "claims_late",
             ),
             Miss(
@@ -736,14 +753,17 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         if campaign_pk in campaigns:
             campaigns[campaign_pk].mqls = mqls
 
-    # Assignments: by a manager, automatic (round-robin or escalation), or a reassignment.
+    # Assignments: by a manager, automatic (routing's round-robin), by an escalation (not an acceptance:
+    # nobody in sales took the lead), or a reassignment.
+    by_escalation = Q(actor__isnull=True, data__has_key="escalation")
     assignments = (
         LeadEvent.objects.filter(kind=E.ASSIGNED, created_at__gte=start, created_at__lt=end)
         .filter(campaign_q(filters, "lead__campaign"))
         .values(rep=KT("data__rep"), campaign=F("lead__campaign"))
         .annotate(
             manager=Count("id", filter=Q(actor__isnull=False) & ~Q(data__has_key="from")),
-            automatic=Count("id", filter=Q(actor__isnull=True)),
+            automatic=Count("id", filter=Q(actor__isnull=True) & ~by_escalation),
+            escalation=Count("id", filter=by_escalation),
             reassigned=Count("id", filter=Q(data__has_key="from")),
         )
         .order_by()
@@ -757,6 +777,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
             rep = people[person]
             rep.assigned_by_manager += row["manager"]
             rep.assigned_automatically += row["automatic"]
+            rep.assigned_by_escalation += row["escalation"]
             rep.reassigned_to += row["reassigned"]
 
     # Won deals (a deal converted as won has no stage event: read the deals, by when they closed; each
@@ -824,36 +845,41 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
 def acceptance_rows(
     filters: Filters, *, now: datetime.datetime, by: str, start=None, end=None, zone=None
 ) -> list[dict]:
-    """Hand-offs from `start` to `end` (default: the period), grouped `by` "campaign" or "week": how
-    many, how many with the claim window closed (claimed, or past the claim deadline), claimed, and
-    claimed then returned to marketing. A lead put back in the queue by an escalation is handed off
-    again (a new pass with a new claim clock) and counts again. Two queries: the claim clocks (one per
-    hand-off, started at it; `deadline_claim_started_idx`, index-only) and the returned hand-offs
-    (`handoff_returned_idx`, index-only). Both carry the lead's campaign: no join."""
+    """Marketing's hand-offs from `start` to `end` (default: the period), grouped `by` "campaign" or
+    "week": how many, how many with the claim window closed (claimed, or past the claim deadline),
+    claimed by a person, claimed by a person then returned to marketing, and given to someone by an
+    escalation. A lead put back in the queue (by a person or an escalation) is not handed off again:
+    that pass is not marketing's. One query: the hand-offs (`handoff_handed_off_at_idx`, carrying the
+    lead's campaign) each joined to its claim clock."""
     start, end = start or filters.period.start, min(end or filters.period.end, now)
-    clocks = Deadline.objects.filter(kind=K.CLAIM, starts_at__gte=start, starts_at__lt=end).filter(campaign_q(filters))
-    returned = Handoff.objects.filter(
-        outcome=Handoff.Outcome.RETURNED, handed_off_at__gte=start, handed_off_at__lt=end
+    handoffs = Handoff.objects.filter(
+        source=Handoff.Source.HAND_OFF, handed_off_at__gte=start, handed_off_at__lt=end, deadlines__kind=K.CLAIM
     ).filter(campaign_q(filters))
     if by == "week":
-        clocks = clocks.annotate(group=TruncWeek("starts_at", tzinfo=zone))
-        returned = returned.annotate(group=TruncWeek("handed_off_at", tzinfo=zone))
+        handoffs = handoffs.annotate(group=TruncWeek("handed_off_at", tzinfo=zone))
     else:
-        clocks = clocks.annotate(group=F("campaign"))
-        returned = returned.annotate(group=F("campaign"))
-    closed = Q(met_at__isnull=False) | Q(cancelled_at__isnull=False) | Q(due_at__lte=now)
-    rows = clocks.values("group").annotate(
-        handed_off=Count("due_at"), decided=Count("due_at", filter=closed), claimed=Count("met_at")
+        handoffs = handoffs.annotate(group=F("campaign"))
+    claim = "deadlines__"
+    closed = Q(**{f"{claim}met_at__isnull": False}) | Q(**{f"{claim}cancelled_at__isnull": False})
+    closed |= Q(**{f"{claim}due_at__lte": now})
+    by_people = Q(**{f"{claim}met_at__isnull": False, f"{claim}met_by_escalation": False})
+    rows = handoffs.values("group").annotate(
+        handed_off=Count("pk"),
+        decided=Count("pk", filter=closed),
+        claimed=Count("pk", filter=by_people),
+        returned=Count("pk", filter=by_people & Q(outcome=Handoff.Outcome.RETURNED)),
+        by_escalation=Count("pk", filter=Q(**{f"{claim}met_by_escalation": True})),
     )
-    returns = returned.values("group").annotate(returned=Count("id"))
-    return [{**row, by: row["group"]} for row in [*rows.order_by(), *returns.order_by()]]
+    return [{**row, by: row["group"]} for row in rows.order_by()]
 
 
 def acceptance_handoffs(filters: Filters, *, now: datetime.datetime) -> QuerySet[Handoff]:
-    """The hand-offs of the period (up to `now`), each joined to its claim deadline to tell whether the
-    claim window has closed (`claim_due_passed`): the rows behind the acceptance figures."""
+    """Marketing's hand-offs of the period (up to `now`), each joined to its claim deadline to tell
+    whether the claim window has closed (`claim_due_passed`) and whether an escalation met the claim
+    (`claimed_by_escalation`): the rows behind the acceptance figures."""
     return (
         Handoff.objects.filter(
+            source=Handoff.Source.HAND_OFF,
             handed_off_at__gte=filters.period.start,
             handed_off_at__lt=min(filters.period.end, now),
             deadlines__kind=K.CLAIM,
@@ -861,6 +887,7 @@ def acceptance_handoffs(filters: Filters, *, now: datetime.datetime) -> QuerySet
         .filter(campaign_q(filters))
         .annotate(
             claim_due_passed=ExpressionWrapper(Q(deadlines__due_at__lte=now), output_field=BooleanField()),
+            claimed_by_escalation=F("deadlines__met_by_escalation"),
         )
     )
 
@@ -947,7 +974,7 @@ def _deadline_drill(kinds, condition: Q):
         return (
             decided_deadlines(filters, now=now, kinds=kinds)
             .filter(condition)
-            .select_related("lead__campaign", "owner")
+            .select_related("lead__campaign", "owner", "handoff__claimed_by")
             .order_by("decided", "pk")
         )
 
@@ -974,12 +1001,12 @@ def _event_drill(kind: str, *, people: bool = False):
 
 
 def _mql_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
-    return (
-        mql_qualifications(**filters.period.days)
-        .filter(campaign_q(filters, "lead__campaign"))
-        .select_related("lead__campaign", "actor")
-        .order_by("created_at", "pk")
-    )
+    rows = mql_qualifications(**filters.period.days).select_related("lead__campaign", "actor")
+    rows = rows.order_by("created_at", "pk")
+    if filters.campaign is not None or filters.channel:
+        # The campaign the MQL counts for: the survivor's, for a duplicate merged into another lead.
+        rows = rows.filter(counted_campaign__in=Campaign.objects.filter(campaign_q(filters, "")).values("pk"))
+    return rows
 
 
 def _handoff_drill(condition: Q):
@@ -1004,11 +1031,20 @@ def _won_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
     return deals.filter(people_q(filters, "owner")) if filters.by_people else deals
 
 
-_LATE = ~ON_TIME
+_LATE = LATE
 _DECIDED_HANDOFF = Q(claimed_at__isnull=False) | Q(closed_at__isnull=False) | Q(claim_due_passed=True)
+_CLAIMED_BY_PEOPLE = Q(claimed_at__isnull=False, claimed_by_escalation=False)
 DRILLS = {
     "claims_on_time": ("Claims on time", _deadline_drill([K.CLAIM], ON_TIME)),
     "claims_late": ("Late claims", _deadline_drill([K.CLAIM], _LATE)),
+    "claims_by_escalation": (
+        "Claimed by escalation (a lead it gave someone, by the due time)",
+        _deadline_drill([K.CLAIM], BY_ESCALATION),
+    ),
+    "claims_late_by_escalation": (
+        "Late claims an escalation rescued (counted late, for the queue)",
+        _deadline_drill([K.CLAIM], Q(met_by_escalation=True) & _LATE),
+    ),
     "claims_unrecorded": (
         "Late claims the sweep has not recorded",
         _deadline_drill([K.CLAIM], _LATE & Q(breached_at__isnull=True)),
@@ -1035,16 +1071,23 @@ DRILLS = {
     "returns": ("Leads returned to marketing", _event_drill(E.RETURNED)),
     "won": ("Deals won", _won_drill),
     "acceptance_decided": ("Handed off, claim window closed", _handoff_drill(_DECIDED_HANDOFF)),
-    "acceptance_claimed": ("Handed off and claimed", _handoff_drill(Q(claimed_at__isnull=False))),
+    "acceptance_claimed": ("Handed off and claimed", _handoff_drill(_CLAIMED_BY_PEOPLE)),
     "acceptance_kept": (
         "Handed off, claimed and kept",
-        _handoff_drill(Q(claimed_at__isnull=False) & ~Q(outcome=Handoff.Outcome.RETURNED)),
+        _handoff_drill(_CLAIMED_BY_PEOPLE & ~Q(outcome=Handoff.Outcome.RETURNED)),
     ),
     "acceptance_not_claimed": (
         "Handed off, claim window closed, never claimed",
         _handoff_drill(_DECIDED_HANDOFF & Q(claimed_at__isnull=True)),
     ),
-    "acceptance_returned": ("Handed off, claimed, then returned", _handoff_drill(Q(outcome=Handoff.Outcome.RETURNED))),
+    "acceptance_returned": (
+        "Handed off, claimed, then returned",
+        _handoff_drill(_CLAIMED_BY_PEOPLE & Q(outcome=Handoff.Outcome.RETURNED)),
+    ),
+    "acceptance_by_escalation": (
+        "Handed off, then given to someone by an escalation (not claimed by anyone)",
+        _handoff_drill(Q(claimed_by_escalation=True)),
+    ),
     "acceptance_open": (
         "Handed off, still inside the claim window (not counted)",
         _handoff_drill(~_DECIDED_HANDOFF),

@@ -170,6 +170,7 @@ def _reps(d: Dashboard, link: Link) -> Table:
                 Cell(rep.claimed, numeric=True),
                 Cell(rep.assigned_by_manager, numeric=True),
                 Cell(rep.assigned_automatically, numeric=True),
+                Cell(rep.assigned_by_escalation, numeric=True),
                 Cell(rep.reassigned_to, numeric=True),
                 count(claims.on_time, link, "claims_on_time", **f),
                 count(claims.late, link, "claims_late", danger=True, **f),
@@ -191,6 +192,7 @@ def _reps(d: Dashboard, link: Link) -> Table:
             "Claimed from the queue",
             "Assigned by a manager",
             "Assigned automatically",
+            "Given by an escalation",
             "Reassigned to them",
             "Claims on time",
             "Claims late",
@@ -206,11 +208,13 @@ def _reps(d: Dashboard, link: Link) -> Table:
         "No sales reps yet.",
         caption=(
             "Claims are counted apart by how the lead came: claimed from the queue, a manager's assignment, "
-            "automatic (round-robin or an escalation's reassignment), or reassigned from another rep. A claim "
-            "deadline counts for the rep who claimed the lead; a first contact for whoever held the lead when it "
-            "fell due (a reassignment after that leaves the miss where it was)."
+            "automatic (routing's round-robin), given by an escalation (nobody's claim: never in the on-time "
+            "figures), or reassigned from another rep. A claim deadline met in time counts for the person who "
+            "claimed the lead; one missed in the queue is the queue's (the sales team's), whoever claims or is "
+            "given the lead afterwards. A first contact counts for whoever held the lead when it fell due (a "
+            "reassignment after that leaves the miss where it was)."
         ),
-        chart={"type": "bar", "columns": [7, 9], "stacked": True, "title": "Late claims and first contacts by rep"},
+        chart={"type": "bar", "columns": [8, 10], "stacked": True, "title": "Late claims and first contacts by rep"},
     )
 
 
@@ -296,6 +300,7 @@ def _marketing(d: Dashboard, link: Link) -> Table:
                 count(a.in_claim_window, link, "acceptance_open", **f),
                 count(a.decided, link, "acceptance_decided", **f),
                 count(a.claimed, link, "acceptance_claimed", **f),
+                count(a.by_escalation, link, "acceptance_by_escalation", **f),
                 count(a.returned, link, "acceptance_returned", **f),
                 count(a.kept, link, "acceptance_kept", **f),
                 Cell(
@@ -323,6 +328,7 @@ def _marketing(d: Dashboard, link: Link) -> Table:
             "Still in claim window",
             "Claim window closed",
             "Claimed",
+            "Given by an escalation",
             "Claimed, then returned",
             "Claimed and kept",
             "Acceptance (claimed and kept)",
@@ -332,8 +338,10 @@ def _marketing(d: Dashboard, link: Link) -> Table:
         rows,
         "No campaigns match these filters.",
         caption=(
-            f"Acceptance is claimed and kept (the policy's words) ÷ leads handed off in the period whose claim "
-            f"window has closed; leads still inside it are not counted either way. Target: {d.acceptance_target} %. "
+            f"Acceptance is claimed and kept (the policy's words) ÷ marketing's hand-offs in the period whose claim "
+            f"window has closed; leads still inside it are not counted either way. A lead put back in the queue is "
+            f"not a new hand-off; one an escalation gave to someone was not claimed (shown apart). "
+            f"Target: {d.acceptance_target} %. "
             "MQLs count a lead once a month (qualified again in the same month: still one), as on the campaign "
             "page and in the monthly target check. The monthly MQL target is prorated to the period's days."
         ),
@@ -409,7 +417,8 @@ def _funnel(d: Dashboard, link: Link) -> Table:
         ],
         rows,
         "No campaign captured, qualified, handed off or won anything in this period.",
-        caption="In brackets: the share of the stage before. Accepted = claimed or assigned (not reassignments). "
+        caption="In brackets: the share of the stage before. Accepted = claimed or assigned by a person or routing "
+        "(not reassignments, not an escalation's). "
         "Spend is the campaign's spend to date; ROI = (won revenue − spend) ÷ spend.",
     )
 
@@ -474,6 +483,10 @@ def _drill_row(item) -> tuple[object, object, str, object]:
             what += ", breach recorded"
         elif item.met_at is None or item.met_at > item.due_at:
             what += ", late, not recorded by the sweep"
+        if item.met_by_escalation:
+            what += ", claimed by an escalation"
+        elif item.kind == K.CLAIM and item.met_at and item.met_at > item.due_at and item.handoff.claimed_by:
+            what += f", rescued late by {person_name(item.handoff.claimed_by)}"
         return item.lead, item.decided, what, item.owner
     if isinstance(item, LeadEvent):
         what = item.get_kind_display()

@@ -6,9 +6,10 @@ class DeadlineOutcome(models.Model):
     """How the deadlines decided in one UTC hour ended, per deadline kind, campaign and owner.
 
     A read model of `Deadline` (which stays the source of truth), counted by when each deadline was
-    decided (`Deadline.decided_at`: when it was met if by its due time, else its due time): on time,
-    late (met late, still open past its due time, or cancelled after it), and of the late ones those
-    the sweep recorded. A PostgreSQL trigger on `handoff_deadline` takes every inserted, updated or
+    decided (`Deadline.decided_at`: when it was met if by its due time, else its due time): on time
+    (by a person), late (met late, still open past its due time, or cancelled after it), of the late
+    ones those the sweep recorded, and what an escalation met (by the due time: in neither figure;
+    after it: late too). A PostgreSQL trigger on `handoff_deadline` takes every inserted, updated or
     deleted deadline's old contribution out and puts its new one in, in the writer's transaction,
     whoever wrote it (a service, the set-based sweep, a bulk update). A running deadline counts as late
     in the hour of its due time until it is met, paused or cancelled, so only hours that have passed
@@ -28,6 +29,14 @@ class DeadlineOutcome(models.Model):
     on_time = models.BigIntegerField(default=0)
     late = models.BigIntegerField(default=0)
     recorded = models.BigIntegerField(default=0, help_text="Late ones whose breach the sweep recorded.")
+    by_escalation = models.BigIntegerField(
+        db_default=0,
+        default=0,
+        help_text="Met by an escalation by the due time: neither on time nor late (nobody's action).",
+    )
+    late_by_escalation = models.BigIntegerField(
+        db_default=0, default=0, help_text="Late ones an escalation met after the due time (counted in late too)."
+    )
 
     class Meta:
         db_table = "handoff_deadlineoutcome"  # its table from before it left handoff/

@@ -22,13 +22,20 @@ from django.db.models.functions import TruncWeek
 from reporting.models import DeadlineOutcome
 from sla.models import Deadline
 
-# On time: met by the due time. Late is everything else decided (the grid's counts of deadlines).
-ON_TIME = Q(met_at__isnull=False, met_at__lte=F("due_at"))
+# On time: met by the due time by a person. Late: not met by the due time, whoever met it afterwards (an
+# escalation too: the miss is still a miss). Met by an escalation by the due time (a lead it gave someone
+# at once): neither, shown beside. The grid's counts of deadlines, as OUTCOMES_SELECT counts them.
+ON_TIME = Q(met_at__isnull=False, met_at__lte=F("due_at"), met_by_escalation=False)
+LATE = Q(met_at__isnull=True) | Q(met_at__gt=F("due_at"))
+BY_ESCALATION = Q(met_by_escalation=True, met_at__lte=F("due_at"))
 GRID = {
     "on_time": Count("due_at", filter=ON_TIME),
-    "late": Count("due_at", filter=~ON_TIME),
+    "late": Count("due_at", filter=LATE),
     "recorded": Count("due_at", filter=Q(breached_at__isnull=False)),
+    "by_escalation": Count("due_at", filter=BY_ESCALATION),
+    "late_by_escalation": Count("due_at", filter=Q(met_by_escalation=True, met_at__gt=F("due_at"))),
 }
+COUNTED = tuple(GRID)
 
 # How the deadlines of `{rows}` (a transition table, or handoff_deadline for a rebuild) are counted,
 # each with `{sign}` (+1 put in, -1 taken out). Exactly the conditions of `dashboard.decided_deadlines`
@@ -38,9 +45,11 @@ SELECT date_trunc('hour', LEAST(d.met_at, d.due_at), 'UTC') AS hour,
        d.kind,
        d.campaign_id,
        d.owner_id,
-       {sign} * COUNT(*) FILTER (WHERE d.met_at <= d.due_at) AS on_time,
+       {sign} * COUNT(*) FILTER (WHERE d.met_at <= d.due_at AND NOT d.met_by_escalation) AS on_time,
        {sign} * COUNT(*) FILTER (WHERE d.met_at IS NULL OR d.met_at > d.due_at) AS late,
-       {sign} * COUNT(*) FILTER (WHERE d.breached_at IS NOT NULL) AS recorded
+       {sign} * COUNT(*) FILTER (WHERE d.breached_at IS NOT NULL) AS recorded,
+       {sign} * COUNT(*) FILTER (WHERE d.met_at <= d.due_at AND d.met_by_escalation) AS by_escalation,
+       {sign} * COUNT(*) FILTER (WHERE d.met_at > d.due_at AND d.met_by_escalation) AS late_by_escalation
   FROM {rows} d
  WHERE d.met_at IS NOT NULL OR (d.paused_at IS NULL AND (d.cancelled_at IS NULL OR d.cancelled_at > d.due_at))
  GROUP BY 1, 2, 3, 4
@@ -49,16 +58,21 @@ SELECT date_trunc('hour', LEAST(d.met_at, d.due_at), 'UTC') AS hour,
 # Adds up the contributions (an update's old and new rows may cancel out) and applies them in key order,
 # so two writers upserting the same rows take their locks in the same order.
 OUTCOMES_UPSERT = """
-INSERT INTO handoff_deadlineoutcome (hour, kind, campaign_id, owner_id, on_time, late, recorded)
-SELECT hour, kind, campaign_id, owner_id, SUM(on_time), SUM(late), SUM(recorded)
+INSERT INTO handoff_deadlineoutcome (hour, kind, campaign_id, owner_id, on_time, late, recorded, by_escalation,
+                                     late_by_escalation)
+SELECT hour, kind, campaign_id, owner_id, SUM(on_time), SUM(late), SUM(recorded), SUM(by_escalation),
+       SUM(late_by_escalation)
   FROM ({changes}) c
  GROUP BY 1, 2, 3, 4
-HAVING SUM(on_time) <> 0 OR SUM(late) <> 0 OR SUM(recorded) <> 0
+HAVING SUM(on_time) <> 0 OR SUM(late) <> 0 OR SUM(recorded) <> 0 OR SUM(by_escalation) <> 0
+    OR SUM(late_by_escalation) <> 0
  ORDER BY 1, 2, 3, 4
 ON CONFLICT (hour, kind, campaign_id, owner_id) DO UPDATE
    SET on_time = handoff_deadlineoutcome.on_time + EXCLUDED.on_time,
        late = handoff_deadlineoutcome.late + EXCLUDED.late,
-       recorded = handoff_deadlineoutcome.recorded + EXCLUDED.recorded
+       recorded = handoff_deadlineoutcome.recorded + EXCLUDED.recorded,
+       by_escalation = handoff_deadlineoutcome.by_escalation + EXCLUDED.by_escalation,
+       late_by_escalation = handoff_deadlineoutcome.late_by_escalation + EXCLUDED.late_by_escalation
 """
 
 
@@ -106,7 +120,14 @@ DROP TRIGGER IF EXISTS handoff_deadline_outcomes_delete ON handoff_deadline;
 DROP FUNCTION IF EXISTS handoff_count_deadline_outcomes();
 """
 
-REBUILD_SQL = _upsert(("handoff_deadline", 1))
+
+def outcomes_upsert(deadlines: str) -> str:
+    """The statement adding the outcomes of the deadlines of relation `deadlines` to the read model (the
+    whole table for a rebuild; a part of it to check the read model's rows of that part)."""
+    return _upsert((deadlines, 1))
+
+
+REBUILD_SQL = outcomes_upsert("handoff_deadline")
 
 
 def outcomes_rebuild() -> int:
@@ -139,12 +160,12 @@ def outcome_rows(
     by: tuple[str, ...],
     week_zone=None,
 ) -> list[dict]:
-    """On time, late and recorded for the deadlines decided from `start` to `end` (and before `now`),
-    grouped `by` "kind", "owner", "campaign" (and "week" of `week_zone`). `outcomes` (the read model)
-    and `deadlines` (a function of a start and an end giving the deadlines decided then, annotated with
-    `decided`) carry the same filters: the whole UTC hours that have passed are summed from the first,
-    the edges (the hour still running, a part-hour) counted from the second. Rows of the parts are not
-    merged: add them up."""
+    """On time, late, recorded and the escalation's (`COUNTED`) for the deadlines decided from `start`
+    to `end` (and before `now`), grouped `by` "kind", "owner", "campaign" (and "week" of `week_zone`).
+    `outcomes` (the read model) and `deadlines` (a function of a start and an end giving the deadlines
+    decided then, annotated with `decided`) carry the same filters: the whole UTC hours that have passed
+    are summed from the first, the edges (the hour still running, a part-hour) counted from the second.
+    Rows of the parts are not merged: add them up."""
     end = min(end, now)
     if end <= start:
         return []
@@ -154,9 +175,7 @@ def outcome_rows(
         counted = outcomes.filter(hour__gte=first, hour__lt=last)
         if week_zone is not None:
             counted = counted.annotate(week=TruncWeek("hour", tzinfo=week_zone))
-        rows += (
-            counted.values(*by).annotate(on_time=Sum("on_time"), late=Sum("late"), recorded=Sum("recorded")).order_by()
-        )
+        rows += counted.values(*by).annotate(**{name: Sum(name) for name in COUNTED}).order_by()
     for edge_start, edge_end in ((start, first), (max(last, first), end)):
         if edge_start < edge_end:
             edge = deadlines(edge_start, edge_end)

@@ -48,10 +48,12 @@ def deadline_set(*, handoff: Handoff, kind: str, now: datetime, owner=None, scor
     )
 
 
-def _meet(deadlines, *, now: datetime, by=None) -> int:
+def _meet(deadlines, *, now: datetime, by=None, by_escalation: bool = False) -> int:
     """Mark each running deadline of `deadlines` met at `now`, with the business time it took (one
     calendar computation per deadline, in the calendar it was set in, so the dashboard's percentiles
-    read a column). A deadline nobody held (a claim) names `by`, who met it. Returns how many."""
+    read a column). A deadline nobody held (a claim) names `by`, who met it, when a person met it by
+    its due time; one already past due stays the queue's (the miss is where it was missed), and one
+    an escalation met (`by_escalation`) is marked so and names nobody. Returns how many."""
     met = list(deadlines.running().select_related("owner").select_for_update(of=("self",)).order_by("pk"))
     specs = {}
     for deadline in met:
@@ -59,9 +61,10 @@ def _meet(deadlines, *, now: datetime, by=None) -> int:
             specs[deadline.owner_id] = BusinessCalendar.objects.spec_for(deadline.owner)
         deadline.met_at = now
         deadline.business_seconds = business_seconds_taken(deadline, specs[deadline.owner_id])
-        if deadline.owner_id is None and by is not None:
+        deadline.met_by_escalation = by_escalation
+        if deadline.owner_id is None and by is not None and not by_escalation and now <= deadline.due_at:
             deadline.owner = by
-        deadline.save(update_fields=["met_at", "business_seconds", "owner"])
+        deadline.save(update_fields=["met_at", "business_seconds", "owner", "met_by_escalation"])
     return len(met)
 
 
@@ -74,10 +77,11 @@ def business_seconds_taken(deadline: Deadline, spec) -> int:
     return max(int(taken.total_seconds()), 0)
 
 
-def deadline_meet(*, handoff: Handoff, kind: str, now: datetime, by=None) -> int:
+def deadline_meet(*, handoff: Handoff, kind: str, now: datetime, by=None, by_escalation: bool = False) -> int:
     """Stop the `kind` clock: met now (late if it was already breached), by `by` if the clock had no
-    owner (a claim: the rep who took the lead). Returns rows changed."""
-    return _meet(Deadline.objects.filter(handoff=handoff, kind=kind), now=now, by=by)
+    owner and is met in time by a person (a claim: the rep who took the lead); by an escalation when
+    `by_escalation`. Returns rows changed."""
+    return _meet(Deadline.objects.filter(handoff=handoff, kind=kind), now=now, by=by, by_escalation=by_escalation)
 
 
 def deadlines_cancel(*, handoff: Handoff, now: datetime) -> int:
@@ -163,13 +167,15 @@ def deadlines_business_seconds_fill(*, batch_size: int = 1000) -> int:
             return filled
 
 
-def handoff_open(*, lead, actor, note: str, now: datetime) -> Handoff:
-    """Open a new pass of the baton under the policy in force, with its claim clock running."""
+def handoff_open(*, lead, actor, note: str, now: datetime, source: str = Handoff.Source.HAND_OFF) -> Handoff:
+    """Open a new pass of the baton under the policy in force, with its claim clock running: marketing's
+    hand-off, or (`source`) the lead put back in the queue by a person or an escalation."""
     handoff = Handoff.objects.create(
         lead=lead,
         campaign_id=lead.campaign_id,
         handed_off_by=actor,
         handed_off_at=now,
+        source=source,
         note=note,
         policy=SlaPolicy.current(),
     )

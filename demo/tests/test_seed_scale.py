@@ -1,12 +1,21 @@
-"""seed_scale writes the read models as it fills: what it wrote equals a rebuild from the timeline."""
+"""seed_scale writes the read models as it fills: what it wrote equals a rebuild from the timeline and
+the deadlines, and so does every figure of the dashboard read from them."""
 
+import datetime
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+from django.db.models import F
+from django.utils import timezone
 
 from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, EventCount, Lead, LeadTally
+from reporting.dashboard import Filters, Period, sla_dashboard
+from reporting.dashboard_tables import tables
+from reporting.models import DeadlineOutcome
 from reporting.rebuild import read_models_rebuild
+from sla.models import Deadline
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +25,7 @@ READ_MODELS = {
     CampaignMilestone: ("campaign_id", "milestone", "leads"),
     CampaignMonthMqls: ("campaign_id", "day", "leads"),
     CampaignRevenue: ("campaign_id", "won_deals", "won_revenue"),
+    DeadlineOutcome: ("hour", "kind", "campaign_id", "owner_id", "on_time", "late", "recorded", "by_escalation"),
 }
 
 
@@ -45,3 +55,39 @@ def test_the_leads_sales_works_carry_their_latest_activitys_next_step():
         latest = lead.activities.order_by("-created_at", "-id").first()
         expected = (latest.created_at, latest.next_step_at) if latest else (None, None)
         assert (lead.last_activity_at, lead.next_step_at) == expected, lead.pk
+
+
+def _dashboard(now):
+    """The dashboard for the year the fill spans (the trends are cached: read afresh)."""
+    today = timezone.localdate(now)
+    cache.clear()
+    return sla_dashboard(filters=Filters(period=Period("custom", today - datetime.timedelta(days=366), today)), now=now)
+
+
+def _figures(d) -> list:
+    """Every number of the dashboard: the tiles' clocks and acceptance, and every cell of every table (per
+    rep, team, campaign and channel, the funnel, the trends)."""
+    tiles = [vars(clock) for clock in (*d.sales.values(), *d.marketing.values())] + [vars(d.acceptance), d.mqls]
+    built = tables(d, lambda *args, **kwargs: "")
+    return [tiles, {name: [[cell.value for cell in row] for row in table.rows] for name, table in built.items()}]
+
+
+def test_every_deadline_carries_its_campaign_and_the_dashboard_equals_its_figures_after_a_rebuild():
+    """Issue 19, point 6: the fill writes what the read models need (each deadline's campaign, a claim
+    met in time its rep) and fills `DeadlineOutcome` too, so the dashboard on a seed_scale database
+    shows what it shows after `rebuild_counts`: deadline figures per campaign and per rep included."""
+    call_command("seed_scale", leads=600, stdout=StringIO())
+    call_command("fill_business_seconds", stdout=StringIO())
+    assert not Deadline.objects.filter(campaign__isnull=True).exists()
+    on_time = Deadline.objects.filter(kind=Deadline.Kind.CLAIM, met_at__lte=F("due_at"))
+    assert on_time.exists() and not on_time.filter(owner__isnull=True).exists()
+    now = timezone.now()
+    d = _dashboard(now)
+    assert d.claims.on_time and d.claims.late and d.acceptance.handed_off
+    assert any(rep.claims.on_time for rep in d.reps if rep.user is not None), "claims on time per rep"
+    assert all(c.acceptance.handed_off for c in d.campaigns if c.handed_off), "acceptance per campaign"
+    filled = _figures(d)
+
+    read_models_rebuild()
+
+    assert _figures(_dashboard(now)) == filled

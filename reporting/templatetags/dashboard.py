@@ -22,7 +22,7 @@ def money_hint(amount) -> str:
 @register.filter
 def acceptance_hint(acceptance: Acceptance) -> str:
     return (
-        f"{acceptance.kept} of {acceptance.decided} leads handed off whose claim window has closed "
+        f"{acceptance.kept} of {acceptance.decided} of marketing's hand-offs whose claim window has closed "
         f"({acceptance.in_claim_window} still inside it, not counted)"
     )
 

@@ -225,9 +225,10 @@ def test_per_rep_figures_keep_claims_apart_and_the_reassigned_miss_with_its_rep(
 
     rows = {row.user: row for row in d.reps if row.user is not None}
     mine, theirs = rows[rep], rows[other_rep]
+    # B's claim came an hour late: a miss of the queue (definition 4), not of rep, who claimed it after.
     assert (mine.claims.on_time, mine.claims.late, mine.first_contacts.on_time, mine.first_contacts.late) == (
         2,
-        1,
+        0,
         2,
         1,
     )
@@ -241,11 +242,11 @@ def test_per_rep_figures_keep_claims_apart_and_the_reassigned_miss_with_its_rep(
     # Claims from the queue and reassignments are counted apart.
     assert (mine.claimed, mine.reassigned_to, theirs.claimed, theirs.reassigned_to) == (3, 0, 2, 1)
     assert (mine.won, mine.won_revenue) == (1, 1000)
-    # E's claim was never made: it is the queue's, shown on a row of its own.
+    # E's claim was never made, B's made late: both are the queue's, shown on a row of its own.
     (queue,) = [row for row in d.reps if row.user is None]
-    assert (queue.claims.late, queue.claims.recorded, queue.escalations) == (1, 1, 1)
+    assert (queue.claims.late, queue.claims.recorded, queue.escalations) == (2, 1, 1)
     teams = {group.label: group for group in d.teams}
-    assert (teams["North"].missed, teams["South"].missed, teams["No team / the queue"].missed) == (2, 0, 1)
+    assert (teams["North"].missed, teams["South"].missed, teams["No team / the queue"].missed) == (1, 0, 2)
 
 
 def test_team_and_rep_filters_narrow_sales_figures_and_leave_marketings(history, other_rep):
@@ -542,7 +543,8 @@ def test_a_row_of_a_manager_who_held_a_lead_drills_down_to_it(client, monkeypatc
     with clock_at(monkeypatch, at(3, 30, 10)):
         services.lead_assign_after_breach(lead=lead, breached_by=None, to_manager=True)
     client.force_login(manager)
-    query = f"period=custom&start=2026-03-30&end=2026-03-30&figure=claims_on_time&rep={manager.pk}"
+    # The claim was the escalation's (nobody's); the first contact, due Tuesday 10:00, is the manager's.
+    query = f"period=custom&start=2026-03-30&end=2026-03-31&figure=first_contacts_late&rep={manager.pk}"
     with clock_at(monkeypatch, NOW):
         csv_text = client.get(f"{reverse('dashboard_leads')}?{query}&format=csv").content.decode()
     assert csv_text.splitlines()[1].startswith(lead.full_name.split(",")[0])

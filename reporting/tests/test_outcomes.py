@@ -9,14 +9,15 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from conftest import UserFactory
+from conftest import UserFactory, around_the_clock
+from enforcement.escalation import escalations_run
 from enforcement.sweep import sweep_deadlines
 from leads import services
 from leads.models import Lead, RepProfile, SalesTeam
 from people.roles import Role
 from reporting.dashboard import Filters, Period, deadline_outcomes, decided_deadlines
 from reporting.models import DeadlineOutcome
-from reporting.outcomes import GRID, outcomes_rebuild
+from reporting.outcomes import COUNTED, GRID, outcomes_rebuild
 from reporting.tests.test_counts import _random_history
 from sla.models import Deadline
 
@@ -25,24 +26,31 @@ K = Deadline.Kind
 
 
 def _snapshot() -> set[tuple]:
-    rows = DeadlineOutcome.objects.exclude(on_time=0, late=0, recorded=0)
-    return set(rows.values_list("hour", "kind", "campaign_id", "owner_id", "on_time", "late", "recorded"))
+    rows = DeadlineOutcome.objects.exclude(on_time=0, late=0, recorded=0, by_escalation=0, late_by_escalation=0)
+    return set(rows.values_list("hour", "kind", "campaign_id", "owner_id", *COUNTED))
 
 
 def _history(seed: int, marketer) -> list:
     """A random history, then half the running clocks fall due an hour ago (a set-based UPDATE), the
-    sweep records them (another), some late claims are made after all, and more history follows."""
+    sweep records them (another), their escalations run (leads taken back and given away: claims the
+    escalation makes, on time and late), some late claims are made after all, and more history follows."""
     rng = random.Random(seed)
-    team = SalesTeam.objects.create(name="North")
+    team = SalesTeam.objects.create(name="North", calendar=around_the_clock())
     reps = [UserFactory(role=Role.SALES) for _ in range(3)]
     RepProfile.objects.create(user=reps[0], team=team)
     _random_history(seed, marketer, reps)
     running = sorted(Deadline.objects.running().values_list("pk", flat=True))
+    queued = sorted(Deadline.objects.running().filter(kind=K.CLAIM).values_list("pk", flat=True))
     now = timezone.now()
-    Deadline.objects.filter(pk__in=rng.sample(running, len(running) // 2)).update(
+    Deadline.objects.filter(pk__in={*rng.sample(running, len(running) // 2), *queued[::2]}).update(
         starts_at=now - datetime.timedelta(hours=3), due_at=now - datetime.timedelta(hours=1)
     )
     sweep_deadlines()
+    # Someone on shift for the escalation to give leads to.
+    RepProfile.objects.update_or_create(user=reps[1], defaults={"team": team})
+    SalesTeam.objects.filter(pk=team.pk).update(auto_assign=True)
+    escalations_run(deadline_ids=list(Deadline.objects.filter(breached_at__isnull=False).values_list("pk", flat=True)))
+    SalesTeam.objects.filter(pk=team.pk).update(auto_assign=False)  # the rest of the history claims by hand
     for lead in Lead.objects.filter(status=Lead.Status.HANDED_OFF).order_by("pk")[:3]:
         services.lead_claim(lead=lead, rep=rng.choice(reps))
     _random_history(seed + 100, marketer, reps)
@@ -57,6 +65,8 @@ def test_outcomes_kept_as_deadlines_change_equal_a_rebuild_from_the_deadlines(se
     incremental = _snapshot()
     assert incremental, "the history wrote no outcomes"
     assert any(row[5] for row in incremental) and any(row[6] for row in incremental), "nothing late or recorded"
+    assert any(row[7] for row in incremental), "the escalation claimed nothing on time"
+    assert any(row[8] for row in incremental), "the escalation rescued no late claim"
 
     outcomes_rebuild()
 
@@ -77,8 +87,8 @@ def _totals(rows) -> dict:
     totals: dict = {}
     for row in rows:
         key = (row["kind"], row["owner"], row["campaign"])
-        sums = totals.setdefault(key, [0, 0, 0])
-        for i, name in enumerate(("on_time", "late", "recorded")):
+        sums = totals.setdefault(key, [0] * len(COUNTED))
+        for i, name in enumerate(COUNTED):
             sums[i] += row[name]
     return {key: sums for key, sums in totals.items() if any(sums)}
 

@@ -160,6 +160,14 @@ class Handoff(models.Model):
         # An escalation took the lead back from a late rep; the next pass starts in the queue.
         REQUEUED = "requeued", "Back to the queue after a breach"
 
+    class Source(models.TextChoices):
+        """Who opened the pass. Only marketing's hand-offs count in sales' acceptance: a lead put back in
+        the queue is the same hand-off going round again, not a new one."""
+
+        HAND_OFF = "hand_off", "Handed off by marketing"
+        REQUEUE = "requeue", "Put back in the queue by a person"
+        ESCALATION = "escalation", "Put back in the queue by an escalation"
+
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="handoffs")
     campaign = models.ForeignKey(
         "campaigns.Campaign",
@@ -173,6 +181,10 @@ class Handoff(models.Model):
     )
     handed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     handed_off_at = models.DateTimeField(default=timezone.now)
+    # A database default too: bulk fills (seed_scale) write rows without it.
+    source = models.CharField(
+        max_length=20, choices=Source.choices, default=Source.HAND_OFF, db_default=Source.HAND_OFF
+    )
     note = models.TextField(blank=True, max_length=2000, help_text="For the rep who picks the lead up.")
     policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="handoffs")
     claimed_by = models.ForeignKey(
@@ -271,8 +283,9 @@ class Deadline(models.Model):
         null=True,
         blank=True,
         related_name="deadlines",
-        help_text="Who must act: empty while the lead waits in the queue for any rep; a met claim names the rep "
-        "who claimed the lead.",
+        help_text="Who must act: empty while the lead waits in the queue for any rep. A claim met by its due time "
+        "by a person names who claimed the lead; one missed in the queue stays the queue's, whoever claims or "
+        "is given the lead afterwards.",
     )
     starts_at = models.DateTimeField()
     allowed = models.DurationField()
@@ -283,6 +296,12 @@ class Deadline(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True, help_text="Set while the lead is on hold.")
     paused_for = models.DurationField(default=timedelta(0), help_text="Business time spent on hold so far.")
     met_at = models.DateTimeField(null=True, blank=True)
+    met_by_escalation = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Met by an escalation (a claim: it gave the lead to someone), not by a person; the dashboard "
+        "shows it beside people's figures, never inside them.",
+    )
     breached_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep recorded the breach.")
     breach_notified_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -364,6 +383,7 @@ class Deadline(models.Model):
                     "cancelled_at",
                     "paused_at",
                     "business_seconds",
+                    "met_by_escalation",
                 ],
             ),
             # The dashboard's percentiles: met deadlines' business time by when they were decided.
@@ -371,7 +391,7 @@ class Deadline(models.Model):
                 "kind",
                 Least("met_at", "due_at"),
                 name="deadline_met_seconds_idx",
-                include=["business_seconds", "owner", "campaign"],
+                include=["business_seconds", "owner", "campaign", "met_by_escalation"],
                 condition=models.Q(business_seconds__isnull=False),
             ),
             # The dashboard's acceptance: claim clocks by when they started (the hand-off).

@@ -16,7 +16,8 @@ one transaction with triggers and foreign-key checks off (`session_replication_r
 and the filled tables' secondary indexes dropped first and built again at the end (much faster
 than keeping them up to date row by row; a failure rolls everything back, indexes included). The
 read models are filled chunk by chunk with the rebuilds' own SQL (`leads.counts.counts_select`,
-`leads.tally.read_models_fill`) over the chunk's leads, deals and events (a temporary table), so
+`leads.tally.read_models_fill`, `reporting.outcomes.outcomes_upsert`) over the chunk's leads, deals,
+deadlines and events (a temporary table), so
 nothing reads the whole timeline again at the end (the timeline's counts are summed once at the end).
 The command refuses a database that already holds campaigns or leads.
 """
@@ -36,6 +37,7 @@ from leads.counts import COUNTS_UPSERT, counts_select
 from leads.models import Lead, RepProfile, ReturnReason, SalesTeam
 from leads.tally import read_models_fill
 from people.roles import Role
+from reporting.outcomes import outcomes_upsert
 from sla.models import SlaPolicy
 
 CHUNK = 100_000
@@ -91,11 +93,13 @@ SELECT g, g, campaign_id, %(marketer)s, t0 + interval '2 hours', '', %(policy)s,
   FROM scale_plan WHERE passed;
 
 -- Claim clocks: running for the queue (due in the coming days), met for the rest (late, after a
--- breach, for one in ten).
-INSERT INTO handoff_deadline (id, handoff_id, lead_id, kind, policy_id, priority, owner_id, starts_at, allowed,
-                              given_due_at, due_at, warn_at, warned_at, paused_for, met_at, breached_at,
+-- breach, for one in ten). Each carries its lead's campaign, and a claim met in time the rep who
+-- claimed (one met late stays the queue's), as the services write them.
+INSERT INTO handoff_deadline (id, handoff_id, lead_id, campaign_id, kind, policy_id, priority, owner_id, starts_at,
+                              allowed, given_due_at, due_at, warn_at, warned_at, paused_for, met_at, breached_at,
                               breach_notified_at)
-SELECT 3 * g, g, g, 'claim', %(policy)s, 'warm', NULL, t0 + interval '2 hours', interval '4 hours', due, due,
+SELECT 3 * g, g, g, campaign_id, 'claim', %(policy)s, 'warm', CASE WHEN claimed AND NOT breached THEN rep_id END,
+       t0 + interval '2 hours', interval '4 hours', due, due,
        warn, CASE WHEN breached AND claimed THEN warn END, interval '0',
        CASE WHEN claimed THEN t0 + CASE WHEN breached THEN interval '7 hours' ELSE interval '3 hours' END END,
        CASE WHEN breached AND claimed THEN due + interval '30 seconds' END,
@@ -108,10 +112,10 @@ SELECT 3 * g, g, g, 'claim', %(policy)s, 'warm', NULL, t0 + interval '2 hours', 
  WHERE passed;
 
 -- First-contact clocks of the claimed leads: running for those not contacted yet.
-INSERT INTO handoff_deadline (id, handoff_id, lead_id, kind, policy_id, priority, owner_id, starts_at, allowed,
-                              given_due_at, due_at, warn_at, paused_for, met_at)
-SELECT 3 * g + 1, g, g, 'first_contact', %(policy)s, 'warm', rep_id, t0 + interval '3 hours', interval '8 hours',
-       due, due, due - interval '2 hours', interval '0',
+INSERT INTO handoff_deadline (id, handoff_id, lead_id, campaign_id, kind, policy_id, priority, owner_id, starts_at,
+                              allowed, given_due_at, due_at, warn_at, paused_for, met_at)
+SELECT 3 * g + 1, g, g, campaign_id, 'first_contact', %(policy)s, 'warm', rep_id, t0 + interval '3 hours',
+       interval '8 hours', due, due, due - interval '2 hours', interval '0',
        CASE WHEN contacted OR status = 'returned' THEN t0 + interval '5 hours' END
   FROM scale_plan,
        LATERAL (SELECT CASE WHEN status = 'claimed' THEN now() + interval '3 hours' + random() * interval '3 days'
@@ -119,10 +123,11 @@ SELECT 3 * g + 1, g, g, 'first_contact', %(policy)s, 'warm', rep_id, t0 + interv
  WHERE claimed;
 
 -- Marketing's follow-up of the returned leads: two in three still running.
-INSERT INTO handoff_deadline (id, handoff_id, lead_id, kind, policy_id, priority, owner_id, starts_at, allowed,
-                              given_due_at, due_at, warn_at, paused_for, met_at)
-SELECT 3 * g + 2, g, g, 'follow_up', %(policy)s, '', %(marketer)s, t0 + interval '1 day', interval '40 hours',
-       due, due, due - interval '10 hours', interval '0', CASE WHEN g %% 3 = 0 THEN t0 + interval '2 days' END
+INSERT INTO handoff_deadline (id, handoff_id, lead_id, campaign_id, kind, policy_id, priority, owner_id, starts_at,
+                              allowed, given_due_at, due_at, warn_at, paused_for, met_at)
+SELECT 3 * g + 2, g, g, campaign_id, 'follow_up', %(policy)s, '', %(marketer)s, t0 + interval '1 day',
+       interval '40 hours', due, due, due - interval '10 hours', interval '0',
+       CASE WHEN g %% 3 = 0 THEN t0 + interval '2 days' END
   FROM scale_plan,
        LATERAL (SELECT CASE WHEN g %% 3 = 0 THEN t0 + interval '6 days'
                             ELSE now() + interval '12 hours' + random() * interval '5 days' END AS due) d
@@ -192,10 +197,11 @@ SELECT day, kind, subgroup, campaign_id, user_id, SUM(value), SUM(amount)
   FROM scale_counts GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
 """
 
-# The chunk's leads and deals (a deal's id is its lead's), for the read models.
+# The chunk's leads, deals (a deal's id is its lead's) and deadlines, for the read models.
 CHUNK_VIEWS = """
 CREATE TEMP VIEW scale_leads AS SELECT * FROM leads_lead WHERE id BETWEEN %(first)s AND %(last)s;
 CREATE TEMP VIEW scale_deals AS SELECT * FROM leads_deal WHERE id BETWEEN %(first)s AND %(last)s;
+CREATE TEMP VIEW scale_deadlines AS SELECT * FROM handoff_deadline WHERE id BETWEEN 3 * %(first)s AND 3 * %(last)s + 2;
 """
 
 FILLED_TABLES = [
@@ -334,4 +340,5 @@ class Command(BaseCommand):
         cursor.execute("INSERT INTO scale_counts " + counts_select("scale_events"))
         cursor.execute(CHUNK_VIEWS, params)
         read_models_fill(cursor, leads="scale_leads", events="scale_events", deals="scale_deals")
-        cursor.execute("DROP VIEW scale_leads, scale_deals; DROP TABLE scale_plan, scale_events")
+        cursor.execute(outcomes_upsert("scale_deadlines"))
+        cursor.execute("DROP VIEW scale_leads, scale_deals, scale_deadlines; DROP TABLE scale_plan, scale_events")
