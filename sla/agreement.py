@@ -28,14 +28,22 @@ from sla.policies import policy_publish
 START_BATCH = 20
 
 
+# What a draft holds: every value of a policy version but what publishing stamps on it.
+POLICY_VALUES = [
+    field.name
+    for field in SlaPolicy._meta.concrete_fields
+    if field.name not in ("id", "version", "created_at", "created_by")
+]
+
+
 def _stored(values: dict) -> dict:
-    """`values` as JSON keeps them: decimals as strings, so the hash is stable."""
-    return {name: str(value) if isinstance(value, Decimal) else value for name, value in values.items()}
-
-
-def _check(values: dict) -> None:
-    """Refuse values the policy itself would refuse (ValidationError naming the fields)."""
-    SlaPolicy(**values, version=1).full_clean(exclude=["version", "created_by"], validate_unique=False)
+    """The whole policy `values` make (the policy's defaults for what they leave out), checked as the
+    policy checks them (ValidationError naming the fields), as JSON keeps them: decimals as strings, so
+    the hash is stable."""
+    policy = SlaPolicy(**values, version=1)
+    policy.full_clean(exclude=["version", "created_by"], validate_unique=False)
+    whole = {name: getattr(policy, name) for name in POLICY_VALUES}
+    return {name: str(value) if isinstance(value, Decimal) else value for name, value in whole.items()}
 
 
 def _record(draft: PolicyDraft, kind: str, *, actor, note: str = "", now: datetime) -> PolicyDraftEvent:
@@ -58,7 +66,6 @@ def _check_manager(actor) -> None:
 def draft_create(*, actor, values: dict, starts_at: datetime) -> PolicyDraft:
     """A new draft with `values` (SlaPolicy fields) to start at `starts_at`, based on the version in force."""
     _check_manager(actor)
-    _check(values)
     stored = _stored(values)
     now = timezone.now()
     with transaction.atomic():
@@ -86,7 +93,6 @@ def draft_edit(*, draft: PolicyDraft, actor, values: dict, starts_at: datetime) 
     """Change a draft's values or start. Any change makes a new revision: the signatures given so far
     were for what the heads saw then, so both must sign again. An unchanged save changes nothing."""
     _check_manager(actor)
-    _check(values)
     stored = _stored(values)
     content_hash = PolicyDraft.hash_of(stored, starts_at)
     with transaction.atomic():

@@ -15,6 +15,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from common.models import AppendOnly
 from people.roles import Role, has_role
 
 
@@ -137,8 +138,10 @@ class PolicySignature(models.Model):
         return f"{self.get_department_display()} signed draft {self.draft_id} revision {self.revision}"
 
 
-class PolicyDraftEvent(models.Model):
+class PolicyDraftEvent(AppendOnly):
     """The audit trail of a draft: drafted, edited, signed, started. Append-only."""
+
+    record_name = "The agreement's record entries"
 
     class Kind(models.TextChoices):
         DRAFTED = "drafted", "Drafted"
@@ -166,11 +169,3 @@ class PolicyDraftEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · draft {self.draft_id} · {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("The agreement's record is never edited.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("The agreement's record is never deleted.")

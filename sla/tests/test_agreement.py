@@ -13,11 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import PASSWORD, UserFactory
+from conftest import UserFactory
 from people.roles import Role
 from sla import agreement
 from sla.models import Department, DepartmentHead, PolicyDraft, PolicyDraftEvent, SlaPolicy
 from sla.tasks import start_signed_policies
+from sla.tests.test_policy_pages import form_data, signed_in
 
 E = PolicyDraftEvent.Kind
 MINUTE = datetime.timedelta(minutes=1)
@@ -278,32 +279,6 @@ def test_two_start_jobs_racing_start_a_draft_exactly_once():
 # --- The pages -------------------------------------------------------------------------------
 
 
-def signed_in(client, user):
-    client.login(username=user.username, password=PASSWORD)
-    return client
-
-
-def form_data(**overrides) -> dict:
-    data = {
-        "name": "Spring push",
-        "claim_hours_hot": "0.5",
-        "claim_hours_warm": "2",
-        "claim_hours_cold": "6",
-        "first_contact_hours_hot": "3",
-        "first_contact_hours_warm": "6",
-        "first_contact_hours_cold": "20",
-        "follow_up_days": "3",
-        "acceptance_target_percent": "80",
-        "warning_percent": "60",
-        "step_1": "return_to_queue",
-        "step_2": "",
-        "step_3": "",
-        "note": "Hot leads go cold within the hour.",
-        "starts_at": "",
-    }
-    return {**data, **overrides}
-
-
 @pytest.mark.django_db
 def test_the_pages_write_a_draft_and_the_heads_sign_it(client, manager, head_of_sales, head_of_marketing):
     """A manager writes a draft on the page; each head sees only their own button, signs on the draft's
@@ -313,7 +288,10 @@ def test_the_pages_write_a_draft_and_the_heads_sign_it(client, manager, head_of_
     assert response.redirect_chain == [(draft.get_absolute_url(), 302)]
     assert "needs the signatures of both heads" in response.content.decode()
     assert response.context["may_sign"] == []
-    assert draft.values["claim_hours_hot"] == "0.5" and draft.values["escalation_steps"] == ["return_to_queue"]
+    assert draft.values["claim_hours_hot"] == "0.5" and draft.values["escalation_steps"] == [
+        "return_to_queue",
+        "notify_manager",
+    ]
 
     for head, department in ((head_of_sales, "sales"), (head_of_marketing, "marketing")):
         page = signed_in(client, head).get(draft.get_absolute_url())
