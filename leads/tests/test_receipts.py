@@ -204,3 +204,15 @@ def test_the_receipt_costs_the_same_queries_for_one_hold_or_three(client, campai
         services.lead_resume(lead=lead, actor=rep)
     assert len(deadline_holds(contact)) == 3
     assert queries() == one
+
+
+def test_a_breach_on_the_timeline_links_to_its_deadlines_receipt(client, campaign, marketer, rep):
+    lead = advance(LeadFactory(campaign=campaign), Lead.Status.HANDED_OFF, marketer=marketer, rep=rep)
+    claim = Deadline.objects.get(lead=lead)
+    LeadEvent.objects.create(
+        lead=lead, kind=LeadEvent.Kind.BREACH, note="Claim deadline missed", data={"deadline": claim.pk}
+    )
+    page = signed_in(client, rep).get(lead.get_absolute_url()).content.decode()
+    assert page.count(reverse("leads:deadline_receipt", args=[lead.pk, claim.pk])) == 2, (
+        "the deadline table and the breach"
+    )
