@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from people.roles import Role, has_role
@@ -172,13 +173,19 @@ def drafts_start_due(*, now: datetime | None = None) -> list[SlaPolicy]:
     now = now or timezone.now()
     started = []
     with transaction.atomic():
+        # Only drafts both heads signed in their current revision: unsigned ones past their start
+        # must not fill the batch and hold up a signed one behind them.
+        signed = PolicySignature.objects.filter(
+            draft=OuterRef("pk"), revision=OuterRef("revision"), content_hash=OuterRef("content_hash")
+        )
         due = list(
             PolicyDraft.objects.filter(status=PolicyDraft.Status.DRAFT, starts_at__lte=now)
+            .filter(*(Exists(signed.filter(department=department)) for department in Department.values))
             .select_for_update(skip_locked=True)
             .order_by("starts_at", "id")[:START_BATCH]
         )
         for draft in due:
-            if not is_signed_by_both(draft):
+            if not is_signed_by_both(draft):  # read again under the lock
                 continue
             policy = policy_publish(actor=draft.created_by, **draft.values)
             draft.status, draft.policy, draft.started_at = PolicyDraft.Status.STARTED, policy, policy.created_at

@@ -185,6 +185,22 @@ def test_a_draft_not_signed_by_both_never_starts(manager, head_of_sales, head_of
 
 
 @pytest.mark.django_db
+def test_unsigned_drafts_past_their_start_do_not_hold_up_a_signed_one(manager, head_of_sales, head_of_marketing):
+    """More unsigned drafts overdue than one run takes, then a signed one: the signed one starts."""
+    long_ago = timezone.now() - datetime.timedelta(days=30)
+    for _ in range(agreement.START_BATCH + 5):
+        tighter_draft(manager, long_ago)
+    signed = tighter_draft(manager, timezone.now() - MINUTE)
+    sign(signed, head_of_sales, Department.SALES)
+    sign(signed, head_of_marketing, Department.MARKETING)
+
+    [started] = agreement.drafts_start_due()
+
+    signed.refresh_from_db()
+    assert signed.policy == started
+
+
+@pytest.mark.django_db
 def test_only_the_heads_sign_and_each_only_for_their_department(manager, head_of_sales, head_of_marketing):
     draft = tighter_draft(manager, timezone.now() + MINUTE)
     with pytest.raises(PermissionDenied):
