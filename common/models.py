@@ -25,3 +25,21 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)}"
+
+
+class AppendOnly(models.Model):
+    """A record that is evidence (a timeline, an agreement's record): written once, never edited or
+    deleted by the ORM. A trigger in the database refuses it too (see each table's migration)."""
+
+    record_name = "These records"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(f"{self.record_name} are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{self.record_name} are never deleted.")

@@ -215,6 +215,7 @@ CELERY_TASK_ROUTES = {
     "enforcement.tasks.requeue_stuck_escalations": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "enforcement.tasks.requeue_lost_breach_notices": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "notifications.tasks.resend_unsent_emails": {"queue": CELERY_TASK_DEFAULT_QUEUE},
+    "sla.tasks.start_signed_policies": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     # A storm's thousands of escalation steps wait behind its emails: the worker takes priority-0
     # messages (the default) first. (Routes, not a task attribute: Celery 6 drops those.)
     "enforcement.tasks.run_escalation": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
@@ -266,6 +267,12 @@ CELERY_BEAT_SCHEDULE = {
     # worker): sent once, after their claim has lapsed.
     "notification-emails-resend-unsent": {
         "task": "notifications.tasks.resend_unsent_emails",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    # SLA policy drafts signed by both heads come into force at their start time (sla.agreement).
+    "sla-start-signed-policies": {
+        "task": "sla.tasks.start_signed_policies",
         "schedule": 60.0,
         "options": {"expires": 60},
     },

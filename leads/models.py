@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.daterange import stored_day_in_range, stored_moment_in_range
+from common.models import AppendOnly
 from people.names import person_name
 from sla.tiers import PRIORITY_FLOORS, Priority, priority_of
 
@@ -188,11 +189,13 @@ class Lead(models.Model):
         return self.status in WORKED_BY_SALES
 
 
-class LeadEvent(models.Model):
+class LeadEvent(AppendOnly):
     """One line of a lead's timeline: who did what, when, from which status to which.
 
     Append-only: the model refuses updates and deletes, and so does a trigger in the database.
     """
+
+    record_name = "Timeline events"
 
     class Kind(models.TextChoices):
         CAPTURED = "captured", "Captured"
@@ -246,14 +249,6 @@ class LeadEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.lead_id} · {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Timeline events are never edited.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Timeline events are never deleted.")
 
     @property
     def actor_label(self) -> str:

@@ -227,3 +227,32 @@ def rep_worklist(rep, *, now: datetime, per_group: int | None = None, show_all: 
         WorkGroup(key=key, label=label, hint=hint, count=counts.get(key, 0), leads=by_group[key])
         for key, label, hint in WORK_GROUPS
     ]
+
+
+def deadline_holds(deadline: Deadline) -> list[tuple[datetime, datetime | None]]:
+    """The holds that paused `deadline`, as (paused at, resumed at or None while still on hold), in
+    order: read from the lead's "SLA clock paused/resumed" events, which name the deadlines they moved."""
+    events = LeadEvent.objects.filter(
+        lead_id=deadline.lead_id,
+        kind__in=[LeadEvent.Kind.CLOCK_PAUSED, LeadEvent.Kind.CLOCK_RESUMED],
+        created_at__gte=deadline.starts_at,
+        data__deadlines__contains=[{"id": deadline.pk}],
+    ).order_by("created_at", "id")
+    holds: list[tuple[datetime, datetime | None]] = []
+    for kind, created_at in events.values_list("kind", "created_at"):
+        if kind == LeadEvent.Kind.CLOCK_PAUSED:
+            holds.append((created_at, None))
+        elif holds and holds[-1][1] is None:
+            holds[-1] = (holds[-1][0], created_at)
+    return holds
+
+
+def score_when(lead: Lead, moment: datetime) -> int:
+    """The lead's score at `moment`: what the first score change after it changed from, else its score now."""
+    later = (
+        LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.SCORED, created_at__gt=moment)
+        .order_by("created_at", "id")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return later["from"] if later and "from" in later else lead.score

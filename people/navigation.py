@@ -82,7 +82,7 @@ MENU = (
         "SLA",
         (
             Link("Dashboard", "dashboard", (Role.MANAGERS,)),
-            Link("SLA policy", "sla_policy", (Role.MANAGERS,), under=("sla_policy_new",)),
+            Link("SLA policy", "sla_policy", (Role.MANAGERS,), under=("sla_policy_new", "sla_draft", "sla_draft_edit")),
             Link("Calendars", "calendars", (Role.MANAGERS,), under=("calendar_create", "calendar_edit")),
             Link("Locked logins", "login_lockouts", (Role.MANAGERS,)),
             Link("Alerts and webhooks", "integrations:index", (Role.MANAGERS,), under=INTEGRATION_PAGES),

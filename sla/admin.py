@@ -1,7 +1,19 @@
 from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
-from sla.models import BusinessCalendar, CalendarHoliday, Deadline, Escalation, Handoff, OpeningHours, SlaPolicy
+from sla.models import (
+    BusinessCalendar,
+    CalendarHoliday,
+    Deadline,
+    DepartmentHead,
+    Escalation,
+    Handoff,
+    OpeningHours,
+    PolicyDraft,
+    PolicyDraftEvent,
+    PolicySignature,
+    SlaPolicy,
+)
 
 
 @admin.register(SlaPolicy)
@@ -9,6 +21,32 @@ class SlaPolicyAdmin(ReadOnlyAdmin):
     """Versions are published from Handoff's SLA policy page and never edited: deadlines point at them."""
 
     list_display = ["version", "name", "claim_hours_hot", "claim_hours_warm", "claim_hours_cold", "created_at"]
+
+
+@admin.register(DepartmentHead)
+class DepartmentHeadAdmin(admin.ModelAdmin):
+    """Who signs the agreement for each department: a manager; one person may head both."""
+
+    list_display = ["department", "user"]
+
+
+@admin.register(PolicyDraft)
+class PolicyDraftAdmin(ReadOnlyAdmin):
+    """Drafts are written and signed on the SLA policy pages, and started by the start job."""
+
+    list_display = ["id", "status", "starts_at", "revision", "created_by", "started_at", "policy"]
+    list_filter = ["status"]
+
+
+@admin.register(PolicySignature)
+class PolicySignatureAdmin(ReadOnlyAdmin):
+    list_display = ["draft", "department", "signer", "revision", "signed_at"]
+
+
+@admin.register(PolicyDraftEvent)
+class PolicyDraftEventAdmin(ReadOnlyAdmin):
+    list_display = ["draft", "kind", "actor", "revision", "created_at", "note"]
+    list_filter = ["kind"]
 
 
 @admin.register(Handoff)

@@ -219,8 +219,11 @@ def _aware(moment: datetime, name: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def add_business_time(start: datetime, duration: timedelta, spec: CalendarSpec) -> datetime:
-    """The instant (UTC) when `duration` of open time has passed since `start`."""
+def business_blocks(start: datetime, duration: timedelta, spec: CalendarSpec) -> Iterator[tuple[datetime, datetime]]:
+    """The open time that `duration` of business time from `start` takes, block by block (UTC, in
+    order): whole open intervals, the first cut at `start`, the last cut where the time runs out. The
+    blocks add up to `duration`; the last one ends at `add_business_time`'s answer. A deadline's
+    receipt lists them."""
     cursor = _aware(start, "start")
     if duration < timedelta(0):
         raise ValueError("A duration of business time cannot be negative.")
@@ -230,8 +233,17 @@ def add_business_time(start: datetime, duration: timedelta, spec: CalendarSpec) 
             continue
         begin = max(begin, cursor)
         if remaining <= end - begin:
-            return begin + remaining
+            yield begin, begin + remaining
+            return
+        if end > begin:
+            yield begin, end
         remaining -= end - begin
+
+
+def add_business_time(start: datetime, duration: timedelta, spec: CalendarSpec) -> datetime:
+    """The instant (UTC) when `duration` of open time has passed since `start`."""
+    *_, (_, end) = business_blocks(start, duration, spec)
+    return end
 
 
 def business_time_between(start: datetime, end: datetime, spec: CalendarSpec) -> timedelta:
@@ -246,30 +258,35 @@ def business_time_between(start: datetime, end: datetime, spec: CalendarSpec) ->
         total += max(timedelta(0), min(close, end) - max(begin, start))
 
 
-def add_business_days(start: datetime, days: int, spec: CalendarSpec) -> datetime:
-    """The close of the `days`-th open day after the local day of `start` (UTC).
-
-    "Within 5 business days" of a return on Monday morning means by the close of the following
-    Monday: the day of `start` itself never counts, whatever the hour. An open day is a weekday with
-    opening hours that is not a holiday.
-    """
+def business_days(start: datetime, days: int, spec: CalendarSpec) -> list[tuple[date, datetime, datetime]]:
+    """The `days` open days counted after the local day of `start`: (day, first opening, last
+    closing) each, UTC. An open day is a weekday with opening hours that is not a holiday; the day of
+    `start` itself never counts, whatever the hour."""
     if days < 1:
         raise ValueError("Count at least one business day.")
     cursor = _aware(start, "start")
     first_day = cursor.astimezone(spec.zone).date()
-    counted: date | None = None
-    seen = 0
-    close = cursor
+    counted: list[tuple[date, datetime, datetime]] = []
     for begin, end in spec.open_intervals(cursor):
         day = begin.astimezone(spec.zone).date()
         if day <= first_day:
             continue
-        if day != counted:
-            if seen == days:
-                return close
-            counted, seen = day, seen + 1
-        close = end
+        if counted and counted[-1][0] == day:
+            counted[-1] = (day, counted[-1][1], end)
+            continue
+        if len(counted) == days:
+            return counted
+        counted.append((day, begin, end))
     raise CalendarError("This calendar does not have that much open time in the next ten years.")  # pragma: no cover
+
+
+def add_business_days(start: datetime, days: int, spec: CalendarSpec) -> datetime:
+    """The close of the `days`-th open day after the local day of `start` (UTC).
+
+    "Within 5 business days" of a return on Monday morning means by the close of the following
+    Monday: the day of `start` itself never counts, whatever the hour (see `business_days`).
+    """
+    return business_days(start, days, spec)[-1][2]
 
 
 def open_until(moment: datetime, spec: CalendarSpec) -> datetime | None:

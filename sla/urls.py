@@ -5,7 +5,10 @@ from sla.views import calendars, policies
 
 urlpatterns = [
     path("sla/policy/", policies.PolicyView.as_view(), name="sla_policy"),
-    path("sla/policy/new/", policies.PolicyPublishView.as_view(), name="sla_policy_new"),
+    path("sla/policy/new/", policies.DraftFormView.as_view(), name="sla_policy_new"),
+    path("sla/drafts/<int:pk>/", policies.DraftView.as_view(), name="sla_draft"),
+    path("sla/drafts/<int:pk>/edit/", policies.DraftFormView.as_view(), name="sla_draft_edit"),
+    path("sla/drafts/<int:pk>/sign/", policies.draft_sign, name="sla_draft_sign"),
     path("calendars/", calendars.CalendarListView.as_view(), name="calendars"),
     path("calendars/new/", calendars.CalendarFormView.as_view(), name="calendar_create"),
     path("calendars/<int:pk>/", calendars.CalendarFormView.as_view(), name="calendar_edit"),

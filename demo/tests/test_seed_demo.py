@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from leads.models import Deal, Lead, LeadEvent, MonthlyTarget
-from sla.models import Deadline
+from sla.models import Deadline, DepartmentHead
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,8 @@ def test_seed_demo_covers_every_state_and_is_idempotent(capsys):
     assert Deal.objects.filter(stage=Deal.Stage.WON).exists()
     assert MonthlyTarget.objects.filter(rep__isnull=True).exists()
     assert "handoff-demo" in capsys.readouterr().out
+    heads = dict(DepartmentHead.objects.values_list("department", "user__username"))
+    assert heads == {"sales": "manager", "marketing": "manager"}, "the demo manager can draft and sign alone"
 
 
 def test_every_figure_of_the_demo_agrees_with_its_own_timeline():

@@ -68,3 +68,15 @@ def escalation_labels(steps: list[str] | None) -> list[str]:
 def percent(value: float | None) -> str:
     """'93.4 %', or an en dash when there is nothing to measure yet."""
     return "–" if value is None else f"{value:g} %"
+
+
+@register.filter
+def business_span(delta: timedelta | None) -> str:
+    """A span of business time to the second, for checking by hand: '7 h 30 min', '0 h 36 min 05 s'."""
+    if delta is None:
+        return ""
+    seconds = int(delta.total_seconds())
+    sign = "−" if seconds < 0 else ""
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours} h {minutes:02d} min" + (f" {seconds:02d} s" if seconds else "")

@@ -1,5 +1,6 @@
-"""Managers write the SLA in Handoff's own pages: only they get in, each change publishes the next
-version (never edits one), bad input comes back as form errors, and running deadlines keep their time."""
+"""Managers write the SLA in Handoff's own pages: only they get in, each change is a draft that starts as
+the next version (never edits one) once both heads signed it, bad input comes back as form errors, and
+running deadlines keep their time."""
 
 import threading
 from decimal import Decimal
@@ -13,7 +14,8 @@ from django.utils.html import escape
 
 from conftest import PASSWORD, LeadFactory, UserFactory, advance
 from people.roles import Role
-from sla.models import Deadline, EscalationStep, SlaPolicy
+from sla import agreement
+from sla.models import Deadline, Department, DepartmentHead, EscalationStep, PolicyDraft, SlaPolicy
 from sla.policies import policy_publish
 
 E = EscalationStep
@@ -42,6 +44,16 @@ def form_data(**overrides) -> dict:
         "note": "Hot leads go cold within the hour.",
     }
     return {**data, **overrides}
+
+
+def signed_and_started(draft: PolicyDraft) -> SlaPolicy:
+    """Both heads (one manager heading both) sign `draft`, and the start job puts it in force."""
+    head = UserFactory(role=Role.MANAGERS)
+    for department in Department:
+        DepartmentHead.objects.update_or_create(department=department, defaults={"user": head})
+        agreement.draft_sign(draft=draft, signer=head, department=department, content_hash=draft.content_hash)
+    [policy] = agreement.drafts_start_due()
+    return policy
 
 
 def hand_off(marketer, campaign):
@@ -88,18 +100,20 @@ def test_the_form_is_prefilled_from_the_policy_in_force(client, manager):
 
 @pytest.mark.django_db
 def test_publishing_makes_the_next_version_and_running_deadlines_keep_their_time(client, manager, marketer, campaign):
-    """Given a lead handed off under the policy in force, when a manager publishes a change, then the
-    change is a new version with the form's values, the running claim deadline is untouched, and the
-    next handoff is timed by the new version."""
+    """Given a lead handed off under the policy in force, when a manager drafts a change and both heads
+    sign it, then it starts as a new version with the form's values, the running claim deadline is
+    untouched, and the next handoff is timed by the new version."""
     old = SlaPolicy.current()
     waiting = hand_off(marketer, campaign)
     old_deadline = Deadline.objects.get(lead=waiting)
 
     response = signed_in(client, manager).post(reverse("sla_policy_new"), form_data(), follow=True)
 
-    assert response.redirect_chain == [(reverse("sla_policy"), 302)]
-    assert "applies to new deadlines only" in response.content.decode()
-    policy = SlaPolicy.current()
+    draft = PolicyDraft.objects.get()
+    assert response.redirect_chain == [(draft.get_absolute_url(), 302)]
+    assert SlaPolicy.current() == old, "a draft changes nothing until both heads sign"
+    policy = signed_and_started(draft)
+    assert policy == SlaPolicy.current()
     assert policy.version == old.version + 1
     assert (policy.name, policy.created_by, policy.note) == (
         "Spring push",
@@ -134,19 +148,20 @@ def test_publishing_makes_the_next_version_and_running_deadlines_keep_their_time
         ({"note": "  "}, "note", "required"),
     ],
 )
-def test_bad_input_comes_back_as_a_field_error_and_publishes_nothing(client, manager, overrides, field, message):
+def test_bad_input_comes_back_as_a_field_error_and_drafts_nothing(client, manager, overrides, field, message):
     before = SlaPolicy.current().version
     response = signed_in(client, manager).post(reverse("sla_policy_new"), form_data(**overrides))
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert field in errors and message in " ".join(errors[field]), errors
+    assert not PolicyDraft.objects.exists()
     assert SlaPolicy.objects.order_by("-version").first().version == before
 
 
 @pytest.mark.django_db
 def test_no_escalation_at_all_is_a_valid_policy(client, manager):
     signed_in(client, manager).post(reverse("sla_policy_new"), form_data(step_1="", step_2="", step_3=""))
-    assert SlaPolicy.current().escalation_steps == []
+    assert signed_and_started(PolicyDraft.objects.get()).escalation_steps == []
 
 
 @pytest.mark.django_db

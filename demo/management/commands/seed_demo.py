@@ -25,7 +25,7 @@ from leads.models import Deal, Lead, MonthlyTarget, RepProfile, SalesTeam
 from people.roles import Role
 from sla.calendar import business_time_between
 from sla.clocks import priority_of
-from sla.models import BusinessCalendar, Deadline, SlaPolicy
+from sla.models import BusinessCalendar, Deadline, Department, DepartmentHead, SlaPolicy
 
 PASSWORD = "handoff-demo"  # noqa: S105 - demo logins, printed on purpose
 
@@ -75,6 +75,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = {username: self.user(username, first, last, role) for username, first, last, role in USERS}
         self.team(users)
+        # A small firm: the demo manager heads both departments, so one login can draft and sign.
+        for department in Department:
+            DepartmentHead.objects.get_or_create(department=department, defaults={"user": users["manager"]})
         campaigns = [self.campaign(*row, owner=users["marketer"]) for row in CAMPAIGNS]
         created = 0
         for email, name, company, campaign_index, score, target, rep in LEADS:

@@ -56,13 +56,13 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def worker_and_beat(transactional_db):
-    """A real Celery worker (threads, on the test's Redis database) and a real beat sending the SLA sweep
-    and the alerts' and webhooks' relay every BEAT_INTERVAL seconds, as `make run` does every
-    SLA_SWEEP_INTERVAL and WEBHOOK_RELAY_INTERVAL."""
+    """A real Celery worker (threads, on the test's Redis database) and a real beat sending the SLA sweep,
+    the alerts' and webhooks' relay and the start of signed policy drafts every BEAT_INTERVAL seconds, as
+    `make run` does every SLA_SWEEP_INTERVAL, WEBHOOK_RELAY_INTERVAL and minute."""
     saved = app.conf.beat_schedule
     app.conf.beat_schedule = {
         name: {**settings.CELERY_BEAT_SCHEDULE[name], "schedule": BEAT_INTERVAL, "options": {"expires": BEAT_INTERVAL}}
-        for name in ("sla-sweep", "integrations-relay")
+        for name in ("sla-sweep", "integrations-relay", "sla-start-signed-policies")
     }
     beat = EmbeddedService(app, thread=True, scheduler_cls="celery.beat:Scheduler", max_interval=BEAT_INTERVAL)
     try:

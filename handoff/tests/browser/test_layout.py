@@ -2,11 +2,13 @@
 the manager's grouped menu fits a laptop with Log out on screen and the current page marked."""
 
 import pytest
+from django.utils import timezone
 
 from conftest import LeadFactory, advance
 from handoff.tests.browser.conftest import PHONE
 from leads.models import Lead, ReturnReason
-from sla.models import BusinessCalendar
+from sla import agreement
+from sla.models import BusinessCalendar, Deadline, Department, DepartmentHead
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +35,14 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
     leads = leads_in_every_state
     claimed = leads[Lead.Status.CLAIMED].pk
     calendar = BusinessCalendar.default_create()
+    held = leads[Lead.Status.ON_HOLD]
+    receipt = f"/leads/{held.pk}/deadlines/{Deadline.objects.get(lead=held, kind='first_contact').pk}/"
+    DepartmentHead.objects.create(department=Department.SALES, user=manager)
+    draft = agreement.draft_create(
+        actor=manager,
+        values={"name": "A draft with a rather long name for a phone", "note": "Why"},
+        starts_at=timezone.now(),
+    )
     pages = {
         marketer: [
             "/campaigns/",
@@ -53,6 +63,7 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             "/leads/deals/",
             f"/leads/{claimed}/",
             f"/leads/{leads[Lead.Status.ON_HOLD].pk}/",
+            receipt,
             f"/leads/{leads[Lead.Status.CONVERTED].pk}/",
             f"/leads/{claimed}/return/",
             "/preferences/",
@@ -70,6 +81,8 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             f"/leads/{claimed}/assign/",
             "/sla/policy/",
             "/sla/policy/new/",
+            f"/sla/drafts/{draft.pk}/",
+            f"/sla/drafts/{draft.pk}/edit/",
             "/calendars/",
             f"/calendars/{calendar.pk}/",
             "/routing/time-off/",

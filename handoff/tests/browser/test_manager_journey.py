@@ -1,5 +1,6 @@
-"""Journey 3: a manager watches the SLA, assigns a lead and publishes a policy, while the worker and
-beat enforce the deadlines on their own."""
+"""Journey 3: a manager watches the SLA, assigns a lead and changes the policy (a draft the manager, head
+of both departments here, signs for each; beat's start job puts it in force), while the worker and beat
+enforce the deadlines on their own."""
 
 import datetime
 from decimal import Decimal
@@ -11,7 +12,7 @@ from enforcement.tests.test_worker import wait_for
 from leads.models import Lead
 from notifications.models import Notification
 from people.names import person_name
-from sla.models import BusinessCalendar, Deadline, OpeningHours, SlaPolicy
+from sla.models import BusinessCalendar, Deadline, Department, DepartmentHead, OpeningHours, SlaPolicy
 from sla.policies import policy_publish
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_and_beat")]
@@ -35,9 +36,12 @@ def always_open_calendar() -> BusinessCalendar:
 def test_a_manager_sees_a_breach_the_worker_found_assigns_and_publishes(open_tab, marketer, rep, manager, campaign):
     """A short policy lets a claim deadline pass with nobody touching it: the worker (sent the sweep by
     beat) records the breach, the dashboard shows it and the manager has the notification; the manager
-    assigns another lead to a rep and publishes a new policy version."""
+    assigns another lead to a rep and drafts a new policy version, signs it for both departments (a small
+    firm: one head for both), and beat's start job puts it in force."""
     # Given a lead waiting under the normal policy, and one handed off under a 36-second claim policy
     always_open_calendar()
+    for department in Department:
+        DepartmentHead.objects.create(department=department, user=manager)
     waiting = advance(
         LeadFactory(campaign=campaign, full_name="Wanda Waiting"), Lead.Status.HANDED_OFF, marketer=marketer, rep=None
     )
@@ -63,16 +67,21 @@ def test_a_manager_sees_a_breach_the_worker_found_assigns_and_publishes(open_tab
     assert (waiting.status, waiting.owner) == (Lead.Status.CLAIMED, rep)
     assert f"Wanda Waiting now belongs to {person_name(rep)}" in page.content()
 
-    # and publishes a new policy version
+    # and drafts a new policy version to start as soon as it is signed, and signs it for both sides
     tab.visit("/sla/policy/", shot="policy")
-    page.get_by_role("link", name="Publish a new version").click()
+    page.get_by_role("link", name="Write a draft").click()
     tab.check(shot="policy-form")
     page.get_by_label("Why this change").fill("Back to normal after the test")
     for field in page.get_by_label("(business hours)").all()[:3]:
         field.fill("2")
-    page.get_by_role("button", name="Publish").click()
-    tab.check(shot="policy-published")
-    assert SlaPolicy.current().version == 3
+    page.get_by_label("Starts at").fill("")
+    page.get_by_role("button", name="Save the draft").click()
+    tab.check(shot="policy-draft")
+    page.get_by_role("button", name="Sign for sales").click()
+    tab.check()
+    page.get_by_role("button", name="Sign for marketing").click()
+    tab.check(shot="policy-signed")
+    assert wait_for(lambda: SlaPolicy.current().version == 3, timeout=30), "beat did not start the signed draft"
     assert SlaPolicy.current().claim_hours_hot == 2
 
     # Then, with nobody but the worker doing it, the short claim deadline is breached
