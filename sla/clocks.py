@@ -149,14 +149,18 @@ def follow_up_meet(*, lead, now: datetime) -> int:
 def deadlines_business_seconds_fill(*, batch_size: int = 1000) -> int:
     """Set `business_seconds` on met deadlines that have none (met before the column existed, or
     written by a bulk fill). Returns how many it filled."""
-    filled = 0
+    filled, after = 0, 0
     specs = {}
     while True:
+        # From where the last batch ended (keyset), not from the start: each batch reads only its own
+        # rows, so a million deadlines cost a million rows read, not half a million batches' worth.
         batch = list(
-            Deadline.objects.filter(met_at__isnull=False, business_seconds__isnull=True)
+            Deadline.objects.filter(met_at__isnull=False, business_seconds__isnull=True, pk__gt=after)
             .select_related("owner")
             .order_by("pk")[:batch_size]
         )
+        if batch:
+            after = batch[-1].pk
         for deadline in batch:
             if deadline.owner_id not in specs:
                 specs[deadline.owner_id] = BusinessCalendar.objects.spec_for(deadline.owner)

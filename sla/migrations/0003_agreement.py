@@ -28,7 +28,7 @@ DROP FUNCTION sla_agreement_append_only();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sla", "0001_initial"),
+        ("sla", "0002_escalation_apart"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
