@@ -162,6 +162,11 @@ class Lead(models.Model):
             GinIndex(OpClass(Upper("full_name"), name="gin_trgm_ops"), name="lead_name_trgm_idx"),
             GinIndex(OpClass(Upper("company"), name="gin_trgm_ops"), name="lead_company_trgm_idx"),
             GinIndex(fields=["email"], opclasses=["gin_trgm_ops"], name="lead_email_trgm_idx"),
+            # The top bar's search: names, companies and emails that start with what was typed (a
+            # b-tree range, however many leads share a word), before those containing it (above).
+            models.Index(OpClass(Upper("full_name"), name="text_pattern_ops"), name="lead_name_prefix_idx"),
+            models.Index(OpClass(Upper("company"), name="text_pattern_ops"), name="lead_company_prefix_idx"),
+            models.Index(fields=["email"], opclasses=["varchar_pattern_ops"], name="lead_email_prefix_idx"),
             # The top bar's search finds a phone number by its digits, however it was written.
             GinIndex(OpClass(phone_digits(), name="gin_trgm_ops"), name="lead_phone_digits_trgm_idx"),
         ]

@@ -159,3 +159,13 @@ def test_a_search_that_runs_too_long_says_so_instead_of_waiting(client, monkeypa
     assert "Too many leads look like" in response.content.decode()
     monkeypatch.setattr("leads.search.SEARCH_TIMEOUT_MS", 5000)
     assert lead_search(user=manager, query="Scael Lead 1234").leads[0].full_name == "Scale Lead 1234"
+
+
+def test_names_that_start_with_the_words_come_alone_else_those_containing_them(manager, campaign):
+    """Starting with the words is a b-tree range however common they are; containing them is looked
+    for only when nothing starts with them."""
+    LeadFactory(campaign=campaign, full_name="Olga Orbit", company="Orbital Systems")
+    LeadFactory(campaign=campaign, full_name="Anna Acme", company="Acme Orbital")
+    assert found(manager, "orbital") == {"Olga Orbit"}
+    assert found(manager, "rbital") == {"Olga Orbit", "Anna Acme"}
+    assert found(manager, "acme orb") == {"Anna Acme"}
