@@ -99,8 +99,9 @@ def sees_every_lead(user) -> bool:
 
 def lead_search(*, user, query: str, limit: int = RESULTS) -> SearchResult:
     """The leads `user` may see that best match `query` (already trimmed, QUERY_MIN to QUERY_MAX
-    characters): those containing it, else those that look like it, by similarity. Three queries,
-    whatever is found: the settings, the ids ranked, then the leads with campaign and owner."""
+    characters): those starting with it, else containing it, else looking like it, by similarity.
+    The same statements whatever is found: a transaction with the settings and the ids ranked, then
+    the leads with campaign and owner."""
     words = " ".join(query.split()).upper()
     email_words = query.strip().lower()
     # Leading zeros dropped: "030 …" (a national trunk 0) and "0049 30 …" find "+49 30 …".
