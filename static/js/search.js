@@ -15,6 +15,12 @@
       return;
     }
     event.preventDefault();
+    // On a tablet the top bar has a link to the search page instead of the box: follow it.
+    var link = document.querySelector(".nav-search-link");
+    if (link && link.offsetParent !== null) {
+      window.location.assign(link.href);
+      return;
+    }
     // On a phone the box sits in the collapsed menu: open it first so the box can take the focus.
     var menu = document.getElementById("nav");
     if (menu && !menu.classList.contains("show") && box.offsetParent === null && window.bootstrap) {
