@@ -33,7 +33,7 @@ def test_a_rep_finds_a_lead_by_company_and_logs_a_call_from_my_leads(open_tab, m
 
     # When the rep presses "/" and types the company, misspelt, as the caller said it
     page.keyboard.press("/")
-    box = page.get_by_role("searchbox", name="Search leads")
+    box = page.get_by_role("searchbox", name="Search (press")
     assert box.evaluate("(element) => element === document.activeElement")
     box.fill("orbitl systems")
     box.press("Enter")
