@@ -15,10 +15,10 @@
       return;
     }
     event.preventDefault();
-    // On a tablet the top bar has a link to the search page instead of the box: follow it.
-    var link = document.querySelector(".nav-search-link");
-    if (link && link.offsetParent !== null) {
-      window.location.assign(link.href);
+    // From 768 to 991 px the top bar has no room for the box (the menu under the person's name links
+    // to the search page instead): go to the search page, whose own box takes the typing.
+    if (box.offsetParent === null && window.matchMedia("(min-width: 768px)").matches) {
+      window.location.assign(box.form.action);
       return;
     }
     // On a phone the box sits in the collapsed menu: open it first so the box can take the focus.

@@ -97,8 +97,8 @@ def test_the_quick_log_fits_a_phone(open_tab, marketer, rep, campaign):
 
 
 def test_on_a_tablet_slash_opens_the_search_page_ready_to_type(open_tab, manager):
-    """From 768 to 991 px the manager's menu leaves no room for the box: "/" follows the Search link
-    and the search page's box takes the typing."""
+    """From 768 to 991 px the manager's menu leaves no room for the box: "/" goes to the search page
+    and its box takes the typing."""
     tab = open_tab(manager, viewport={"width": 800, "height": 900})
     page = tab.visit("/leads/queue/")
     assert not page.locator("#site-search").is_visible()
