@@ -39,7 +39,7 @@ def work_refusal(lead: Lead) -> str:
 
 
 def _check_next_step(next_step_at: datetime | None, now: datetime) -> None:
-    # A next step is still to be done; one already past would land in "overdue" the moment it is
+    # A next step is still to be done; one already past would land in "Overdue next steps" the moment it is
     # saved. The form works to the minute, so "now" typed in is not refused for its seconds.
     if next_step_at is not None and next_step_at < now.replace(second=0, microsecond=0):
         raise TransitionError("The next step is in the past: pick a time still to come, or leave it empty.")

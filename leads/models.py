@@ -40,6 +40,13 @@ def priority_q(priority: str, field: str = "score") -> models.Q:
     return q
 
 
+def phone_digits(field: str = "phone") -> Func:
+    """The digits of a phone number alone ("+49 30 1234-5" → "493012345"), as the search index holds them."""
+    return Func(
+        F(field), Value("[^0-9]"), Value(""), Value("g"), function="regexp_replace", output_field=models.CharField()
+    )
+
+
 # A rep owns the lead and works it in these statuses.
 WORKED_BY_SALES = (LeadStatus.CLAIMED, LeadStatus.CONTACTED, LeadStatus.ON_HOLD)
 
@@ -156,6 +163,13 @@ class Lead(models.Model):
             GinIndex(OpClass(Upper("full_name"), name="gin_trgm_ops"), name="lead_name_trgm_idx"),
             GinIndex(OpClass(Upper("company"), name="gin_trgm_ops"), name="lead_company_trgm_idx"),
             GinIndex(fields=["email"], opclasses=["gin_trgm_ops"], name="lead_email_trgm_idx"),
+            # The top bar's search: names, companies and emails that start with what was typed (a
+            # b-tree range, however many leads share a word), before those containing it (above).
+            models.Index(OpClass(Upper("full_name"), name="text_pattern_ops"), name="lead_name_prefix_idx"),
+            models.Index(OpClass(Upper("company"), name="text_pattern_ops"), name="lead_company_prefix_idx"),
+            models.Index(fields=["email"], opclasses=["varchar_pattern_ops"], name="lead_email_prefix_idx"),
+            # The top bar's search finds a phone number by its digits, however it was written.
+            GinIndex(OpClass(phone_digits(), name="gin_trgm_ops"), name="lead_phone_digits_trgm_idx"),
         ]
 
     def __str__(self) -> str:

@@ -96,21 +96,32 @@ class WorkGroup:
     def is_cut(self) -> bool:
         return len(self.leads) < self.count
 
+    @property
+    def is_late(self) -> bool:
+        """Something already slipped here: the page shows its count in red when there is any."""
+        return self.key in LATE_GROUPS
+
 
 # Precedence, first match wins: each lead is in exactly one group. A lead on hold is paused on purpose,
-# so it waits there whatever else is due; anything late comes next, ahead of the first-contact work
-# still on time; follow-ups due today after that; "later" holds contacted leads with nothing due today.
+# so it waits there whatever else is due; anything late comes next (the SLA's clock before the rep's
+# own plan), ahead of the first-contact work still on time; follow-ups due today after that; then
+# contacted leads with nothing planned, which would otherwise slip quietly, ahead of those planned later.
 WORK_GROUPS = (
     ("on_hold", "On hold", "Paused, with the reason."),
-    ("overdue", "Overdue", "First-contact deadline passed, or a next step before today."),
+    ("overdue", "Overdue first contact", "The first-contact deadline has passed."),
+    ("overdue_next_step", "Overdue next steps", "The next step of the latest activity was before today."),
     ("new", "New", "Claimed, nothing logged yet."),
     ("first_contact", "Needs first contact", "Claimed, the first-contact clock is running."),
     ("today", "Follow-up due today", "The next step of the latest activity is today."),
-    ("later", "Later", "Contacted; no next step due today."),
+    ("no_next_step", "No next step", "Contacted, nothing planned: log what comes next."),
+    ("later", "Later", "Contacted; the next step is after today."),
 )
+LATE_GROUPS = ("overdue", "overdue_next_step")
 
 
 ALL = 2**31 - 1  # "no limit" for a LIMIT or a position
+# The groups of contacted leads, each a range of lead_worklist_idx with a LIMIT of its own.
+CONTACTED_GROUPS = ("overdue_next_step", "today", "no_next_step", "later")
 GROUP_RANK = {key: rank for rank, (key, *_) in enumerate(WORK_GROUPS)}
 
 # A rep's open leads by WORK_GROUPS' precedence, numbered by urgency within each group and counted
@@ -134,8 +145,8 @@ WITH waiting AS (
 ), waiting_grouped AS (
   SELECT id, status_changed_at, contact_due_at, contact_paused_at, next_step_at, CASE
            WHEN status = 'on_hold' THEN 'on_hold'
-           WHEN (contact_due_at < %(now)s AND contact_paused_at IS NULL) OR next_step_at < %(day_starts)s
-             THEN 'overdue'
+           WHEN contact_due_at < %(now)s AND contact_paused_at IS NULL THEN 'overdue'
+           WHEN next_step_at < %(day_starts)s THEN 'overdue_next_step'
            WHEN NOT has_activity THEN 'new'
            ELSE 'first_contact'
          END AS work_group
@@ -144,8 +155,8 @@ WITH waiting AS (
   SELECT id, status_changed_at, next_step_at FROM leads_lead
    WHERE owner_id = %(rep)s AND status = 'contacted'
 ), contacted_page AS (
-  (SELECT *, 'overdue' AS work_group FROM contacted WHERE next_step_at < %(day_starts)s
-    ORDER BY next_step_at, status_changed_at DESC, id DESC LIMIT %(overdue_rows)s)
+  (SELECT *, 'overdue_next_step' AS work_group FROM contacted WHERE next_step_at < %(day_starts)s
+    ORDER BY next_step_at, status_changed_at DESC, id DESC LIMIT %(overdue_next_step_rows)s)
   UNION ALL
   (SELECT *, 'today' FROM contacted WHERE next_step_at >= %(day_starts)s AND next_step_at < %(next_day_starts)s
     ORDER BY next_step_at, status_changed_at DESC, id DESC LIMIT %(today_rows)s)
@@ -153,13 +164,14 @@ WITH waiting AS (
   (SELECT *, 'later' FROM contacted WHERE next_step_at >= %(next_day_starts)s
     ORDER BY next_step_at, status_changed_at DESC, id DESC LIMIT %(later_rows)s)
   UNION ALL
-  (SELECT *, 'later' FROM contacted WHERE next_step_at IS NULL
-    ORDER BY status_changed_at DESC, id DESC LIMIT %(later_rows)s)
+  (SELECT *, 'no_next_step' FROM contacted WHERE next_step_at IS NULL
+    ORDER BY status_changed_at DESC, id DESC LIMIT %(no_next_step_rows)s)
 ), group_counts AS (
   SELECT work_group, sum(n)::bigint AS group_count FROM (
     SELECT work_group, count(*) AS n FROM waiting_grouped GROUP BY work_group
     UNION ALL
-    SELECT CASE WHEN next_step_at < %(day_starts)s THEN 'overdue'
+    SELECT CASE WHEN next_step_at IS NULL THEN 'no_next_step'
+                WHEN next_step_at < %(day_starts)s THEN 'overdue_next_step'
                 WHEN next_step_at < %(next_day_starts)s THEN 'today'
                 ELSE 'later' END, count(*)
       FROM contacted GROUP BY 1
@@ -205,7 +217,7 @@ def rep_worklist(rep, *, now: datetime, per_group: int | None = None, show_all: 
                 "next_day_starts": next_day_starts,
                 "per_group": rows,
                 "show_all": show_all,
-                **{f"{group}_rows": ALL if group == show_all else rows for group in ("overdue", "today", "later")},
+                **{f"{group}_rows": ALL if group == show_all else rows for group in CONTACTED_GROUPS},
             },
         )
         shown = {row[0]: row[1:] for row in cursor.fetchall()}

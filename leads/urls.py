@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import deals, receipts, teams, working
+from .views import deals, receipts, search, teams, working
 from .views import leads as views
 from .views import targets as target_views
 
@@ -8,6 +8,7 @@ app_name = "leads"
 urlpatterns = [
     path("queue/", views.QueueView.as_view(), name="queue"),
     path("mine/", views.MyLeadsView.as_view(), name="mine"),
+    path("search/", search.SearchView.as_view(), name="search"),
     path("<int:pk>/", views.LeadDetailView.as_view(), name="detail"),
     path("<int:pk>/deadlines/<int:deadline_id>/", receipts.DeadlineReceiptView.as_view(), name="deadline_receipt"),
     path("<int:pk>/claim/", views.claim, name="claim"),

@@ -163,3 +163,11 @@ def back_link(request) -> tuple[str, str] | None:
         if role in roles:
             return reverse(view_name), LEAD_LISTS[view_name]
     return None
+
+
+def next_or(request, default: str) -> str:
+    """The page a form said to go back to (its `next` field), if it is one of this site's; else `default`."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default

@@ -27,6 +27,7 @@ MATRIX = {
     "campaigns:add_lead": (OK, DENIED, OK),
     "leads:queue": (DENIED, OK, OK),
     "leads:mine": (DENIED, OK, DENIED),
+    "leads:search": (OK, OK, OK),
     "leads:detail": (OK, OK, OK),
     "leads:first_contact": (DENIED, OK, OK),
     "leads:convert": (DENIED, 302, 302),  # offered only once contacted: redirected to the lead page
@@ -59,7 +60,7 @@ def url_for(name: str, world) -> str:
         return reverse(name, args=[world["campaign"].pk])
     if name == "leads:hand_off":
         return reverse(name, args=[world["mql"].pk])
-    if name.startswith("leads:") and name not in ("leads:queue", "leads:mine"):
+    if name.startswith("leads:") and name not in ("leads:queue", "leads:mine", "leads:search"):
         return reverse(name, args=[world["claimed"].pk])
     return reverse(name)
 

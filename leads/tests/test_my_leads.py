@@ -54,7 +54,8 @@ def a_few_days_ahead() -> datetime.date:
 
 def test_claimed_leads_are_new_until_something_is_logged_then_need_first_contact(campaign, marketer, rep):
     """Given claimed leads, one untouched, one with a note, one past its first-contact deadline, then they
-    are new, need first contact and overdue respectively; a contacted lead with nothing due is later."""
+    are new, need first contact and overdue respectively; a contacted lead with nothing planned has no
+    next step."""
     lead_in(S.CLAIMED, campaign=campaign, marketer=marketer, rep=rep, full_name="Untouched")
     noted = lead_in(S.CLAIMED, campaign=campaign, marketer=marketer, rep=rep, full_name="Noted")
     activity_log(lead=noted, rep=rep, kind=Activity.Kind.NOTE, note="Their CTO is on holiday")
@@ -68,12 +69,14 @@ def test_claimed_leads_are_new_until_something_is_logged_then_need_first_contact
     assert groups == {
         "on_hold": [],
         "overdue": ["Late"],
+        "overdue_next_step": [],
         "new": ["Untouched"],
         "first_contact": ["Noted"],
         "today": [],
-        "later": ["Contacted"],
+        "no_next_step": ["Contacted"],
+        "later": [],
     }
-    assert counts(rep, timezone.now()) == {**NOTHING, "overdue": 1, "new": 1, "first_contact": 1, "later": 1}
+    assert counts(rep, timezone.now()) == {**NOTHING, "overdue": 1, "new": 1, "first_contact": 1, "no_next_step": 1}
 
 
 def test_next_steps_sort_leads_into_today_overdue_and_later_at_the_local_day_boundaries(
@@ -94,7 +97,8 @@ def test_next_steps_sort_leads_into_today_overdue_and_later_at_the_local_day_bou
 
     groups = grouped(rep, at(day, 12))
 
-    assert groups["overdue"] == ["Yesterday late"]
+    assert groups["overdue_next_step"] == ["Yesterday late"]
+    assert groups["overdue"] == []
     assert groups["today"] == ["This morning", "Tonight"]
     assert groups["later"] == ["Tomorrow early"]
 
@@ -126,7 +130,7 @@ def test_only_the_latest_activitys_next_step_counts(campaign, marketer, rep, a_f
 
     activity_log(lead=lead, rep=rep, kind=Activity.Kind.CALL, outcome="Followed up")
 
-    assert counts(rep, at(day, 12)) == {**NOTHING, "later": 1}
+    assert counts(rep, at(day, 12)) == {**NOTHING, "no_next_step": 1}
 
 
 def test_a_lead_on_hold_waits_in_its_own_group_whatever_else_is_late(client, campaign, marketer, rep):
@@ -282,11 +286,12 @@ WITH mine AS (
 ), grouped AS (
   SELECT *, CASE
            WHEN status = 'on_hold' THEN 'on_hold'
-           WHEN (contact_due_at < %(now)s AND contact_paused_at IS NULL) OR next_step_at < %(day_starts)s
-             THEN 'overdue'
+           WHEN contact_due_at < %(now)s AND contact_paused_at IS NULL THEN 'overdue'
+           WHEN next_step_at < %(day_starts)s THEN 'overdue_next_step'
            WHEN status = 'claimed' AND NOT has_activity THEN 'new'
            WHEN status = 'claimed' THEN 'first_contact'
            WHEN next_step_at < %(next_day_starts)s THEN 'today'
+           WHEN next_step_at IS NULL THEN 'no_next_step'
            ELSE 'later'
          END AS work_group
     FROM mine
@@ -376,4 +381,8 @@ def test_each_lead_lands_in_the_group_its_activities_gave_it(campaign, marketer,
             for position, lead in enumerate(group.leads, start=1)
         }
         assert got == expected, f"{days} days ahead"
-        assert {group for group, *_ in expected.values()} >= ({"overdue", "later"} if days else {"new", "today"})
+        assert {group for group, *_ in expected.values()} >= (
+            {"overdue", "no_next_step"} if days else {"new", "today", "no_next_step", "later"}
+        )
+        if days >= 2:
+            assert "overdue_next_step" in {group for group, *_ in expected.values()}

@@ -7,13 +7,12 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from common.paging import CountedPaginator
 from leads.duplicates import possible_duplicates
-from people.navigation import back_link
+from people.navigation import back_link, next_or
 from people.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required
 
 from .. import queries, services
@@ -22,6 +21,7 @@ from ..forms import ConvertForm, DisqualifyForm, FirstContactForm, HandOffForm, 
 from ..models import Lead, RepProfile
 from ..targets import home_targets
 from ..transitions import TransitionError
+from .working import QuickLogForm
 
 MY_LEADS_PER_GROUP = 25
 
@@ -71,6 +71,9 @@ class MyLeadsView(RoleRequiredMixin, TemplateView):
         now = timezone.now()
         show_all = self.request.GET.get("all", "")
         groups = queries.rep_worklist(self.request.user, now=now, per_group=MY_LEADS_PER_GROUP, show_all=show_all)
+        for group in groups:
+            for lead in group.leads:
+                lead.log_form = QuickLogForm(lead=lead)
         is_away = RepProfile.objects.filter(user=self.request.user, is_away=True).exists()
         return super().get_context_data(
             groups=groups,
@@ -176,12 +179,7 @@ class LeadActionView(RoleRequiredMixin, FormView):
 
     def get_success_url(self) -> str:
         # Back to where the user came from (e.g. the returned inbox), if it is one of our pages.
-        target = self.request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(
-            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
-        ):
-            return target
-        return reverse("leads:detail", args=[self.lead.pk])
+        return next_or(self.request, reverse("leads:detail", args=[self.lead.pk]))
 
 
 class QualifyView(LeadActionView):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
 from common.daterange import DayField, MomentField
+from people.navigation import next_or
 from people.roles import SALES_SIDE, RoleRequiredMixin, role_required
 
 from .. import services
@@ -36,6 +37,24 @@ class ActivityForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["next_step_at"].help_text = f"Optional; your time zone ({timezone.get_current_timezone_name()})."
+
+
+class QuickLogForm(ActivityForm):
+    """The activity form as a row of My leads shows it: a call, email or meeting with its outcome and
+    next step (no note). It posts to LogActivityView, which reads it with ActivityForm."""
+
+    note = None
+
+    def __init__(self, *, lead: Lead):
+        super().__init__(auto_id=f"log-{lead.pk}-%s")
+        self.fields["kind"].choices = [(kind.value, kind.label) for kind in Activity.CONTACT_KINDS]
+        self.fields["kind"].label = "What"
+        self.fields["outcome"].widget.attrs["placeholder"] = "Reached, voicemail…"
+        for field in self.fields.values():
+            css = (
+                "form-select form-select-sm" if isinstance(field, forms.ChoiceField) else "form-control form-control-sm"
+            )
+            field.widget.attrs["class"] = css
 
 
 class HoldForm(forms.Form):
@@ -110,7 +129,8 @@ class LeadWorkView(RoleRequiredMixin, _LeadWorkAccess, FormView):
             form.add_error(None, str(exc))
             return self.form_invalid(form)
         messages.success(self.request, done)
-        return redirect(self.lead)
+        # From My leads' quick log, back to My leads; from the lead page, back to the lead.
+        return redirect(next_or(self.request, self.lead.get_absolute_url()))
 
     def perform(self, **data) -> str:
         """Call the service; return the message for the rep."""

@@ -55,6 +55,7 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             "/campaigns/scoring/",
             f"/leads/{leads[Lead.Status.RETURNED].pk}/",
             "/notifications/",
+            "/leads/search/?q=rather+long",
         ],
         rep: [
             "/leads/queue/",
@@ -70,6 +71,9 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             "/routing/time-off/",
             "/integrations/",
             "/integrations/channels/new/",
+            "/leads/search/?q=rather+long+name",
+            "/leads/search/?q=ab",
+            "/leads/search/?q=nothing+like+it",
         ],
         manager: [
             "/dashboard/",
@@ -90,6 +94,7 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             "/routing/rules/",
             "/integrations/",
             "/integrations/webhooks/new/",
+            "/leads/search/?q=Lead",
         ],
     }
     for user, paths in pages.items():
