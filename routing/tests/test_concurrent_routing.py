@@ -15,14 +15,10 @@ from leads.tests.test_assignment import mql, reps, team_of
 from routing.router import _lock, candidates_at
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_hand_offs_keep_capacity_and_share_by_weight(marketer, campaign):
-    light, heavy, full_soon = reps(3)
-    team_of(light, heavy, full_soon, capacity=40)
-    RepProfile.objects.filter(user=heavy).update(weight=2)
-    RepProfile.objects.filter(user=full_soon).update(capacity=3)
-    leads = [mql(campaign, marketer) for _ in range(50)]
-    start = threading.Barrier(10)
+def hand_off_at_once(batches: list[list], marketer) -> list[Exception]:
+    """Hand off each batch of leads from a thread of its own, all starting together, each on its own
+    connection; returns what failed."""
+    start = threading.Barrier(len(batches))
     errors = []
 
     def hand_off(batch):
@@ -30,18 +26,27 @@ def test_concurrent_hand_offs_keep_capacity_and_share_by_weight(marketer, campai
             start.wait()
             for lead in batch:
                 services.lead_hand_off(lead=lead, actor=marketer)
-        except Exception as exc:  # noqa: BLE001 - the test reports any failure below
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=hand_off, args=(leads[i::10],)) for i in range(10)]
+    threads = [threading.Thread(target=hand_off, args=(batch,)) for batch in batches]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return errors
 
-    assert errors == []
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_hand_offs_keep_capacity_and_share_by_weight(marketer, campaign):
+    light, heavy, full_soon = reps(3)
+    team_of(light, heavy, full_soon, capacity=40)
+    RepProfile.objects.filter(user=heavy).update(weight=2)
+    RepProfile.objects.filter(user=full_soon).update(capacity=3)
+    leads = [mql(campaign, marketer) for _ in range(50)]
+    assert hand_off_at_once([leads[i::10] for i in range(10)], marketer) == []
     owners = Counter(Lead.objects.filter(status=Lead.Status.CLAIMED).values_list("owner__username", flat=True))
     assert owners[full_soon.username] == 3  # its capacity, never more
     # The other 47 shared 1:2 between weight 1 and weight 2, within one lead each way.
@@ -55,28 +60,9 @@ def test_concurrent_hand_offs_of_many_campaigns_never_deadlock(marketer):
     other: every rep's profile is taken by one hand-off while the others pass over it or wait."""
     pool = reps(4)
     team_of(*pool, capacity=100)
-    campaigns = [CampaignFactory(owner=marketer) for i in range(10)]
+    campaigns = [CampaignFactory(owner=marketer) for _ in range(10)]
     batches = [[mql(campaign, marketer) for _ in range(8)] for campaign in campaigns]
-    start = threading.Barrier(10)
-    errors = []
-
-    def hand_off(batch):
-        try:
-            start.wait()
-            for lead in batch:
-                services.lead_hand_off(lead=lead, actor=marketer)
-        except Exception as exc:  # noqa: BLE001 - the test reports any failure below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=hand_off, args=(batch,)) for batch in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    assert hand_off_at_once(batches, marketer) == []
     assert Lead.objects.filter(status=Lead.Status.CLAIMED).count() == 80
     owners = Counter(Lead.objects.filter(status=Lead.Status.CLAIMED).values_list("owner__username", flat=True))
     # Equal weights, equal shares within one lead: a rep another hand-off holds is passed over.
