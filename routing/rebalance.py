@@ -59,6 +59,13 @@ def _why(deadline: Deadline, now: datetime, away: set[int], spans: dict) -> str 
     return None
 
 
+def _due_within(kind: str, now: datetime, horizon: timedelta):
+    """Running, unpaused `kind` clocks not yet breached that fall due in the next `horizon`."""
+    return Deadline.objects.running().filter(
+        kind=kind, breached_at__isnull=True, paused_at__isnull=True, due_at__gt=now, due_at__lte=now + horizon
+    )
+
+
 def at_risk(now: datetime, horizon: timedelta = HORIZON) -> list[tuple[Deadline, str]]:
     """Running first-contact clocks due within `horizon` whose holder is away, or off on a day between
     now and the due time, each with why."""
@@ -66,16 +73,8 @@ def at_risk(now: datetime, horizon: timedelta = HORIZON) -> list[tuple[Deadline,
     if not away and not spans:
         return []
     deadlines = (
-        Deadline.objects.running()
-        .filter(
-            kind=Deadline.Kind.FIRST_CONTACT,
-            breached_at__isnull=True,
-            paused_at__isnull=True,
-            due_at__gt=now,
-            due_at__lte=now + horizon,
-            owner_id__in=away | set(spans),
-            lead__status=Lead.Status.CLAIMED,
-        )
+        _due_within(Deadline.Kind.FIRST_CONTACT, now, horizon)
+        .filter(owner_id__in=away | set(spans), lead__status=Lead.Status.CLAIMED)
         .select_related("lead", "owner")
         .order_by("due_at")[:BATCH]
     )
@@ -92,13 +91,8 @@ def queued_at_risk(now: datetime, horizon: timedelta = HORIZON) -> list[tuple[De
         lead=OuterRef("lead"), chosen__isnull=True, decided_at__gte=OuterRef("handoff__handed_off_at")
     )
     deadlines = (
-        Deadline.objects.running()
+        _due_within(Deadline.Kind.CLAIM, now, horizon)
         .filter(
-            kind=Deadline.Kind.CLAIM,
-            breached_at__isnull=True,
-            paused_at__isnull=True,
-            due_at__gt=now,
-            due_at__lte=now + horizon,
             lead__status=Lead.Status.HANDED_OFF,
             lead__owner__isnull=True,
             lead__score__gte=PRIORITY_FLOORS[Priority.HOT],
