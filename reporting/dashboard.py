@@ -67,6 +67,13 @@ from sla.models import Deadline, Escalation, Handoff, SlaPolicy
 
 K = Deadline.Kind
 E = LeadEvent.Kind
+
+# The clocks whose figures are shown as recorded and as ruled: (drill-down prefix, title, kind).
+_RULED = (
+    ("claims", "Late claims", K.CLAIM),
+    ("first_contacts", "Late first contacts", K.FIRST_CONTACT),
+    ("follow_ups", "Late returned-lead follow-ups", K.FOLLOW_UP),
+)
 # Weeks shown in the trends: the last quarter, this week included.
 TREND_WEEKS = 13
 # The live part lists this many rows per group and counts at most LIVE_CAP (then says "more than").
@@ -75,14 +82,6 @@ LIVE_CAP = 999
 
 
 # --- Rates --------------------------------------------------------------------------------------
-# The clocks whose figures are shown as recorded and as ruled: (drill-down prefix, title, kind).
-_RULED = (
-    ("claims", "Late claims", K.CLAIM),
-    ("first_contacts", "Late first contacts", K.FIRST_CONTACT),
-    ("follow_ups", "Late returned-lead follow-ups", K.FOLLOW_UP),
-)
-
-
 def rate(part: int | float | Decimal, whole: int | float | Decimal) -> float | None:
     """`part` of `whole` in percent with one decimal; None when `whole` is 0. A rate below 100 % never
     shows as 100 (5,002 of 5,003 is 99.9 %), nor one above 0 as 0: rounding must not hide a miss."""

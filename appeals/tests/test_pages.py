@@ -13,7 +13,7 @@ from appeals.services import appeal_make, appeal_rule
 from enforcement.sweep import sweep_deadlines
 from sla.models import Department
 
-from .conftest import K
+from .fixtures import K
 
 pytestmark = pytest.mark.django_db
 SALES, MARKETING = Department.SALES, Department.MARKETING

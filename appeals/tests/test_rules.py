@@ -17,7 +17,7 @@ from leads.models import LeadEvent
 from people.roles import Role
 from sla.models import Department, DepartmentHead
 
-from .conftest import START, K
+from .fixtures import START, K
 
 pytestmark = pytest.mark.django_db
 SALES, MARKETING = Department.SALES, Department.MARKETING
