@@ -10,7 +10,7 @@ from django.views.generic import TemplateView
 
 from appeals import queries, services
 from appeals.forms import AppealForm, RulingForm
-from appeals.models import Appeal, Arbiter
+from appeals.models import Appeal, Arbiter, Ruling
 from people.roles import ANY_ROLE, Role, RoleRequiredMixin, has_role, role_required
 from sla.agreement import heads
 from sla.models import Deadline
@@ -44,6 +44,19 @@ def _page(request, deadline: Deadline, *, appeal_form=None, ruling_form=None, st
     return render(request, "appeals/deadline.html", context, status=status)
 
 
+def _refused(action, request) -> bool:
+    """Run the service call `action`; when the service refuses, tell the user why (a message) and say so."""
+    try:
+        action()
+    except ValidationError as exc:
+        messages.warning(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.warning(request, str(exc))
+    else:
+        return False
+    return True
+
+
 class DeadlineAppealView(RoleRequiredMixin, TemplateView):
     """A missed deadline's appeal: the form to appeal it, the appeal and its ruling, or why not.
     Open to every role that opens the lead page (as its receipt is)."""
@@ -61,13 +74,7 @@ def appeal_make(request, deadline_id):
     form = AppealForm(request.POST)
     if not form.is_valid():
         return _page(request, deadline, appeal_form=form, status=400)
-    try:
-        services.appeal_make(actor=request.user, deadline=deadline, reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        messages.warning(request, " ".join(exc.messages))
-    except PermissionDenied as exc:
-        messages.warning(request, str(exc))
-    else:
+    if not _refused(lambda: services.appeal_make(actor=request.user, deadline=deadline, **form.cleaned_data), request):
         messages.success(request, "Appeal made. The other department will rule on it; it is on the lead's timeline.")
     return redirect("appeals:deadline", deadline.pk)
 
@@ -79,14 +86,8 @@ def appeal_rule(request, pk):
     form = RulingForm(request.POST)
     if not form.is_valid():
         return _page(request, _deadline(appeal.deadline_id), ruling_form=form, status=400)
-    try:
-        ruling = services.appeal_rule(actor=request.user, appeal=appeal, **form.cleaned_data)
-    except ValidationError as exc:
-        messages.warning(request, " ".join(exc.messages))
-    except PermissionDenied as exc:
-        messages.warning(request, str(exc))
-    else:
-        messages.success(request, f"Ruled: {ruling.get_outcome_display().lower()}.")
+    if not _refused(lambda: services.appeal_rule(actor=request.user, appeal=appeal, **form.cleaned_data), request):
+        messages.success(request, f"Ruled: {Ruling(form.cleaned_data['outcome']).label.lower()}.")
     return redirect("appeals:deadline", appeal.deadline_id)
 
 

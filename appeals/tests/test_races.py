@@ -1,15 +1,12 @@
 """Once means once with people clicking at the same moment: two appeals of one breach, two rulings of
 one appeal, each pair from two threads (two connections, two transactions) released together."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from appeals.models import Appeal, AppealRuling, Arbiter, Ruling
 from appeals.services import appeal_make, appeal_rule
-from conftest import UserFactory
+from conftest import UserFactory, at_once
 from leads.models import LeadEvent
 from people.roles import Role
 from sla.models import Department
@@ -19,27 +16,17 @@ from .fixtures import K
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def said(outcome) -> str:
+    if isinstance(outcome, Appeal | AppealRuling):
+        return "done"
+    if isinstance(outcome, ValidationError):
+        return f"refused: {' '.join(outcome.messages)}"
+    return repr(outcome)  # anything else fails the test, shown as it was
+
+
 def race(*actions) -> list[str]:
-    """Run `actions` in threads released at once; each ends "done" or "refused: …"."""
-    barrier = threading.Barrier(len(actions))
-    results: list[str] = []
-
-    def run(action):
-        try:
-            barrier.wait()
-            action()
-            results.append("done")
-        except ValidationError as exc:
-            results.append(f"refused: {' '.join(exc.messages)}")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(results)
+    """Run `actions` at once (see `at_once`); each ends "done" or "refused: …"."""
+    return sorted(said(outcome) for outcome in at_once(*actions))
 
 
 def test_two_appeals_of_one_breach_at_once_make_one(missed, rep, manager, team):

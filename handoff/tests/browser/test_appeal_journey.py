@@ -1,6 +1,6 @@
 """Journey 9: appeals ruled on the record. A rep whose first contact the sweep recorded as breached opens
 the breach's receipt and appeals it (the lead's phone number was wrong); the head of marketing finds it
-in the open appeals and upholds it; the dashboard shows first-contact attainment as recorded and as
+from the dashboard's open appeals and upholds it; the dashboard shows first-contact attainment as recorded and as
 ruled side by side, the breach excused in the ruled figure only."""
 
 import datetime
@@ -63,7 +63,8 @@ def test_a_rep_appeals_a_breach_from_its_receipt_and_the_head_of_marketing_uphol
     # The head of marketing finds it in the open appeals and upholds it
     head = open_tab(head_of_marketing)
     head.visit("/dashboard/", shot="dashboard-before")
-    head.page.get_by_role("navigation").get_by_role("link", name="Appeals").first.click()
+    assert head.page.locator(".open-appeals").inner_text() == "1"
+    head.page.locator(".open-appeals").click()
     head.check(shot="appeals")
     head.page.locator(".appeals-to-rule").get_by_role("link", name="Wanda Wrongnumber").click()
     head.check(shot="ruling-form")
