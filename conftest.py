@@ -1,6 +1,7 @@
 """Shared fixtures and factories. Tests run on the real PostgreSQL and Redis (see README)."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import factory
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest
 from django.test import Client
 
@@ -148,6 +150,31 @@ def advance(lead: Lead, to: str, *, marketer, rep) -> Lead:
     for step in ROUTES[to]:
         move(lead, step, marketer=marketer, rep=rep)
     return lead
+
+
+def at_once(*actions, timeout: float = 60) -> list:
+    """Run each of `actions` (callables) in its own thread, with its own connection and transaction,
+    released together; returns what each returned or raised, in the order given. For races on the real
+    database (tests marked `django_db(transaction=True)`)."""
+    start = threading.Barrier(len(actions), timeout=timeout)
+    outcomes: list = [None] * len(actions)
+
+    def run(position, action):
+        try:
+            start.wait()
+            outcomes[position] = action()
+        except Exception as exc:  # noqa: BLE001 - every outcome is returned and judged by the test
+            outcomes[position] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a racer did not finish"
+    return outcomes
 
 
 @pytest.hookimpl(trylast=True)

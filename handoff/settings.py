@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "enforcement",
     "campaigns",
     "routing",
+    "appeals",
     "reporting",
     "demo",
     "api",

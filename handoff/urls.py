@@ -19,6 +19,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("leads/", include("leads.urls")),
     path("routing/", include("routing.urls")),
+    path("appeals/", include("appeals.urls")),
     path("api/", include("api.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),

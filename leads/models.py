@@ -236,6 +236,9 @@ class LeadEvent(AppendOnly):
         REQUEUED = "requeued", "Back to the queue"
         CLOCK_PAUSED = "clock_paused", "SLA clock paused"
         CLOCK_RESUMED = "clock_resumed", "SLA clock resumed"
+        APPEALED = "appealed", "Breach appealed"
+        APPEAL_UPHELD = "appeal_upheld", "Appeal upheld: breach excused"
+        APPEAL_DISMISSED = "appeal_dismissed", "Appeal dismissed: breach stands"
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

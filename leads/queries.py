@@ -259,6 +259,20 @@ def deadline_holds(deadline: Deadline) -> list[tuple[datetime, datetime | None]]
     return holds
 
 
+def deadline_appeal_events(deadline: Deadline) -> list[LeadEvent]:
+    """The appeal of `deadline`'s breach and its ruling as the lead's timeline records them, in order
+    (the appeals app writes them; the receipt shows them without reaching up to it)."""
+    return list(
+        LeadEvent.objects.filter(
+            lead_id=deadline.lead_id,
+            kind__in=[LeadEvent.Kind.APPEALED, LeadEvent.Kind.APPEAL_UPHELD, LeadEvent.Kind.APPEAL_DISMISSED],
+            data__deadline=deadline.pk,
+        )
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+
+
 def score_when(lead: Lead, moment: datetime) -> int:
     """The lead's score at `moment`: what the first score change after it changed from, else its score now."""
     later = (

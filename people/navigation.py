@@ -82,6 +82,7 @@ MENU = (
         "SLA",
         (
             Link("Dashboard", "dashboard", (Role.MANAGERS,)),
+            Link("Appeals", "appeals:list", (Role.MANAGERS,), under=("appeals:deadline",)),
             Link("SLA policy", "sla_policy", (Role.MANAGERS,), under=("sla_policy_new", "sla_draft", "sla_draft_edit")),
             Link("Calendars", "calendars", (Role.MANAGERS,), under=("calendar_create", "calendar_edit")),
             Link("Locked logins", "login_lockouts", (Role.MANAGERS,)),

@@ -52,6 +52,8 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from appeals.models import Appeal
+from appeals.queries import excused_deadlines
 from campaigns.models import Campaign
 from campaigns.queries import mql_qualifications, mqls_by_campaign
 from enforcement.health import breach_detection_delay, sweep_status
@@ -65,6 +67,13 @@ from sla.models import Deadline, Escalation, Handoff, SlaPolicy
 
 K = Deadline.Kind
 E = LeadEvent.Kind
+
+# The clocks whose figures are shown as recorded and as ruled: (drill-down prefix, title, kind).
+_RULED = (
+    ("claims", "Late claims", K.CLAIM),
+    ("first_contacts", "Late first contacts", K.FIRST_CONTACT),
+    ("follow_ups", "Late returned-lead follow-ups", K.FOLLOW_UP),
+)
 # Weeks shown in the trends: the last quarter, this week included.
 TREND_WEEKS = 13
 # The live part lists this many rows per group and counts at most LIVE_CAP (then says "more than").
@@ -283,6 +292,8 @@ class Clock:
     escalations: int = 0
     median_seconds: float | None = None
     p90_seconds: float | None = None
+    # Of the late ones, those an upheld appeal excused (definition 9): counted in the figures as ruled only.
+    excused: int = 0
 
     def add(self, row: dict) -> None:
         self.on_time += row["on_time"]
@@ -304,7 +315,17 @@ class Clock:
 
     @property
     def attainment(self) -> float | None:
+        """As recorded: what happened, whatever was ruled since."""
         return rate(self.on_time, self.decided)
+
+    @property
+    def late_as_ruled(self) -> int:
+        return self.late - self.excused
+
+    @property
+    def attainment_as_ruled(self) -> float | None:
+        """As ruled: an excused breach counts neither way, like a deadline paused on hold."""
+        return rate(self.on_time, self.decided - self.excused)
 
 
 def _clocks() -> dict[str, Clock]:
@@ -335,6 +356,13 @@ def deadline_outcomes(
         by=by,
         week_zone=week_zone,
     )
+
+
+def excused_breaches(filters: Filters, *, now: datetime.datetime, kinds: tuple[str, ...] = tuple(K.values)) -> QuerySet:
+    """The period's late deadlines whose appeal was upheld: the one read of what the rulings excused,
+    for the figures as ruled and their drill-down alike. Starts from the upheld appeals (a few), each
+    joined to its deadline by key, and keeps those `decided_deadlines` counts late."""
+    return decided_deadlines(filters, now=now, kinds=kinds).filter(LATE, pk__in=excused_deadlines())
 
 
 def escalations_caused(filters: Filters, *, now: datetime.datetime) -> QuerySet:
@@ -552,6 +580,27 @@ class Week:
         return rate(self.on_time, self.on_time + self.late)
 
 
+@dataclass(frozen=True)
+class RuledRow:
+    """One clock's attainment as recorded and as ruled, with its drill-downs' figures."""
+
+    label: str
+    figure: str
+    clock: Clock
+
+    @property
+    def late(self) -> str:
+        return f"{self.figure}_late"
+
+    @property
+    def excused(self) -> str:
+        return f"{self.figure}_excused"
+
+    @property
+    def late_as_ruled(self) -> str:
+        return f"{self.figure}_late_as_ruled"
+
+
 @dataclass
 class Dashboard:
     filters: Filters
@@ -572,6 +621,7 @@ class Dashboard:
     campaigns: list[CampaignFigures]
     channels: list[SalesGroup]
     trends: list[Week]
+    open_appeals: int = 0
 
     @property
     def claims(self) -> Clock:
@@ -584,6 +634,13 @@ class Dashboard:
     @property
     def follow_ups(self) -> Clock:
         return self.marketing[K.FOLLOW_UP]
+
+    @property
+    def as_ruled(self) -> list[RuledRow]:
+        clocks = {K.CLAIM: self.claims, K.FIRST_CONTACT: self.first_contacts, K.FOLLOW_UP: self.follow_ups}
+        return [
+            RuledRow(title.removeprefix("Late ").capitalize(), figure, clocks[kind]) for figure, title, kind in _RULED
+        ]
 
     @property
     def attribution(self) -> list[Miss]:
@@ -714,6 +771,8 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
     for row in percentiles:
         clock = marketing[row["kind"]] if row["kind"] == K.FOLLOW_UP else sales[row["kind"]]
         clock.median_seconds, clock.p90_seconds = row["median"], row["p90"]
+    for row in excused_breaches(filters, now=now).values("kind").annotate(n=Count("pk")).order_by():
+        (marketing if row["kind"] == K.FOLLOW_UP else sales)[row["kind"]].excused = row["n"]
 
     # Timeline events per campaign (marketing's side, the funnel) and per person (sales' side).
     # One pass over the period's rows, summed per campaign, per person and per return reason.
@@ -838,6 +897,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         campaigns=[row for row in campaigns.values() if not (row.campaign.is_archived and row.is_idle)],
         channels=sorted(by_channel.values(), key=lambda group: group.label),
         trends=cached_trends(filters, now=now, zone=zone),
+        open_appeals=Appeal.objects.filter(ruling__isnull=True).count(),
     )
 
 
@@ -1031,7 +1091,24 @@ def _won_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
     return deals.filter(people_q(filters, "owner")) if filters.by_people else deals
 
 
+def _excused_drill(kinds):
+    def rows(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
+        return (
+            excused_breaches(filters, now=now, kinds=kinds)
+            .select_related("lead__campaign", "owner", "handoff__claimed_by")
+            .order_by("decided", "pk")
+        )
+
+    return rows
+
+
 _LATE = LATE
+
+
+def _late_as_ruled_drill(kinds):
+    return _deadline_drill(kinds, _LATE & ~Q(pk__in=excused_deadlines()))
+
+
 _DECIDED_HANDOFF = Q(claimed_at__isnull=False) | Q(closed_at__isnull=False) | Q(claim_due_passed=True)
 _CLAIMED_BY_PEOPLE = Q(claimed_at__isnull=False, claimed_by_escalation=False)
 DRILLS = {
@@ -1063,6 +1140,14 @@ DRILLS = {
     ),
     "follow_ups_on_time": ("Returned-lead follow-ups on time", _deadline_drill([K.FOLLOW_UP], ON_TIME)),
     "follow_ups_late": ("Late returned-lead follow-ups", _deadline_drill([K.FOLLOW_UP], _LATE)),
+    **{
+        f"{figure}_excused": (f"{title}: excused by an upheld appeal", _excused_drill([kind]))
+        for figure, title, kind in _RULED
+    },
+    **{
+        f"{figure}_late_as_ruled": (f"{title}, as ruled (excused ones left out)", _late_as_ruled_drill([kind]))
+        for figure, title, kind in _RULED
+    },
     "captured": ("Leads captured", _event_drill(E.CAPTURED)),
     "mqls": ("MQLs: leads qualified, once a month each", _mql_drill),
     "handed_off": ("Leads handed to sales", _event_drill(E.HANDED_OFF)),

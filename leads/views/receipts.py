@@ -1,6 +1,7 @@
 """A deadline's receipt, opened from its lead's page: how the due time was worked out."""
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from people.roles import ANY_ROLE, RoleRequiredMixin
@@ -33,5 +34,7 @@ class DeadlineReceiptView(RoleRequiredMixin, TemplateView):
             deadline=deadline,
             receipt=receipt,
             signatures=policy_signatories(deadline.policy),
+            missed=deadline.is_missed(timezone.now()),
+            appeal_events=queries.deadline_appeal_events(deadline),
             **kwargs,
         )

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -429,6 +429,15 @@ class Deadline(models.Model):
         """When a deadline was decided, for counting it in a period: when it was met if that was by its
         due time, else its due time (missed then, met late or not). Matches `deadline_decided_idx`."""
         return Least("met_at", "due_at")
+
+    def is_missed(self, now: datetime) -> bool:
+        """Late as the dashboard counts it (definition 1): decided — met, or neither on hold nor
+        cancelled by its due time — and not met by its due time, which has passed. What may be appealed."""
+        if self.due_at > now or (self.met_at is not None and self.met_at <= self.due_at):
+            return False
+        if self.met_at is not None:
+            return True
+        return self.paused_at is None and (self.cancelled_at is None or self.cancelled_at > self.due_at)
 
     def time_left(self, now=None) -> timedelta:
         return self.due_at - (now or timezone.now())

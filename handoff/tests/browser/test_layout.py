@@ -74,6 +74,7 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             "/leads/search/?q=rather+long+name",
             "/leads/search/?q=ab",
             "/leads/search/?q=nothing+like+it",
+            "/appeals/",
         ],
         manager: [
             "/dashboard/",
@@ -95,6 +96,7 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
             "/integrations/",
             "/integrations/webhooks/new/",
             "/leads/search/?q=Lead",
+            "/appeals/",
         ],
     }
     for user, paths in pages.items():
