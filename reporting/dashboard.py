@@ -148,22 +148,18 @@ class Period:
             first = f"{self.first_day:%-d %b %Y}"
         return f"{first}–{today:%-d %b %Y} so far, of {self.label}"
 
-    def months_of_target(self, *, now: datetime.datetime | None = None) -> float:
-        """How many months of a monthly target the period holds (days counted per month). Of a period
-        not ended at `now`, only the part that has passed: whole days, and today's share of its hours
-        (definition 9), so a month half gone is held to half its target."""
-        last_day, months = self.last_day, 0.0
-        if now is not None and self.is_partial(now):
-            if now <= self.start:
-                return 0.0
-            today = timezone.localdate(now, timezone.get_default_timezone())
-            day_length = (_midnight(today + datetime.timedelta(days=1)) - _midnight(today)).total_seconds()
-            months += (now - _midnight(today)).total_seconds() / day_length / days_in_month(today)
-            last_day = today - datetime.timedelta(days=1)
-        day = self.first_day
-        while day <= last_day:
+    def share_gone(self, now: datetime.datetime) -> float:
+        """How much of the period has passed at `now`, 0 to 1, in real hours (a 25-hour DST day is 25)."""
+        # In UTC: Python subtracts two times of the same zone as wall clocks, which drops the DST hour.
+        start, end, now = (moment.astimezone(datetime.UTC) for moment in (self.start, self.end, now))
+        return (min(max(now, start), end) - start).total_seconds() / (end - start).total_seconds()
+
+    def months_of_target(self) -> float:
+        """How many months of a monthly target the period holds (days counted per month)."""
+        months, day = 0.0, self.first_day
+        while day <= self.last_day:
             next_month = add_months(day, 1)
-            last = min(last_day, next_month - datetime.timedelta(days=1))
+            last = min(self.last_day, next_month - datetime.timedelta(days=1))
             months += ((last - day).days + 1) / days_in_month(day)
             day = next_month
         return months
@@ -761,7 +757,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
     start, end = filters.period.start, filters.period.end
     people, kept = _people(filters)
     campaigns = {
-        campaign.pk: CampaignFigures(campaign=campaign, months_of_target=filters.period.months_of_target(now=now))
+        campaign.pk: CampaignFigures(campaign=campaign, months_of_target=filters.period.months_of_target())
         for campaign in Campaign.objects.filter(campaign_q(filters, "")).select_related("owner").order_by("name")
     }
 
@@ -1172,7 +1168,8 @@ FIGURES: dict[str, Figure] = {
         _handoff_drill(Q()),
         lambda d: d.handed_off,
     ),
-    "contacted": Figure("First contacts made", _event_drill(E.CONTACTED, people=True), _funnel_total("contacted")),
+    # In the funnel only, which follows the campaign and channel filters alone (definition 7).
+    "contacted": Figure("First contacts made", _event_drill(E.CONTACTED), _funnel_total("contacted")),
     "converted": Figure("Conversions", _event_drill(E.CONVERTED, people=True), lambda d: d.converted),
     "returns": Figure("Leads returned to marketing", _event_drill(E.RETURNED), lambda d: d.returns_total),
     "won": Figure("Deals won", _won_drill, lambda d: d.won),
