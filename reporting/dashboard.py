@@ -21,12 +21,16 @@ the number of queries does not depend on the number of leads, campaigns or reps:
   to someone) is never inside people's on-time figures, times or acceptance, but shown beside them; a
   claim deadline missed in the queue is the queue's, whoever later claims or is given the lead.
 
+Every figure that links to a list is registered in `FIGURES` (its list and, for a headline number, its
+total), so a number and the leads behind it come from one definition.
+
 Sales' figures follow every filter; marketing's (MQLs, acceptance, returns, follow-ups) and the funnel
 follow the campaign and channel filters only: a team or rep does not own a campaign's leads.
 """
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -58,7 +62,7 @@ from campaigns.models import Campaign
 from campaigns.queries import mql_qualifications, mqls_by_campaign
 from enforcement.health import breach_detection_delay, sweep_status
 from leads.counts import counts_grouped
-from leads.models import Deal, EventCount, LeadEvent, RepProfile, ReturnReason, SalesTeam
+from leads.models import Deal, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 from people.roles import Role
 from reporting.models import DeadlineOutcome
@@ -136,6 +140,29 @@ class Period:
             return f"{self.first_day:%B %Y}"
         return f"{self.first_day:%-d %b %Y} – {self.last_day:%-d %b %Y}"
 
+    def is_partial(self, now: datetime.datetime) -> bool:
+        """The period has not ended at `now` (this month, this quarter, a range ending in the future)."""
+        return now < self.end
+
+    def label_at(self, now: datetime.datetime) -> str:
+        """The label, saying when the period has not ended: "1–12 Nov 2026 so far, of November 2026"
+        (definition 10); "… (not begun)" for one starting after `now`."""
+        if not self.is_partial(now):
+            return self.label
+        if now < self.start:
+            return f"{self.label} (not begun)"
+        today = timezone.localdate(now, timezone.get_default_timezone())
+        first = f"{self.first_day:%-d}" if self.first_day.month == today.month else f"{self.first_day:%-d %b}"
+        if self.first_day.year != today.year:
+            first = f"{self.first_day:%-d %b %Y}"
+        return f"{first}–{today:%-d %b %Y} so far, of {self.label}"
+
+    def share_gone(self, now: datetime.datetime) -> float:
+        """How much of the period has passed at `now`, 0 to 1, in real hours (a 25-hour DST day is 25)."""
+        # In UTC: Python subtracts two times of the same zone as wall clocks, which drops the DST hour.
+        start, end, now = (moment.astimezone(datetime.UTC) for moment in (self.start, self.end, now))
+        return (min(max(now, start), end) - start).total_seconds() / (end - start).total_seconds()
+
     def months_of_target(self) -> float:
         """How many months of a monthly target the period holds (days counted per month)."""
         months, day = 0.0, self.first_day
@@ -173,7 +200,8 @@ class Period:
 @dataclass(frozen=True)
 class Filters:
     """What the dashboard shows: a period and, optionally, one team, rep, campaign and channel.
-    `unassigned` (drill-down only) keeps the sales deadlines nobody held: claims left in the queue."""
+    `unassigned` (drill-down only) keeps the sales deadlines nobody held: claims left in the queue;
+    `no_team` (drill-down only) those held by people in no team (a manager, a rep not yet in one)."""
 
     period: Period
     team: SalesTeam | None = None
@@ -181,6 +209,7 @@ class Filters:
     campaign: Campaign | None = None
     channel: str = ""
     unassigned: bool = False
+    no_team: bool = False
 
     def params(self, **overrides) -> dict[str, str]:
         """The filters as URL parameters (only those set), with `overrides` (None removes one)."""
@@ -194,6 +223,8 @@ class Filters:
             params["channel"] = self.channel
         if self.unassigned:
             params["unassigned"] = "1"
+        if self.no_team:
+            params["no_team"] = "1"
         for name, value in overrides.items():
             if value is None:
                 params.pop(name, None)
@@ -206,7 +237,7 @@ class Filters:
 
     @property
     def by_people(self) -> bool:
-        return self.team is not None or self.rep is not None or self.unassigned
+        return self.team is not None or self.rep is not None or self.unassigned or self.no_team
 
 
 def campaign_q(filters: Filters, field: str = "campaign") -> Q:
@@ -227,7 +258,14 @@ def people_q(filters: Filters, field: str) -> Q:
         return Q(**{field: filters.rep.pk})
     if filters.team is not None:
         return Q(**{f"{field}__in": RepProfile.objects.filter(team=filters.team).values("user_id")})
+    if filters.no_team:
+        in_a_team = RepProfile.objects.filter(team__isnull=False).values("user_id")
+        return Q(**{f"{field}__isnull": False}) & ~Q(**{f"{field}__in": in_a_team})
     return Q()
+
+
+# The team table's key for the deadlines nobody held: claims missed in the queue.
+QUEUE = "queue"
 
 
 # --- Deadlines decided in a period --------------------------------------------------------------
@@ -365,9 +403,10 @@ def excused_breaches(filters: Filters, *, now: datetime.datetime, kinds: tuple[s
     return decided_deadlines(filters, now=now, kinds=kinds).filter(LATE, pk__in=excused_deadlines())
 
 
-def escalations_caused(filters: Filters, *, now: datetime.datetime) -> QuerySet:
-    """Escalation steps done for the sales deadlines of the period that were breached, per (kind,
-    owner, campaign). A breached deadline is decided at its due time, so its due time is in the period."""
+def escalation_steps(filters: Filters, *, now: datetime.datetime) -> QuerySet[Escalation]:
+    """Escalation steps done for the sales deadlines of the period that were breached: what "Escalations
+    caused" counts and lists. A breached deadline is decided at its due time, so its due time is in the
+    period; the step belongs to whoever held the deadline (the queue for a claim missed there)."""
     escalations = Escalation.objects.filter(
         done_at__isnull=False,
         deadline__kind__in=Deadline.SALES_KINDS,
@@ -376,8 +415,14 @@ def escalations_caused(filters: Filters, *, now: datetime.datetime) -> QuerySet:
     ).filter(campaign_q(filters, "deadline__campaign"))
     if filters.by_people:
         escalations = escalations.filter(people_q(filters, "deadline__owner"))
+    return escalations
+
+
+def escalations_caused(filters: Filters, *, now: datetime.datetime) -> QuerySet:
+    """`escalation_steps` counted per (kind, owner, campaign) of their deadlines."""
     return (
-        escalations.values(kind=F("deadline__kind"), owner=F("deadline__owner"), campaign=F("deadline__campaign"))
+        escalation_steps(filters, now=now)
+        .values(kind=F("deadline__kind"), owner=F("deadline__owner"), campaign=F("deadline__campaign"))
         .annotate(escalations=Count("id"))
         .order_by()
     )
@@ -493,14 +538,22 @@ class CampaignFigures:
     months_of_target: float
     captured: int = 0
     mqls: int = 0
-    handed_off: int = 0
-    accepted: int = 0
     contacted: int = 0
     converted: int = 0
     won: int = 0
     won_revenue: Decimal = Decimal(0)
     acceptance: Acceptance = field(default_factory=Acceptance)
     clocks: dict[str, Clock] = field(default_factory=_clocks)
+
+    @property
+    def handed_off(self) -> int:
+        """Marketing's hand-offs of the period (definition 2): a lead put back in the queue is not one."""
+        return self.acceptance.handed_off
+
+    @property
+    def accepted(self) -> int:
+        """The funnel's "Accepted": of those hand-offs, claimed by a person and kept (definition 2)."""
+        return self.acceptance.kept
 
     @property
     def mql_target(self) -> int | None:
@@ -534,18 +587,30 @@ class CampaignFigures:
         counts = (self.captured, self.mqls, self.handed_off, self.accepted, self.contacted, self.converted, self.won)
         return not any(counts) and not self.acceptance.handed_off and not any(c.decided for c in self.clocks.values())
 
-    def stages(self) -> list[tuple[str, int, float | None]]:
-        """The funnel's stages with each one's rate from the stage before."""
-        counts = [
-            ("Captured", self.captured),
-            ("MQL", self.mqls),
-            ("Handed off", self.handed_off),
-            ("Accepted", self.accepted),
-            ("Contacted", self.contacted),
-            ("Converted", self.converted),
-            ("Won", self.won),
-        ]
-        return [(label, count, rate(count, counts[i - 1][1]) if i else None) for i, (label, count) in enumerate(counts)]
+    def stages(self) -> list[tuple[str, str, int, float | None]]:
+        """The funnel's stages: label, figure (its list), count, and its rate from the stage before."""
+        return funnel_stages([getattr(self, attribute) for attribute, _, _ in FUNNEL])
+
+
+# The funnel's stages: the attribute of `CampaignFigures` counting it, its label, the figure listing it.
+FUNNEL = (
+    ("captured", "Captured", "captured"),
+    ("mqls", "MQL", "mqls"),
+    ("handed_off", "Handed off", "handed_off"),
+    ("accepted", "Accepted", "acceptance_kept"),
+    ("contacted", "Contacted", "contacted"),
+    ("converted", "Converted", "converted"),
+    ("won", "Won", "won"),
+)
+
+
+def funnel_stages(counts: list[int]) -> list[tuple[str, str, int, float | None]]:
+    """Each stage (label, figure, count) with its share of the stage before, by `rate` (definition 6:
+    2,000 of 2,001 is 99.9 %, not 100 %)."""
+    return [
+        (label, figure, count, rate(count, counts[i - 1]) if i else None)
+        for i, ((_, label, figure), count) in enumerate(zip(FUNNEL, counts, strict=True))
+    ]
 
 
 class Side:
@@ -572,8 +637,15 @@ class Week:
     on_time: int = 0
     late: int = 0
     median_claim_seconds: float | None = None
-    handed_off: int = 0
     acceptance: Acceptance = field(default_factory=Acceptance)
+
+    @property
+    def handed_off(self) -> int:
+        return self.acceptance.handed_off
+
+    def is_partial(self, now: datetime.datetime) -> bool:
+        """The week has not ended at `now`: its figures are of the days so far."""
+        return now < _midnight(self.start + datetime.timedelta(weeks=1))
 
     @property
     def attainment(self) -> float | None:
@@ -643,6 +715,14 @@ class Dashboard:
         ]
 
     @property
+    def period_label(self) -> str:
+        return self.filters.period.label_at(self.now)
+
+    @property
+    def returns_total(self) -> int:
+        return sum(count for _, _, count in self.returns)
+
+    @property
     def attribution(self) -> list[Miss]:
         """Every miss of the period on one side, with its evidence: late sales deadlines are sales';
         returns for a reason marked as lead quality, and late follow-ups, are marketing's; other
@@ -706,6 +786,8 @@ def _people(filters: Filters) -> tuple[dict, set | None]:
         kept = {filters.rep.pk}
     elif filters.team is not None:
         kept = {pk for pk, figures in people.items() if figures.team == filters.team}
+    elif filters.no_team:
+        kept = {pk for pk, figures in people.items() if figures.team is None}
     else:
         kept = None
     return people, kept
@@ -755,7 +837,10 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
             rep = people[person] = RepFigures(user=None, team=None)
         rep.clocks[kind].add(row)
         team = rep.team
-        by_team.setdefault(team, SalesGroup(team, team.name if team else "No team / the queue")).clocks[kind].add(row)
+        # The queue is a row of its own (definition 4): its misses are the sales team's, not a no-team rep's.
+        key = QUEUE if person is None else team
+        label = "The queue (nobody claimed it)" if key == QUEUE else team.name if team else "No team"
+        by_team.setdefault(key, SalesGroup(key, label)).clocks[kind].add(row)
         if campaign:
             campaign.clocks[kind].add(row)
             channel = campaign.campaign.channel
@@ -777,20 +862,14 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
     # Timeline events per campaign (marketing's side, the funnel) and per person (sales' side).
     # One pass over the period's rows, summed per campaign, per person and per return reason.
     events = counts_grouped(
-        [E.CAPTURED, E.HANDED_OFF, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
+        [E.CAPTURED, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
         **filters.period.days,
         sets=(("campaign",), ("user",), ("subgroup",)),
         where=campaign_q(filters),
     )
     returns: dict[str, int] = defaultdict(int)
     converted_value = Decimal(0)
-    funnel = {
-        E.CAPTURED: "captured",
-        E.HANDED_OFF: "handed_off",
-        E.CLAIMED: "accepted",
-        E.CONTACTED: "contacted",
-        E.CONVERTED: "converted",
-    }
+    funnel = {E.CAPTURED: "captured", E.CONTACTED: "contacted", E.CONVERTED: "converted"}
     rep_counts = {E.CLAIMED: "claimed", E.CONTACTED: "contacted", E.CONVERTED: "converted"}
     for row in events:
         kind, value = row["kind"], row["value"]
@@ -828,9 +907,6 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         .order_by()
     )
     for row in assignments:
-        campaign = campaigns.get(row["campaign"])
-        if campaign:
-            campaign.accepted += row["manager"] + row["automatic"]
         person = int(row["rep"]) if row["rep"] and row["rep"].isdigit() else None
         if person in people and (kept is None or person in kept):
             rep = people[person]
@@ -880,7 +956,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         acceptance_target=SlaPolicy.current().acceptance_target_percent,
         sales=sales,
         marketing=marketing,
-        handed_off=sum(c.handed_off for c in campaigns.values()),
+        handed_off=acceptance.handed_off,
         converted=sum(rep.converted for pk, rep in people.items() if kept is None or pk in kept),
         converted_value=converted_value,
         won=won_total,
@@ -892,7 +968,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
             key=lambda item: (-item[2], item[1]),
         ),
         reps=rows,
-        teams=sorted(by_team.values(), key=lambda group: (group.key is None, group.label)),
+        teams=sorted(by_team.values(), key=lambda group: (not isinstance(group.key, SalesTeam), group.label)),
         # An archived campaign shows only for a period it did something in.
         campaigns=[row for row in campaigns.values() if not (row.campaign.is_archived and row.is_idle)],
         channels=sorted(by_channel.values(), key=lambda group: group.label),
@@ -977,7 +1053,7 @@ def cached_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Wee
 
 def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Week]:
     """Per local week of the last quarter: sales attainment (claims and first contacts), the median
-    business time to claim, leads handed off and acceptance (claimed and kept). Four queries; the
+    business time to claim, marketing's hand-offs and acceptance (claimed and kept). Three queries; the
     period filter does not apply, the others do."""
     first, start, end = trend_weeks(now)
     weeks = {first + datetime.timedelta(weeks=i): Week(first + datetime.timedelta(weeks=i)) for i in range(TREND_WEEKS)}
@@ -1001,19 +1077,6 @@ def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Wee
     for row in medians:
         if week := week_of(row["week"]):
             week.median_claim_seconds = row["median"]
-    handed_off = (
-        EventCount.objects.filter(
-            kind=E.HANDED_OFF, day__gte=first, day__lt=first + datetime.timedelta(weeks=TREND_WEEKS)
-        )
-        .filter(campaign_q(filters))
-        .annotate(week=TruncWeek("day"))
-        .values("week")
-        .annotate(value=Sum("value"))
-        .order_by()
-    )
-    for row in handed_off:
-        if week := weeks.get(row["week"]):  # a local day's Monday already
-            week.handed_off = row["value"]
     for row in acceptance_rows(filters, now=now, by="week", start=start, end=end, zone=zone):
         if week := week_of(row["week"]):
             week.acceptance.add(row)
@@ -1091,6 +1154,27 @@ def _won_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
     return deals.filter(people_q(filters, "owner")) if filters.by_people else deals
 
 
+def _escalation_drill(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
+    return (
+        escalation_steps(filters, now=now).select_related("lead__campaign", "deadline__owner").order_by("done_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the page and the list behind it, from one definition: `rows(filters, now, reason=…)`
+    lists what is counted, `total(dashboard)` is the headline number (the tile, the funnel's total) —
+    None for a figure shown only in table cells (each cell links here with its row's filter)."""
+
+    title: str
+    rows: Callable[..., QuerySet]
+    total: Callable[["Dashboard"], int] | None = None
+
+
+_LATE = LATE
+_UNRECORDED = _LATE & Q(breached_at__isnull=True)
+
+
 def _excused_drill(kinds):
     def rows(filters: Filters, now: datetime.datetime, **extra) -> QuerySet:
         return (
@@ -1102,87 +1186,119 @@ def _excused_drill(kinds):
     return rows
 
 
-_LATE = LATE
-
-
 def _late_as_ruled_drill(kinds):
     return _deadline_drill(kinds, _LATE & ~Q(pk__in=excused_deadlines()))
 
 
 _DECIDED_HANDOFF = Q(claimed_at__isnull=False) | Q(closed_at__isnull=False) | Q(claim_due_passed=True)
 _CLAIMED_BY_PEOPLE = Q(claimed_at__isnull=False, claimed_by_escalation=False)
-DRILLS = {
-    "claims_on_time": ("Claims on time", _deadline_drill([K.CLAIM], ON_TIME)),
-    "claims_late": ("Late claims", _deadline_drill([K.CLAIM], _LATE)),
-    "claims_by_escalation": (
+
+
+def _funnel_total(attribute: str) -> Callable[["Dashboard"], int]:
+    return lambda d: sum(getattr(campaign, attribute) for campaign in d.campaigns)
+
+
+# The registry: every figure the page links to a list, by the key its links carry (`?figure=…`).
+FIGURES: dict[str, Figure] = {
+    "claims_on_time": Figure("Claims on time", _deadline_drill([K.CLAIM], ON_TIME), lambda d: d.claims.on_time),
+    "claims_late": Figure("Late claims", _deadline_drill([K.CLAIM], _LATE), lambda d: d.claims.late),
+    "claims_by_escalation": Figure(
         "Claimed by escalation (a lead it gave someone, by the due time)",
         _deadline_drill([K.CLAIM], BY_ESCALATION),
+        lambda d: d.claims.by_escalation,
     ),
-    "claims_late_by_escalation": (
+    "claims_late_by_escalation": Figure(
         "Late claims an escalation rescued (counted late, for the queue)",
         _deadline_drill([K.CLAIM], Q(met_by_escalation=True) & _LATE),
+        lambda d: d.claims.late_by_escalation,
     ),
-    "claims_unrecorded": (
-        "Late claims the sweep has not recorded",
-        _deadline_drill([K.CLAIM], _LATE & Q(breached_at__isnull=True)),
+    "claims_unrecorded": Figure("Late claims the sweep has not recorded", _deadline_drill([K.CLAIM], _UNRECORDED)),
+    "first_contacts_on_time": Figure(
+        "First contacts on time", _deadline_drill([K.FIRST_CONTACT], ON_TIME), lambda d: d.first_contacts.on_time
     ),
-    "first_contacts_on_time": ("First contacts on time", _deadline_drill([K.FIRST_CONTACT], ON_TIME)),
-    "first_contacts_late": ("Late first contacts", _deadline_drill([K.FIRST_CONTACT], _LATE)),
-    "first_contacts_unrecorded": (
-        "Late first contacts the sweep has not recorded",
-        _deadline_drill([K.FIRST_CONTACT], _LATE & Q(breached_at__isnull=True)),
+    "first_contacts_late": Figure(
+        "Late first contacts", _deadline_drill([K.FIRST_CONTACT], _LATE), lambda d: d.first_contacts.late
     ),
-    "escalations": (
-        "Sales misses that caused escalations",
-        _deadline_drill(
-            Deadline.SALES_KINDS, Exists(Escalation.objects.filter(deadline=OuterRef("pk"), done_at__isnull=False))
-        ),
+    "first_contacts_unrecorded": Figure(
+        "Late first contacts the sweep has not recorded", _deadline_drill([K.FIRST_CONTACT], _UNRECORDED)
     ),
-    "follow_ups_on_time": ("Returned-lead follow-ups on time", _deadline_drill([K.FOLLOW_UP], ON_TIME)),
-    "follow_ups_late": ("Late returned-lead follow-ups", _deadline_drill([K.FOLLOW_UP], _LATE)),
+    "late_unrecorded": Figure(
+        "Late claims and first contacts the sweep has not recorded",
+        _deadline_drill(Deadline.SALES_KINDS, _UNRECORDED),
+        lambda d: d.claims.unrecorded + d.first_contacts.unrecorded,
+    ),
+    "escalations": Figure(
+        "Escalation steps done for sales' misses",
+        _escalation_drill,
+        lambda d: d.claims.escalations + d.first_contacts.escalations,
+    ),
+    "follow_ups_on_time": Figure(
+        "Returned-lead follow-ups on time", _deadline_drill([K.FOLLOW_UP], ON_TIME), lambda d: d.follow_ups.on_time
+    ),
+    "follow_ups_late": Figure(
+        "Late returned-lead follow-ups", _deadline_drill([K.FOLLOW_UP], _LATE), lambda d: d.follow_ups.late
+    ),
     **{
-        f"{figure}_excused": (f"{title}: excused by an upheld appeal", _excused_drill([kind]))
+        f"{figure}_excused": Figure(
+            f"{title}: excused by an upheld appeal", _excused_drill([kind]), lambda d, f=figure: getattr(d, f).excused
+        )
         for figure, title, kind in _RULED
     },
     **{
-        f"{figure}_late_as_ruled": (f"{title}, as ruled (excused ones left out)", _late_as_ruled_drill([kind]))
+        f"{figure}_late_as_ruled": Figure(
+            f"{title}, as ruled (excused ones left out)",
+            _late_as_ruled_drill([kind]),
+            lambda d, f=figure: getattr(d, f).late_as_ruled,
+        )
         for figure, title, kind in _RULED
     },
-    "captured": ("Leads captured", _event_drill(E.CAPTURED)),
-    "mqls": ("MQLs: leads qualified, once a month each", _mql_drill),
-    "handed_off": ("Leads handed to sales", _event_drill(E.HANDED_OFF)),
-    "contacted": ("First contacts made", _event_drill(E.CONTACTED, people=True)),
-    "converted": ("Conversions", _event_drill(E.CONVERTED, people=True)),
-    "returns": ("Leads returned to marketing", _event_drill(E.RETURNED)),
-    "won": ("Deals won", _won_drill),
-    "acceptance_decided": ("Handed off, claim window closed", _handoff_drill(_DECIDED_HANDOFF)),
-    "acceptance_claimed": ("Handed off and claimed", _handoff_drill(_CLAIMED_BY_PEOPLE)),
-    "acceptance_kept": (
-        "Handed off, claimed and kept",
+    "captured": Figure("Leads captured", _event_drill(E.CAPTURED), _funnel_total("captured")),
+    "mqls": Figure("MQLs: leads qualified, once a month each", _mql_drill, lambda d: d.mqls),
+    "handed_off": Figure(
+        "Leads marketing handed to sales (not put back in the queue)",
+        _handoff_drill(Q()),
+        lambda d: d.handed_off,
+    ),
+    # In the funnel only, which follows the campaign and channel filters alone (definition 7).
+    "contacted": Figure("First contacts made", _event_drill(E.CONTACTED), _funnel_total("contacted")),
+    "converted": Figure("Conversions", _event_drill(E.CONVERTED, people=True), lambda d: d.converted),
+    "returns": Figure("Leads returned to marketing", _event_drill(E.RETURNED), lambda d: d.returns_total),
+    "won": Figure("Deals won", _won_drill, lambda d: d.won),
+    "acceptance_decided": Figure(
+        "Handed off, claim window closed", _handoff_drill(_DECIDED_HANDOFF), lambda d: d.acceptance.decided
+    ),
+    "acceptance_claimed": Figure(
+        "Handed off and claimed by a person", _handoff_drill(_CLAIMED_BY_PEOPLE), lambda d: d.acceptance.claimed
+    ),
+    "acceptance_kept": Figure(
+        "Handed off, claimed by a person and kept",
         _handoff_drill(_CLAIMED_BY_PEOPLE & ~Q(outcome=Handoff.Outcome.RETURNED)),
+        lambda d: d.acceptance.kept,
     ),
-    "acceptance_not_claimed": (
-        "Handed off, claim window closed, never claimed",
-        _handoff_drill(_DECIDED_HANDOFF & Q(claimed_at__isnull=True)),
+    "acceptance_not_claimed": Figure(
+        "Handed off, claim window closed, never claimed", _handoff_drill(_DECIDED_HANDOFF & Q(claimed_at__isnull=True))
     ),
-    "acceptance_returned": (
+    "acceptance_returned": Figure(
         "Handed off, claimed, then returned",
         _handoff_drill(_CLAIMED_BY_PEOPLE & Q(outcome=Handoff.Outcome.RETURNED)),
+        lambda d: d.acceptance.returned,
     ),
-    "acceptance_by_escalation": (
+    "acceptance_by_escalation": Figure(
         "Handed off, then given to someone by an escalation (not claimed by anyone)",
         _handoff_drill(Q(claimed_by_escalation=True)),
+        lambda d: d.acceptance.by_escalation,
     ),
-    "acceptance_open": (
+    "acceptance_open": Figure(
         "Handed off, still inside the claim window (not counted)",
         _handoff_drill(~_DECIDED_HANDOFF),
+        lambda d: d.acceptance.in_claim_window,
     ),
 }
 
 
 def drill(figure: str, *, filters: Filters, now: datetime.datetime, reason: str = "") -> Drill:
-    """The rows behind `figure` (a key of DRILLS) for `filters`; KeyError for an unknown figure."""
-    title, rows = DRILLS[figure]
+    """The rows behind `figure` (a key of FIGURES) for `filters`; KeyError for an unknown figure."""
+    title, rows = FIGURES[figure].title, FIGURES[figure].rows
     if reason:
         title = f"{title}: {reason}"
     count = None
@@ -1191,6 +1307,17 @@ def drill(figure: str, *, filters: Filters, now: datetime.datetime, reason: str 
         # probe per event, fine for a page of 50, not for counting a month's tens of thousands.
         count = sum(mqls_by_campaign(**filters.period.days, where=campaign_q(filters)).values())
     return Drill(title=title, rows=rows(filters, now, reason=reason), count=count)
+
+
+@dataclass(frozen=True)
+class Shown:
+    value: int
+    href: str
+
+
+def headline(dashboard: "Dashboard", link: Callable[..., str]) -> dict[str, Shown]:
+    """Every registered figure's headline number with the link to its list: what the tiles show."""
+    return {name: Shown(figure.total(dashboard), link(name)) for name, figure in FIGURES.items() if figure.total}
 
 
 # --- What needs attention now -------------------------------------------------------------------

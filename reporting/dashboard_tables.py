@@ -16,8 +16,8 @@ from django.utils.safestring import mark_safe
 
 from leads.models import LeadEvent
 from people.names import person_name
-from reporting.dashboard import Dashboard, Filters, Side
-from sla.models import Deadline, Handoff
+from reporting.dashboard import FUNNEL, QUEUE, Dashboard, Filters, Side, funnel_stages
+from sla.models import Deadline, Escalation, Handoff
 
 K = Deadline.Kind
 SIDE_LABELS = {Side.SALES: "Sales", Side.MARKETING: "Marketing", Side.NEUTRAL: "Neutral"}
@@ -44,10 +44,10 @@ class Cell:
         charts and sorting), the text linked to the leads behind it. Built here rather than in the
         template: a month's tables hold thousands of cells, and the template engine took ~40 µs a cell."""
         content = f'<a href="{escape(self.href)}">{escape(self.text)}</a>' if self.href else escape(self.text)
-        if heading:
-            return f'<th scope="row" class="fw-normal">{content}</th>'
-        classes = ("text-end" if self.numeric else "") + (" text-danger fw-semibold" if self.danger else "")
         value = "" if self.value is None else escape(self._value_text())
+        if heading:
+            return f'<th scope="row" class="fw-normal" data-value="{value}">{content}</th>'
+        classes = ("text-end" if self.numeric else "") + (" text-danger fw-semibold" if self.danger else "")
         return f'<td class="{classes}" data-value="{value}">{content}</td>'
 
 
@@ -155,7 +155,7 @@ def _attribution(d: Dashboard, link: Link) -> Table:
 
 
 def _rep_filters(rep) -> dict:
-    return {"rep": rep.user.pk, "team": None} if rep.user is not None else {"unassigned": 1, "rep": None}
+    return {"rep": rep.user.pk, "team": None} if rep.user is not None else {"unassigned": 1, "rep": None, "team": None}
 
 
 def _reps(d: Dashboard, link: Link) -> Table:
@@ -220,8 +220,10 @@ def _reps(d: Dashboard, link: Link) -> Table:
 
 def _group_row(group, filter_name: str, link: Link) -> list[Cell]:
     f = {filter_name: group.key.pk if hasattr(group.key, "pk") else group.key}
-    if group.key is None:
-        f = {"unassigned": 1}
+    if filter_name == "team" and group.key == QUEUE:
+        f = {"unassigned": 1, "team": None, "rep": None}
+    elif filter_name == "team" and group.key is None:
+        f = {"no_team": 1, "team": None}
     claims, contacts = group.clocks[K.CLAIM], group.clocks[K.FIRST_CONTACT]
     return [
         Cell(group.label),
@@ -295,7 +297,7 @@ def _marketing(d: Dashboard, link: Link) -> Table:
                 Cell(person_name(figures.campaign.owner)),
                 count(figures.mqls, link, "mqls", **f),
                 Cell(figures.mql_target, numeric=True),
-                rate_cell(figures.mql_percent),
+                _of_target(figures.mql_percent, d),
                 count(a.handed_off, link, "handed_off", **f),
                 count(a.in_claim_window, link, "acceptance_open", **f),
                 count(a.decided, link, "acceptance_decided", **f),
@@ -343,26 +345,32 @@ def _marketing(d: Dashboard, link: Link) -> Table:
             f"not a new hand-off; one an escalation gave to someone was not claimed (shown apart). "
             f"Target: {d.acceptance_target} %. "
             "MQLs count a lead once a month (qualified again in the same month: still one), as on the campaign "
-            "page and in the monthly target check. The monthly MQL target is prorated to the period's days."
+            "page and in the monthly target check. The monthly MQL target is prorated to the period's days; for a "
+            'period not yet over, "of target" says "so far" and how much of the period has gone.'
         ),
     )
 
 
+# The funnel follows the campaign and channel filters only (definition 7): its links drop the others.
+FUNNEL_LINK = {"team": None, "rep": None, "unassigned": None, "no_team": None}
+
+
+def _of_target(percent: float | None, d: Dashboard) -> Cell:
+    """MQLs of the period's target; for a period not yet over, said so with how much of it has gone
+    (definition 10): a month 40 % gone at 40 % of its target is on course, not behind."""
+    period = d.filters.period
+    if percent is None or not period.is_partial(d.now):
+        return rate_cell(percent)
+    gone = int(100 * period.share_gone(d.now))
+    return Cell(percent, f"{percent_text(percent)} so far ({gone} % of the period gone)", numeric=True)
+
+
 def _funnel_total(d: Dashboard, link: Link) -> Table:
-    totals = {
-        "Captured": (sum(c.captured for c in d.campaigns), "captured"),
-        "MQL": (sum(c.mqls for c in d.campaigns), "mqls"),
-        "Handed off": (sum(c.handed_off for c in d.campaigns), "handed_off"),
-        "Accepted": (sum(c.accepted for c in d.campaigns), "acceptance_claimed"),
-        "Contacted": (sum(c.contacted for c in d.campaigns), "contacted"),
-        "Converted": (sum(c.converted for c in d.campaigns), "converted"),
-        "Won": (sum(c.won for c in d.campaigns), "won"),
-    }
-    rows, previous = [], None
-    for label, (value, figure) in totals.items():
-        step = None if previous is None else (round(100 * value / previous, 1) if previous else None)
-        rows.append([Cell(label), count(value, link, figure), rate_cell(step)])
-        previous = value
+    stages = funnel_stages([sum(getattr(c, attribute) for c in d.campaigns) for attribute, _, _ in FUNNEL])
+    rows = [
+        [Cell(label), count(value, link, figure, **FUNNEL_LINK), rate_cell(step)]
+        for label, figure, value, step in stages
+    ]
     return Table(
         "funnel_total",
         "Funnel, all campaigns shown",
@@ -379,18 +387,11 @@ def _funnel(d: Dashboard, link: Link) -> Table:
     for figures in d.campaigns:
         if not (figures.captured or figures.mqls or figures.handed_off or figures.won):
             continue
-        f = {"campaign": figures.campaign.pk}
+        f = {"campaign": figures.campaign.pk, **FUNNEL_LINK}
         cells = [Cell(figures.campaign.name, href=figures.campaign.get_absolute_url())]
-        figures_by_stage = dict(
-            zip(
-                ("Captured", "MQL", "Handed off", "Accepted", "Contacted", "Converted", "Won"),
-                ("captured", "mqls", "handed_off", "acceptance_claimed", "contacted", "converted", "won"),
-                strict=True,
-            )
-        )
-        for label, value, step in figures.stages():
+        for _, figure, value, step in figures.stages():
             text = f"{value}" if step is None else f"{value} ({percent_text(step)})"
-            cells.append(Cell(value, text, href=link(figures_by_stage[label], **f), numeric=True))
+            cells.append(Cell(value, text, href=link(figure, **f), numeric=True))
         cells += [
             Cell(figures.spend, money_text(figures.spend), numeric=True),
             Cell(figures.won_revenue, money_text(figures.won_revenue), numeric=True),
@@ -417,8 +418,9 @@ def _funnel(d: Dashboard, link: Link) -> Table:
         ],
         rows,
         "No campaign captured, qualified, handed off or won anything in this period.",
-        caption="In brackets: the share of the stage before. Accepted = claimed or assigned by a person or routing "
-        "(not reassignments, not an escalation's). "
+        caption="In brackets: the share of the stage before. Handed off = marketing's hand-offs (a lead put back "
+        "in the queue is not one); Accepted = those a person claimed (or a manager or routing assigned) and sales "
+        "kept, as in acceptance; not the escalation's. "
         "Spend is the campaign's spend to date; ROI = (won revenue − spend) ÷ spend.",
     )
 
@@ -426,7 +428,7 @@ def _funnel(d: Dashboard, link: Link) -> Table:
 def _trends(d: Dashboard) -> Table:
     rows = [
         [
-            Cell(week.start.isoformat(), f"{week.start:%-d %b}"),
+            Cell(week.start.isoformat(), f"{week.start:%-d %b}" + (" (so far)" if week.is_partial(d.now) else "")),
             rate_cell(week.attainment),
             Cell(hours(week.median_claim_seconds), business_time_text(week.median_claim_seconds), numeric=True),
             Cell(week.handed_off, numeric=True),
@@ -447,8 +449,9 @@ def _trends(d: Dashboard) -> Table:
         ],
         rows if has_data else [],
         "Nothing was handed off or fell due in the last 13 weeks.",
-        caption="Sales attainment: claims and first contacts on time ÷ those decided that week. The period filter "
-        "does not apply here; the others do.",
+        caption="Sales attainment: claims and first contacts on time ÷ those decided that week. The week still "
+        'running says "so far": it holds only the days that have passed. The period filter does not apply here; '
+        "the others do.",
         chart={"type": "line", "columns": [1, 4], "title": "Attainment and acceptance by week", "percent": True},
     )
 
@@ -456,7 +459,8 @@ def _trends(d: Dashboard) -> Table:
 def filters_summary(filters: Filters) -> str:
     """The filters in words, for export file names and headings."""
     parts = [filters.period.label]
-    for value in (filters.team, filters.rep and person_name(filters.rep), filters.campaign, filters.channel):
+    people = "The queue" if filters.unassigned else "No team" if filters.no_team else ""
+    for value in (filters.team, filters.rep and person_name(filters.rep), people, filters.campaign, filters.channel):
         if value:
             parts.append(str(value))
     return " · ".join(parts)
@@ -493,6 +497,13 @@ def _drill_row(item) -> tuple[object, object, str, object]:
         if item.data.get("reason"):
             what += f": {item.data['reason']}"
         return item.lead, item.created_at, what, item.actor
+    if isinstance(item, Escalation):
+        deadline = item.deadline
+        what = (
+            f"{item.get_step_display()} for the {deadline.get_kind_display().lower()} due "
+            f"{timezone.localtime(deadline.due_at):%-d %b %H:%M}: {item.outcome}"
+        )
+        return item.lead, item.done_at, what, deadline.owner
     if isinstance(item, Handoff):
         what = "claimed" if item.claimed_at else "not claimed"
         if item.outcome:

@@ -23,7 +23,7 @@ from common.spreadsheet import csv_response
 from leads.models import SalesTeam
 from people.names import person_name
 from people.roles import Role, RoleRequiredMixin, role_required
-from reporting.dashboard import DRILLS, PERIODS, Filters, Period, attention_now, drill, sla_dashboard
+from reporting.dashboard import FIGURES, PERIODS, Filters, Period, attention_now, drill, headline, sla_dashboard
 from reporting.dashboard_tables import Table, drill_table, filters_summary, tables
 
 # Seconds between refreshes of the live part (static/js/dashboard_live.js reads it from the page).
@@ -54,6 +54,7 @@ class DashboardFilterForm(forms.Form):
     campaign = forms.ModelChoiceField(Campaign.objects.order_by("name"), required=False, empty_label="All campaigns")
     channel = forms.ChoiceField(choices=[("", "All channels"), *Campaign.Channel.choices], required=False)
     unassigned = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    no_team = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()
@@ -79,6 +80,7 @@ class DashboardFilterForm(forms.Form):
             campaign=data.get("campaign"),
             channel=data.get("channel") or "",
             unassigned=bool(data.get("unassigned")),
+            no_team=bool(data.get("no_team")),
         )
 
 
@@ -114,7 +116,9 @@ class DashboardView(RoleRequiredMixin, TemplateView):
             query=filters.query(),
             dashboard=dashboard,
             tables=tables(dashboard, link),
-            links={figure: link(figure) for figure in DRILLS},
+            links={figure: link(figure) for figure in FIGURES},
+            # Each tile's number and link, from the one registry (`FIGURES`): a figure equals its list.
+            figures=headline(dashboard, link),
             attention=attention,
             live_refresh_seconds=LIVE_REFRESH_SECONDS,
             now=now,
@@ -160,7 +164,7 @@ class DashboardLeadsView(RoleRequiredMixin, TemplateView):
         now = timezone.now()
         form, filters = _filters(request, now)
         figure = request.GET.get("figure", "")
-        if figure not in DRILLS:
+        if figure not in FIGURES:
             raise Http404("No such figure.")
         behind = drill(figure, filters=filters, now=now, reason=request.GET.get("reason", ""))
         if request.GET.get("format") == "csv":
@@ -179,6 +183,6 @@ class DashboardLeadsView(RoleRequiredMixin, TemplateView):
             table=drill_table(figure, behind.title, page.object_list),
             page_obj=page,
             query=query.urlencode(),
-            dashboard_query=filters.query(unassigned=None),
+            dashboard_query=filters.query(unassigned=None, no_team=None),
         )
         return self.render_to_response(context)

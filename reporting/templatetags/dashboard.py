@@ -34,5 +34,5 @@ def returns_total(returns: list[tuple[str, str, int]]) -> int:
 
 @register.filter
 def link_of(links: dict[str, str], figure: str) -> str:
-    """The drill-down link of `figure` (a key of `DRILLS`)."""
+    """The drill-down link of `figure` (a key of `FIGURES`)."""
     return links[figure]
