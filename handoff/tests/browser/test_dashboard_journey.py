@@ -120,6 +120,23 @@ def test_every_section_opened_fits_and_passes_axe(open_tab, manager, some_work, 
     assert small == 0
 
 
+def test_a_long_figure_never_overflows_its_tile_at_any_width(open_tab, manager, some_work):
+    """The longest texts a tile shows ("1 h 03 min", "more than 1000"), put in every tile, at widths from
+    a phone to a wide screen: each wraps between words if it must, never past its tile's edge."""
+    tab = open_tab(manager)
+    page = tab.visit("/dashboard/")
+    page.evaluate(OPEN_SECTIONS)
+    for text in ("1\u00a0h 03\u00a0min", "more than 1000", "100 %"):
+        page.evaluate(
+            """(text) => document.querySelectorAll('.figure-value').forEach((figure) => {
+                 (figure.querySelector('a') || figure).textContent = text; })""",
+            text,
+        )
+        for width in (360, 390, 576, 768, 992, 1200, 1366, 1920):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.evaluate(OVERFLOWING_FIGURES) == [], (text, width)
+
+
 def test_the_first_and_last_day_only_for_a_custom_period(open_tab, manager):
     tab = open_tab(manager)
     page = tab.visit("/dashboard/")
