@@ -10,8 +10,11 @@ period read through the very functions the page's own figures come from (`deadli
 import datetime
 from dataclasses import dataclass
 
+from django.core.cache import cache
+
 from leads.targets import add_months
 from reporting.dashboard import (
+    TRENDS_CACHE_SECONDS,
     Acceptance,
     Attention,
     Clock,
@@ -123,6 +126,18 @@ def late_now_tile(label: str, counts: dict[str, int], cap: int) -> Tile:
     return Tile(label, text, DEFINITIONS[label], href="#title-live", problem=total > 0)
 
 
+def cached_previous_rates(filters: Filters, *, now: datetime.datetime) -> tuple[dict, Acceptance]:
+    """`previous_rates`, kept in the cache for TRENDS_CACHE_SECONDS per filters, like the weekly trends:
+    the period before has ended, and reading it costs as much as reading the period itself."""
+    before = previous_period(filters.period)
+    key = "dashboard-previous:" + filters.query(start=before.first_day.isoformat(), end=before.last_day.isoformat())
+    rates = cache.get(key)
+    if rates is None:
+        rates = previous_rates(filters, now=now)
+        cache.set(key, rates, TRENDS_CACHE_SECONDS)
+    return rates
+
+
 def previous_rates(filters: Filters, *, now: datetime.datetime) -> tuple[dict, Acceptance]:
     """The clocks (by kind) and acceptance of the period before `filters.period`, with the same filters:
     three queries at most, whatever the rows."""
@@ -146,7 +161,7 @@ def headline(dashboard: Dashboard, attention: Attention, links: dict[str, str], 
     """The band for `dashboard` (its filters and period) and the live part's `attention`."""
     d = dashboard
     previous = previous_period(d.filters.period)
-    clocks, acceptance = previous_rates(d.filters, now=now)
+    clocks, acceptance = cached_previous_rates(d.filters, now=now)
 
     def rate_tile(label: str, current: float | None, before: float | None, figure: str) -> Tile:
         trend = Trend(current, before, previous.label)
