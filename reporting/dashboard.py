@@ -1315,7 +1315,7 @@ class Shown:
     href: str
 
 
-def headline(dashboard: "Dashboard", link: Callable[..., str]) -> dict[str, Shown]:
+def shown_figures(dashboard: "Dashboard", link: Callable[..., str]) -> dict[str, Shown]:
     """Every registered figure's headline number with the link to its list: what the tiles show."""
     return {name: Shown(figure.total(dashboard), link(name)) for name, figure in FIGURES.items() if figure.total}
 

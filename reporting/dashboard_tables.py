@@ -14,6 +14,7 @@ from django.utils.formats import localize
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from common.templatetags.money import money_text
 from leads.models import LeadEvent
 from people.names import person_name
 from reporting.dashboard import FUNNEL, QUEUE, Dashboard, Filters, Side, funnel_stages
@@ -76,6 +77,15 @@ class Table:
         ]
 
     @property
+    def chart_has_data(self) -> bool:
+        """Whether the chart has anything to draw: a bar chart of zeros is empty axes, said in words instead."""
+        if not self.chart:
+            return False
+        if self.chart["type"] != "bar":
+            return any(row[column].value is not None for row in self.rows for column in self.chart["columns"])
+        return any(row[column].value for row in self.rows for column in self.chart["columns"])
+
+    @property
     def chart_json(self) -> str:
         return json.dumps(self.chart) if self.chart else ""
 
@@ -97,11 +107,12 @@ def hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 2)
 
 
-def money_text(amount) -> str:
-    return "–" if amount is None else f"{amount:,.2f}"
-
-
 Link = Callable[..., str]
+
+
+def late_chart(title: str, columns: list[int], *, empty: str) -> dict:
+    """A stacked bar chart of late claims and first contacts; `empty` says so when nobody was late."""
+    return {"type": "bar", "columns": columns, "stacked": True, "title": title, "empty": empty}
 
 
 def count(value: int, link: Link, figure: str, *, danger: bool = False, **filters) -> Cell:
@@ -214,7 +225,11 @@ def _reps(d: Dashboard, link: Link) -> Table:
             "given the lead afterwards. A first contact counts for whoever held the lead when it fell due (a "
             "reassignment after that leaves the miss where it was)."
         ),
-        chart={"type": "bar", "columns": [8, 10], "stacked": True, "title": "Late claims and first contacts by rep"},
+        chart=late_chart(
+            "Late claims and first contacts by rep",
+            [8, 10],
+            empty="Nobody was late with a claim or a first contact in this period: no chart to draw.",
+        ),
     )
 
 
@@ -277,12 +292,11 @@ def _campaign_breaches(d: Dashboard, link: Link) -> Table:
         ["Campaign", *GROUP_COLUMNS],
         rows,
         "No sales deadlines fell due in this period.",
-        chart={
-            "type": "bar",
-            "columns": [1, 2],
-            "stacked": True,
-            "title": "Late claims and first contacts by campaign",
-        },
+        chart=late_chart(
+            "Late claims and first contacts by campaign",
+            [1, 2],
+            empty="No campaign's leads were claimed or first contacted late in this period: no chart to draw.",
+        ),
     )
 
 
@@ -511,7 +525,7 @@ def _drill_row(item) -> tuple[object, object, str, object]:
             if item.return_reason:
                 what += f" ({item.return_reason})"
         return item.lead, item.handed_off_at, what, item.claimed_by
-    return item.lead, item.closed_at, f"Won {money_text(item.value)} {item.currency}", item.owner
+    return item.lead, item.closed_at, f"Won {money_text(item.value, item.currency)}", item.owner
 
 
 def drill_table(figure: str, title: str, items) -> Table:

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.forms.models import ModelChoiceIterator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,8 +24,9 @@ from common.spreadsheet import csv_response
 from leads.models import SalesTeam
 from people.names import person_name
 from people.roles import Role, RoleRequiredMixin, role_required
-from reporting.dashboard import FIGURES, PERIODS, Filters, Period, attention_now, drill, headline, sla_dashboard
+from reporting.dashboard import FIGURES, PERIODS, Filters, Period, attention_now, drill, shown_figures, sla_dashboard
 from reporting.dashboard_tables import Table, drill_table, filters_summary, tables
+from reporting.headline import headline
 
 # Seconds between refreshes of the live part (static/js/dashboard_live.js reads it from the page).
 LIVE_REFRESH_SECONDS = 10
@@ -36,13 +38,22 @@ class RepChoiceField(forms.ModelChoiceField):
         return person_name(obj)
 
 
+class ListedChoices(ModelChoiceIterator):
+    """A model choice field's options drawn from `queryset`, a part of what the field accepts."""
+
+    def __init__(self, field, queryset):
+        super().__init__(field)
+        self.queryset = queryset
+
+
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(choices=list(PERIODS.items()), required=False)
     # Held to the years people may type (1900–2999): a period ending in 9999 overflowed the hour grid.
     start = DayField(required=False)
     end = DayField(required=False)
     team = forms.ModelChoiceField(SalesTeam.objects.order_by("name"), required=False, empty_label="All teams")
-    # Anyone who can hold a sales deadline (a manager gets leads escalated twice), as the figures' rows.
+    # Anyone who can hold a sales deadline (a manager gets leads escalated twice), as the figures' rows;
+    # the list offers the reps only (see __init__).
     rep = RepChoiceField(
         get_user_model()
         .objects.filter(Q(groups__name__in=[Role.SALES, Role.MANAGERS]) | Q(rep_profile__isnull=False))
@@ -55,6 +66,17 @@ class DashboardFilterForm(forms.Form):
     channel = forms.ChoiceField(choices=[("", "All channels"), *Campaign.Channel.choices], required=False)
     unassigned = forms.BooleanField(required=False, widget=forms.HiddenInput)
     no_team = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The Rep list offers sales reps, not the managers a head of sales would not look for there; a
+        # manager's row in "Sales by rep" still drills down with rep=<their id>, and stays chosen.
+        rep = self.fields["rep"]
+        listed = Q(groups__name=Role.SALES)
+        chosen = self.data.get("rep", "") if self.is_bound else ""
+        if chosen.isdigit():
+            listed |= Q(pk=int(chosen))
+        rep.widget.choices = ListedChoices(rep, rep.queryset.filter(listed))
 
     def clean(self):
         data = super().clean()
@@ -108,6 +130,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         dashboard = sla_dashboard(filters=filters, now=now)
         link = _linker(filters)
         attention = attention_now(filters=filters, now=now)
+        links = {figure: link(figure) for figure in FIGURES}
         return super().get_context_data(
             # The stale-sweep banner reads the heartbeat the live part already read.
             sweep_status=attention.sweep,
@@ -116,9 +139,12 @@ class DashboardView(RoleRequiredMixin, TemplateView):
             query=filters.query(),
             dashboard=dashboard,
             tables=tables(dashboard, link),
-            links={figure: link(figure) for figure in FIGURES},
+            links=links,
+            headline=headline(dashboard, attention, links, now=now),
+            custom_period=form["period"].value() == "custom",
+            filters_summary=filters_summary(filters),
             # Each tile's number and link, from the one registry (`FIGURES`): a figure equals its list.
-            figures=headline(dashboard, link),
+            figures=shown_figures(dashboard, link),
             attention=attention,
             live_refresh_seconds=LIVE_REFRESH_SECONDS,
             now=now,

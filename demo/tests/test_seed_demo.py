@@ -1,10 +1,15 @@
 """The demo data: every page has something to show, and running the seed again changes nothing."""
 
+import datetime
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from enforcement.health import breach_detection_delay
 from leads.models import Deal, Lead, LeadEvent, MonthlyTarget
 from sla.models import Deadline, DepartmentHead
 
@@ -58,3 +63,23 @@ def test_every_figure_of_the_demo_agrees_with_its_own_timeline():
     late_contact = Deadline.objects.get(lead__email="dennis@ritchie.example", kind=Deadline.Kind.FIRST_CONTACT)
     assert late.due_at < now and late_contact.due_at < now
     assert warned.warn_at <= now < warned.due_at
+
+
+def test_the_demos_late_leads_do_not_make_breach_detection_look_slow(client):
+    """The late leads' stories start a week ago; their warnings and breaches are recorded as a running
+    worker would have, a second after they fell due, so a manager's first look at the dashboard does
+    not say in red that breach detection took days."""
+    call_command("seed_demo")
+
+    breached = Deadline.objects.filter(breached_at__isnull=False)
+    assert {(d.lead.email, d.kind) for d in breached} == {
+        ("margaret@hamilton.example", Deadline.Kind.CLAIM),
+        ("dennis@ritchie.example", Deadline.Kind.FIRST_CONTACT),
+    }
+    for deadline in breached:
+        assert deadline.breached_at - deadline.due_at == datetime.timedelta(seconds=1), deadline
+        assert deadline.warned_at is not None and deadline.warned_at < deadline.due_at, deadline
+    assert breach_detection_delay(now=timezone.now()).within_target
+    client.force_login(get_user_model().objects.get(username="manager"))
+    html = client.get(reverse("dashboard")).content.decode()
+    assert "after the due time" not in html

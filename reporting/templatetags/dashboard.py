@@ -2,16 +2,18 @@
 
 from django import template
 
+from common.templatetags.money import NO_BREAK, money_text
 from reporting.dashboard import Acceptance
-from reporting.dashboard_tables import business_time_text, money_text
+from reporting.dashboard_tables import business_time_text
 
 register = template.Library()
 
 
 @register.filter
 def business_time(seconds: float | None) -> str:
-    """'2 h 05 min' of business time; a dash when nothing was measured."""
-    return business_time_text(seconds)
+    """'2 h 05 min' of business time; a dash when nothing was measured. Each number stays with its unit
+    (no-break spaces), so a narrow tile wraps "1 h 03 min" between the hours and the minutes, not inside."""
+    return business_time_text(seconds).replace(" h", NO_BREAK + "h").replace(" min", NO_BREAK + "min")
 
 
 @register.filter

@@ -20,6 +20,7 @@ from django.utils import timezone
 from campaigns.capture import LeadData, lead_capture
 from campaigns.models import Campaign
 from campaigns.scoring import lead_override_score
+from enforcement.sweep import sweep_deadlines
 from leads import services
 from leads.models import Deal, Lead, MonthlyTarget, RepProfile, SalesTeam
 from people.roles import Role
@@ -96,6 +97,8 @@ class Command(BaseCommand):
                 )
                 lead.refresh_from_db()
                 self.advance(lead, target, marketer=users["marketer"], rep=users.get(rep))
+            if target in ("late_claim", "late_contact"):
+                self.sweep_as_it_ran(lead)
             created += 1
         self.targets(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new leads). Log in with:"))
@@ -160,12 +163,12 @@ class Command(BaseCommand):
         if target == S.MQL:
             return
         services.lead_hand_off(lead=lead, actor=marketer, note="Asked for a demo; budget this quarter.")
-        # A late claim (handed off a week ago) is breached on the worker's next sweep, a warned one
-        # (most of its claim time gone) warned.
+        # A late claim (handed off a week ago) was breached when it fell due (`sweep_as_it_ran`), a
+        # warned one (most of its claim time gone) is warned on the worker's next sweep.
         if target in (S.HANDED_OFF, "late_claim", "warned_claim"):
             return
         services.lead_claim(lead=lead, rep=rep)
-        # A late contact (claimed a week ago) is breached on the next sweep.
+        # A late contact (claimed a week ago) was breached when it fell due (`sweep_as_it_ran`).
         if target in (S.CLAIMED, "late_contact"):
             return
         if target == S.ON_HOLD:
@@ -180,6 +183,17 @@ class Command(BaseCommand):
             # One deal signed at once, the other still in negotiation.
             stage = Deal.Stage.WON if lead.score >= 95 else Deal.Stage.NEGOTIATION
             services.lead_convert(lead=lead, actor=rep, value=Decimal(lead.score * 500), note="Signed.", stage=stage)
+
+    def sweep_as_it_ran(self, lead):
+        """Record the warning and the breach of a late lead's running clocks as a worker running then
+        would have: the sweep itself, a second after the warning time and the due time. The story of a
+        late lead starts a week ago; left to the first sweep of `make run`, its breach would be recorded
+        days after its due time, and the dashboard would rightly say that breach detection is slow."""
+        running = lead.deadlines.filter(met_at__isnull=True, cancelled_at__isnull=True, breached_at__isnull=True)
+        moments = sorted({moment for deadline in running for moment in (deadline.warn_at, deadline.due_at) if moment})
+        for moment in moments:
+            if moment < timezone.now():
+                sweep_deadlines(now=moment + datetime.timedelta(seconds=1))
 
     def story_starts(self, target, score) -> datetime.datetime:
         """When the story of a lead heading for `target` starts: now, except for the demo's late and

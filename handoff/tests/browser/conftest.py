@@ -2,11 +2,13 @@
 worker and beat on the real PostgreSQL and Redis.
 
 Every page a journey looks at goes through `Tab.check`: no console error, no failed request, no 5xx,
-no serious or critical axe-core violation, and the page fits a 390 px phone without sideways scrolling.
+no serious or critical axe-core violation, the page fits a 390 px phone without sideways scrolling, and
+a table wider than its box shows a scroll cue, on a laptop and on a phone.
 Key pages are saved as desktop (1366×900) and phone (390×844) screenshots under `screenshots/`
 (git-ignored; SCREENSHOT_DIR moves it).
 """
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from celery.beat import EmbeddedService
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from conftest import PASSWORD
 from handoff.celery import app
@@ -41,6 +44,25 @@ AXE_RUN = """async () => {
     targets: v.nodes.slice(0, 3).map((node) => node.target.join(" ")),
   }));
 }"""
+
+
+# Boxes that scroll a table sideways with no cue: a wide table must show that it holds more (the shade
+# and the line static/js/pages.js adds to every `.table-responsive`), or not be wider than its box.
+UNCUED_SCROLL = """() => Array.from(document.querySelectorAll("body *")).filter((box) => {
+  const style = getComputedStyle(box);
+  if (!["auto", "scroll"].includes(style.overflowX) || box.offsetParent === null) return false;
+  if (box.scrollWidth <= box.clientWidth + 1 || !box.querySelector("table")) return false;
+  const frame = box.closest(".table-scroll");
+  const cue = frame && frame.querySelector(":scope > .scroll-cue");
+  return !(frame && frame.classList.contains("is-scrollable") && cue && cue.offsetHeight > 0);
+}).map((box) => `${box.className} holding ${box.scrollWidth} px in ${box.clientWidth} px`)"""
+
+
+def uncued_scrolling(page) -> list[str]:
+    """The boxes of the page shown that scroll a table sideways without a cue (after pages.js caught up)."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(f"() => ({UNCUED_SCROLL})().length === 0", timeout=2_000)
+    return page.evaluate(UNCUED_SCROLL)
 
 
 @pytest.fixture(scope="session")
@@ -147,6 +169,8 @@ class Tab:
             if url not in self.downloads
         ]
         assert not problems, "\n".join(problems)
+        uncued = uncued_scrolling(page)
+        assert not uncued, f"{page.url} scrolls tables sideways without a cue: {uncued}"
         if shot:
             self.shots += 1
             page.set_viewport_size(DESKTOP)
@@ -155,6 +179,8 @@ class Tab:
         try:
             width = page.evaluate("() => document.documentElement.scrollWidth")
             assert width <= PHONE["width"], f"{page.url} is {width} px wide on a {PHONE['width']} px phone"
+            uncued = uncued_scrolling(page)
+            assert not uncued, f"{page.url} scrolls tables sideways without a cue on a phone: {uncued}"
             if shot:
                 self._shoot(f"{self.shots:02d}-{shot}-phone")
         finally:
