@@ -192,7 +192,8 @@ def test_a_tighter_draft_flips_exactly_the_claims_it_should(monkeypatch, campaig
     """Given five hot leads handed off on Tuesday 10 November 2026 at 10:00 Berlin and claimed 10, 25,
     40, 55 and 70 minutes later (hot claims get 1 business hour), and a warm one claimed after 50
     minutes, when a draft giving hot claims half an hour is replayed, then the claims at 40 and 55
-    minutes flip from met to missed, the one at 70 was missed either way, the warm one is untouched,
+    minutes flip from met to missed, the one at 70 was missed either way, the warm one is untouched
+(each first contact made at the claim),
     and the report counts the new breaches and the escalation steps and notices they would set off."""
     handed_off = datetime.datetime(2026, 11, 10, 9, tzinfo=UTC)  # 10:00 in Berlin
     leads = {}
@@ -201,6 +202,7 @@ def test_a_tighter_draft_flips_exactly_the_claims_it_should(monkeypatch, campaig
         with clock_at(monkeypatch, handed_off + datetime.timedelta(minutes=minutes)):
             sweep_deadlines(now=timezone.now())
             services.lead_claim(lead=lead, rep=rep)
+            services.lead_log_first_contact(lead=lead, actor=rep, note="Called at once")
         leads[minutes] = lead
     warm = LeadFactory(campaign=campaign, score=60)
     with clock_at(monkeypatch, handed_off):
@@ -208,6 +210,7 @@ def test_a_tighter_draft_flips_exactly_the_claims_it_should(monkeypatch, campaig
         services.lead_hand_off(lead=warm, actor=marketer, note="Warm")
     with clock_at(monkeypatch, handed_off + datetime.timedelta(minutes=50)):
         services.lead_claim(lead=warm, rep=rep)
+        services.lead_log_first_contact(lead=warm, actor=rep, note="Called at once")
     end = datetime.datetime(2026, 11, 20, 12, tzinfo=UTC)
     with clock_at(monkeypatch, end):
         sweep_deadlines(now=end)
@@ -229,7 +232,8 @@ def test_a_tighter_draft_flips_exactly_the_claims_it_should(monkeypatch, campaig
     assert summary["counts"]["escalation_steps"] == [steps * 1, steps * 3]
     assert summary["counts"]["manager_notices"] == [1, 3]
     tiers = {row[0]: row[2:] for row in summary["rows"]["tier"]}
-    assert tiers["hot"] == [5, 4, 5, 2] and tiers["warm"] == [1, 1, 1, 1]
+    # Hot: five claims (four met, two under the draft) and five first contacts, all met.
+    assert tiers["hot"] == [10, 9, 10, 7] and tiers["warm"] == [2, 2, 2, 2]
     # The record says who replayed which revision.
     event = draft.events.get(kind=PolicyDraftEvent.Kind.REPLAYED)
     assert (event.actor, event.revision, event.content_hash) == (manager, draft.revision, draft.content_hash)
@@ -246,13 +250,15 @@ def test_a_looser_first_contact_time_turns_a_late_contact_met_through_a_hold(
     monday = datetime.datetime(2026, 11, 9, 8, tzinfo=UTC)  # 09:00 Berlin
     hour = datetime.timedelta(hours=1)
     first, second = (hot_lead(campaign, marketer, monday, monkeypatch) for _ in range(2))
-    for lead, contacted_after in ((first, 5), (second, 9)):
-        with clock_at(monkeypatch, monday):
-            services.lead_claim(lead=lead, rep=rep)
-        with clock_at(monkeypatch, monday + hour):
-            services.lead_hold(lead=lead, actor=rep, reason="Customer away")
-        with clock_at(monkeypatch, monday + 3 * hour):
-            services.lead_resume(lead=lead, actor=rep)
+    for moment, move in (
+        (monday, lambda lead: services.lead_claim(lead=lead, rep=rep)),
+        (monday + hour, lambda lead: services.lead_hold(lead=lead, actor=rep, reason="Customer away")),
+        (monday + 3 * hour, lambda lead: services.lead_resume(lead=lead, actor=rep)),
+    ):
+        with clock_at(monkeypatch, moment):
+            for lead in (first, second):
+                move(lead)
+    for lead, contacted_after in ((first, 5), (second, 7)):
         with clock_at(monkeypatch, monday + contacted_after * hour):
             sweep_deadlines(now=timezone.now())
             services.lead_log_first_contact(lead=lead, actor=rep, note="Called")
