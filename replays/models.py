@@ -7,6 +7,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from sla.models import Deadline
+
 # How far back a replay reaches: 4 weeks unless asked, 13 (a quarter) at most.
 DEFAULT_WEEKS = 4
 MAX_WEEKS = 13
@@ -71,9 +73,9 @@ class ReplayFlip(models.Model):
     or the other way round. Written in bulk when the replay finishes."""
 
     replay = models.ForeignKey(Replay, on_delete=models.CASCADE, related_name="flips")
-    deadline = models.ForeignKey("sla.Deadline", on_delete=models.PROTECT, related_name="+", db_index=False)
+    deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, related_name="+", db_index=False)
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="+", db_index=False)
-    kind = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20, choices=Deadline.Kind.choices)
     priority = models.CharField(max_length=10, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False

@@ -190,11 +190,11 @@ def hot_lead(campaign, marketer, moment, monkeypatch) -> Lead:
 
 def test_a_tighter_draft_flips_exactly_the_claims_it_should(monkeypatch, campaign, marketer, rep, manager):
     """Given five hot leads handed off on Tuesday 10 November 2026 at 10:00 Berlin and claimed 10, 25,
-    40, 55 and 70 minutes later (hot claims get 1 business hour), and a warm one claimed after 50
-    minutes, when a draft giving hot claims half an hour is replayed, then the claims at 40 and 55
-    minutes flip from met to missed, the one at 70 was missed either way, the warm one is untouched
-(each first contact made at the claim),
-    and the report counts the new breaches and the escalation steps and notices they would set off."""
+        40, 55 and 70 minutes later (hot claims get 1 business hour), and a warm one claimed after 50
+        minutes, when a draft giving hot claims half an hour is replayed, then the claims at 40 and 55
+        minutes flip from met to missed, the one at 70 was missed either way, the warm one is untouched
+    (each first contact made at the claim),
+        and the report counts the new breaches and the escalation steps and notices they would set off."""
     handed_off = datetime.datetime(2026, 11, 10, 9, tzinfo=UTC)  # 10:00 in Berlin
     leads = {}
     for minutes in (10, 25, 40, 55, 70):
