@@ -14,7 +14,7 @@ the moment it falls due. What a different breach would have set off in turn (a l
 handed out again) is not invented: the deadlines those escalations opened are replayed as they were.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -221,47 +221,39 @@ class Flip:
 
 
 class Tally:
-    """Counts side by side, as it happened (`recorded`) and under the draft (`replayed`)."""
+    """Counts side by side, as it happened (`recorded`) and under the draft (`replayed`).
+
+    Per deadline it adds one to a counter per side keyed by (kind, tier, campaign, owner, met) and to
+    a few consequence counts; the tables per side, kind, tier, rep, team and campaign are summed from
+    those counters once at the end (a few thousand keys, not a few hundred thousand rows)."""
 
     def __init__(self, policy: SlaPolicy, calendars: Calendars):
         self.policy, self.calendars = policy, calendars
-        # {dimension: {key: [decided, met as it happened, decided, met under the draft]}}
-        self.rows: dict[str, dict] = {dimension: defaultdict(lambda: [0, 0, 0, 0]) for dimension in DIMENSIONS}
+        self.decided: tuple[Counter, Counter] = (Counter(), Counter())
         self.counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         self.flips: list[Flip] = []
         self.deadlines = self.same_due = 0
-
-    def _count(self, column: int, outcome_: str, keys) -> None:
-        if outcome_ not in (MET, MISSED):
-            return
-        met = outcome_ == MET
-        for dimension, key in keys:
-            counts = self.rows[dimension][key]
-            counts[column] += 1
-            counts[column + 1] += met
+        steps = policy.escalation_steps or []
+        self.steps, self.notices = len(steps), int(EscalationStep.NOTIFY_MANAGER in steps)
 
     def add(self, row, replayed: Replayed, end: datetime) -> None:
         self.deadlines += 1
         self.same_due += replayed.due_at == row.due_at
         recorded = recorded_outcome(row, end)
-        sales = row.kind != Deadline.Kind.FOLLOW_UP
-        side = SALES if sales else MARKETING
-        common = [("side", side), ("kind", row.kind), ("campaign", row.campaign_id)]
-        if sales:
-            common.append(("tier", row.priority))
-        recorded_owner = row.owner_id
-        replayed_owner = row.owner_id
+        recorded_owner = replayed_owner = row.owner_id
         if row.kind == Deadline.Kind.CLAIM:
             # A claim missed in the queue stays the queue's; one met in time is the claimer's (see
             # `sla.clocks._meet`).
             claimer = None if row.met_by_escalation else row.owner_id or row.handoff__claimed_by_id
             replayed_owner = claimer if replayed.outcome == MET else None
-        for column, owner, judged in ((0, recorded_owner, recorded), (2, replayed_owner, replayed.outcome)):
-            team = self.calendars.team_of.get(owner) if owner is not None else None
-            self._count(column, judged, [*common, ("rep", owner), ("team", team)])
-        self._consequences(row, recorded, replayed, sales, side)
-        if {recorded, replayed.outcome} == {MET, MISSED}:
-            stopped = row.met_at or row.cancelled_at
+        for counter, owner, judged in (
+            (self.decided[0], recorded_owner, recorded),
+            (self.decided[1], replayed_owner, replayed.outcome),
+        ):
+            if judged in (MET, MISSED):
+                counter[row.kind, row.priority, row.campaign_id, owner, judged == MET] += 1
+        self._consequences(row, recorded, replayed)
+        if recorded != replayed.outcome and {recorded, replayed.outcome} == {MET, MISSED}:
             self.flips.append(
                 Flip(
                     row.id,
@@ -272,24 +264,53 @@ class Tally:
                     row.starts_at,
                     row.due_at,
                     replayed.due_at,
-                    stopped,
+                    row.met_at or row.cancelled_at,
                     replayed.outcome == MET,
                 )
             )
 
-    def _consequences(self, row, recorded: str, replayed: Replayed, sales: bool, side: str) -> None:
-        """Breaches and warnings per side, each as it happened and under the draft."""
+    def _consequences(self, row, recorded: str, replayed: Replayed) -> None:
+        """Breaches and warnings per side, each as it happened and under the draft; the escalation
+        steps and manager notices a sales breach sets off under the draft."""
+        side = MARKETING if row.kind == Deadline.Kind.FOLLOW_UP else SALES
         counts = self.counts
-        counts[f"breaches_{side}"][0] += row.breached_at is not None
-        counts[f"breaches_{side}"][1] += replayed.outcome == MISSED
-        counts[f"missed_{side}"][0] += recorded == MISSED
-        counts[f"missed_{side}"][1] += replayed.outcome == MISSED
-        counts[f"warnings_{side}"][0] += row.warned_at is not None
-        counts[f"warnings_{side}"][1] += replayed.warned
-        if sales and replayed.outcome == MISSED:
-            steps = self.policy.escalation_steps or []
-            counts["escalation_steps"][1] += len(steps)
-            counts["manager_notices"][1] += EscalationStep.NOTIFY_MANAGER in steps
+        missed = replayed.outcome == MISSED
+        if row.breached_at is not None:
+            counts[f"breaches_{side}"][0] += 1
+        if recorded == MISSED:
+            counts[f"missed_{side}"][0] += 1
+        if row.warned_at is not None:
+            counts[f"warnings_{side}"][0] += 1
+        if replayed.warned:
+            counts[f"warnings_{side}"][1] += 1
+        if missed:
+            counts[f"breaches_{side}"][1] += 1
+            counts[f"missed_{side}"][1] += 1
+            if side == SALES:
+                counts["escalation_steps"][1] += self.steps
+                counts["manager_notices"][1] += self.notices
+
+    def rows(self) -> dict[str, dict]:
+        """{dimension: {key: [decided, met as it happened, decided, met under the draft]}}."""
+        rows: dict[str, dict] = {dimension: defaultdict(lambda: [0, 0, 0, 0]) for dimension in DIMENSIONS}
+        team_of = self.calendars.team_of
+        for column, counter in ((0, self.decided[0]), (2, self.decided[1])):
+            for (kind, priority, campaign_id, owner, met), count in counter.items():
+                sales = kind != Deadline.Kind.FOLLOW_UP
+                keys = [
+                    ("side", SALES if sales else MARKETING),
+                    ("kind", kind),
+                    ("campaign", campaign_id),
+                    ("rep", owner),
+                    ("team", team_of.get(owner) if owner is not None else None),
+                ]
+                if sales:
+                    keys.append(("tier", priority))
+                for dimension, key in keys:
+                    counts = rows[dimension][key]
+                    counts[column] += count
+                    counts[column + 1] += count if met else 0
+        return rows
 
     def recorded_escalations(self, start: datetime, end: datetime) -> None:
         """The escalation steps the period's breaches really had, in one statement."""
@@ -304,9 +325,8 @@ class Tally:
             if step == EscalationStep.NOTIFY_MANAGER:
                 self.counts["manager_notices"][0] += count
 
-    def _labels(self) -> dict[str, dict]:
+    def _labels(self, rows: dict[str, dict]) -> dict[str, dict]:
         """Names for the people, teams and campaigns in the rows, as they are now: three statements."""
-        rows = self.rows
         users = get_user_model().objects.filter(pk__in=[key for key in rows["rep"] if key is not None])
         return {
             "rep": {
@@ -325,7 +345,8 @@ class Tally:
         """The report's figures as JSON: {"deadlines", "same_due", "counts": {name: [as it happened,
         under the draft]}, "rows": {dimension: [[key, label, decided, met, decided, met], …]}}, labels
         as they were when it ran (a report is never worked out again)."""
-        labels = self._labels()
+        rows = self.rows()
+        labels = self._labels(rows)
         nobody = {"rep": "The queue (nobody had claimed it)", "team": "No team", "campaign": "No campaign"}
         return {
             "deadlines": self.deadlines,
@@ -336,9 +357,9 @@ class Tally:
             "rows": {
                 dimension: [
                     [key, labels[dimension].get(key) or nobody.get(dimension, str(key)), *counts]
-                    for key, counts in rows.items()
+                    for key, counts in keyed.items()
                 ]
-                for dimension, rows in self.rows.items()
+                for dimension, keyed in rows.items()
             },
         }
 
