@@ -84,7 +84,8 @@ WITH new_leads AS (
 ), holds AS (
     INSERT INTO leads_leadevent (lead_id, kind, from_status, to_status, note, data, created_at)
     SELECT lead_id, kind, '', '', '', '{}'::jsonb, claimed_at + offset_
-    FROM rows, LATERAL (VALUES ('on_hold', interval '30 minutes'), ('resumed', interval '150 minutes')) AS h(kind, offset_)
+    FROM rows,
+         LATERAL (VALUES ('on_hold', interval '30 minutes'), ('resumed', interval '150 minutes')) AS h(kind, offset_)
     WHERE held
     RETURNING 1
 )
@@ -164,9 +165,8 @@ class Command(BaseCommand):
         if not Deadline.objects.exists():
             started = time.perf_counter()
             deadlines_fill(handoffs)
-            self.stdout.write(
-                f"Filled {Deadline.objects.count():,} deadlines in {time.perf_counter() - started:.1f} s (load {_load()})"
-            )
+            seconds = time.perf_counter() - started
+            self.stdout.write(f"Filled {Deadline.objects.count():,} deadlines in {seconds:.1f} s (load {_load()})")
         manager = get_user_model().objects.get_or_create(username="replay-head", defaults={"is_superuser": True})[0]
         values = {name: getattr(SlaPolicy.current(), name) for name in agreement.POLICY_VALUES}
         values.update(name="Hot leads in half an hour", claim_hours_hot=Decimal("0.5"), first_contact_hours_hot=2)
