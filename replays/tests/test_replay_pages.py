@@ -152,3 +152,22 @@ def test_the_report_costs_the_same_queries_for_one_flip_or_thirty(client, manage
         counts.append(len(queries))
     assert replay.flips.count() >= 30
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_a_replay_that_fails_says_so_on_its_page(client, manager, marketer, rep, campaign):
+    """A replay whose work raises is marked failed with the reason (the worker logs it), and its page says
+    so instead of showing a progress bar for ever."""
+    late_claims(1, campaign=campaign, marketer=marketer, rep=rep, after=datetime.timedelta(minutes=40))
+    replay = replay_request(draft=a_draft(manager), actor=manager, weeks=4)
+    Replay.objects.filter(pk=replay.pk).update(values={**replay.values, "claim_hours_hot": "not hours"})
+
+    with pytest.raises(ValueError):
+        replay_run(replay_id=replay.pk)
+
+    replay.refresh_from_db()
+    assert replay.status == Replay.Status.FAILED and replay.finished_at is not None and replay.error
+    signed_in(client, manager)
+    page = client.get(reverse("replay", args=[replay.pk])).content.decode()
+    assert "The replay failed" in page and 'id="replay-progress"' not in page
+    assert client.get(reverse("replay_progress", args=[replay.pk])).json()["finished"] is True
