@@ -9,5 +9,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("replays/_replay_form.html")
-def replay_form(draft, weeks: int = DEFAULT_WEEKS) -> dict:
-    return {"draft": draft, "form": ReplayForm(initial={"weeks": weeks})}
+def replay_form(draft, weeks: int = DEFAULT_WEEKS, listed: bool = True) -> dict:
+    """The form asking for a replay of `draft`, and (`listed`) links to its latest replays' reports."""
+    replays = draft.replays.select_related("requested_by")[:5] if listed else ()
+    return {"draft": draft, "form": ReplayForm(initial={"weeks": weeks}), "replays": replays}

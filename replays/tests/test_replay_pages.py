@@ -125,6 +125,7 @@ def test_a_replay_asked_for_on_the_page_runs_in_a_worker_and_is_on_the_record(cl
     assert "People would have acted at the same moments" in page
     record = client.get(reverse("sla_draft", args=[draft.pk])).content.decode()
     assert "Replayed" in record and f"replay report {replay.pk}" in record
+    assert reverse("replay", args=[replay.pk]) in record
 
 
 @pytest.mark.django_db
