@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "campaigns",
     "routing",
     "appeals",
+    "replays",
     "reporting",
     "demo",
     "api",
@@ -217,6 +218,8 @@ CELERY_TASK_ROUTES = {
     "enforcement.tasks.requeue_lost_breach_notices": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "notifications.tasks.resend_unsent_emails": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "sla.tasks.start_signed_policies": {"queue": CELERY_TASK_DEFAULT_QUEUE},
+    # A replay takes a worker for up to half a minute: the general queue, never the sweep's.
+    "replays.tasks.run_replay": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     # A storm's thousands of escalation steps wait behind its emails: the worker takes priority-0
     # messages (the default) first. (Routes, not a task attribute: Celery 6 drops those.)
     "enforcement.tasks.run_escalation": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("people.urls")),
     path("", include("notifications.urls")),
     path("", include("sla.urls")),
+    path("", include("replays.urls")),
     path("", include("reporting.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("leads/", include("leads.urls")),

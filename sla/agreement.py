@@ -111,6 +111,12 @@ def draft_edit(*, draft: PolicyDraft, actor, values: dict, starts_at: datetime) 
     return draft
 
 
+def draft_replay_record(*, draft: PolicyDraft, actor, note: str, now: datetime) -> PolicyDraftEvent:
+    """Put on the draft's record that `actor` replayed its current revision on past weeks (the replay
+    itself lives in replays/, which calls this when it stores a report)."""
+    return _record(draft, PolicyDraftEvent.Kind.REPLAYED, actor=actor, note=note, now=now)
+
+
 def heads() -> dict[str, object]:
     """{department: user, or None while nobody heads it} for both departments."""
     found = {head.department: head.user for head in DepartmentHead.objects.select_related("user")}

@@ -30,6 +30,8 @@ import holidays as public_holidays
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # A walk that finds no open time in ten years is a calendar that is (as good as) never open.
 MAX_DAYS = 3660
+# Local days whose open intervals a spec keeps worked out (about 27 years' worth; then it starts over).
+DAYS_CACHED = 10_000
 
 Interval = tuple[time, time]
 
@@ -121,6 +123,10 @@ class CalendarSpec:
         country_check(self.country, self.subdivision)
         object.__setattr__(self, "weekly", weekly)
         object.__setattr__(self, "holidays", frozenset(self.holidays))
+        # Each local day's open intervals as UTC instants, worked out once per spec: turning wall
+        # times into instants is most of a clock's cost, and a replay asks for the same days
+        # hundreds of thousands of times. Not a field: equal specs stay equal.
+        object.__setattr__(self, "_days", {})
 
     @classmethod
     def build(
@@ -184,13 +190,25 @@ class CalendarSpec:
         """Open intervals as UTC instants, in order, from the local day before `start` onwards."""
         day = start.astimezone(self.zone).date() - timedelta(days=1)
         for _ in range(MAX_DAYS):
-            if not self.is_holiday(day):
-                for opens, closes in self.weekly[day.weekday()]:
-                    begin, end = _instant(day, opens, self.zone), _instant(day, closes, self.zone)
-                    if end > begin:
-                        yield begin, end
+            yield from self.day_intervals(day)
             day += timedelta(days=1)
         raise CalendarError("This calendar does not have that much open time in the next ten years.")
+
+    def day_intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The open intervals of the local `day` as UTC instants (none on a holiday), cached."""
+        cached = self._days.get(day)
+        if cached is None:
+            if len(self._days) > DAYS_CACHED:
+                self._days.clear()
+            intervals = ()
+            if not self.is_holiday(day):
+                instants = (
+                    (_instant(day, opens, self.zone), _instant(day, closes, self.zone))
+                    for opens, closes in self.weekly[day.weekday()]
+                )
+                intervals = tuple((begin, end) for begin, end in instants if end > begin)
+            cached = self._days[day] = intervals
+        return cached
 
 
 def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:

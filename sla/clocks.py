@@ -4,9 +4,9 @@ Called by the lead services inside their transaction, with the lead row already 
 functions never decide whether a move is legal, only what it does to the clock.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sla.calendar import add_business_days, add_business_time, business_time_between
+from sla.calendar import CalendarSpec, add_business_days, add_business_time, business_time_between
 from sla.models import BusinessCalendar, Deadline, Handoff, SlaPolicy
 from sla.tiers import priority_of
 
@@ -18,26 +18,17 @@ def deadline_set(*, handoff: Handoff, kind: str, now: datetime, owner=None, scor
     Sales deadlines get the time of the lead's priority tier (from `score`, else the lead's score now);
     the returned-lead follow-up gets the policy's business days. The warning time is set here too.
     """
-    policy = handoff.policy
     spec = BusinessCalendar.objects.spec_for(owner)
     priority = ""
-    if kind == Deadline.Kind.FOLLOW_UP:
-        allowed = policy.allowed(kind)
-        due_at = add_business_days(now, policy.follow_up_days, spec)
-        warn_at = add_business_time(now, policy.warn_after(business_time_between(now, due_at, spec)), spec)
-    else:
-        if score is None:
-            score = handoff.lead.score
-        priority = priority_of(score)
-        allowed = policy.allowed(kind, priority)
-        due_at = add_business_time(now, allowed, spec)
-        warn_at = add_business_time(now, policy.warn_after(allowed), spec)
+    if kind != Deadline.Kind.FOLLOW_UP:
+        priority = priority_of(handoff.lead.score if score is None else score)
+    allowed, due_at, warn_at = clock_times(policy=handoff.policy, kind=kind, priority=priority, start=now, spec=spec)
     return Deadline.objects.create(
         handoff=handoff,
         lead_id=handoff.lead_id,
         campaign_id=handoff.lead.campaign_id,
         kind=kind,
-        policy=policy,
+        policy=handoff.policy,
         priority=priority,
         owner=owner,
         starts_at=now,
@@ -46,6 +37,38 @@ def deadline_set(*, handoff: Handoff, kind: str, now: datetime, owner=None, scor
         due_at=due_at,
         warn_at=warn_at,
     )
+
+
+def clock_times(
+    *, policy: SlaPolicy, kind: str, priority: str, start: datetime, spec: CalendarSpec
+) -> tuple[timedelta, datetime, datetime]:
+    """(allowed, due time, warning time) of a `kind` clock started at `start` under `policy`, counted
+    in `spec`: a sales clock the business hours of its `priority` tier, the follow-up the policy's
+    business days. Pure: `deadline_set` and a replay of a draft (replays/) both call it, so a replay
+    runs the very clock the live SLA runs."""
+    if kind == Deadline.Kind.FOLLOW_UP:
+        allowed = policy.allowed(kind)
+        due_at = add_business_days(start, policy.follow_up_days, spec)
+        warn_at = add_business_time(start, policy.warn_after(business_time_between(start, due_at, spec)), spec)
+    else:
+        allowed = policy.allowed(kind, priority)
+        due_at = add_business_time(start, allowed, spec)
+        warn_at = add_business_time(start, policy.warn_after(allowed), spec)
+    return allowed, due_at, warn_at
+
+
+def hold_moves(
+    *, due_at: datetime, warn_at: datetime | None, warned: bool, paused_at: datetime, now: datetime, spec: CalendarSpec
+) -> tuple[timedelta, datetime, datetime | None]:
+    """(business time on hold, due time, warning time) of a clock paused at `paused_at` and resumed
+    at `now`: both times move by exactly the business time on hold, the warning time only if the
+    warning was not yet given (`warned`). A hold entirely outside open hours moves nothing."""
+    held = business_time_between(paused_at, now, spec)
+    if held:
+        due_at = add_business_time(due_at, held, spec)
+        if not warned and warn_at is not None:
+            warn_at = add_business_time(warn_at, held, spec)
+    return held, due_at, warn_at
 
 
 def _meet(deadlines, *, now: datetime, by=None, by_escalation: bool = False) -> int:
@@ -126,14 +149,15 @@ def deadlines_resume(*, handoff: Handoff, now: datetime) -> list[Deadline]:
     for deadline in deadlines:
         if deadline.owner_id not in specs:
             specs[deadline.owner_id] = BusinessCalendar.objects.spec_for(deadline.owner)
-        spec = specs[deadline.owner_id]
-        deadline.held = business_time_between(deadline.paused_at, now, spec)
         deadline.due_before = deadline.due_at
-        # A hold entirely outside open hours takes no business time: nothing moves.
-        if deadline.held:
-            deadline.due_at = add_business_time(deadline.due_at, deadline.held, spec)
-            if deadline.warned_at is None and deadline.warn_at is not None:
-                deadline.warn_at = add_business_time(deadline.warn_at, deadline.held, spec)
+        deadline.held, deadline.due_at, deadline.warn_at = hold_moves(
+            due_at=deadline.due_at,
+            warn_at=deadline.warn_at,
+            warned=deadline.warned_at is not None,
+            paused_at=deadline.paused_at,
+            now=now,
+            spec=specs[deadline.owner_id],
+        )
         deadline.paused_for += deadline.held
         deadline.paused_at = None
         deadline.save(update_fields=["due_at", "warn_at", "paused_for", "paused_at"])

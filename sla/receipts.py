@@ -106,14 +106,20 @@ class Receipt:
         return {str(tier): floor for tier, floor in PRIORITY_FLOORS.items()}
 
 
-def calendar_owner(deadline: Deadline):
-    """Whose calendar the clock was set in: nobody's for a claim (the lead waits in the queue: the
-    default calendar), the rep who took the lead for a first contact, the owner for a follow-up."""
-    if deadline.kind == Deadline.Kind.CLAIM:
+def calendar_owner_id(kind: str, claimed_by_id: int | None, owner_id: int | None) -> int | None:
+    """Whose calendar a clock was set in: nobody's for a claim (the lead waits in the queue: the
+    default calendar), the rep who took the lead for a first contact, the owner for a follow-up. By
+    ids, so a replay of thousands of deadlines (replays/) asks the same question without a query."""
+    if kind == Deadline.Kind.CLAIM:
         return None
-    if deadline.kind == Deadline.Kind.FIRST_CONTACT:
-        return deadline.handoff.claimed_by or deadline.owner
-    return deadline.owner
+    if kind == Deadline.Kind.FIRST_CONTACT:
+        return claimed_by_id or owner_id
+    return owner_id
+
+
+def calendar_owner(deadline: Deadline) -> int | None:
+    """The id of the person whose calendar `deadline` was set in (see `calendar_owner_id`)."""
+    return calendar_owner_id(deadline.kind, deadline.handoff.claimed_by_id, deadline.owner_id)
 
 
 def _skipped_days(spec: CalendarSpec, start: datetime, end: datetime, counted: set[date]) -> list[Skipped]:

@@ -139,7 +139,7 @@ class PolicySignature(models.Model):
 
 
 class PolicyDraftEvent(AppendOnly):
-    """The audit trail of a draft: drafted, edited, signed, started. Append-only."""
+    """The audit trail of a draft: drafted, edited, replayed, signed, started. Append-only."""
 
     record_name = "The agreement's record entries"
 
@@ -147,6 +147,8 @@ class PolicyDraftEvent(AppendOnly):
         DRAFTED = "drafted", "Drafted"
         EDITED = "edited", "Edited (signatures cleared)"
         SIGNED = "signed", "Signed"
+        # Someone replayed the revision on past weeks (replays/); the note names the weeks and report.
+        REPLAYED = "replayed", "Replayed"
         STARTED = "started", "In force"
 
     draft = models.ForeignKey(PolicyDraft, on_delete=models.PROTECT, related_name="events")
