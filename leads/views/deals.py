@@ -5,7 +5,15 @@ from django.views.generic import ListView, TemplateView
 
 from people.roles import SALES_SIDE, RoleRequiredMixin
 
-from ..deals import CLOSED_STAGES, LOST_REASON_MAX, RECENT_CLOSED_DAYS, board_deals, board_totals, closed_deals, recent_since
+from ..deals import (
+    CLOSED_STAGES,
+    LOST_REASON_MAX,
+    RECENT_CLOSED_DAYS,
+    board_deals,
+    board_totals,
+    closed_deals,
+    recent_since,
+)
 from ..models import Deal
 
 
