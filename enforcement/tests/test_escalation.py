@@ -418,7 +418,7 @@ class TestLeadRequeue:
         with pytest.raises(TransitionError, match="Say why"):
             services.lead_requeue(lead=lead, actor=rep, reason="  ")
         services.lead_requeue(lead=lead, actor=manager, reason="Rep on leave")
-        with pytest.raises(TransitionError, match="cannot be moved"):
+        with pytest.raises(TransitionError, match="Only a claimed lead can go back to the queue"):
             services.lead_requeue(lead=lead, actor=manager, reason="Again")
         assert Handoff.objects.filter(lead=lead).count() == 2
 
