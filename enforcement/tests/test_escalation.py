@@ -293,8 +293,8 @@ class TestReturnToQueue:
         assert (lead.status, lead.owner) == (S.CONTACTED, rep)
         assert Handoff.objects.get(lead=lead, closed_at__isnull=True) == handoff
         assert not lead.events.filter(kind__in=[K.REQUEUED, K.ASSIGNED]).exists()
-        assert "logged late" in returned.outcome
-        assert "not in the queue" in reassigned.outcome
+        assert "was done, late, on" in returned.outcome
+        assert "not waiting in the queue" in reassigned.outcome
         assert lead.events.filter(kind=K.ESCALATED, actor=None).count() == 3
 
     @pytest.mark.parametrize("then", ["returned", "reassigned", "on_hold"])
@@ -314,7 +314,7 @@ class TestReturnToQueue:
 
         lead.refresh_from_db()
         assert lead.status == status_before
-        assert escalation.outcome.startswith("Nothing to take back")
+        assert escalation.outcome.startswith("The lead was not taken back: ")
         assert not lead.events.filter(kind=K.REQUEUED).exists()
 
 
@@ -368,7 +368,7 @@ class TestReassign:
 
         lead.refresh_from_db()
         assert lead.owner == rep
-        assert "not in the queue" in escalation.outcome
+        assert "not waiting in the queue" in escalation.outcome
 
     def test_a_lead_breached_twice_goes_to_the_team_manager(self, marketer, rep, manager, team_manager, campaign):
         """The claim missed in the queue, then the rep it went to missed the first contact: the second
@@ -603,8 +603,8 @@ class TestAMissLeftWithTheRepWhoHeldTheLead:
         assert not lead.events.filter(kind__in=[K.REQUEUED, K.ASSIGNED], actor=None).exists()
         notified, returned, reassigned = Escalation.objects.filter(deadline=deadline).order_by("position")
         assert Notification.objects.filter(user=manager, key=f"breach:{deadline.pk}").exists()
-        assert returned.outcome.startswith("Nothing to take back")
-        assert reassigned.outcome.startswith("Nobody to reassign to")
+        assert returned.outcome.startswith("The lead was not taken back: ")
+        assert reassigned.outcome.startswith("The lead was not reassigned: ")
 
     def test_a_lead_given_back_to_the_rep_who_missed_it_is_not_taken_from_them(
         self, marketer, rep, other_rep, manager, campaign
