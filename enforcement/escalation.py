@@ -18,6 +18,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from common.bulk import rows_insert
+from common.localtime import moment_text
 from enforcement.notices import breach_notices_write
 from leads.assignment import active_managers
 from leads.models import Lead, LeadEvent
@@ -229,7 +230,7 @@ Outcome = tuple[str, bool]
 
 
 def _when(moment: datetime) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+    return moment_text(moment)
 
 
 def _team_managers(owner_ids: set[int]) -> dict[int, object]:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from common.localtime import day_text
 from people.roles import Role, has_role
 
 from .models import Deal, Lead, LeadEvent
@@ -103,6 +104,7 @@ def deal_edit(*, deal: Deal, actor, value: Decimal, expected_close_date: date | 
             ]
         if not changes:
             return deal
+        before_day = deal.expected_close_date
         deal.value, deal.expected_close_date = value, expected_close_date
         deal.full_clean()
         deal.save(update_fields=["value", "expected_close_date"])
@@ -110,10 +112,10 @@ def deal_edit(*, deal: Deal, actor, value: Decimal, expected_close_date: date | 
         if "value" in changes:
             said.append(f"value {changes['value'][0]} → {changes['value'][1]} {deal.currency}")
         if "expected_close_date" in changes:
-            before, after = (day or "none" for day in changes["expected_close_date"])
+            before, after = (day_text(day) for day in (before_day, expected_close_date))
             said.append(f"expected close {before} → {after}")
         LeadEvent.objects.create(
-            lead=lead, kind=LeadEvent.Kind.DEAL_UPDATED, actor=actor, note="; ".join(said).capitalize(), data=changes
+            lead=lead, kind=LeadEvent.Kind.DEAL_UPDATED, actor=actor, note=sentence("; ".join(said)), data=changes
         )
     return deal
 
@@ -133,6 +135,11 @@ def visible_deals(user) -> QuerySet[Deal]:
 def recent_since(now=None):
     """Closed at or after this moment is "recent" on the board."""
     return (now or timezone.now()) - timedelta(days=RECENT_CLOSED_DAYS)
+
+
+def sentence(text: str) -> str:
+    """`text` with its first letter upper case, the rest as it was ("30 Nov", not "30 nov")."""
+    return text[:1].upper() + text[1:]
 
 
 def open_deals(user) -> QuerySet[Deal]:
