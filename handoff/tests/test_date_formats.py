@@ -3,6 +3,7 @@ never spell one of their own; pages, Python-written notes and the Locked logins 
 
 import datetime
 import re
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,27 @@ def test_a_timeline_note_and_the_lead_page_write_dates_alike(client, campaign, m
     page = client.get(lead.get_absolute_url()).text
     assert "30 Nov 2026" in page
     assert not STRAY_ON_PAGE.search(page), STRAY_ON_PAGE.search(page)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Tokyo", "America/New_York", "Australia/Sydney", "UTC"])
+def test_times_written_by_the_database_read_like_the_pages(zone):
+    """The breach notices (SQL, handoff_local_time) and the sweep's notes (SQL_MOMENT_FORMAT) write a
+    moment as moment_text does, in winter and summer, single- and double-digit days."""
+    from django.db import connection
+
+    from common.localtime import SQL_MOMENT_FORMAT
+
+    place = zoneinfo.ZoneInfo(zone)
+    for moment in (
+        datetime.datetime(2026, 1, 5, 20, 7, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 7, 15, 9, 30, tzinfo=datetime.UTC),
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT handoff_local_time(%s, %s), to_char(%s AT TIME ZONE %s, %s)",
+                [moment, zone, moment, zone, SQL_MOMENT_FORMAT],
+            )
+            with_zone, without_zone = cursor.fetchone()
+        assert with_zone == moment_text(moment, place)
+        assert without_zone == formats.date_format(timezone.localtime(moment, place), "j M Y H:i")
