@@ -13,6 +13,7 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common.localtime import moment_text
 from conftest import LeadFactory, UserFactory, advance, around_the_clock
 from enforcement import escalation
 from enforcement.escalation import escalation_step_run, escalations_open, escalations_requeue_stuck, escalations_run
@@ -210,7 +211,7 @@ class TestNotifyManager:
         assert notification.key == f"breach:{deadline.pk}"
         assert notification.lead == lead and notification.url == lead.get_absolute_url()
         due_in_new_york = deadline.due_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
-        assert f"{due_in_new_york:%Y-%m-%d %H:%M %Z}" in notification.body
+        assert moment_text(due_in_new_york, zoneinfo.ZoneInfo("America/New_York")) in notification.body
         assert "first contact" in notification.body and rep.get_full_name() in notification.body
         assert team_manager.get_full_name() in escalation.outcome
         event = lead.events.get(kind=K.ESCALATED)
