@@ -18,6 +18,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from common.bulk import rows_insert
+from common.localtime import moment_text
 from enforcement.notices import breach_notices_write
 from leads.assignment import active_managers
 from leads.models import Lead, LeadEvent
@@ -229,7 +230,7 @@ Outcome = tuple[str, bool]
 
 
 def _when(moment: datetime) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+    return moment_text(moment)
 
 
 def _team_managers(owner_ids: set[int]) -> dict[int, object]:
@@ -334,9 +335,9 @@ def _return_to_queue(escalations: list[Escalation]) -> dict[int, Outcome]:
         what = escalation.deadline.get_kind_display().lower()
         met_at = met.get(escalation.deadline_id)
         outcomes[escalation.pk] = (
-            f"Nothing to take back: the {what} was logged late, {_when(met_at)}."
+            f"The lead was not taken back: the {what} was done, late, on {_when(met_at)}."
             if met_at
-            else f"Nothing to take back: the {what} was missed in the queue, not by a rep.",
+            else f"The lead was not taken back: no rep had it; the {what} deadline passed in the queue.",
             False,
         )
     owned = [escalation for escalation in escalations if escalation.pk not in outcomes]
@@ -354,13 +355,13 @@ def _take_back(escalation: Escalation, lead: Lead, *, decided: bool) -> Outcome:
     deadline.refresh_from_db(fields=["met_at", "cancelled_at"])
     owner = deadline.owner
     if deadline.met_at is not None:
-        return f"Nothing to take back: the {what} was logged late, {_when(deadline.met_at)}.", False
+        return f"The lead was not taken back: the {what} was done, late, on {_when(deadline.met_at)}.", False
     if lead.status != Lead.Status.CLAIMED:
-        return f"Nothing to take back: the lead is {lead.get_status_display().lower()}.", False
+        return f"The lead was not taken back: it is {lead.get_status_display().lower()} now.", False
     if lead.owner_id != owner.pk or deadline.cancelled_at is not None:
-        return f"Nothing to take back: {person_name(owner)} no longer holds the pass whose {what} was missed.", False
+        return f"The lead was not taken back: {person_name(owner)}, who missed the {what}, no longer has it.", False
     if decided:
-        return f"Nothing to take back: the lead was reassigned to {person_name(owner)} after the miss.", False
+        return f"The lead was not taken back: someone gave it to {person_name(owner)} again after the miss.", False
     lead_requeue(
         lead=lead,
         actor=None,
@@ -384,11 +385,11 @@ def _reassign(escalations: list[Escalation]) -> dict[int, Outcome]:
         lead = leads[escalation.lead_id]
         if lead.status != Lead.Status.HANDED_OFF:
             status = lead.get_status_display().lower()
-            outcomes[escalation.pk] = (f"Nobody to reassign to: the lead is {status}, not in the queue.", False)
+            outcomes[escalation.pk] = (f"The lead was not reassigned: it is {status}, not waiting in the queue.", False)
         elif escalation.pk in decided:
             outcomes[escalation.pk] = (
-                "Nobody to reassign to: the lead was moved by someone after the miss; "
-                "its own claim clock decides what happens to it now.",
+                "The lead was not reassigned: someone moved it after the miss, "
+                "and its new claim deadline decides what happens next.",
                 False,
             )
         else:

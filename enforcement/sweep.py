@@ -28,6 +28,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from common.bulk import choice_label_sql, iso_datetime_sql, round_half_even_sql
+from common.localtime import SQL_MOMENT_FORMAT
 from enforcement.escalation import escalations_open_sql, escalations_start
 from enforcement.health import SweepRun
 from enforcement.notices import breach_emails_send, breach_notices_sql, breach_recipients_sql
@@ -171,7 +172,7 @@ SELECT deadline.lead_id, %s, NULL, '', '',
   LEFT JOIN {users} AS owner ON owner.id = deadline.owner_id
  CROSS JOIN LATERAL (
    SELECT CASE WHEN owner.id IS NULL THEN '' ELSE ' (owner: ' || {owner_name} || ')' END AS who,
-          to_char(deadline.due_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI') AS due
+          to_char(deadline.due_at AT TIME ZONE %s, '{moment_format}') AS due
  ) AS said
 """
 
@@ -197,6 +198,7 @@ def _events_sql(field: str, *, deadlines: str) -> tuple[str, list]:
         label=label,
         note=note,
         due_at=iso_datetime_sql("deadline.due_at"),
+        moment_format=SQL_MOMENT_FORMAT,
         data=data,
         field=field,
         deadlines=deadlines,

@@ -146,6 +146,8 @@ LANGUAGE_CODE = "en-gb"
 CURRENCY = os.environ.get("CURRENCY", "EUR").upper()
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
+# One date format everywhere (issue 23): templates name the formats defined in handoff/formats/.
+FORMAT_MODULE_PATH = ["handoff.formats"]
 USE_TZ = True
 
 # --- Static files ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from common.localtime import moment_text
 from leads.models import RepProfile
 from notifications.models import Notification
 from notifications.services import notify, time_zone_of
@@ -345,7 +346,7 @@ def _target_health(target: Endpoint | Channel, attempt: Attempt) -> None:
 def _disable(target: Endpoint | Channel, *, since: datetime, error: str) -> None:
     """Switch a target off after it failed for too long, and tell whoever looks after it: its person,
     or every manager."""
-    reason = f"Every delivery failed since {since:%Y-%m-%d %H:%M} UTC (last: {error or 'no answer'})."
+    reason = f"Every delivery failed since {moment_text(since)} (last: {error or 'no answer'})."
     changed = type(target).objects.filter(pk=target.pk, enabled=True).update(enabled=False, disabled_reason=reason)
     if not changed:
         return

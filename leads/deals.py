@@ -6,13 +6,14 @@ reopening it would silently rewrite figures people have already seen. A deal clo
 for an admin to correct, on purpose.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from common.localtime import day_text
 from people.roles import Role, has_role
 
 from .models import Deal, Lead, LeadEvent
@@ -103,6 +104,7 @@ def deal_edit(*, deal: Deal, actor, value: Decimal, expected_close_date: date | 
             ]
         if not changes:
             return deal
+        before_day = deal.expected_close_date
         deal.value, deal.expected_close_date = value, expected_close_date
         deal.full_clean()
         deal.save(update_fields=["value", "expected_close_date"])
@@ -110,27 +112,58 @@ def deal_edit(*, deal: Deal, actor, value: Decimal, expected_close_date: date | 
         if "value" in changes:
             said.append(f"value {changes['value'][0]} → {changes['value'][1]} {deal.currency}")
         if "expected_close_date" in changes:
-            before, after = (day or "none" for day in changes["expected_close_date"])
+            before, after = (day_text(day) for day in (before_day, expected_close_date))
             said.append(f"expected close {before} → {after}")
         LeadEvent.objects.create(
-            lead=lead, kind=LeadEvent.Kind.DEAL_UPDATED, actor=actor, note="; ".join(said).capitalize(), data=changes
+            lead=lead, kind=LeadEvent.Kind.DEAL_UPDATED, actor=actor, note=sentence("; ".join(said)), data=changes
         )
     return deal
 
 
-def open_deals(user) -> QuerySet[Deal]:
-    """Open deals `user` sees on the board: a rep their own, a manager everyone's; soonest close first."""
-    deals = Deal.objects.filter(stage__in=Deal.OPEN_STAGES).select_related("lead", "owner")
+# The board shows deals won or lost in the last this-many days; older ones are on the closed deals list.
+RECENT_CLOSED_DAYS = 30
+
+
+def visible_deals(user) -> QuerySet[Deal]:
+    """Deals `user` sees: a rep their own, a manager everyone's."""
+    deals = Deal.objects.select_related("lead", "owner")
     if not has_role(user, Role.MANAGERS):
         deals = deals.filter(owner=user)
-    return deals.order_by("expected_close_date", "created_at", "pk")
+    return deals
+
+
+def recent_since(now=None):
+    """Closed at or after this moment is "recent" on the board."""
+    return (now or timezone.now()) - timedelta(days=RECENT_CLOSED_DAYS)
+
+
+def sentence(text: str) -> str:
+    """`text` with its first letter upper case, the rest as it was ("30 Nov", not "30 nov")."""
+    return text[:1].upper() + text[1:]
+
+
+def open_deals(user) -> QuerySet[Deal]:
+    """Open deals `user` sees on the board; soonest close first."""
+    return visible_deals(user).filter(stage__in=Deal.OPEN_STAGES).order_by("expected_close_date", "created_at", "pk")
+
+
+def board_deals(user, *, since) -> QuerySet[Deal]:
+    """Every deal on `user`'s board: the open ones, and those won or lost at or after `since`. Open
+    deals soonest close first; closed ones (ordered after them by the same key) newest first."""
+    on_board = Q(stage__in=Deal.OPEN_STAGES) | Q(stage__in=CLOSED_STAGES, closed_at__gte=since)
+    return visible_deals(user).filter(on_board).order_by("expected_close_date", "created_at", "pk")
+
+
+def closed_deals(user, *, before) -> QuerySet[Deal]:
+    """Deals `user` sees that were won or lost before `before` (off the board), newest first."""
+    return visible_deals(user).filter(stage__in=CLOSED_STAGES, closed_at__lt=before).order_by("-closed_at", "-pk")
 
 
 def board_totals(deals: QuerySet[Deal]) -> dict[str, dict]:
-    """{stage: {"count": n, "value": sum}} over `deals`, in one aggregate query."""
+    """{stage: {"count": n, "value": sum}} for every stage over `deals`, in one aggregate query."""
     aggregates = {}
-    for stage in Deal.OPEN_STAGES:
+    for stage in Stage.values:
         aggregates[f"{stage}_count"] = Count("pk", filter=Q(stage=stage))
         aggregates[f"{stage}_value"] = Sum("value", filter=Q(stage=stage), default=Decimal(0))
     row = deals.order_by().aggregate(**aggregates)
-    return {stage: {"count": row[f"{stage}_count"], "value": row[f"{stage}_value"]} for stage in Deal.OPEN_STAGES}
+    return {stage: {"count": row[f"{stage}_count"], "value": row[f"{stage}_value"]} for stage in Stage.values}

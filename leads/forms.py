@@ -70,7 +70,7 @@ class QueueFilterForm(forms.Form):
     """The queue's filters and sort, from the query string; anything unknown is a form error."""
 
     campaign = forms.ModelChoiceField(
-        queryset=Campaign.objects.exclude(status=Campaign.Status.ARCHIVED), required=False
+        queryset=Campaign.objects.exclude(status=Campaign.Status.ARCHIVED), required=False, empty_label="Any campaign"
     )
     channel = forms.ChoiceField(choices=[("", "Any channel"), *Campaign.Channel.choices], required=False)
     priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.localtime import moment_text
 from leads.notices import notify_lead_assigned, notify_lead_returned
 from people.names import person_name
 from people.roles import Role, has_role
@@ -350,7 +351,7 @@ def lead_hold(*, lead: Lead, actor, reason: str) -> Lead:
 
 def _local(when) -> str:
     """A time for a timeline note, in the active time zone (the acting user's), named."""
-    return f"{timezone.localtime(when):%Y-%m-%d %H:%M %Z}"
+    return moment_text(when)
 
 
 def _hours_minutes(span) -> str:

@@ -38,14 +38,8 @@ class Move:
     # Only the lead's owner may make it — or a manager stepping in.
     owner_only: bool = False
 
-    @property
-    def refused(self) -> str:
-        """What a lead in the wrong status cannot be: "moved to “converted”"."""
-        if not self.to:
-            return "reassigned"
-        if len(self.to) > 1:
-            return "moved back from hold"
-        return f"moved to “{Lead.Status(self.to[0]).label.lower()}”"
+    # What the move needs, in plain words, for a lead in the wrong status ("Only MQLs can go to sales").
+    needs: str = ""
 
 
 SALES_OPEN = (S.CLAIMED, S.CONTACTED, S.ON_HOLD)
@@ -53,26 +47,151 @@ SALES_OPEN = (S.CLAIMED, S.CONTACTED, S.ON_HOLD)
 MOVES: dict[str, Move] = {
     move.name: move
     for move in (
-        Move("qualify", (S.NEW,), (S.MQL,), K.QUALIFIED, MARKETING_SIDE),
-        Move("hand_off", (S.MQL,), (S.HANDED_OFF,), K.HANDED_OFF, MARKETING_SIDE),
-        Move("claim", (S.HANDED_OFF,), (S.CLAIMED,), K.CLAIMED, (Role.SALES,)),
-        Move("assign", (S.HANDED_OFF,), (S.CLAIMED,), K.ASSIGNED, (Role.MANAGERS,)),
-        Move("reassign", SALES_OPEN, (), K.ASSIGNED, (Role.MANAGERS,)),
-        Move("first_contact", (S.CLAIMED,), (S.CONTACTED,), K.CONTACTED, SALES_SIDE, owner_only=True),
-        Move("hold", (S.CLAIMED, S.CONTACTED), (S.ON_HOLD,), K.ON_HOLD, SALES_SIDE, owner_only=True),
-        Move("resume", (S.ON_HOLD,), (S.CLAIMED, S.CONTACTED), K.RESUMED, SALES_SIDE, owner_only=True),
+        Move("qualify", (S.NEW,), (S.MQL,), K.QUALIFIED, MARKETING_SIDE, needs="Only new leads can be qualified"),
+        Move("hand_off", (S.MQL,), (S.HANDED_OFF,), K.HANDED_OFF, MARKETING_SIDE, needs="Only MQLs can go to sales"),
+        Move(
+            "claim",
+            (S.HANDED_OFF,),
+            (S.CLAIMED,),
+            K.CLAIMED,
+            (Role.SALES,),
+            needs="Only leads in the queue can be claimed",
+        ),
+        Move(
+            "assign",
+            (S.HANDED_OFF,),
+            (S.CLAIMED,),
+            K.ASSIGNED,
+            (Role.MANAGERS,),
+            needs="Only leads in the queue can be assigned",
+        ),
+        Move(
+            "reassign",
+            SALES_OPEN,
+            (),
+            K.ASSIGNED,
+            (Role.MANAGERS,),
+            needs="Only leads a rep is working can be reassigned",
+        ),
+        Move(
+            "first_contact",
+            (S.CLAIMED,),
+            (S.CONTACTED,),
+            K.CONTACTED,
+            SALES_SIDE,
+            owner_only=True,
+            needs="Only a claimed lead takes a first contact",
+        ),
+        Move(
+            "hold",
+            (S.CLAIMED, S.CONTACTED),
+            (S.ON_HOLD,),
+            K.ON_HOLD,
+            SALES_SIDE,
+            owner_only=True,
+            needs="Only a lead a rep is working can be put on hold",
+        ),
+        Move(
+            "resume",
+            (S.ON_HOLD,),
+            (S.CLAIMED, S.CONTACTED),
+            K.RESUMED,
+            SALES_SIDE,
+            owner_only=True,
+            needs="Only a lead on hold can be resumed",
+        ),
         # Back to the queue: an escalation after a missed first contact, or the rep (or a manager).
-        Move("requeue", (S.CLAIMED,), (S.HANDED_OFF,), K.REQUEUED, SALES_SIDE, owner_only=True),
-        Move("convert", (S.CONTACTED,), (S.CONVERTED,), K.CONVERTED, SALES_SIDE, owner_only=True),
-        Move("return", SALES_OPEN, (S.RETURNED,), K.RETURNED, SALES_SIDE, owner_only=True),
-        Move("renurture", (S.RETURNED,), (S.NEW,), K.RENURTURED, MARKETING_SIDE),
+        Move(
+            "requeue",
+            (S.CLAIMED,),
+            (S.HANDED_OFF,),
+            K.REQUEUED,
+            SALES_SIDE,
+            owner_only=True,
+            needs="Only a claimed lead can go back to the queue",
+        ),
+        Move(
+            "convert",
+            (S.CONTACTED,),
+            (S.CONVERTED,),
+            K.CONVERTED,
+            SALES_SIDE,
+            owner_only=True,
+            needs="Only a contacted lead can be converted",
+        ),
+        Move(
+            "return",
+            SALES_OPEN,
+            (S.RETURNED,),
+            K.RETURNED,
+            SALES_SIDE,
+            owner_only=True,
+            needs="Only a lead a rep is working can go back to marketing",
+        ),
+        Move(
+            "renurture",
+            (S.RETURNED,),
+            (S.NEW,),
+            K.RENURTURED,
+            MARKETING_SIDE,
+            needs="Only a returned lead can be re-nurtured",
+        ),
         # Marketing disqualifies the leads it holds; sales the leads it works (their owner).
-        Move("disqualify", (S.NEW, S.MQL, S.RETURNED), (S.DISQUALIFIED,), K.DISQUALIFIED, MARKETING_SIDE),
-        Move("disqualify_worked", SALES_OPEN, (S.DISQUALIFIED,), K.DISQUALIFIED, SALES_SIDE, owner_only=True),
+        Move(
+            "disqualify",
+            (S.NEW, S.MQL, S.RETURNED),
+            (S.DISQUALIFIED,),
+            K.DISQUALIFIED,
+            MARKETING_SIDE,
+            needs="Marketing can disqualify only the leads it holds (new, MQL or returned)",
+        ),
+        Move(
+            "disqualify_worked",
+            SALES_OPEN,
+            (S.DISQUALIFIED,),
+            K.DISQUALIFIED,
+            SALES_SIDE,
+            owner_only=True,
+            needs="Only a lead a rep is working can be disqualified by sales",
+        ),
         # A duplicate folds into another lead while marketing holds it (never while sales works it).
-        Move("merge", (S.NEW, S.MQL, S.RETURNED, S.DISQUALIFIED), (S.MERGED,), K.MERGED, MARKETING_SIDE),
+        Move(
+            "merge",
+            (S.NEW, S.MQL, S.RETURNED, S.DISQUALIFIED),
+            (S.MERGED,),
+            K.MERGED,
+            MARKETING_SIDE,
+            needs="Only a lead marketing holds can be merged",
+        ),
     )
 }
+
+
+# Where a lead is, in the words of a refusal: "… — this one is already in the sales queue."
+WHERE_IT_IS = {
+    S.NEW: "this one is new",
+    S.MQL: "this one is an MQL",
+    S.HANDED_OFF: "this one is already in the sales queue",
+    S.CLAIMED: "this one is claimed and not contacted yet",
+    S.CONTACTED: "this one is already contacted",
+    S.ON_HOLD: "this one is on hold: resume it first",
+    S.CONVERTED: "this one is already converted",
+    S.RETURNED: "this one was returned to marketing",
+    S.DISQUALIFIED: "this one is disqualified",
+    S.MERGED: "this one was merged into another lead",
+}
+# The step that comes first, where there is one, said instead of where the lead is.
+FIRST_STEP = {
+    ("hand_off", S.NEW): "qualify it first",
+    ("convert", S.CLAIMED): "log the first contact first",
+    ("renurture", S.NEW): "this one is already back with marketing",
+}
+
+
+def wrong_status(move: str, status: str) -> str:
+    """The plain-language refusal of `move` for a lead in `status`: "Only MQLs can go to sales — qualify it first."."""
+    hint = FIRST_STEP.get((move, status)) or WHERE_IT_IS[status]
+    return f"{MOVES[move].needs} — {hint}."
 
 
 class TransitionError(Exception):
@@ -86,7 +205,7 @@ def refusal(lead: Lead, move: str, actor) -> str | None:
     if actor is not None and not has_role(actor, *rule.roles):
         return "Your role does not allow this action."
     if lead.status not in rule.sources:
-        return f"This lead is {lead.get_status_display().lower()}; it cannot be {rule.refused}."
+        return wrong_status(move, lead.status)
     if actor is not None and rule.owner_only and lead.owner_id != actor.pk and not has_role(actor, Role.MANAGERS):
         return "Only the rep who owns this lead can do that."
     return None

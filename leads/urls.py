@@ -26,6 +26,7 @@ urlpatterns = [
     path("<int:pk>/deal/stage/", working.DealStageView.as_view(), name="deal_stage"),
     path("<int:pk>/deal/edit/", working.DealEditView.as_view(), name="deal_edit"),
     path("deals/", deals.DealBoardView.as_view(), name="deals"),
+    path("deals/closed/", deals.ClosedDealsView.as_view(), name="deals_closed"),
     # Monthly targets
     path("targets/", target_views.TargetsView.as_view(), name="targets"),
     path("targets/mine/", target_views.MyTargetsView.as_view(), name="my_targets"),

@@ -21,6 +21,7 @@ from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from common.localtime import moment_text
 from common.outbox import outbox_send
 from notifications.models import Notification, UserPreferences
 
@@ -51,7 +52,7 @@ def _zone(name: str | None) -> zoneinfo.ZoneInfo:
 
 
 def _at(when: datetime, zone: zoneinfo.ZoneInfo) -> str:
-    return f"{timezone.localtime(when, zone):%Y-%m-%d %H:%M %Z}"
+    return moment_text(when, zone)
 
 
 def time_in_zone(when: datetime, user) -> str:
@@ -280,9 +281,5 @@ def digests_send(*, mode: str, now: datetime | None = None) -> int:
 
 def _digest_text(batch: list[Notification], user) -> str:
     zone = time_zone_of(user)
-    parts = [
-        f"{timezone.localtime(n.created_at, zone):%Y-%m-%d %H:%M %Z} · {n.get_kind_display()}\n"
-        f"{n.title}\n{_email_text(n)}"
-        for n in batch
-    ]
+    parts = [f"{moment_text(n.created_at, zone)} · {n.get_kind_display()}\n{n.title}\n{_email_text(n)}" for n in batch]
     return "\n\n".join(parts) + "\n" + _footer()

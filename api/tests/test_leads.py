@@ -234,7 +234,7 @@ def test_a_move_the_state_does_not_allow_is_a_409(api_as, marketer, rep, leads):
     assert response.status_code == 409
     assert response.json()["error"] == {
         "code": "refused",
-        "message": "This lead is waiting in queue; it cannot be moved to “mql”.",
+        "message": "Only new leads can be qualified — this one is already in the sales queue.",
         "fields": {},
     }
 

@@ -286,8 +286,8 @@ def test_bulk_hand_off_hands_off_the_mqls_and_names_the_others_with_reasons(sign
 
     message = messages_of(response)
     assert message.startswith("2 handed to sales; 2 skipped: ")
-    assert "Nina New (This lead is new; it cannot be moved to “waiting in queue”)" in message
-    assert "Quentin Queued (This lead is waiting in queue;" in message
+    assert "Nina New (Only MQLs can go to sales — qualify it first)" in message
+    assert "Quentin Queued (Only MQLs can go to sales — this one is already in the sales queue)" in message
     for lead in mqls:
         lead.refresh_from_db()
         assert lead.status == S.HANDED_OFF
@@ -314,7 +314,9 @@ def test_bulk_hand_off_of_a_claimed_lead_between_two_mqls_moves_both_mqls_and_re
 
     assert response.status_code == 200
     message = messages_of(response)
-    assert message.startswith("2 handed to sales; 1 skipped: Carl Claimed (This lead is claimed;")
+    assert message.startswith(
+        "2 handed to sales; 1 skipped: Carl Claimed (Only MQLs can go to sales — this one is claimed "
+    )
     assert message.endswith("Handed to sales: Mia First, Lea Last.")
     for lead in (first, last):
         lead.refresh_from_db()

@@ -13,6 +13,7 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common.localtime import moment_text
 from conftest import LeadFactory, UserFactory, advance, around_the_clock
 from enforcement import escalation
 from enforcement.escalation import escalation_step_run, escalations_open, escalations_requeue_stuck, escalations_run
@@ -210,7 +211,7 @@ class TestNotifyManager:
         assert notification.key == f"breach:{deadline.pk}"
         assert notification.lead == lead and notification.url == lead.get_absolute_url()
         due_in_new_york = deadline.due_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
-        assert f"{due_in_new_york:%Y-%m-%d %H:%M %Z}" in notification.body
+        assert moment_text(due_in_new_york, zoneinfo.ZoneInfo("America/New_York")) in notification.body
         assert "first contact" in notification.body and rep.get_full_name() in notification.body
         assert team_manager.get_full_name() in escalation.outcome
         event = lead.events.get(kind=K.ESCALATED)
@@ -293,8 +294,8 @@ class TestReturnToQueue:
         assert (lead.status, lead.owner) == (S.CONTACTED, rep)
         assert Handoff.objects.get(lead=lead, closed_at__isnull=True) == handoff
         assert not lead.events.filter(kind__in=[K.REQUEUED, K.ASSIGNED]).exists()
-        assert "logged late" in returned.outcome
-        assert "not in the queue" in reassigned.outcome
+        assert "was done, late, on" in returned.outcome
+        assert "not waiting in the queue" in reassigned.outcome
         assert lead.events.filter(kind=K.ESCALATED, actor=None).count() == 3
 
     @pytest.mark.parametrize("then", ["returned", "reassigned", "on_hold"])
@@ -314,7 +315,7 @@ class TestReturnToQueue:
 
         lead.refresh_from_db()
         assert lead.status == status_before
-        assert escalation.outcome.startswith("Nothing to take back")
+        assert escalation.outcome.startswith("The lead was not taken back: ")
         assert not lead.events.filter(kind=K.REQUEUED).exists()
 
 
@@ -368,7 +369,7 @@ class TestReassign:
 
         lead.refresh_from_db()
         assert lead.owner == rep
-        assert "not in the queue" in escalation.outcome
+        assert "not waiting in the queue" in escalation.outcome
 
     def test_a_lead_breached_twice_goes_to_the_team_manager(self, marketer, rep, manager, team_manager, campaign):
         """The claim missed in the queue, then the rep it went to missed the first contact: the second
@@ -418,7 +419,7 @@ class TestLeadRequeue:
         with pytest.raises(TransitionError, match="Say why"):
             services.lead_requeue(lead=lead, actor=rep, reason="  ")
         services.lead_requeue(lead=lead, actor=manager, reason="Rep on leave")
-        with pytest.raises(TransitionError, match="cannot be moved"):
+        with pytest.raises(TransitionError, match="Only a claimed lead can go back to the queue"):
             services.lead_requeue(lead=lead, actor=manager, reason="Again")
         assert Handoff.objects.filter(lead=lead).count() == 2
 
@@ -603,8 +604,8 @@ class TestAMissLeftWithTheRepWhoHeldTheLead:
         assert not lead.events.filter(kind__in=[K.REQUEUED, K.ASSIGNED], actor=None).exists()
         notified, returned, reassigned = Escalation.objects.filter(deadline=deadline).order_by("position")
         assert Notification.objects.filter(user=manager, key=f"breach:{deadline.pk}").exists()
-        assert returned.outcome.startswith("Nothing to take back")
-        assert reassigned.outcome.startswith("Nobody to reassign to")
+        assert returned.outcome.startswith("The lead was not taken back: ")
+        assert reassigned.outcome.startswith("The lead was not reassigned: ")
 
     def test_a_lead_given_back_to_the_rep_who_missed_it_is_not_taken_from_them(
         self, marketer, rep, other_rep, manager, campaign

@@ -8,6 +8,7 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
+from common.localtime import moment_text
 from conftest import LeadFactory, UserFactory, advance
 from enforcement.escalation import escalations_run
 from enforcement.notices import breach_notify
@@ -27,11 +28,12 @@ Delivery = Notification.Delivery
 
 
 def site_time(moment: datetime.datetime) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+    """The sweep's notes: DATETIME_FORMAT in the site's zone, without the zone's name (SQL_MOMENT_FORMAT)."""
+    return f"{timezone.localtime(moment):%-d %b %Y %H:%M}"
 
 
 def time_in(moment: datetime.datetime, zone: str) -> str:
-    return f"{timezone.localtime(moment, zoneinfo.ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}"
+    return moment_text(moment, zoneinfo.ZoneInfo(zone))
 
 
 def overdue(lead, kind, *, due_at) -> Deadline:
@@ -97,7 +99,7 @@ class TestWhatTheSweepWrites:
         sweep_deadlines(now=due_at - HOUR / 2)
 
         event = LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.WARNING)
-        assert event.note == f"First contact deadline is close (owner: {person_name(rep)}): due 2030-01-15 13:00."
+        assert event.note == f"First contact deadline is close (owner: {person_name(rep)}): due 15 Jan 2030 13:00."
         assert event.data == {
             "deadline": deadline.pk,
             "kind": "first_contact",
@@ -142,7 +144,7 @@ class TestWhatTheSweepWrites:
             assert notice.title == f"SLA breach: first contact of {lead.full_name}"
             assert notice.body == expected_body(deadline, zone, who=person_name(rep)), username
             assert lead.email in notice.body
-        assert "2026-01-15 21:00 JST" in notices["rep"].body
+        assert "15 Jan 2026 21:00 JST" in notices["rep"].body
         deliveries = {username: notice.delivery for username, notice in notices.items()}
         assert deliveries == {
             "rep": Delivery.EMAIL,

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.capture import lead_merge
+from common.localtime import moment_text
 from conftest import LeadFactory, advance
 from enforcement.sweep import sweep_deadlines
 from leads import services
@@ -304,7 +305,7 @@ def test_hold_and_resume_pause_the_clock_and_write_the_timeline(campaign, market
     assert contact.paused_at == hold.created_at == paused_event.created_at
     assert paused_event.actor == rep
     assert paused_event.note.startswith("SLA clock paused: first contact was due ")
-    assert f"{timezone.localtime(contact.due_at):%Y-%m-%d %H:%M}" in paused_event.note
+    assert moment_text(contact.due_at) in paused_event.note
     assert paused_event.data["deadlines"][0]["id"] == contact.pk
 
     # A week on hold, whatever the time of day the test runs.
@@ -330,7 +331,7 @@ def test_hold_and_resume_pause_the_clock_and_write_the_timeline(campaign, market
         "due_at": moved.due_at.isoformat(),
     }
     assert "of business time on hold, first contact now due" in resumed_event.note
-    assert f"{timezone.localtime(moved.due_at):%Y-%m-%d %H:%M}" in resumed_event.note
+    assert moment_text(moved.due_at) in resumed_event.note
 
 
 def test_no_clock_no_clock_events(campaign, marketer, rep):

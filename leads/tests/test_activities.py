@@ -302,7 +302,7 @@ def test_resuming_a_lead_that_is_not_on_hold_is_a_message(client, campaign, mark
     response = client.post(reverse("leads:resume", args=[lead.pk]), follow=True)
 
     assert response.status_code == 200
-    assert "cannot be moved" in response.content.decode()
+    assert "Only a lead on hold can be resumed — this one is claimed" in response.content.decode()
     assert lead.events.filter(kind=LeadEvent.Kind.RESUMED).count() == 0
 
 

@@ -76,7 +76,7 @@ def test_activities_go_on_while_the_deal_is_open_and_stop_when_it_closes(client,
     assert f'action="{reverse("leads:log_activity", args=[deal.lead_id])}"' not in page
 
 
-def test_the_board_shows_a_reps_open_deals_by_stage_with_totals(
+def test_the_board_shows_a_reps_deals_by_stage_with_totals(
     client, campaign, marketer, rep, other_rep, django_assert_max_num_queries
 ):
     qualified = convert(campaign, marketer, rep, full_name="Quinn Qualified")
@@ -91,9 +91,16 @@ def test_the_board_shows_a_reps_open_deals_by_stage_with_totals(
         response = client.get(reverse("leads:deals"))
 
     columns = {stage.value: [deal.lead.full_name for deal in deals] for stage, deals, _ in response.context["columns"]}
-    assert columns == {"qualified": ["Quinn Qualified"], "proposal": ["Polly Proposal"], "negotiation": []}
+    assert columns == {
+        "qualified": ["Quinn Qualified"],
+        "proposal": ["Polly Proposal"],
+        "negotiation": [],
+        "won": ["Winnie Won"],
+        "lost": [],
+    }
     totals = {stage.value: total for stage, _, total in response.context["columns"]}
     assert totals["qualified"] == {"count": 1, "value": Decimal("1000.00")}
+    assert totals["won"] == {"count": 1, "value": Decimal("1000.00")}
     assert "€1,000.00" in response.text
     assert qualified.lead.full_name in response.text
 

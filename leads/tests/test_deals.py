@@ -134,7 +134,7 @@ def test_the_rep_moves_the_deal_on_the_lead_page(client, deal, rep):
     deal.refresh_from_db()
     assert deal.stage == Stage.WON
     html = response.content.decode()
-    assert "The deal is now won." in html
+    assert "deal is now won." in html
     assert "Qualified → Won" in html  # on the timeline
     assert reverse("leads:deal_stage", args=[deal.lead_id]) not in html  # closed: no more moves offered
 

@@ -149,7 +149,7 @@ def test_an_illegal_move_is_refused_with_a_message_and_no_event(client, marketer
     client.force_login(marketer)
     response = client.post(reverse("leads:hand_off", args=[lead.pk]), {"note": ""})
     assert response.status_code == 302
-    assert any("cannot be moved" in message for message in messages_of(response))
+    assert any("Only MQLs can go to sales — qualify it first." in message for message in messages_of(response))
     lead.refresh_from_db()
     assert lead.status == Lead.Status.NEW
     assert not lead.events.filter(kind=LeadEvent.Kind.HANDED_OFF).exists()

@@ -104,3 +104,12 @@ def test_the_queue_says_how_many_wait_without_counting_them(client, rep, markete
     assert "3 waiting" in heading(campaign=campaign.pk)
     assert "about" in heading(priority="hot")
     assert "about" not in heading()
+
+
+def test_every_queue_filter_says_any_when_nothing_is_chosen(client, rep, campaign):
+    """The Campaign filter reads like the others ("Any channel"), not Django's "---------" (issue 23)."""
+    client.force_login(rep)
+    page = client.get(reverse("leads:queue")).text
+    assert "---------" not in page
+    for word in ("Any campaign", "Any channel", "Any priority"):
+        assert f'<option value="" selected>{word}</option>' in page

@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from conftest import LeadFactory, advance, move
 from leads import services
 from leads.models import Deal, Lead, LeadEvent
-from leads.transitions import MOVES, TransitionError, transition
+from leads.transitions import FIRST_STEP, MOVES, WHERE_IT_IS, TransitionError, transition, wrong_status
 from sla.calendar import add_business_time
 from sla.models import BusinessCalendar, Deadline, Handoff, SlaPolicy
 
@@ -138,15 +138,18 @@ def test_a_returned_lead_can_go_round_again_with_a_new_handoff(marketer, rep, ot
 @pytest.mark.parametrize(("name", "from_status"), ILLEGAL)
 def test_every_illegal_move_is_refused_and_changes_nothing(marketer, rep, campaign, name, from_status):
     """transition() refuses a move from any status it does not start from, even to Handoff itself (no
-    actor: only the status binds), with a message naming the current status, and writes neither the
-    lead nor the timeline."""
+    actor: only the status binds), with a plain sentence saying what the move needs and where the lead
+    is, and writes neither the lead nor the timeline."""
     lead = advance(LeadFactory(campaign=campaign), from_status, marketer=marketer, rep=rep)
     before = snapshot(lead)
 
-    refused = f"This lead is {lead.get_status_display().lower()}"
-    with pytest.raises(TransitionError, match=refused), transaction.atomic():
+    with pytest.raises(TransitionError) as refused, transaction.atomic():
         transition(Lead.objects.select_for_update().get(pk=lead.pk), move=name, actor=None)
 
+    assert (
+        str(refused.value)
+        == f"{MOVES[name].needs} — {FIRST_STEP.get((name, from_status)) or WHERE_IT_IS[from_status]}."
+    )
     assert snapshot(lead) == before
 
 
@@ -165,11 +168,11 @@ def test_a_move_is_known_by_its_name_not_by_the_statuses_it_joins(marketer, rep,
     claimed = advance(LeadFactory(campaign=campaign), S.CLAIMED, marketer=marketer, rep=rep)
     held = advance(LeadFactory(campaign=campaign), S.ON_HOLD, marketer=marketer, rep=rep)
 
-    with pytest.raises(TransitionError, match="This lead is claimed; it cannot be moved to “waiting in queue”"):
+    with pytest.raises(TransitionError, match="Only MQLs can go to sales — this one is claimed"):
         services.lead_hand_off(lead=claimed, actor=marketer)
     with pytest.raises(TransitionError):
         services.lead_claim(lead=held, rep=rep)
-    with pytest.raises(TransitionError, match="This lead is on hold; it cannot be moved to “contacted”"):
+    with pytest.raises(TransitionError, match="Only a claimed lead takes a first contact — this one is on hold"):
         services.lead_log_first_contact(lead=held, actor=rep)
 
 
@@ -487,3 +490,23 @@ def test_a_new_policy_does_not_move_a_deadline_already_set(marketer, rep, campai
     assert (unchanged.due_at, unchanged.allowed, unchanged.policy_id) == (claim.due_at, 4 * HOUR, old_policy.pk)
     later = advance(LeadFactory(campaign=campaign), S.HANDED_OFF, marketer=marketer, rep=rep)
     assert Deadline.objects.get(lead=later).allowed == HOUR
+
+
+@pytest.mark.parametrize("move", sorted(MOVES))
+def test_every_refusal_of_a_status_is_a_plain_sentence(move):
+    """Each move says what it needs and where the lead is, with no state-machine words (issue 23)."""
+    for status in S.values:
+        if status in MOVES[move].sources:
+            continue
+        sentence = wrong_status(move, status)
+        assert sentence.startswith(MOVES[move].needs) and sentence.endswith(".")
+        assert " — " in sentence
+        for jargon in ("cannot be moved", "“", "waiting in queue", status if "_" in status else "\0"):
+            assert jargon not in sentence, (move, status, sentence)
+
+
+def test_a_bulk_hand_off_of_a_new_lead_says_to_qualify_it_first(campaign, marketer):
+    lead = LeadFactory(campaign=campaign)
+    with pytest.raises(TransitionError) as refused:
+        services.lead_hand_off(lead=lead, actor=marketer)
+    assert str(refused.value) == "Only MQLs can go to sales — qualify it first."

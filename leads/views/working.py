@@ -202,7 +202,7 @@ class DealStageView(LeadWorkView):
 
     def perform(self, stage, lost_reason) -> str:
         deal = deal_move(deal=self.deal, actor=self.request.user, stage=stage, lost_reason=lost_reason)
-        return f"The deal is now {deal.get_stage_display().lower()}."
+        return f"{self.lead.full_name}'s deal is now {deal.get_stage_display().lower()}."
 
 
 class DealEditView(DealStageView):

@@ -1,6 +1,8 @@
 // Small page behaviours, kept out of the templates because the Content-Security-Policy allows no
 // inline script and no style="…" attribute: an element with data-width="<0–100>" (a progress bar)
-// gets that width in per cent. (The lead list's tick-all lives in lead_list.js.)
+// gets that width in per cent; a bulk button with data-needs-ticks="<checkbox selector>" is disabled
+// while none of those boxes in its form is ticked (the server still refuses an empty bulk with a
+// message, for a browser without script). (The lead list's tick-all lives in lead_list.js.)
 // Wide tables: every `.table-responsive` that holds more than it shows gets a scroll cue, a shade at
 // the edge with more columns and a line saying so, kept up to date as the box scrolls or resizes.
 (function () {
@@ -37,4 +39,15 @@
   }
 
   document.querySelectorAll(".table-responsive").forEach(cue);
+
+  document.querySelectorAll("button[data-needs-ticks]").forEach(function (button) {
+    var form = button.form;
+    var selector = button.dataset.needsTicks;
+    function update() {
+      button.disabled = !form.querySelector(selector + ":checked");
+    }
+    // "change" bubbles from every box, including those ticked all at once by a "tick every" box.
+    form.addEventListener("change", update);
+    update();
+  });
 })();

@@ -1,4 +1,4 @@
-"""Journey 8: replay a draft before anyone signs it. The head of sales drafts tighter hot-lead times,
+"""Journey 11: replay a draft before anyone signs it. The head of sales drafts tighter hot-lead times,
 replays them on the last four weeks (a real worker runs the replay while the page shows its progress),
 sees the 12 claims that would have been missed, both heads sign, and the draft starts on Monday at
 00:00 in the site's zone — not at the click."""
