@@ -2,7 +2,8 @@
 
 Fills a throwaway database with `--deadlines` claim deadlines (default 10,000) that all fall due at the
 same moment, plus `--late` deadlines falling due during and after the storm; starts the real processes
-as `make run` does (a general worker, `--sla-workers` workers on the sla queue, `--beats` beats, all
+as `make run` does (a general worker, an escalation worker, `--sla-workers` workers on the sla queue,
+`--beats` beats, all
 on this DATABASE_URL and REDIS_URL), optionally SIGKILLs an SLA worker in the middle of the sweep (and
 starts it again, as a supervisor would), waits until every notice is emailed and every escalation step
 has run, stops everything and prints: time until all were recorded, detection delay p50/p99/max from
@@ -110,7 +111,7 @@ class Command(BaseCommand):
         work = Path(tempfile.mkdtemp(prefix="storm-drill-"))
         (work / "mail").mkdir()
         self.stdout.write(f"Logs and emails in {work}")
-        for queue in ("celery", settings.SLA_QUEUE):
+        for queue in ("celery", settings.SLA_QUEUE, settings.ESCALATION_QUEUE):
             with app.connection_for_write() as broker:
                 broker.default_channel.queue_purge(queue)
         self._managers(options["managers"])
@@ -161,7 +162,13 @@ class Command(BaseCommand):
         }
         quiet = ["--loglevel=WARNING", "--without-gossip", "--without-mingle"]
         processes = [
-            Process("worker", ["worker", "-Q", "celery", "--concurrency=2", "-n", "drill@%h", *quiet], env, work)
+            Process("worker", ["worker", "-Q", "celery", "--concurrency=2", "-n", "drill@%h", *quiet], env, work),
+            Process(
+                "escalations",
+                ["worker", "-Q", settings.ESCALATION_QUEUE, "--concurrency=2", "-n", "escalations@%h", *quiet],
+                env,
+                work,
+            ),
         ]
         processes += [
             Process(
