@@ -13,7 +13,9 @@ start.
 
 Times are true: without an explicit `now` (tests pass one to sweep "as of" a moment), each batch
 compares and records with the database's clock at that batch's statement, so `breached_at` is when
-that breach was recorded, not when a long sweep started.
+that breach was recorded, not when a long sweep started. Others see it at the batch's commit, a
+fraction of a second later: each batch announces its breaches on BREACHES_CHANNEL, delivered at the
+commit, and the storm drill measures that delay (detection by visibility).
 """
 
 import logging
@@ -217,6 +219,18 @@ def _events_sql(field: str, *, deadlines: str) -> tuple[str, list]:
     return sql, [kind, *label_params, timezone.get_current_timezone_name()]
 
 
+# `breached_at` is the time of the batch's statement; others see the breach when the batch commits,
+# up to a batch's duration later. The batch announces its breaches on this channel, and PostgreSQL
+# delivers the announcement at the commit: whoever listens (the storm drill) learns when each breach
+# became visible, by its `breached_at` (one per statement, so at most three per batch, see
+# _breaches_take). An announcement nobody listens to costs nothing.
+BREACHES_CHANNEL = "sla_breaches"
+_ANNOUNCE = """
+SELECT pg_notify(%s, string_agg(DISTINCT extract(epoch FROM breached_at)::text, ' '))
+  FROM handoff_deadline WHERE id = ANY(%s)
+"""
+
+
 def _breaches_record(ids: list[int]) -> None:
     """Everything a batch of just-breached deadlines writes, in one statement composed in the database:
     one BREACH event each, the escalation steps of the sales ones, the breach notices. Python is left
@@ -234,6 +248,7 @@ def _breaches_record(ids: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, [ids, *event_params, *step_params, *recipient_params, *notice_params])
         written = cursor.fetchall()
+        cursor.execute(_ANNOUNCE, [BREACHES_CHANNEL, ids])
     escalations_start([deadline_id for what, deadline_id, _ in written if what == "step"])
     breach_emails_send([(notice_id, delivery, None, new) for delivery, notice_id, new in written if delivery != "step"])
 
