@@ -11,6 +11,7 @@ out a message per deadline, or if the heartbeat is ever older than three interva
 import contextlib
 import math
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ from enforcement.health import STALE_AFTER_INTERVALS
 from enforcement.models import SweepHeartbeat
 from enforcement.sweep import sweep_deadlines as sweep_as_of
 from enforcement.tasks import requeue_lost_breach_notices, requeue_stuck_escalations, sweep_deadlines
+from enforcement.tests.test_worker import wait_for
 from notifications.tasks import resend_unsent_emails
 from sla.models import Deadline, Escalation
 
@@ -55,20 +57,28 @@ def database_url() -> str:
 
 @contextlib.contextmanager
 def workers(*queues: str):
-    """A worker process per queue, as the Procfile runs them, each counting what it publishes."""
+    """A worker process per queue, as the Procfile runs them, each counting what it publishes; yields
+    once all of them answer a ping (or fails after 60 s)."""
+    names = {queue: f"watchdog-{queue}-{os.getpid()}@{socket.gethostname()}" for queue in queues}
     started = [
         subprocess.Popen(
             [
                 *(sys.executable, "-m", "celery", "-A", "handoff", "worker", "--loglevel=WARNING", "-Q", queue),
-                *("--pool=threads", "--concurrency=2", "-n", f"watchdog-{queue}-{os.getpid()}@%h"),
+                *("--pool=threads", "--concurrency=2", "-n", name),
                 *("--include", publish_counter.__name__, "--without-heartbeat", "--without-mingle", "--without-gossip"),
             ],
             env={**os.environ, "DATABASE_URL": database_url(), "PUBLISH_COUNTER": "1"},
             stdout=subprocess.DEVNULL,
         )
-        for queue in queues
+        for queue, name in names.items()
     ]
     try:
+        answered: set[str] = set()
+        give_up = time.monotonic() + 60
+        while answered != set(names.values()) and time.monotonic() < give_up:
+            for reply in app.control.ping(destination=list(names.values()), timeout=1.0):
+                answered |= set(reply)
+        assert answered == set(names.values()), f"workers {set(names.values()) - answered} did not start"
         yield started
     finally:
         for worker in started:
@@ -132,6 +142,10 @@ def test_a_storms_tail_never_starves_the_sweep(manager):
                 if (age := heartbeat_age(began)) is not None:
                     ages.append(age)
                 time.sleep(0.2)
+            # The lost steps' sets, handed out by the safety net, still running: let them finish.
+            lost_done = wait_for(
+                lambda: Escalation.objects.filter(deadline__in=lost, done_at__isnull=False).exists(), timeout=30
+            )
     finally:
         before_task_publish.disconnect(publish_counter.count)
         task_prerun.disconnect(note)
@@ -145,7 +159,7 @@ def test_a_storms_tail_never_starves_the_sweep(manager):
     assert Deadline.objects.filter(pk__in=tail, breached_at__isnull=True).count() == 0
     # The lost steps were found again (their first messages were purged), by a safety net, in sets:
     # its budget of REQUEUE_SETS sets a run, not a message per deadline (which would be ~2,000 a run).
-    assert Escalation.objects.filter(deadline__in=lost, done_at__isnull=False).exists()
+    assert lost_done, "the safety net never handed out the lost steps"
     from_safety_net = sum(n for (queue, task), n in published.items() if queue == settings.ESCALATION_QUEUE)
     sweep_sets = math.ceil(TAIL / 100)  # a sweep batch is one set (fresh-first may split one in three)
     assert 0 < from_safety_net <= sweep_sets + ticks * escalation.REQUEUE_SETS, published
