@@ -61,6 +61,7 @@ from people.roles import Role
 CAMPAIGN = "Fault drill"
 ROOT = Path(settings.BASE_DIR)
 PASSWORD = "fault-drill-" + uuid.uuid4().hex[:12]
+RUN = uuid.uuid4().hex[:6]  # in the intake keys and addresses: a second run on the database is told apart
 
 
 class Load:
@@ -101,10 +102,17 @@ class Command(BaseCommand):
         campaign, reps = self._fill()
         token = campaign.rotate_intake_token()
         intake = reverse("campaigns:intake", args=[campaign.intake_key])
+        subprocess.run(  # noqa: S603 - our own manage.py; gunicorn serves the static files (WhiteNoise)
+            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, check=True
+        )
         processes = self._start(work)
+        self.restarts: Counter = Counter()
+        supervisor = threading.Thread(target=self._supervise, args=(processes, work), daemon=True)
+        self.supervising = True
         load = Load()
         try:
             self._wait_for_server()
+            supervisor.start()
             threads = [
                 threading.Thread(target=self._intake, args=(load, intake, token, n), daemon=True)
                 for n in range(options["clients"])
@@ -117,9 +125,24 @@ class Command(BaseCommand):
                 thread.join(timeout=60)
             self._settle()
         finally:
+            self.supervising = False
+            if supervisor.is_alive():
+                supervisor.join(timeout=5)
             for process in processes:
                 _stop(process)
         self._report(load)
+
+    def _supervise(self, processes: list[subprocess.Popen], work: Path) -> None:
+        """Start again a process that stopped, as systemd's Restart=always would (a Celery worker can
+        die of a lost broker connection: kombu's "Unrecoverable error" while acking), and count it."""
+        while self.supervising:
+            for index, process in enumerate(processes):
+                if process.poll() is not None and self.supervising:
+                    name = list(self.commands)[index]
+                    self.restarts[name] += 1
+                    self.stdout.write(f"{time.strftime('%H:%M:%S')} {name} stopped (rc={process.returncode}); again")
+                    processes[index] = self._popen(name, work)
+            time.sleep(1)
 
     # --- set-up --------------------------------------------------------------------------------
     def _refuse(self) -> None:
@@ -173,17 +196,18 @@ class Command(BaseCommand):
             f"-n escalations@%h {quiet}",
             "beat": f"{bin_dir}/celery -A handoff beat {quiet} --schedule={work / 'beat'}",
         }
-        return [
-            subprocess.Popen(  # noqa: S603 - our own commands
-                shlex.split(command),
-                cwd=ROOT,
-                env=env,
-                start_new_session=True,
-                stdout=(work / f"{name}.log").open("a"),
-                stderr=subprocess.STDOUT,
-            )
-            for name, command in commands.items()
-        ]
+        self.commands, self.env = commands, env
+        return [self._popen(name, work) for name in commands]
+
+    def _popen(self, name: str, work: Path) -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 - our own commands
+            shlex.split(self.commands[name]),
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=(work / f"{name}.log").open("a"),
+            stderr=subprocess.STDOUT,
+        )
 
     def _url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.options['port']}{path}"
@@ -224,7 +248,7 @@ class Command(BaseCommand):
         """Post new leads one after another; a post not answered 2xx is posted again with the same key."""
         n = 0
         while not load.stopping.is_set():
-            key = f"fault-{number}-{n}"
+            key = f"fault-{RUN}-{number}-{n}"
             email = f"{key}@example.com"
             body = json.dumps({"name": f"Fault {number} {n}", "email": email, "company": "Fault"}).encode()
             while True:
@@ -304,7 +328,7 @@ class Command(BaseCommand):
             time.sleep(2)
 
     def _report(self, load: Load) -> None:
-        leads = Lead.objects.filter(campaign__name=CAMPAIGN)
+        leads = Lead.objects.filter(campaign__name=CAMPAIGN, email__startswith=f"fault-{RUN}-")
         by_email = dict(leads.values("email").annotate(n=Count("pk")).values_list("email", "n"))
         lost = [key for key, email in load.kept.items() if by_email.get(email, 0) == 0]
         doubled = [email for email, n in by_email.items() if n > 1]
@@ -327,7 +351,8 @@ class Command(BaseCommand):
             f"{len(claims_doubled)} claimed twice\n"
             f"Outbox: {OutboxMessage.objects.count()} messages, {unpublished} unpublished\n"
             f"Emails: {to_email.count()} to send, {unsent} unsent\n"
-            f"Answers 500: {errors}"
+            f"Answers 500: {errors}\n"
+            f"Processes started again after they stopped: {dict(self.restarts) or 'none'}"
         )
         if errors or lost or doubled or claims_lost or claims_doubled or unsent or unpublished:
             raise CommandError("the fault drill failed (see above)")
