@@ -96,7 +96,7 @@ class Command(BaseCommand):
     def handle(self, **options):
         self.options = options
         self._refuse()
-        work = Path(tempfile.mkdtemp(prefix="fault-drill-"))
+        work = self.work = Path(tempfile.mkdtemp(prefix="fault-drill-"))
         (work / "mail").mkdir()
         self.stdout.write(f"Logs and emails in {work}")
         campaign, reps = self._fill()
@@ -117,6 +117,7 @@ class Command(BaseCommand):
                 threading.Thread(target=self._intake, args=(load, intake, token, n), daemon=True)
                 for n in range(options["clients"])
             ] + [threading.Thread(target=self._claims, args=(load, rep), daemon=True) for rep in reps]
+            threads.append(threading.Thread(target=self._assigns, args=(load, "fault-manager"), daemon=True))
             for thread in threads:
                 thread.start()
             self._faults()
@@ -160,6 +161,8 @@ class Command(BaseCommand):
         sales = Group.objects.get_or_create(name=Role.SALES)[0]
         managers = Group.objects.get_or_create(name=Role.MANAGERS)[0]
         manager = users.objects.get_or_create(username="fault-manager", defaults={"email": "manager@example.com"})[0]
+        manager.set_password(PASSWORD)
+        manager.save()
         manager.groups.add(managers)
         reps = []
         for n in range(self.options["clients"]):
@@ -274,25 +277,49 @@ class Command(BaseCommand):
             n += 1
             time.sleep(0.2)
 
-    def _claims(self, load: Load, username: str) -> None:
-        """Sign in through the form, then claim the oldest lead of the queue, again and again."""
+    def _signed_in(self, load: Load, username: str):
+        """A browser signed in through the login form (tried again until it is), or None once stopping."""
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
-        signed_in = False
+        login = self._url(reverse("login"))
         while not load.stopping.is_set():
-            if not signed_in:
-                status, page, _ = _open(opener, self._url(reverse("login")))
-                load.saw("login page", status)
-                token = _csrf(page)
-                if status == 200 and token:
-                    form = urllib.parse.urlencode(
-                        {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
-                    ).encode()
-                    status, *_ = _open(opener, self._url(reverse("login")), form, referer=self._url(reverse("login")))
-                    load.saw("sign in", status)
-                    signed_in = status == 302
-                time.sleep(0.5)
+            status, page, _ = _open(opener, login)
+            load.saw("login page", status)
+            if status == 200 and (token := _csrf(page)):
+                form = urllib.parse.urlencode(
+                    {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+                )
+                status, *_ = _open(opener, login, form.encode(), referer=login)
+                load.saw("sign in", status)
+                if status == 302:
+                    return opener
+            time.sleep(0.5)
+        return None
+
+    def _assigns(self, load: Load, username: str) -> None:
+        """A manager assigns the newest lead of the queue to the first rep the form offers, again and
+        again: each assignment notifies the rep, whose email goes through the outbox."""
+        opener = self._signed_in(load, username)
+        while opener and not load.stopping.is_set():
+            time.sleep(1)
+            status, page, _ = _open(opener, self._url(reverse("leads:queue")))
+            found = re.findall(r'action="/leads/(\d+)/claim/"', page) if status == 200 else []
+            if not found:
                 continue
+            assign = self._url(reverse("leads:assign", args=[found[-1]]))
+            status, page, _ = _open(opener, assign)
+            load.saw("assign page", status)
+            rep = re.search(r'<option value="(\d+)"', page) if status == 200 else None
+            if not rep or not (token := _csrf(page)):
+                continue
+            form = urllib.parse.urlencode({"rep": rep.group(1), "csrfmiddlewaretoken": token}).encode()
+            status, *_ = _open(opener, assign, form, referer=assign)
+            load.saw("assign", status)
+
+    def _claims(self, load: Load, username: str) -> None:
+        """Sign in through the form, then claim the oldest lead of the queue, again and again."""
+        opener = self._signed_in(load, username)
+        while opener and not load.stopping.is_set():
             status, page, _ = _open(opener, self._url(reverse("leads:queue")))
             load.saw("queue page", status)
             found = re.search(r'action="(/leads/(\d+)/claim/)"', page)
@@ -341,6 +368,11 @@ class Command(BaseCommand):
         claims_doubled = [lead for lead, n in claims.items() if n > 1]
         to_email = Notification.objects.filter(delivery=Notification.Delivery.EMAIL)
         unsent = to_email.filter(emailed_at__isnull=True).count()
+        sent = sum(
+            len(re.findall(r"^Subject: ", path.read_text(errors="replace"), re.MULTILINE))
+            for path in (self.work / "mail").iterdir()
+        )
+        emailed = to_email.filter(emailed_at__isnull=False).count()
         unpublished = OutboxMessage.objects.filter(published_at__isnull=True).count()
         answers = sorted(load.answers.items(), key=lambda item: (item[0][0], str(item[0][1])))
         errors = sum(n for (_, status), n in load.answers.items() if status == 500)
@@ -350,11 +382,14 @@ class Command(BaseCommand):
             f"Claims: {len(load.claimed)} answered as claimed, {len(claims_lost)} lost, "
             f"{len(claims_doubled)} claimed twice\n"
             f"Outbox: {OutboxMessage.objects.count()} messages, {unpublished} unpublished\n"
-            f"Emails: {to_email.count()} to send, {unsent} unsent\n"
+            f"Emails: {to_email.count()} to send, {unsent} unsent, {sent} sent for {emailed} notices "
+            f"({max(sent - emailed, 0)} sent twice)\n"
+            f"Assignments by the manager: "
+            f"{LeadEvent.objects.filter(kind=LeadEvent.Kind.ASSIGNED, actor__username='fault-manager').count()}\n"
             f"Answers 500: {errors}\n"
             f"Processes started again after they stopped: {dict(self.restarts) or 'none'}"
         )
-        if errors or lost or doubled or claims_lost or claims_doubled or unsent or unpublished:
+        if errors or lost or doubled or claims_lost or claims_doubled or unsent or unpublished or sent > emailed:
             raise CommandError("the fault drill failed (see above)")
 
 
