@@ -303,7 +303,7 @@ class Command(BaseCommand):
         while opener and not load.stopping.is_set():
             time.sleep(1)
             status, page, _ = _open(opener, self._url(reverse("leads:queue")))
-            found = re.findall(r'action="/leads/(\d+)/claim/"', page) if status == 200 else []
+            found = re.findall(r'<a href="/leads/(\d+)/\?from=', page) if status == 200 else []
             if not found:
                 continue
             assign = self._url(reverse("leads:assign", args=[found[-1]]))

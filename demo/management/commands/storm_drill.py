@@ -63,21 +63,11 @@ FROM handoff_deadline WHERE id = ANY(%s)
 
 # Detection by visibility: when each breach could first be seen (its batch's commit, when the listener
 # got the batch's announcement), against when it fell due; and the commit lag behind `breached_at`.
-_VISIBLE = """
-WITH visible(stamp, seen) AS (SELECT * FROM unnest(%s::text[], %s::float8[])),
-     delays AS (
-       SELECT visible.seen - extract(epoch FROM deadline.due_at)::float8 AS after_due,
-              visible.seen - extract(epoch FROM deadline.breached_at)::float8 AS after_record
-         FROM handoff_deadline AS deadline
-         JOIN visible ON visible.stamp = extract(epoch FROM deadline.breached_at)::text
-        WHERE deadline.id = ANY(%s))
-SELECT count(*),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY after_due),
-       percentile_cont(0.99) WITHIN GROUP (ORDER BY after_due),
-       max(after_due),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY after_record),
-       max(after_record)
-  FROM delays
+# Per distinct `breached_at` (a statement's), so matched to the announcements in Python.
+_BY_RECORDING = """
+SELECT extract(epoch FROM breached_at)::text, extract(epoch FROM breached_at)::float8,
+       array_agg(extract(epoch FROM due_at)::float8)
+  FROM handoff_deadline WHERE id = ANY(%s) AND breached_at IS NOT NULL GROUP BY breached_at
 """
 
 
@@ -291,11 +281,8 @@ class Command(BaseCommand):
             total, recorded, p50, p99, worst, all_recorded_after, recording_span = cursor.fetchone()
             cursor.execute(_DELAYS, [late])
             late_total, late_recorded, late_p50, late_p99, late_worst, *_ = cursor.fetchone()
-            seen = self.visibility.seen
-            cursor.execute(_VISIBLE, [list(seen), list(seen.values()), storm])
-            seen_total, seen_p50, seen_p99, seen_worst, lag_p50, lag_worst = cursor.fetchone()
-            cursor.execute(_VISIBLE, [list(seen), list(seen.values()), late])
-            _, late_seen_p50, late_seen_p99, late_seen_worst, *_ = cursor.fetchone()
+            seen_total, seen_p50, seen_p99, seen_worst, lag_p50, lag_worst = self._visible(cursor, storm)
+            _, late_seen_p50, late_seen_p99, late_seen_worst, *_ = self._visible(cursor, late)
             # When the side effects were done, from when the storm fell due.
             cursor.execute(
                 "SELECT extract(epoch FROM (SELECT max(done_at) FROM handoff_escalation) - min(due_at)), "
@@ -361,6 +348,27 @@ class Command(BaseCommand):
             f"Sweeps run: {beat.runs if beat else 0}"
         )
 
+    def _visible(self, cursor, ids: list[int]) -> tuple:
+        """(breaches seen, visibility delay after due p50, p99, max, commit lag p50, max) of these deadlines."""
+        cursor.execute(_BY_RECORDING, [ids])
+        after_due, lags = [], []
+        for stamp, recorded, dues in cursor.fetchall():
+            if (seen := self.visibility.seen.get(stamp)) is not None:
+                after_due += [seen - due for due in dues]
+                lags += [seen - recorded] * len(dues)
+        if not after_due:
+            return 0, None, None, None, None, None
+        after_due.sort()
+        lags.sort()
+        return (
+            len(after_due),
+            _quantile(after_due, 0.5),
+            _quantile(after_due, 0.99),
+            after_due[-1],
+            _quantile(lags, 0.5),
+            lags[-1],
+        )
+
     @staticmethod
     def _sent_to(folder: Path):
         """The recipient of every email the file backend wrote, summaries included."""
@@ -377,6 +385,14 @@ class Command(BaseCommand):
                 lead = re.search(r"/leads/(\d+)/", message)
                 if to and lead:
                     yield to.group(1), int(lead.group(1))
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """The q-quantile of sorted values, interpolated as PostgreSQL's percentile_cont."""
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _s(seconds: float | None) -> str:
