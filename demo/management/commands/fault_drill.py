@@ -54,7 +54,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from common.models import OutboxMessage
 from demo.fills import claim_deadlines_fill, refuse_real_data
-from leads.models import Lead, LeadEvent
+from leads.models import Lead, LeadEvent, RepProfile
 from notifications.models import Notification
 from people.roles import Role
 
@@ -170,6 +170,8 @@ class Command(BaseCommand):
             rep.set_password(PASSWORD)
             rep.save()
             rep.groups.add(sales)
+            # Room for every lead of the drill: a claim or an assignment refused for capacity tests nothing.
+            RepProfile.objects.update_or_create(user=rep, defaults={"capacity": 10_000})
             reps.append(rep.username)
         claim_deadlines_fill(
             campaign_name=CAMPAIGN, count=self.options["leads"], due=timezone.now() + timedelta(hours=2)
