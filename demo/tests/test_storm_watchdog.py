@@ -58,7 +58,7 @@ def database_url() -> str:
 @contextlib.contextmanager
 def workers(*queues: str):
     """A worker process per queue, as the Procfile runs them, each counting what it publishes; yields
-    once all of them answer a ping (or fails after 60 s)."""
+    once all of them answer a ping (or fails after 120 s: a start-up on a busy machine is slow)."""
     names = {queue: f"watchdog-{queue}-{os.getpid()}@{socket.gethostname()}" for queue in queues}
     started = [
         subprocess.Popen(
@@ -74,7 +74,7 @@ def workers(*queues: str):
     ]
     try:
         answered: set[str] = set()
-        give_up = time.monotonic() + 60
+        give_up = time.monotonic() + 120
         while answered != set(names.values()) and time.monotonic() < give_up:
             for reply in app.control.ping(destination=list(names.values()), timeout=1.0):
                 answered |= set(reply)
