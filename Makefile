@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= 1
 
-.PHONY: run test install lint check-deploy seed worker sla-worker chromium production production-check
+.PHONY: run test install lint check-deploy seed worker sla-worker escalation-worker chromium production production-check
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,13 +22,16 @@ run: install
 	$(PY) manage.py seed_demo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
 
-# An extra worker (on this or another machine pointed at the same DATABASE_URL and REDIS_URL), and
-# an extra worker for the SLA sweep's own queue.
+# An extra worker (on this or another machine pointed at the same DATABASE_URL and REDIS_URL), an
+# extra worker for the SLA sweep's own queue, and one for the escalation steps' queue.
 worker: install
-	$(VENV)/bin/celery -A handoff worker --loglevel=info
+	$(VENV)/bin/celery -A handoff worker -Q celery --loglevel=info
 
 sla-worker: install
 	$(VENV)/bin/celery -A handoff worker -Q sla --hostname=sla@%h --loglevel=info --concurrency=1
+
+escalation-worker: install
+	$(VENV)/bin/celery -A handoff worker -Q escalations --hostname=escalations@%h --loglevel=info --concurrency=2
 
 # Tests use their own Redis database, so a dev worker on database 0 never picks up a test's tasks.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
@@ -53,7 +56,7 @@ lint: install
 
 # Production, as the README's Production section says: packages and assets (collectstatic needs
 # node_modules), the database and beat's directory, the schema, the static files, then gunicorn + SLA
-# worker + worker + beat from Procfile.production, nothing to activate. DEBUG is off whatever the
+# worker + escalation worker + worker + beat from Procfile.production, nothing to activate. DEBUG is off whatever the
 # environment says; SECRET_KEY and ALLOWED_HOSTS must be set (settings and preflight say so).
 production: export DEBUG := 0
 production: install

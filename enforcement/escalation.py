@@ -159,33 +159,69 @@ def _steps_run(deadline_ids: list[int], *, now: datetime | None) -> tuple[list[E
         for escalation in escalations:
             escalation.done_at = now
             escalation.outcome = outcomes[escalation.pk][0][:max_length]
-        Escalation.objects.bulk_update(escalations, ["done_at", "outcome"])
-        more = sorted(
-            set(
-                Escalation.objects.filter(
-                    deadline_id__in=[escalation.deadline_id for escalation in escalations], done_at__isnull=True
-                ).values_list("deadline_id", flat=True)
-            )
-        )
+        more = _steps_done(escalations, now)
     return escalations, more
+
+
+# The set's steps marked done with their outcomes in one statement (an ORM `bulk_update` composes a
+# CASE per row in Python: 1.3 s of a set of 500), which also answers whose deadlines have steps left:
+# those with a step after the one just done (steps run in order, so those are pending), found through
+# the (deadline, position) index and not by `done_at` (see _LOWEST_PENDING).
+_STEPS_DONE = """
+WITH done AS (
+  UPDATE handoff_escalation AS escalation SET done_at = %s, outcome = step.outcome
+    FROM unnest(%s::bigint[], %s::text[]) AS step(id, outcome)
+   WHERE escalation.id = step.id
+  RETURNING escalation.deadline_id, escalation.position
+)
+SELECT DISTINCT done.deadline_id FROM done
+ WHERE EXISTS (SELECT 1 FROM handoff_escalation AS later
+                WHERE later.deadline_id = done.deadline_id AND later.position > done.position)
+ ORDER BY done.deadline_id
+"""
+
+
+def _steps_done(escalations: list[Escalation], now: datetime) -> list[int]:
+    """Mark the set's steps done at `now` with their outcomes; returns the ids of their deadlines with
+    steps left after them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STEPS_DONE,
+            [now, [escalation.pk for escalation in escalations], [escalation.outcome for escalation in escalations]],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+# The lowest pending step of each deadline, read through the deadline's own steps (its index). Never
+# with a condition `done_at IS NULL` on the table: in a storm the table's statistics lag far behind
+# the 300,000 steps a minute writes, the planner takes the partial index of pending steps
+# (escalation_pending_idx) for a small one and walks every pending step of the storm, 0.3-14 s a set.
+_LOWEST_PENDING = """
+SELECT id FROM (SELECT DISTINCT ON (deadline_id) id, done_at FROM handoff_escalation
+                 WHERE deadline_id = ANY(%s)
+                 ORDER BY deadline_id, done_at IS NOT NULL, position) AS next_step
+ WHERE done_at IS NULL
+ ORDER BY id
+"""
 
 
 def _lock_next_steps(deadline_ids: list[int]) -> list[Escalation]:
     """Lock the lowest pending step of each deadline, skipping those another worker holds, in id
     order. Only the lowest: skipping a locked step to take a later one would run the policy out of
-    order. A step done since the statement began is not taken (checked again on the locked row)."""
-    lowest = (
-        Escalation.objects.filter(deadline_id__in=deadline_ids, done_at__isnull=True)
-        .order_by("deadline_id", "position")
-        .distinct("deadline_id")
-        .values("pk")
-    )
-    return list(
-        Escalation.objects.filter(pk__in=lowest, done_at__isnull=True)
+    order. A step done since the statement began is not taken (checked again on the locked row,
+    which FOR UPDATE reads as last committed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOWEST_PENDING, [sorted(set(deadline_ids))])
+        lowest = [row[0] for row in cursor.fetchall()]
+    if not lowest:
+        return []
+    locked = (
+        Escalation.objects.filter(pk__in=lowest)
         .select_for_update(skip_locked=True, of=("self",))
         .select_related("deadline__lead__campaign", "deadline__lead__owner", "deadline__owner", "deadline__handoff")
         .order_by("pk")
     )
+    return [escalation for escalation in locked if escalation.done_at is None]
 
 
 def escalations_requeue_stuck(*, older_than: timedelta = STUCK_AFTER, now: datetime | None = None) -> int:

@@ -66,11 +66,15 @@ _RANKED = """
 ranked AS (
   SELECT told.deadline_id, told.user_id, deadline.kind, said.key, said.since,
          row_number() OVER (PARTITION BY told.user_id ORDER BY told.deadline_id) AS nth,
-         (SELECT count(*) FROM (SELECT 1 FROM handoff_notification AS recent
-             WHERE recent.user_id = told.user_id AND recent.kind = %s AND recent.key LIKE 'breach:%%'
-               AND recent.created_at > STATEMENT_TIMESTAMP() - %s::interval
-             LIMIT %s) AS capped) AS before
+         person.before
     FROM {told} AS told
+    -- The single notices each person got in the window: counted once per person, not per breach.
+    JOIN (SELECT told_once.user_id,
+                 (SELECT count(*) FROM (SELECT 1 FROM handoff_notification AS recent
+                     WHERE recent.user_id = told_once.user_id AND recent.kind = %s AND recent.key LIKE 'breach:%%'
+                       AND recent.created_at > STATEMENT_TIMESTAMP() - %s::interval
+                     LIMIT %s) AS capped) AS before
+            FROM (SELECT DISTINCT user_id FROM {told}) AS told_once) AS person ON person.user_id = told.user_id
     JOIN {deadlines} AS deadline ON deadline.id = told.deadline_id
    CROSS JOIN LATERAL (SELECT date_bin(%s::interval, deadline.breached_at, 'epoch') AS since) AS window_of
    CROSS JOIN LATERAL (

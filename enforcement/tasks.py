@@ -6,8 +6,8 @@ from django.db import InterfaceError, OperationalError
 from enforcement import escalation, notices, sweep
 from notifications.tasks import mail_task
 
-# The database going away mid-step rolls the step back whole; it is retried, and runs once. A storm's
-# thousands of steps queue behind its emails: their priority is set in CELERY_TASK_ROUTES.
+# The database going away mid-step rolls the step back whole; it is retried, and runs once. Steps go
+# to their own queue and worker (settings.ESCALATION_QUEUE), a set of deadlines per message.
 escalation_task = shared_task(
     acks_late=True,
     ignore_result=True,

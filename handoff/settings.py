@@ -209,10 +209,12 @@ SLA_SWEEP_INTERVAL = float(os.environ.get("SLA_SWEEP_INTERVAL", "5"))
 SLA_SWEEP_BATCH_SIZE = int(os.environ.get("SLA_SWEEP_BATCH_SIZE", "1000"))
 # The sweep has a queue of its own, served by its own worker (`-Q sla`, the Procfile's `sla` line):
 # nothing else goes there, so a backlog of notifications, escalation steps or safety nets on the
-# default queue can never hold up the next sweep.
+# other queues can never hold up the next sweep.
 SLA_QUEUE = "sla"
+# Escalation steps have a lane of their own too (`-Q escalations`, the Procfile's `escalations`
+# line), in sets: a storm's 300,000 steps neither wait behind its emails nor hold them up.
+ESCALATION_QUEUE = "escalations"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-ESCALATION_PRIORITY = 6
 CELERY_TASK_ROUTES = {
     "enforcement.tasks.sweep_deadlines": {"queue": SLA_QUEUE},
     # The safety nets stay off the sweep's path: on the general queue, each with a fixed budget per run.
@@ -222,10 +224,8 @@ CELERY_TASK_ROUTES = {
     "sla.tasks.start_signed_policies": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     # A replay takes a worker for up to half a minute: the general queue, never the sweep's.
     "replays.tasks.run_replay": {"queue": CELERY_TASK_DEFAULT_QUEUE},
-    # A storm's thousands of escalation steps wait behind its emails: the worker takes priority-0
-    # messages (the default) first. (Routes, not a task attribute: Celery 6 drops those.)
-    "enforcement.tasks.run_escalation": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
-    "enforcement.tasks.run_escalations": {"queue": CELERY_TASK_DEFAULT_QUEUE, "priority": ESCALATION_PRIORITY},
+    "enforcement.tasks.run_escalation": {"queue": ESCALATION_QUEUE},
+    "enforcement.tasks.run_escalations": {"queue": ESCALATION_QUEUE},
 }
 # --- Alerts in Slack and Teams, outbound webhooks (integrations/) ------------------------------
 # Seconds between relay runs (beat); each run sends what the outbox holds and what is due to retry.

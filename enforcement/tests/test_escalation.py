@@ -20,7 +20,7 @@ from enforcement.escalation import escalation_step_run, escalations_open, escala
 from enforcement.notices import breach_notify
 from enforcement.sweep import sweep_deadlines
 from enforcement.tasks import run_escalation, run_escalations
-from enforcement.tests.test_worker import wait_for
+from enforcement.tests.test_worker import QUEUES, wait_for
 from leads import services
 from leads.models import Lead, LeadEvent, RepProfile, SalesTeam
 from leads.transitions import TransitionError
@@ -551,7 +551,7 @@ def test_a_worker_runs_the_whole_escalation_through_redis(marketer, rep, other_r
     team_of(rep, other_rep, manager=manager)
     lead = claimed_by(rep, campaign, marketer)
 
-    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, loglevel="WARNING"):
+    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, loglevel="WARNING", queues=QUEUES):
         with transaction.atomic():
             deadline = breach(lead, Deadline.Kind.FIRST_CONTACT)
 

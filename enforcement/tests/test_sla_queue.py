@@ -47,24 +47,30 @@ def purge(name: str) -> None:
 
 def test_only_the_sweep_goes_to_its_queue_and_every_other_task_goes_elsewhere():
     """The sweep's worker takes sweeps and nothing else: the safety nets (which may hand out thousands
-    of deadlines in a storm) and every side effect go to the default queue."""
+    of deadlines in a storm) and every side effect go to the default queue, the escalation steps to
+    their own."""
     route = app.amqp.router.route
     assert route({}, sweep_deadlines.name)["queue"].name == settings.SLA_QUEUE
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    others = (scheduled | {run_escalations.name, send_notification_emails.name}) - {sweep_deadlines.name}
+    others = (scheduled | {send_notification_emails.name}) - {sweep_deadlines.name}
     assert resend_unsent_emails.name in others and "enforcement.tasks.requeue_stuck_escalations" in others
     for name in others:
         assert route({}, name)["queue"].name == DEFAULT_QUEUE, name
 
 
-def test_escalation_steps_wait_behind_the_emails_by_their_route():
-    """A storm's escalation steps go out with a lower priority than its emails (Redis serves
-    priority 0 first), set by the routes: the task attribute is deprecated."""
+def test_escalation_steps_have_a_lane_of_their_own():
+    """A storm's escalation sets go to the escalations queue, served by its own worker in every way
+    the app is started: neither behind its emails nor in front of them, never on the sweep's queue."""
     route = app.amqp.router.route
     for task in (run_escalation, run_escalations):
-        assert route({}, task.name)["priority"] == settings.ESCALATION_PRIORITY
-    assert route({}, send_notification_emails.name).get("priority") is None
-    assert "priority" not in type(run_escalations).__dict__
+        assert route({}, task.name)["queue"].name == settings.ESCALATION_QUEUE
+        assert "priority" not in route({}, task.name)
+    assert settings.ESCALATION_QUEUE not in (settings.SLA_QUEUE, DEFAULT_QUEUE)
+    root = settings.BASE_DIR
+    for procfile in ("Procfile", "Procfile.production"):
+        commands = dict(line.split(":", 1) for line in (root / procfile).read_text().splitlines() if line)
+        assert f"-Q {settings.ESCALATION_QUEUE} " in commands["escalations"], procfile
+    assert f"-Q {settings.ESCALATION_QUEUE} " in (root / "Makefile").read_text()
 
 
 @contextlib.contextmanager

@@ -74,7 +74,7 @@ def worker_process(log: Path) -> subprocess.Popen:
     celery = Path(sys.executable).with_name("celery")
     return subprocess.Popen(
         [str(celery), "-A", "handoff", "worker", "--pool=threads", "--concurrency=4", "--loglevel=WARNING"]
-        + ["--queues", f"celery,{settings.SLA_QUEUE}"]
+        + ["--queues", f"celery,{settings.SLA_QUEUE},{settings.ESCALATION_QUEUE}"]
         + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT,
         env=env,

@@ -17,7 +17,7 @@ from sla.models import Deadline, Escalation
 
 HOUR = datetime.timedelta(hours=1)
 # A test worker serves both queues: the default one and the SLA sweep's own.
-QUEUES = ["celery", settings.SLA_QUEUE]
+QUEUES = ["celery", settings.SLA_QUEUE, settings.ESCALATION_QUEUE]
 
 
 def wait_for(condition, timeout: float = 20.0) -> bool:

@@ -2,7 +2,8 @@
 
 Fills a throwaway database with `--deadlines` claim deadlines (default 10,000) that all fall due at the
 same moment, plus `--late` deadlines falling due during and after the storm; starts the real processes
-as `make run` does (a general worker, `--sla-workers` workers on the sla queue, `--beats` beats, all
+as `make run` does (a general worker, an escalation worker, `--sla-workers` workers on the sla queue,
+`--beats` beats, all
 on this DATABASE_URL and REDIS_URL), optionally SIGKILLs an SLA worker in the middle of the sweep (and
 starts it again, as a supervisor would), waits until every notice is emailed and every escalation step
 has run, stops everything and prints: time until all were recorded, detection delay p50/p99/max from
@@ -18,10 +19,12 @@ database of its own.
 
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -36,8 +39,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from demo.fills import claim_deadlines_fill, fill_campaign, refuse_real_data
-from enforcement.health import DETECTION_TARGET_INTERVALS
+from enforcement.health import DETECTION_TARGET_INTERVALS, STALE_AFTER_INTERVALS
 from enforcement.models import SweepHeartbeat
+from enforcement.sweep import BREACHES_CHANNEL
 from leads.models import LeadEvent
 from notifications.models import Notification
 from people.roles import Role
@@ -55,6 +59,44 @@ SELECT count(*), count(breached_at),
        extract(epoch FROM max(breached_at) - min(breached_at))
 FROM handoff_deadline WHERE id = ANY(%s)
 """
+
+
+# Detection by visibility: when each breach could first be seen (its batch's commit, when the listener
+# got the batch's announcement), against when it fell due; and the commit lag behind `breached_at`.
+# Per distinct `breached_at` (a statement's), so matched to the announcements in Python.
+_BY_RECORDING = """
+SELECT extract(epoch FROM breached_at)::text, extract(epoch FROM breached_at)::float8,
+       array_agg(extract(epoch FROM due_at)::float8)
+  FROM handoff_deadline WHERE id = ANY(%s) AND breached_at IS NOT NULL GROUP BY breached_at
+"""
+
+
+class Visibility(threading.Thread):
+    """Listens to the sweep's announcements (delivered at each batch's commit) on a connection of its
+    own and notes when each `breached_at` was first seen."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.seen: dict[str, float] = {}
+        self.stopping = threading.Event()
+        self.listening = threading.Event()
+
+    def run(self) -> None:
+        listener = connection.get_new_connection(connection.get_connection_params())
+        listener.autocommit = True
+        with listener.cursor() as cursor:
+            cursor.execute(f"LISTEN {BREACHES_CHANNEL}")
+        self.listening.set()
+        try:
+            while not self.stopping.is_set():
+                if select.select([listener], [], [], 0.5)[0]:
+                    listener.poll()
+                    now = time.time()
+                    while listener.notifies:
+                        for stamp in listener.notifies.pop(0).payload.split():
+                            self.seen.setdefault(stamp, now)
+        finally:
+            listener.close()
 
 
 class Process:
@@ -95,7 +137,13 @@ class Command(BaseCommand):
         parser.add_argument("--late-spread", type=float, default=40.0, help="seconds the late ones spread over")
         parser.add_argument("--sla-workers", type=int, default=1)
         parser.add_argument("--beats", type=int, default=1, help="2 = two beats by mistake")
-        parser.add_argument("--kill", action="store_true", help="SIGKILL an SLA worker mid-sweep, then restart it")
+        parser.add_argument(
+            "--kill",
+            "--kill-sla-worker",
+            action="store_true",
+            dest="kill",
+            help="SIGKILL an SLA worker mid-sweep, then restart it",
+        )
         parser.add_argument("--interval", type=float, default=settings.SLA_SWEEP_INTERVAL)
         parser.add_argument("--managers", type=int, default=1)
         parser.add_argument("--lead-time", type=float, default=20.0, help="seconds from the fill to the storm")
@@ -110,7 +158,7 @@ class Command(BaseCommand):
         work = Path(tempfile.mkdtemp(prefix="storm-drill-"))
         (work / "mail").mkdir()
         self.stdout.write(f"Logs and emails in {work}")
-        for queue in ("celery", settings.SLA_QUEUE):
+        for queue in ("celery", settings.SLA_QUEUE, settings.ESCALATION_QUEUE):
             with app.connection_for_write() as broker:
                 broker.default_channel.queue_purge(queue)
         self._managers(options["managers"])
@@ -129,6 +177,10 @@ class Command(BaseCommand):
             f"{options['late_spread']:g} s after, in {time.monotonic() - started:.1f} s"
         )
         processes = self._processes(work)
+        self.visibility = Visibility()
+        self.visibility.start()
+        self.visibility.listening.wait(timeout=30)
+        self.heartbeat_age = 0.0
         try:
             for process in processes:
                 process.start()
@@ -136,7 +188,15 @@ class Command(BaseCommand):
         finally:
             for process in processes:
                 process.kill(signal.SIGTERM)
+            self.visibility.stopping.set()
+            self.visibility.join(timeout=5)
         self._report(storm, late, work)
+
+    def _heartbeat_watch(self) -> None:
+        """The oldest the sweep's heartbeat was, seen at any check since the first sweep finished."""
+        last = SweepHeartbeat.objects.filter(pk=1).values_list("last_finished_at", flat=True).first()
+        if last is not None:
+            self.heartbeat_age = max(self.heartbeat_age, (timezone.now() - last).total_seconds())
 
     def _managers(self, count: int) -> None:
         from django.contrib.auth import get_user_model
@@ -161,7 +221,13 @@ class Command(BaseCommand):
         }
         quiet = ["--loglevel=WARNING", "--without-gossip", "--without-mingle"]
         processes = [
-            Process("worker", ["worker", "-Q", "celery", "--concurrency=2", "-n", "drill@%h", *quiet], env, work)
+            Process("worker", ["worker", "-Q", "celery", "--concurrency=2", "-n", "drill@%h", *quiet], env, work),
+            Process(
+                "escalations",
+                ["worker", "-Q", settings.ESCALATION_QUEUE, "--concurrency=2", "-n", "escalations@%h", *quiet],
+                env,
+                work,
+            ),
         ]
         processes += [
             Process(
@@ -194,6 +260,7 @@ class Command(BaseCommand):
                 sla.start()
             if done == len(ids) and timezone.now() > last_due:
                 break
+            self._heartbeat_watch()
             time.sleep(0.1)
         unsent = Notification.objects.filter(delivery=Notification.Delivery.EMAIL, emailed_at__isnull=True)
         pending = Escalation.objects.filter(done_at__isnull=True)
@@ -203,7 +270,9 @@ class Command(BaseCommand):
             if time.monotonic() > report_at:
                 self.stdout.write(f"  waiting: {unsent.count():,} emails unsent, {pending.count():,} steps pending")
                 report_at = time.monotonic() + 15
+            self._heartbeat_watch()
             time.sleep(1)
+        self._heartbeat_watch()
 
     def _report(self, storm: list[int], late: list[int], work: Path) -> None:
         ids = storm + late
@@ -212,6 +281,16 @@ class Command(BaseCommand):
             total, recorded, p50, p99, worst, all_recorded_after, recording_span = cursor.fetchone()
             cursor.execute(_DELAYS, [late])
             late_total, late_recorded, late_p50, late_p99, late_worst, *_ = cursor.fetchone()
+            seen_total, seen_p50, seen_p99, seen_worst, lag_p50, lag_worst = self._visible(cursor, storm)
+            _, late_seen_p50, late_seen_p99, late_seen_worst, *_ = self._visible(cursor, late)
+            # When the side effects were done, from when the storm fell due.
+            cursor.execute(
+                "SELECT extract(epoch FROM (SELECT max(done_at) FROM handoff_escalation) - min(due_at)), "
+                "extract(epoch FROM (SELECT max(emailed_at) FROM handoff_notification) - min(due_at)) "
+                "FROM handoff_deadline WHERE id = ANY(%s)",
+                [storm],
+            )
+            steps_done_after, emails_done_after = cursor.fetchone()
         events = Counter(LeadEvent.objects.filter(kind=LeadEvent.Kind.BREACH).values_list("data__deadline", flat=True))
         steps = len(SlaPolicy.current().escalation_steps)
         escalations = Counter(Escalation.objects.values_list("deadline_id", flat=True))
@@ -245,6 +324,11 @@ class Command(BaseCommand):
             f"all recorded {_s(all_recorded_after)} after they fell due "
             f"(first to last recording: {_s(recording_span)})\n"
             f"Detection delay (breached_at - due_at): p50 {_s(p50)}, p99 {_s(p99)}, max {_s(worst)}\n"
+            f"Detection by visibility (the batch's commit - due_at): {seen_total:,} of {recorded:,} seen, "
+            f"p50 {_s(seen_p50)}, p99 {_s(seen_p99)}, max {_s(seen_worst)}: all visible {_s(seen_worst)} after "
+            f"they fell due; commit after breached_at p50 {_s(lag_p50)}, max {_s(lag_worst)}; "
+            f"late deadlines by visibility p50 {_s(late_seen_p50)}, p99 {_s(late_seen_p99)}, "
+            f"max {_s(late_seen_worst)}\n"
             f"Late deadlines (due in the {self.options['late_spread']:g} s after the storm): {late_recorded} of "
             f"{late_total} recorded, delay p50 {_s(late_p50)}, p99 {_s(late_p99)}, max {_s(late_worst)}: "
             f"{'on time' if late_on_time else 'LATE'} (target {target:g} s)\n"
@@ -255,8 +339,34 @@ class Command(BaseCommand):
             f"Notices: {sum(notices.values()):,} single and {summaries.count()} summaries telling of {folded:,} "
             f"more; per manager at most {max(per_manager.values(), default=0)} notices and "
             f"{max(emails_per_manager.values(), default=0)} emails\n"
-            f"Escalation steps pending: {Escalation.objects.filter(done_at__isnull=True).count():,}\n"
+            f"Escalation steps: {Escalation.objects.filter(done_at__isnull=False).count():,} done, the last "
+            f"{_s(steps_done_after)} after the storm fell due; "
+            f"{Escalation.objects.filter(done_at__isnull=True).count():,} pending\n"
+            f"Emails done: the last sent {_s(emails_done_after)} after the storm fell due\n"
+            f"Sweep heartbeat: at most {_s(self.heartbeat_age)} old (stale past "
+            f"{STALE_AFTER_INTERVALS * self.options['interval']:g} s, three intervals)\n"
             f"Sweeps run: {beat.runs if beat else 0}"
+        )
+
+    def _visible(self, cursor, ids: list[int]) -> tuple:
+        """(breaches seen, visibility delay after due p50, p99, max, commit lag p50, max) of these deadlines."""
+        cursor.execute(_BY_RECORDING, [ids])
+        after_due, lags = [], []
+        for stamp, recorded, dues in cursor.fetchall():
+            if (seen := self.visibility.seen.get(stamp)) is not None:
+                after_due += [seen - due for due in dues]
+                lags += [seen - recorded] * len(dues)
+        if not after_due:
+            return 0, None, None, None, None, None
+        after_due.sort()
+        lags.sort()
+        return (
+            len(after_due),
+            _quantile(after_due, 0.5),
+            _quantile(after_due, 0.99),
+            after_due[-1],
+            _quantile(lags, 0.5),
+            lags[-1],
         )
 
     @staticmethod
@@ -275,6 +385,14 @@ class Command(BaseCommand):
                 lead = re.search(r"/leads/(\d+)/", message)
                 if to and lead:
                     yield to.group(1), int(lead.group(1))
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """The q-quantile of sorted values, interpolated as PostgreSQL's percentile_cont."""
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _s(seconds: float | None) -> str:

@@ -88,8 +88,9 @@ def worker_and_beat(transactional_db):
     }
     beat = EmbeddedService(app, thread=True, scheduler_cls="celery.beat:Scheduler", max_interval=BEAT_INTERVAL)
     try:
-        # Both queues, as `make run`'s two workers serve them: the sweep runs on its own (SLA_QUEUE).
-        queues = ["celery", settings.SLA_QUEUE]
+        # Every queue, as `make run`'s workers serve them: the sweep (SLA_QUEUE) and the escalation
+        # steps (ESCALATION_QUEUE) each on a worker of their own there.
+        queues = ["celery", settings.SLA_QUEUE, settings.ESCALATION_QUEUE]
         with start_worker(
             app, perform_ping_check=False, pool="threads", concurrency=2, loglevel="WARNING", queues=queues
         ):
