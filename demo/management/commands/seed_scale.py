@@ -7,7 +7,8 @@ company (README, "Benchmarks": the mix in figures):
   each rep's capacity 25 to 60 open leads and a shift (early 7–15, day 9–17, late 11–19; one in ten
   part-time, Monday to Wednesday). The leads sales works now are spread over the reps by capacity, so
   each holds about four fifths of it (some a few over, as after a manager's assignment).
-- **Growth**: lead arrivals grow over the year (three times as many a day at its end as at its start).
+- **Growth**: lead arrivals grow over the year (three times as many a day at its end as at its start),
+  in office hours (8 to 17 local, weekdays).
 - **What leads are now**: the sales side's open leads (a fifth claimed, half contacted, three in ten
   on hold, half of those before the first contact) and the queue (two per rep) are recent; the rest
   is history: 26 % new, 6 % MQL, 12 % converted (deals 40 % won, 20 % lost), 10 % returned (three in
@@ -42,6 +43,7 @@ The command refuses a database that already holds campaigns or leads.
 import datetime
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -126,6 +128,13 @@ UPDATE scale_plan SET t0 = CASE
   ELSE now() - interval '14 days'
        - (1 - CASE WHEN random() < 0.5 THEN random() ELSE sqrt(random()) END) * interval '351 days'
   END;
+-- History arrives in office hours (8 to 17 local, Monday to Friday), so its clocks run mostly in
+-- business time, as a company's do.
+UPDATE scale_plan SET t0 = ((date_trunc('day', t0 AT TIME ZONE %(zone)s)
+                             + CASE extract(isodow FROM t0 AT TIME ZONE %(zone)s) WHEN 6 THEN interval '2 days'
+                                    WHEN 7 THEN interval '1 day' ELSE interval '0' END
+                             + interval '8 hours' + random() * interval '9 hours') AT TIME ZONE %(zone)s)
+ WHERE status NOT IN ('handed_off', 'claimed', 'contacted', 'on_hold') AND NOT recent_return;
 -- The steps' times: handed off an hour after arrival, claimed, first contact (or the return or
 -- disqualification that cancelled it, halfway), returned a day after, follow-up done.
 ALTER TABLE scale_plan ADD COLUMN h timestamptz, ADD COLUMN c timestamptz, ADD COLUMN fc timestamptz,
@@ -464,6 +473,7 @@ class Command(BaseCommand):
             "follow_up": datetime.timedelta(days=policy.follow_up_days * 7 / 5),
             "reasons": RETURN_REASONS,
             "reason_count": len(RETURN_REASONS),
+            "zone": settings.TIME_ZONE,
         }
 
     def _chunk(self, cursor, *, first: int, last: int, people: dict) -> None:
