@@ -8,7 +8,9 @@ Events are counted per day of the site's zone (settings.TIME_ZONE, written into 
 is installed; `counts_rebuild` installs it again, so after a change of TIME_ZONE the days follow the
 new zone). Pages sum `EventCount` rows over the days of the period they show (`counts_sum`): every
 period, week and month the pages show is a run of whole local days, so their cost is bounded by
-campaigns x people x days shown, never by the number of leads or events.
+campaigns x people x days shown, never by the number of leads or events. A key may have a row per
+slot (concurrent writers add to rows of their own: `leads.tally.COUNT_SLOT_FUNCTION`); every read
+here sums, so the slots add up.
 """
 
 from datetime import date
