@@ -8,7 +8,9 @@ Events are counted per day of the site's zone (settings.TIME_ZONE, written into 
 is installed; `counts_rebuild` installs it again, so after a change of TIME_ZONE the days follow the
 new zone). Pages sum `EventCount` rows over the days of the period they show (`counts_sum`): every
 period, week and month the pages show is a run of whole local days, so their cost is bounded by
-campaigns x people x days shown, never by the number of leads or events.
+campaigns x people x days shown, never by the number of leads or events. A key may have a row per
+slot (concurrent writers add to rows of their own: `leads.tally.COUNT_SLOT_FUNCTION`); every read
+here sums, so the slots add up.
 """
 
 from datetime import date
@@ -18,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 
 from leads.models import EventCount
-from leads.tally import site_zone
+from leads.tally import COUNT_SLOT_FUNCTION, site_zone
 
 # How one event is counted. `{events}` is the relation of timeline rows to count: the trigger's
 # transition table `new_events`, or `leads_leadevent` for a rebuild; `{zone}` is settings.TIME_ZONE.
@@ -60,10 +62,12 @@ SELECT (e.created_at AT TIME ZONE '{zone}')::date AS day,
  ORDER BY 1, 2, 3, 4, 5
 """
 
+# Into this transaction's slot (`leads.tally.COUNT_SLOT_FUNCTION`: concurrent writers never share a
+# row; a key's count is the sum over its slots), taken once per statement.
 COUNTS_UPSERT = """
-INSERT INTO handoff_eventcount (day, kind, subgroup, campaign_id, user_id, value, amount)
-{select}
-ON CONFLICT (day, kind, subgroup, campaign_id, user_id) DO UPDATE
+INSERT INTO handoff_eventcount (day, kind, subgroup, campaign_id, user_id, value, amount, slot)
+SELECT counted.*, (SELECT handoff_count_slot()) FROM ({select}) AS counted
+ON CONFLICT (day, kind, subgroup, campaign_id, user_id, slot) DO UPDATE
    SET value = handoff_eventcount.value + EXCLUDED.value,
        amount = handoff_eventcount.amount + EXCLUDED.amount
 """
@@ -78,7 +82,9 @@ def trigger_sql() -> str:
     """The trigger function and trigger, for the migration that installs them and for the rebuild,
     which installs them again for the current settings.TIME_ZONE."""
     upsert = COUNTS_UPSERT.format(select=counts_select("new_events"))
-    return f"""
+    return (
+        COUNT_SLOT_FUNCTION
+        + f"""
 CREATE OR REPLACE FUNCTION handoff_count_events() RETURNS trigger AS $$
 BEGIN
 {upsert};
@@ -92,6 +98,7 @@ CREATE TRIGGER handoff_count_events
   REFERENCING NEW TABLE AS new_events
   FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_events();
 """
+    )
 
 
 DROP_TRIGGER_SQL = """

@@ -485,10 +485,17 @@ class LeadTally(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, related_name="+")
     status = models.CharField(max_length=20, choices=LeadStatus.choices)
     leads = models.BigIntegerField(default=0)
+    slot = models.SmallIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Which writer's share of the count this row is (`leads.tally.COUNT_SLOT_FUNCTION`): read the sum.",
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "owner", "status"], name="lead_tally_key", nulls_distinct=False)
+            models.UniqueConstraint(
+                fields=["campaign", "owner", "status", "slot"], name="lead_tally_slot_key", nulls_distinct=False
+            )
         ]
         indexes = [models.Index(fields=["owner", "status"], name="lead_tally_owner_idx")]
 
@@ -594,13 +601,18 @@ class EventCount(models.Model):
     amount = models.DecimalField(
         max_digits=18, decimal_places=2, default=0, help_text="Money the events carry: converted or won value."
     )
+    slot = models.SmallIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Which writer's share of the count this row is (`leads.tally.COUNT_SLOT_FUNCTION`): read the sum.",
+    )
 
     class Meta:
         db_table = "handoff_eventcount"  # its table from before it left handoff/
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "kind", "subgroup", "campaign", "user"],
-                name="event_count_day_key",
+                fields=["day", "kind", "subgroup", "campaign", "user", "slot"],
+                name="event_count_day_slot_key",
                 nulls_distinct=False,
             )
         ]

@@ -277,15 +277,15 @@ REVENUE_MOVED = REVENUE_UPSERT.format(
       JOIN leads_deal d ON d.lead_id = moved.id AND d.stage = 'won'"""
 )
 
-# `{changes}`: rows (campaign_id, owner_id, status, delta) to add up.
+# `{changes}`: rows (campaign_id, owner_id, status, delta) to add up, into this transaction's slot.
 TALLY_UPSERT = """
-INSERT INTO leads_leadtally (campaign_id, owner_id, status, leads)
-SELECT campaign_id, owner_id, status, SUM(delta)
+INSERT INTO leads_leadtally (campaign_id, owner_id, status, slot, leads)
+SELECT campaign_id, owner_id, status, (SELECT handoff_count_slot()), SUM(delta)
   FROM ({changes}) AS changes
  GROUP BY 1, 2, 3
 HAVING SUM(delta) <> 0
  ORDER BY 1, 2, 3
-ON CONFLICT (campaign_id, owner_id, status) DO UPDATE SET leads = leads_leadtally.leads + EXCLUDED.leads
+ON CONFLICT (campaign_id, owner_id, status, slot) DO UPDATE SET leads = leads_leadtally.leads + EXCLUDED.leads
 """
 
 NEW_ROWS = "SELECT campaign_id, owner_id, status, 1 AS delta FROM {table}"
@@ -344,6 +344,44 @@ TRIGGERS = {
 }
 
 
+# --- Count slots: why `LeadTally` and `EventCount` rows carry a `slot`.
+# Every new lead of a campaign adds one to the same tally row (its campaign, no owner, "new") and to the
+# same count row (its day, "captured", its source, its campaign): with one row per key, concurrent posts
+# of one campaign each update it and hold its lock until their commit has flushed, so they commit one
+# after another (issue 25: `Lock:transactionid` in 218 of 234 samples, 86 posts/s, fewer with more
+# clients). So each writing transaction adds to rows of its own *slot*: `handoff_count_slot()` takes
+# the lowest slot no other running transaction holds (a transaction-level advisory try-lock, which
+# never waits) and keeps it for the rest of the transaction. Two transactions that write at the same
+# time therefore never share a count row, and a writer alone always writes slot 0, so extra rows only
+# appear for keys written concurrently: a key has at most as many rows as writers ran at once (8 for
+# 2 gunicorn processes x 4 threads), not one per connection ever seen. Only when every slot is taken
+# do writers share one (and wait, as before). Rebuilds write one row per key (slot 0 when alone).
+# A key's count is the SUM over its slots: every read sums (`leads.counts.counts_sum`,
+# `counts_grouped`, `tally_of`, the campaign pages' `SUM(leads)`), and `reporting.verify` compares sums.
+# Rejected: a random or per-backend slot (two writers still meet on a slot by chance, and every key
+# grows a row per connection); counting behind a watermark in the worker (pages would lag, and the
+# read models would no longer change in the writer's transaction, which `reporting.verify` relies on).
+COUNT_SLOTS = 32
+COUNT_SLOT_LOCKS = 0x1A7B1  # first key of the two-key advisory locks, unique to count slots (imports use 0x1A7B0)
+COUNT_SLOT_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION handoff_count_slot() RETURNS smallint AS $$
+DECLARE
+  taken text := current_setting('handoff.count_slot', true);
+BEGIN
+  IF taken IS NOT NULL AND taken <> '' THEN
+    RETURN taken::smallint;
+  END IF;
+  FOR candidate IN 0..{COUNT_SLOTS - 1} LOOP
+    IF pg_try_advisory_xact_lock({COUNT_SLOT_LOCKS}, candidate) THEN
+      PERFORM set_config('handoff.count_slot', candidate::text, true);
+      RETURN candidate;
+    END IF;
+  END LOOP;
+  RETURN (pg_backend_pid() % {COUNT_SLOTS})::smallint;
+END;
+$$ LANGUAGE plpgsql VOLATILE;
+"""
+
 READ_MODELS = ["leads_leadtally", "leads_campaignmilestone", "leads_campaignmonthmqls", "leads_campaignrevenue"]
 
 
@@ -357,7 +395,7 @@ def site_zone() -> str:
 def trigger_sql() -> str:
     """The trigger functions and triggers, for the migration that installs them (and the rebuild,
     which installs them again for the current settings.TIME_ZONE)."""
-    sql = [FAMILY_FUNCTIONS]
+    sql = [COUNT_SLOT_FUNCTION, FAMILY_FUNCTIONS]
     for name, (table, operation, referencing, statements) in TRIGGERS.items():
         body = ";\n".join(statements).replace("{zone}", site_zone())
         sql.append(f"""

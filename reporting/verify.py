@@ -69,18 +69,22 @@ def _listed(values) -> str:
 
 
 def _rows(cursor, table: str, where: str, params: list, *, schema: str = "") -> dict[tuple, tuple]:
-    """The rows of `table` (in `schema`) meeting `where`, as {key: values}, rows of zeros left out."""
+    """The rows of `table` (in `schema`) meeting `where`, as {key: values}, a key's slots summed (the
+    tables that have them: `leads.tally.COUNT_SLOT_FUNCTION`), keys of zeros left out."""
     keys = KEYS[table]
     relation = f"{schema}.{table}" if schema else table
     cursor.execute(f"SELECT * FROM {relation} WHERE {where}", params)  # noqa: S608 - our tables, conditions
     names = [column.name for column in cursor.description]
-    found = {}
+    summed: dict[tuple, list] = {}
     for row in cursor.fetchall():
         values = dict(zip(names, row, strict=True))
-        counted = tuple(value for name, value in values.items() if name not in keys and name != "id")
-        if any(counted):
-            found[tuple(values[name] for name in keys)] = counted
-    return found
+        counted = [value for name, value in values.items() if name not in keys and name not in ("id", "slot")]
+        key = tuple(values[name] for name in keys)
+        if key in summed:
+            summed[key] = [a + b for a, b in zip(summed[key], counted, strict=True)]
+        else:
+            summed[key] = counted
+    return {key: tuple(counted) for key, counted in summed.items() if any(counted)}
 
 
 def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now=None) -> list[Drift]:

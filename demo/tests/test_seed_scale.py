@@ -91,3 +91,48 @@ def test_every_deadline_carries_its_campaign_and_the_dashboard_equals_its_figure
     read_models_rebuild()
 
     assert _figures(_dashboard(now)) == filled
+
+
+def test_the_fill_looks_like_a_company():
+    """Issue 25: reps with realistic capacity and shifts, clocks of every state on both sides (late,
+    breached, overdue now, cancelled, paused), durations that vary, escalations, merges, notifications
+    and digests, and more leads at the end of the year than at its start."""
+    from django.db.models import Count, Q
+
+    from leads.models import RepProfile
+    from notifications.models import Notification
+    from routing.models import WorkingHours
+    from sla.models import Escalation
+
+    call_command("seed_scale", leads=3000, stdout=StringIO())
+    now = timezone.now()
+    profiles = RepProfile.objects.all()
+    assert profiles.count() >= 20 and {p.capacity for p in profiles} <= set(range(25, 61))
+    assert WorkingHours.objects.values("rep").distinct().count() == profiles.count()
+    open_per_rep = Lead.objects.filter(status__in=Lead.WORKED_BY_SALES).values("owner").annotate(n=Count("id"))
+    assert max(row["n"] for row in open_per_rep) <= 60 * 1.5  # dealt by capacity, not thousands each
+
+    running = Q(met_at__isnull=True, cancelled_at__isnull=True, paused_at__isnull=True)
+    for kind in (Deadline.Kind.CLAIM, Deadline.Kind.FIRST_CONTACT, Deadline.Kind.FOLLOW_UP):
+        clocks = Deadline.objects.filter(kind=kind)
+        assert clocks.filter(met_at__gt=F("due_at")).exists(), f"{kind}: some met late"
+        assert clocks.filter(met_at__lte=F("due_at")).exists(), f"{kind}: some met on time"
+        assert clocks.filter(running, due_at__lt=now, breached_at__isnull=False).exists(), f"{kind}: overdue now"
+        assert clocks.filter(running, due_at__gt=now).exists(), f"{kind}: running, not yet due"
+    first_contacts = Deadline.objects.filter(kind=Deadline.Kind.FIRST_CONTACT)
+    assert first_contacts.filter(cancelled_at__isnull=False).exists() and first_contacts.filter(paused_at__isnull=False)
+    claim_minutes = {
+        round((d.met_at - d.starts_at).total_seconds() / 60)
+        for d in Deadline.objects.filter(kind=Deadline.Kind.CLAIM, met_at__isnull=False)[:200]
+    }
+    assert len(claim_minutes) > 50, "claims take different times"
+    assert Escalation.objects.exists() and Lead.objects.filter(status=Lead.Status.MERGED).exists()
+    assert Notification.objects.filter(delivery=Notification.Delivery.DIGEST, emailed_at__isnull=False).exists()
+    assert Notification.objects.filter(kind=Notification.Kind.BREACH).exists()
+    first_quarter = Lead.objects.filter(
+        created_at__range=(now - datetime.timedelta(days=330), now - datetime.timedelta(days=240))
+    )
+    last_quarter = Lead.objects.filter(
+        created_at__range=(now - datetime.timedelta(days=104), now - datetime.timedelta(days=14))
+    )
+    assert last_quarter.count() > 1.5 * first_quarter.count(), "growth over the year"

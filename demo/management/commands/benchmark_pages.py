@@ -1,30 +1,38 @@
 """Time every heavy page at two database sizes in one run: `manage.py benchmark_pages`.
 
 Each database named by `--databases` (on the server of DATABASE_URL) must have been filled by
-`manage.py seed_scale` (e.g. 10,000 and 1,000,000 leads). For each, each page is requested
-`--requests` times through Django's test client as the user who would open it (after two warm-up
-requests), and the command reports p50 and p95, the queries one request makes, its heaviest query,
-and that query's raw-SQL floor (the same SQL on a bare cursor, median of `--requests` runs). Claims
-(a POST that changes data: the most urgent waiting lead each time, signed in beforehand, the redirect
-not followed) are timed the same way, and the claim service alone beside it; their rows give the
-statements one claim makes and the slowest (no raw-SQL floor: a claim cannot be repeated). The SLA
-dashboard is timed for each period a manager picks: this month, last month, this quarter and a
-custom range of the last 90 days (its weekly trends come from the cache after the warm-ups, as they
-would for a manager reloading it). `--only dashboard` times just the pages whose label says so.
+`manage.py seed_scale` (e.g. 10,000 and 1,000,000 leads). With `--port` (the way to measure), the
+command starts the production server for each database in turn (gunicorn with
+handoff/gunicorn.conf.py on 127.0.0.1:PORT, `DEBUG=0 PLAIN_HTTP=1`, this process's SECRET_KEY,
+REDIS_URL and settings environment) and requests each page over real HTTP, **a new connection per
+request**, signed in as the user who would open it (a session made beforehand): `--requests` timed
+requests after two warm-ups, from the request's start to its last byte. Without `--port` the pages
+are timed through Django's test client (no server, no sockets: a lower bound). Either way the page is
+then requested once more through the test client, in this process, to count its queries and find the
+heaviest, and that query's raw-SQL floor is taken (the same SQL on a bare cursor, median of
+`--requests` runs). Claims (a POST that changes data: the most urgent waiting lead each time) are timed
+through the test client only, and the claim service alone beside it. The SLA dashboard is timed for
+each period a manager picks. `--only dashboard` times just the pages whose label says so. The
+1-minute load average is taken before and after each database's pages.
 
 Results go to stdout and, as a Markdown table with the date, machine and sizes, to `--output`.
 
-    DEBUG=0 SECRET_KEY=x ALLOWED_HOSTS=testserver DATABASE_URL=postgres://…/handoff_h11_scale \\
-      .venv/bin/python manage.py benchmark_pages --databases handoff_h11_small handoff_h11_scale
+    DEBUG=0 PLAIN_HTTP=1 SECRET_KEY=x ALLOWED_HOSTS=127.0.0.1,testserver DATABASE_URL=postgres://…/handoff_small \
+      .venv/bin/python manage.py benchmark_pages --databases handoff_small handoff_scale --port 8602
 """
 
 import datetime
+import functools
+import http.client
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -34,7 +42,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Lead, LeadEvent, LeadTally
+from leads.models import Lead, LeadEvent, LeadTally, RepProfile
 from sla.models import Deadline
 
 
@@ -46,6 +54,7 @@ class Timing:
     heaviest_ms: float = 0.0
     floor_ms: float = 0.0
     heaviest_sql: str = ""
+    sql_ms: float = 0.0  # all its queries together, as the test client's request ran them
     kilobytes: int | None = 0  # None: a claim, whose answer is a redirect and whose SQL cannot be replayed
 
 
@@ -57,6 +66,7 @@ class Run:
     deadlines: int
     running: int
     pages: dict[str, Timing] = field(default_factory=dict)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after its pages
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -74,26 +84,72 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only", default="", help="time only the pages whose label contains this (e.g. 'dashboard'; no claims)"
         )
+        parser.add_argument("--port", type=int, default=None, help="time over HTTP against gunicorn on this port")
 
-    def handle(self, *, databases: list[str], requests: int, output: str, only: str, **options):
+    def handle(self, *, databases: list[str], requests: int, output: str, only: str, port: int | None, **options):
+        self.port = port
         runs = []
-        load_before = os.getloadavg()[0]
         for name in databases:
             connection.close()
             connection.settings_dict["NAME"] = name
             self.stdout.write(f"{name}:")
-            runs.append(self._run(name, requests, only))
-        table = self._table(runs, requests, (load_before, os.getloadavg()[0]))
+            server = self._server(name) if port else None
+            try:
+                runs.append(self._run(name, requests, only))
+            finally:
+                if server is not None:
+                    server.terminate()
+                    server.wait(timeout=30)
+        table = self._table(runs, requests)
         self.stdout.write(table)
         if output:
             with open(output, "w") as file:
                 file.write(table)
 
+    def _server(self, name: str) -> subprocess.Popen:
+        """The production server (handoff/gunicorn.conf.py) on the database `name`, once it answers."""
+        database = connection.settings_dict
+        url = f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{name}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DEBUG": "0",
+            "PLAIN_HTTP": "1",
+            "SECRET_KEY": settings.SECRET_KEY,  # the sessions made here must be valid there
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+        }
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        server = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
+            [gunicorn, "-c", "handoff/gunicorn.conf.py", "--access-logfile", "/dev/null", "handoff.wsgi"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # its log; an error shows as a status other than 200
+        )
+        for _ in range(100):
+            try:
+                self._http_get("/healthz", "")
+                return server
+            except OSError:
+                time.sleep(0.2)
+        server.terminate()
+        raise CommandError(f"gunicorn did not answer on port {self.port}")
+
+    def _http_get(self, url: str, session: str) -> tuple[int, int]:
+        """One GET over a new connection; returns the status and the body's size."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request("GET", url, headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"})
+            response = conn.getresponse()
+            return response.status, len(response.read())
+        finally:
+            conn.close()
+
     def _pages(self) -> list[tuple[str, object, str]]:
         """(label, user, URL) of each page, opened by whom it is for, on its heaviest case."""
         User = get_user_model()
         marketer = User.objects.get(username="scale-marketer")
-        manager = User.objects.get(username="scale-manager")
+        manager = User.objects.get(username="scale-manager-01")
         open_by_rep = (
             LeadTally.objects.filter(status__in=Lead.WORKED_BY_SALES, owner__isnull=False)
             .values("owner")
@@ -135,28 +191,39 @@ class Command(BaseCommand):
             deadlines=Deadline.objects.count(),
             running=Deadline.objects.running().count(),
         )
+        load_before = os.getloadavg()[0]
         for label, user, url in self._pages():
             if only.lower() not in label.lower():
                 continue
             client = Client()
             client.force_login(user)
-            run.pages[label] = self._time(client, requests, lambda c=client, u=url: c.get(u, secure=True))
+            if self.port:
+                session = client.cookies[settings.SESSION_COOKIE_NAME].value
+                timed = functools.partial(self._http_get, url, session)
+            else:
+                timed = None
+            run.pages[label] = self._time(client, requests, lambda c=client, u=url: c.get(u, secure=True), timed)
             self.stdout.write(f"  {label}: p50 {run.pages[label].p50:.1f} ms")
         if not only:
-            run.pages["claim POST"], run.pages["claim service"] = self._time_claims(requests)
-            for label in ("claim POST", "claim service"):
+            run.pages["claim POST (test client)"], run.pages["claim service"] = self._time_claims(requests)
+            for label in ("claim POST (test client)", "claim service"):
                 self.stdout.write(f"  {label}: p50 {run.pages[label].p50:.1f} ms, {run.pages[label].queries} queries")
+        run.load = (load_before, os.getloadavg()[0])
         return run
 
-    def _time(self, client: Client, requests: int, request) -> Timing:
+    def _time(self, client: Client, requests: int, request, timed=None) -> Timing:
+        """`timed` (over HTTP) if given, else `request` (the test client), `requests` times after two
+        warm-ups; then the queries of one more `request`."""
         for _ in range(2):
             response = request()
             if response.status_code != 200:
                 raise CommandError(f"{response.status_code} from {response.request['PATH_INFO']}")
+            if timed is not None and (status := timed()[0]) != 200:
+                raise CommandError(f"{status} over HTTP from {response.request['PATH_INFO']}")
         samples = []
         for _ in range(requests):
             started = time.perf_counter()
-            request()
+            (timed or request)()
             samples.append((time.perf_counter() - started) * 1000)
         with CaptureQueriesContext(connection) as captured:
             response = request()
@@ -169,6 +236,7 @@ class Command(BaseCommand):
             heaviest_ms=float(heaviest["time"]) * 1000,
             floor_ms=self._floor(heaviest["sql"], requests),
             heaviest_sql=heaviest["sql"],
+            sql_ms=sum(float(query["time"]) for query in captured.captured_queries) * 1000,
             kilobytes=len(response.content) // 1024,
         )
 
@@ -192,10 +260,24 @@ class Command(BaseCommand):
         (signed in beforehand; the redirect it answers is not followed) and `requests` times by calling
         the service alone (`services.lead_claim`), alternately. Each timing carries the statements one
         claim makes and the slowest of them."""
+
+        # The rep with most room, given room for every claim here (reps have realistic capacities now);
+        # their capacity is put back afterwards.
+        profile = min(
+            RepProfile.objects.filter(user__username__startswith="scale-rep-"),
+            key=lambda p: Lead.objects.filter(owner=p.user_id, status__in=Lead.WORKED_BY_SALES).count() - p.capacity,
+        )
+        rep, capacity = profile.user, profile.capacity
+        RepProfile.objects.filter(pk=profile.pk).update(capacity=capacity + 2 * requests)
+        try:
+            return self._claims(rep, requests)
+        finally:
+            RepProfile.objects.filter(pk=profile.pk).update(capacity=capacity)
+
+    def _claims(self, rep, requests: int) -> tuple[Timing, Timing]:
         from leads.queries import queue
         from leads.services import lead_claim
 
-        rep = get_user_model().objects.get(username="scale-rep-01")
         client = Client()
         client.force_login(rep)
 
@@ -222,12 +304,13 @@ class Command(BaseCommand):
                     queries=len(captured),
                     heaviest_ms=float(heaviest["time"]) * 1000,
                     heaviest_sql=heaviest["sql"],
+                    sql_ms=sum(float(query["time"]) for query in captured.captured_queries) * 1000,
                     kilobytes=None,
                 )
             )
         return timings[0], timings[1]
 
-    def _table(self, runs: list[Run], requests: int, load: tuple[float, float]) -> str:
+    def _table(self, runs: list[Run], requests: int) -> str:
         sizes = " and ".join(
             f"{run.leads:,} leads ({run.events:,} events, {run.deadlines:,} deadlines of which {run.running:,} running)"
             for run in runs
@@ -235,13 +318,19 @@ class Command(BaseCommand):
         first, last = runs[0], runs[-1]
         lines = [
             f"Pages at {sizes}; {timezone.now():%Y-%m-%d %H:%M} UTC, {platform.machine()} with "
-            f"{os.cpu_count()} cores ({platform.node()}), test client, {requests} requests per page after two "
-            f"warm-ups, DEBUG off; load average (1 min) {load[0]:.1f} before and {load[1]:.1f} after: a figure "
-            "taken while other work shares the cores is pessimistic.",
+            f"{os.cpu_count()} cores ({platform.node()}), "
+            + (
+                "real HTTP against gunicorn (handoff/gunicorn.conf.py), a new connection per request"
+                if self.port
+                else "test client"
+            )
+            + f", {requests} requests per page after two warm-ups, DEBUG off; load average (1 min) "
+            + ", ".join(f"{run.load[0]:.1f}–{run.load[1]:.1f} at {run.leads:,}" for run in runs)
+            + ": a figure taken while other work shares the cores is pessimistic.",
             "",
             f"| page | p50 / p95 at {first.leads:,} | p50 / p95 at {last.leads:,} | ratio | queries "
-            f"| heaviest query at {last.leads:,} | its raw-SQL floor | HTML |",
-            "|---|---|---|---|---|---|---|---|",
+            f"| all SQL at {last.leads:,} | heaviest query at {last.leads:,} | its raw-SQL floor | HTML |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for small_label, small in first.pages.items():
             label, large = next(
@@ -252,7 +341,8 @@ class Command(BaseCommand):
             ratio = large.p50 / small.p50 if small.p50 else 0
             lines.append(
                 f"| {label} | {small.p50:.1f} / {small.p95:.1f} ms | {large.p50:.1f} / {large.p95:.1f} ms "
-                f"| {ratio:.2f}× | {small.queries} → {large.queries} | {large.heaviest_ms:.1f} ms "
+                f"| {ratio:.2f}× | {small.queries} → {large.queries} | {large.sql_ms:.1f} ms "
+                f"| {large.heaviest_ms:.1f} ms "
                 + (
                     f"| {large.floor_ms:.1f} ms | {large.kilobytes} KB |"
                     if large.kilobytes is not None
