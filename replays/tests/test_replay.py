@@ -24,7 +24,8 @@ from replays.models import Replay, ReplayFlip
 from replays.recompute import CANCELLED, MET, MISSED, RUNNING, outcome, recorded_outcome, replay_deadlines
 from replays.services import replay_policy, replay_request, replay_run
 from sla import agreement
-from sla.models import Deadline, PolicyDraftEvent, SlaPolicy
+from sla.calendar import next_opening
+from sla.models import BusinessCalendar, Deadline, PolicyDraftEvent, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,14 @@ def clock_at(monkeypatch, moment: datetime.datetime):
     with monkeypatch.context() as patch:
         patch.setattr(timezone, "now", lambda: moment)
         yield
+
+
+def first_opening(*, days_ago: int) -> datetime.datetime:
+    """The first opening of the default calendar on or after the local day `days_ago` days back: the
+    start of a whole business day, whatever the hour the test runs at."""
+    spec = BusinessCalendar.objects.spec_for(None)
+    day = (timezone.now() - datetime.timedelta(days=days_ago)).astimezone(spec.zone)
+    return next_opening(day.replace(hour=0, minute=0, second=0, microsecond=0), spec)
 
 
 def current_values() -> dict:

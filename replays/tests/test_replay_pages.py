@@ -20,10 +20,9 @@ from leads import services
 from leads.models import RepProfile
 from replays.models import Replay
 from replays.services import replay_request, replay_run
-from replays.tests.test_replay import current_values
+from replays.tests.test_replay import current_values, first_opening
 from sla import agreement
-from sla.calendar import next_opening
-from sla.models import BusinessCalendar, Deadline, PolicyDraftEvent
+from sla.models import Deadline, PolicyDraftEvent
 
 HOUR = datetime.timedelta(hours=1)
 
@@ -42,7 +41,7 @@ def a_draft(manager, **changes):
 def late_claims(count: int, *, campaign, marketer, rep, after: datetime.timedelta):
     """`count` hot leads handed off at an opening of the default calendar in the last two weeks and
     claimed `after` later: each a claim met (or missed) then, whatever the hour the test runs at."""
-    start = next_opening(timezone.now() - datetime.timedelta(days=14), BusinessCalendar.objects.spec_for(None))
+    start = first_opening(days_ago=14)
     RepProfile.objects.update_or_create(user=rep, defaults={"capacity": 200})
     for _ in range(count):
         lead = LeadFactory(campaign=campaign, score=90)
