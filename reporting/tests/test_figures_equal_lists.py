@@ -275,8 +275,9 @@ def every_linked_figure_on_the_page_equals_the_rows_its_list_shows(client, histo
 
 
 def every_registered_headline_figure_equals_its_list(history):
-    """The registry itself: every figure with a headline total equals its list, every period and filter."""
-    for period in PERIODS:
+    """The registry itself: every figure with a headline total equals its list (a rate's numerator too),
+    for every filter; two periods (each full dashboard costs; the page's check covers all four)."""
+    for period in PERIODS[1::2]:
         for extra in filter_sets(history):
             query = QueryDict(mutable=True)
             query.update({**period, **{name: str(value) for name, value in extra.items()}})
@@ -324,9 +325,10 @@ class PageTables(HTMLParser):
 
 def each_tables_csv_is_the_pages_table(client, history):
     """Every table on the page exports as CSV with the same headings, rows and values, for each period
-    and a filter; a table the page shows empty exports its headings alone."""
+    and a filter; a table the page shows empty exports its headings alone. Each export computes the
+    whole dashboard: two periods (one ended, one not) keep the test's time reasonable."""
     compared = 0
-    for period in PERIODS:
+    for period in PERIODS[:3:2]:
         for extra in ({}, {"team": str(history.north.pk)}):
             params = {**period, **extra}
             with clock_at(NOW):
