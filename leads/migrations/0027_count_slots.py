@@ -731,6 +731,9 @@ SELECT campaign_id, owner_id, status, SUM(leads) AS leads FROM leads_leadtally G
 DELETE FROM leads_leadtally;
 INSERT INTO leads_leadtally (campaign_id, owner_id, status, leads, slot) SELECT *, 0 FROM folded_tallies;
 DROP FUNCTION IF EXISTS handoff_count_slot();
+-- The rows just written have deferred foreign-key checks queued; run them now, or dropping `slot`
+-- next in this transaction fails ("pending trigger events").
+SET CONSTRAINTS ALL IMMEDIATE;
 """
 
 
