@@ -30,11 +30,6 @@ def acceptance_hint(acceptance: Acceptance) -> str:
 
 
 @register.filter
-def returns_total(returns: list[tuple[str, str, int]]) -> int:
-    return sum(count for _side, _reason, count in returns)
-
-
-@register.filter
 def link_of(links: dict[str, str], figure: str) -> str:
     """The drill-down link of `figure` (a key of `FIGURES`)."""
     return links[figure]
