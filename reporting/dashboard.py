@@ -1044,11 +1044,7 @@ def cached_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Wee
     """`weekly_trends`, kept in the cache for TRENDS_CACHE_SECONDS per filters and week."""
     first, _, _ = trend_weeks(now)
     key = "dashboard-trends:" + filters.query(period=None, start=None, end=None, week=first.isoformat())
-    trends = cache.get(key)
-    if trends is None:
-        trends = weekly_trends(filters, now=now, zone=zone)
-        cache.set(key, trends, TRENDS_CACHE_SECONDS)
-    return trends
+    return cache.get_or_set(key, lambda: weekly_trends(filters, now=now, zone=zone), TRENDS_CACHE_SECONDS)
 
 
 def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Week]:

@@ -131,11 +131,7 @@ def cached_previous_rates(filters: Filters, *, now: datetime.datetime) -> tuple[
     the period before has ended, and reading it costs as much as reading the period itself."""
     before = previous_period(filters.period)
     key = "dashboard-previous:" + filters.query(start=before.first_day.isoformat(), end=before.last_day.isoformat())
-    rates = cache.get(key)
-    if rates is None:
-        rates = previous_rates(filters, now=now)
-        cache.set(key, rates, TRENDS_CACHE_SECONDS)
-    return rates
+    return cache.get_or_set(key, lambda: previous_rates(filters, now=now), TRENDS_CACHE_SECONDS)
 
 
 def previous_rates(filters: Filters, *, now: datetime.datetime) -> tuple[dict, Acceptance]:
