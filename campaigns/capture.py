@@ -19,7 +19,7 @@ from leads.models import Lead, LeadEvent
 from leads.transitions import TransitionError, transition
 from sla.clocks import follow_up_meet
 
-from .models import Campaign, QualificationPolicy
+from .models import Campaign, QualificationPolicy, ScoringRule
 from .scoring import active_rules, lead_auto_qualify, lead_rescore, qualify_many, rules_scored_event, score
 
 BULK_CHUNK = 1000
@@ -127,8 +127,18 @@ def _captured_again_event(lead: Lead, campaign: Campaign, *, actor, source: str)
     )
 
 
-def lead_capture(*, campaign: Campaign, data: LeadData, actor=None, source: str = Lead.Source.FORM) -> CaptureResult:
-    """Capture one lead; a known address becomes a 'captured again' event on the existing lead."""
+def lead_capture(
+    *,
+    campaign: Campaign,
+    data: LeadData,
+    actor=None,
+    source: str = Lead.Source.FORM,
+    rules: list[ScoringRule] | None = None,
+    mql_threshold: int | None = None,
+) -> CaptureResult:
+    """Capture one lead; a known address becomes a 'captured again' event on the existing lead.
+    `rules` (the active scoring rules) and `mql_threshold` (the qualification policy's): when the caller
+    has read them already (else they are read here)."""
     email = normalise_email(data.email)
     # No savepoint of its own inside a caller's transaction (the intake's): a failure here fails the
     # caller's transaction too, and no caller carries on after one. Two statements fewer per capture.
@@ -139,7 +149,7 @@ def lead_capture(*, campaign: Campaign, data: LeadData, actor=None, source: str 
                 # A savepoint: a concurrent capture of the same address may insert it first.
                 with transaction.atomic():
                     lead = _new_lead(campaign, data, actor=actor, source=source)
-                    result = score(lead, active_rules(), channel=campaign.channel)
+                    result = score(lead, active_rules() if rules is None else rules, channel=campaign.channel)
                     lead.score = result.value  # scored before it is written: one INSERT, no UPDATE
                     lead.save()
             except IntegrityError:
@@ -149,9 +159,9 @@ def lead_capture(*, campaign: Campaign, data: LeadData, actor=None, source: str 
                 if result.value:
                     events.append(rules_scored_event(lead, old=0, result=result, actor=actor))
                 LeadEvent.objects.bulk_create(events)
-                lead_auto_qualify(lead)
+                lead_auto_qualify(lead, threshold=mql_threshold)
                 return CaptureResult(lead=lead, created=True)
-        _capture_again(existing, campaign, actor=actor, source=source)
+        _capture_again(existing, campaign, actor=actor, source=source, rules=rules)
         return CaptureResult(lead=existing, created=False)
 
 

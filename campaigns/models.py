@@ -170,6 +170,7 @@ class QualificationPolicy(models.Model):
 
     @classmethod
     def current(cls) -> "QualificationPolicy":
+        # The intake reads the same newest row in SQL of its own (`campaigns.intake.CAMPAIGN_FOR_POST`).
         return cls.objects.order_by("-created_at", "-id").first() or cls.objects.create()
 
 

@@ -32,6 +32,7 @@ class Score:
 
 
 def active_rules() -> list[ScoringRule]:
+    # The intake reads the same rules in SQL of its own (`campaigns.intake.CAMPAIGN_FOR_POST`).
     return list(ScoringRule.objects.filter(is_active=True))
 
 
@@ -105,9 +106,11 @@ def lead_rescore(*, lead: Lead, actor=None, rules: list[ScoringRule] | None = No
     return lead
 
 
-def lead_auto_qualify(lead: Lead) -> None:
-    """Make a new (locked) lead an MQL if its score reaches the policy's threshold."""
-    threshold = QualificationPolicy.current().mql_threshold
+def lead_auto_qualify(lead: Lead, *, threshold: int | None = None) -> None:
+    """Make a new (locked) lead an MQL if its score reaches the policy's threshold (`threshold`: the one
+    in force, when the caller has read it already)."""
+    if threshold is None:
+        threshold = QualificationPolicy.current().mql_threshold
     if qualifies(lead, threshold):
         transition(lead, move="qualify", actor=None, note=auto_qualify_note(lead, threshold))
 

@@ -15,7 +15,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from campaigns.intake import RATE_KEY_PREFIX
-from campaigns.models import Campaign, IntakeRequest
+from campaigns.models import Campaign, IntakeRequest, QualificationPolicy, ScoringRule
 from campaigns.views.intake import intake as intake_view
 from common.addresses import client_ip
 from conftest import CampaignFactory, LeadFactory, advance
@@ -121,12 +121,26 @@ class TestCapture:
 
     def test_a_post_takes_a_constant_number_of_queries(self, client, campaign, token, django_assert_max_num_queries):
         """Authentication, the key, the capture and its events fit in a small fixed number of queries
-        (12: campaign, key, survivors, scoring rules, lead, events, policy, the key's answer, and the
-        transaction with the insert's savepoint); a replay costs two."""
-        with django_assert_max_num_queries(12):
+        (9: the campaign with the key's stored answer, the scoring rules and the MQL threshold, survivors,
+        lead, events, the key's answer, and the transaction with the insert's savepoint); a replay costs
+        one."""
+        with django_assert_max_num_queries(9):
             assert post(client, campaign, ADA, token=token, key="k-1").status_code == 201
-        with django_assert_max_num_queries(2):  # a replay reads the campaign and the stored answer
+        with django_assert_max_num_queries(1):  # a replay reads the campaign with its stored answer
             assert post(client, campaign, ADA, token=token, key="k-1").status_code == 201
+
+    def test_a_lead_reaching_the_threshold_in_force_becomes_an_mql(self, client, campaign, token):
+        """The rules and the threshold are read with the campaign (no statement of their own): the rules
+        in force and the newest policy count."""
+        ScoringRule.objects.update(is_active=False)
+        ScoringRule.objects.create(kind=ScoringRule.Kind.FIELD_PRESENT, value="company", points=70)
+        QualificationPolicy.objects.create(mql_threshold=60)
+        assert post(client, campaign, ADA, token=token).status_code == 201
+        QualificationPolicy.objects.create(mql_threshold=80)
+        assert post(client, campaign, {**ADA, "email": "bo@example.com"}, token=token).status_code == 201
+
+        statuses = dict(Lead.objects.values_list("email", "status"))
+        assert statuses == {"ada@example.com": Lead.Status.MQL, "bo@example.com": Lead.Status.NEW}
 
 
 class TestBadInput:
