@@ -147,7 +147,9 @@ def _count(subject: str, limit: int) -> None:
     start = int(now // window) * window
     key = f"{RATE_KEY_PREFIX}{subject}:{start}"
     try:
-        with _redis(settings.REDIS_URL).pipeline() as pipe:
+        # One round trip, without MULTI/EXEC around it: both commands always run, and a key that missed
+        # its expiry names a window that is over, so nothing needs them to be atomic.
+        with _redis(settings.REDIS_URL).pipeline(transaction=False) as pipe:
             hits, _ = pipe.incr(key).expire(key, window).execute()
     except redis.RedisError as exc:
         # A lost lead costs more than a few minutes without limits: let the post through, loudly.
