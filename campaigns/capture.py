@@ -11,8 +11,8 @@ the actor is None for the web form.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
@@ -48,16 +48,24 @@ def normalise_email(email: str) -> str:
     return email.strip().casefold()
 
 
+# Live and merged-away leads of these addresses in one query. Naming both sides lets PostgreSQL read
+# the two partial email indexes (a BitmapOr) rather than the trigram index. Written by hand: every
+# capture runs it, and the ORM took about 0.4 ms of CPU to compose it (web intake aims at 200 posts a
+# second on two cores, about 10 ms of CPU a post for everything).
+SURVIVORS = """
+SELECT email, id, merged_into_id FROM leads_lead
+ WHERE (merged_into_id IS NULL OR merged_into_id IS NOT NULL) AND email = ANY(%s)
+"""
+
+
 def _survivors(emails: set[str]) -> dict[str, int]:
     """The live lead id for each known address; an address merged away leads to its survivor."""
     found: dict[str, int] = {}
     pending: dict[str, int] = {}
-    # Live and merged-away leads of these addresses in one query. Naming both sides lets PostgreSQL
-    # read the two partial email indexes (a BitmapOr) rather than the trigram index.
-    either = Q(merged_into__isnull=True) | Q(merged_into__isnull=False)
-    for email, pk, merged_into in Lead.objects.filter(either, email__in=emails).values_list(
-        "email", "pk", "merged_into"
-    ):
+    with connection.cursor() as cursor:
+        cursor.execute(SURVIVORS, [list(emails)])
+        rows = cursor.fetchall()
+    for email, pk, merged_into in rows:
         if merged_into is None:
             found[email] = pk
         else:
