@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from common.paging import CountedPaginator
+from common.paths import back_query, id_path
 from leads.duplicates import possible_duplicates
 from people.navigation import back_link, next_or
 from people.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required
@@ -57,7 +58,13 @@ class QueueView(RoleRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()
         query.pop("page", None)
-        return super().get_context_data(now=timezone.now(), filters=self.filters, query=query.urlencode(), **kwargs)
+        context = super().get_context_data(now=timezone.now(), filters=self.filters, query=query.urlencode(), **kwargs)
+        # Each row's links, from two paths reversed once a page (the template reuses the rows read here).
+        detail, claim, back = id_path("leads:detail"), id_path("leads:claim"), back_query(self.request)
+        for deadline in context["deadlines"]:
+            deadline.lead.link = detail(deadline.lead_id) + back
+            deadline.claim_url = claim(deadline.lead_id)
+        return context
 
 
 class MyLeadsView(RoleRequiredMixin, TemplateView):
