@@ -171,6 +171,8 @@ STORAGES = {
     },
 }
 
+# Plain <input> widgets are written in Python, every other widget by Django's templates (handoff/renderers.py).
+FORM_RENDERER = "handoff.renderers.InputRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -62,6 +62,40 @@ def test_search_matches_part_of_the_name_email_or_company(signed_in, campaign, q
     assert shown(response) == ["Ada Lovelace"]
 
 
+@pytest.mark.parametrize(
+    "query, found",
+    [
+        ("ada lov", True),  # each word typed begins a word of the lead's, in any order
+        ("LOVELACE Ada", True),
+        ("analytical.org", True),  # an address is words too: ada, analytical, org
+        ("ada@analytical.org", True),
+        ("Zoë", True),  # letters beyond ASCII are letters
+        ("velace", False),  # the middle of a word is not its beginning
+        ("ada hopper", False),  # every word must be found
+        ("-- @ --", False),  # no letter or digit: nothing, not everything
+    ],
+)
+def test_search_finds_leads_with_a_word_beginning_with_each_word_typed(signed_in, campaign, query, found):
+    """Given a lead, when a marketer searches, then it is listed exactly when each word typed begins a
+    word of its name, company or email."""
+    LeadFactory(campaign=campaign, full_name="Ada Lovelace", email="ada@analytical.org", company="Zoë Engines")
+
+    response = signed_in.get(LIST, {"search": query})
+
+    assert response.status_code == 200
+    assert shown(response) == (["Ada Lovelace"] if found else [])
+
+
+def test_search_follows_a_lead_renamed(signed_in, campaign):
+    """Given a lead renamed after capture, when a marketer searches its new name, then it is found
+    (PostgreSQL keeps the searched words with the row), and no longer by the old one."""
+    lead = LeadFactory(campaign=campaign, full_name="Ada Byron", email="ada@analytical.org", company="")
+    Lead.objects.filter(pk=lead.pk).update(full_name="Ada Lovelace")
+
+    assert shown(signed_in.get(LIST, {"search": "lovelace"})) == ["Ada Lovelace"]
+    assert shown(signed_in.get(LIST, {"search": "byron"})) == []
+
+
 def test_campaign_filter_lists_only_that_campaigns_leads(signed_in, campaign):
     other = CampaignFactory()
     LeadFactory(campaign=campaign, full_name="Ours")

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.generic import ListView, TemplateView
 
 from common.daterange import DayField
+from common.paths import back_query, id_path
 from leads import services
 from leads.duplicates import flag_possible_duplicates
 from leads.forms import HandOffForm
@@ -49,6 +50,19 @@ class LeadFilterForm(forms.Form):
         label="Per page", choices=[(n, n) for n in PAGE_SIZES], coerce=int, required=False, empty_value=PAGE_SIZES[0]
     )
     cursor = forms.CharField(label="Page link", required=False, max_length=500, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Bootstrap's classes, set here because the page draws the fields with _filter_field.html, not crispy.
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:  # a value not understood: the field is marked and its errors shown under it
+                self.fields[name].widget.attrs["class"] += " is-invalid"
+                self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}_error"
 
     def clean_order(self):
         return self.cleaned_data["order"] or lead_lists.DEFAULT_ORDER
@@ -136,6 +150,9 @@ class LeadListView(RoleRequiredMixin, TemplateView):
             cursor=chosen.get("cursor"),
             size=chosen.get("per_page", PAGE_SIZES[0]),
         )
+        detail, back = id_path("leads:detail"), back_query(self.request)
+        for lead in page.leads:
+            lead.link = detail(lead.pk) + back  # one path reversed a page, not one a row
         kwargs.setdefault("bulk_form", BulkHandOffForm())
         kwargs.setdefault("selected", set())
         return super().get_context_data(

@@ -5,12 +5,15 @@ Views parse input with a form and call one service; the services check the move 
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from common.paging import CountedPaginator
+from common.paths import ID_MARK, back_query, id_path
 from leads.duplicates import possible_duplicates
 from people.navigation import back_link, next_or
 from people.roles import ANY_ROLE, MARKETING_SIDE, SALES_SIDE, Role, RoleRequiredMixin, has_role, role_required
@@ -57,7 +60,13 @@ class QueueView(RoleRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()
         query.pop("page", None)
-        return super().get_context_data(now=timezone.now(), filters=self.filters, query=query.urlencode(), **kwargs)
+        context = super().get_context_data(now=timezone.now(), filters=self.filters, query=query.urlencode(), **kwargs)
+        # Each row's links, from two paths reversed once a page (the template reuses the rows read here).
+        detail, claim, back = id_path("leads:detail"), id_path("leads:claim"), back_query(self.request)
+        for deadline in context["deadlines"]:
+            deadline.lead.link = detail(deadline.lead_id) + back
+            deadline.claim_url = claim(deadline.lead_id)
+        return context
 
 
 class MyLeadsView(RoleRequiredMixin, TemplateView):
@@ -71,9 +80,15 @@ class MyLeadsView(RoleRequiredMixin, TemplateView):
         now = timezone.now()
         show_all = self.request.GET.get("all", "")
         groups = queries.rep_worklist(self.request.user, now=now, per_group=MY_LEADS_PER_GROUP, show_all=show_all)
+        # Every row's quick-log form is the same but for its lead's id in the fields' ids: render it once
+        # (its widgets' templates cost more than the rest of the row), then write each row's id in.
+        fields = render_to_string("leads/_quick_log_fields.html", {"form": QuickLogForm(lead_id=ID_MARK)})
+        detail, log, back = id_path("leads:detail"), id_path("leads:log_activity"), back_query(self.request)
         for group in groups:
             for lead in group.leads:
-                lead.log_form = QuickLogForm(lead=lead)
+                lead.link = detail(lead.pk) + back
+                lead.log_url = log(lead.pk)
+                lead.log_fields = mark_safe(fields.replace(str(ID_MARK), str(lead.pk)))  # noqa: S308 - an int into our own HTML
         is_away = RepProfile.objects.filter(user=self.request.user, is_away=True).exists()
         return super().get_context_data(
             groups=groups,

@@ -45,8 +45,8 @@ class QuickLogForm(ActivityForm):
 
     note = None
 
-    def __init__(self, *, lead: Lead):
-        super().__init__(auto_id=f"log-{lead.pk}-%s")
+    def __init__(self, *, lead_id: int):
+        super().__init__(auto_id=f"log-{lead_id}-%s")
         self.fields["kind"].choices = [(kind.value, kind.label) for kind in Activity.CONTACT_KINDS]
         self.fields["kind"].label = "What"
         self.fields["outcome"].widget.attrs["placeholder"] = "Reached, voicemail…"

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from django import template
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 
 from sla.models import EscalationStep
 
@@ -56,6 +58,25 @@ def urgency(due_at: datetime | None) -> str:
     if delta.total_seconds() < 0:
         return "danger"
     return "warning" if delta < SOON else "success"
+
+
+@register.simple_tag
+def deadline_badge(due_at: datetime | None, paused_at: datetime | None = None) -> str:
+    """A deadline's time left as a badge that static/js/countdown.js counts down live (the text here is
+    the no-JS fallback); "paused" and no countdown while the clock is paused. A tag rather than a
+    partial: lists show one a row, and a template per row cost more than the rest of the row."""
+    if paused_at:
+        return format_html(
+            '<span class="badge text-bg-secondary" title="{}">paused</span>', "Clock paused while the lead is on hold"
+        )
+    due = date_format(timezone.localtime(due_at), "DATETIME_FORMAT") if due_at else ""
+    return format_html(
+        '<span class="badge text-bg-{}" data-due="{}" title="Due {}">{}</span>',
+        urgency(due_at),
+        utc_iso(due_at),
+        due,
+        time_left(due_at),
+    )
 
 
 @register.filter

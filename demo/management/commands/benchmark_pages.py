@@ -31,12 +31,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -166,6 +167,11 @@ class Command(BaseCommand):
         today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
         ninety_days = f"period=custom&start={today - datetime.timedelta(days=89)}&end={today}"
         dashboard = reverse("dashboard")
+        # Search words from a lead half-way through the table: its company (a few hundred leads at 1M),
+        # its name (one lead), and the company's first word (every lead shares it in a seed_scale fill).
+        middle = Lead.objects.filter(pk__gte=(Lead.objects.aggregate(Max("pk"))["pk__max"] or 0) // 2).order_by("pk")
+        found = middle.values("full_name", "company").first()
+        lead_list = reverse("campaigns:leads")
         return [
             ("campaigns list", marketer, reverse("campaigns:list")),
             (f"campaign results ({campaign_leads:,} leads)", marketer, reverse("campaigns:detail", args=[campaign])),
@@ -179,6 +185,22 @@ class Command(BaseCommand):
             ("queue (default)", rep, reverse("leads:queue")),
             (f"lead detail ({events} events)", manager, reverse("leads:detail", args=[1])),
             ("targets", manager, reverse("leads:targets")),
+            ("lead list", marketer, lead_list),
+            (
+                f"lead list search, a company ({found['company']})",
+                marketer,
+                f"{lead_list}?{urlencode({'search': found['company']})}",
+            ),
+            (
+                f"lead list search, a name ({found['full_name']})",
+                marketer,
+                f"{lead_list}?{urlencode({'search': found['full_name']})}",
+            ),
+            (
+                "lead list search, a word every lead shares",
+                marketer,
+                f"{lead_list}?{urlencode({'search': found['company'].split()[0]})}",
+            ),
         ]
 
     def _run(self, name: str, requests: int, only: str = "") -> Run:
