@@ -366,8 +366,13 @@ class Clock:
         return rate(self.on_time, self.decided - self.excused)
 
 
+# The deadline kinds, read once: `K.values` builds its list again on every call, and the page makes a
+# clock per kind for every person, campaign and group.
+KINDS = tuple(K.values)
+
+
 def _clocks() -> dict[str, Clock]:
-    return {kind: Clock() for kind in K.values}
+    return {kind: Clock() for kind in KINDS}
 
 
 def deadline_outcomes(
@@ -840,13 +845,15 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         # The queue is a row of its own (definition 4): its misses are the sales team's, not a no-team rep's.
         key = QUEUE if person is None else team
         label = "The queue (nobody claimed it)" if key == QUEUE else team.name if team else "No team"
-        by_team.setdefault(key, SalesGroup(key, label)).clocks[kind].add(row)
+        if key not in by_team:
+            by_team[key] = SalesGroup(key, label)
+        by_team[key].clocks[kind].add(row)
         if campaign:
             campaign.clocks[kind].add(row)
             channel = campaign.campaign.channel
-            by_channel.setdefault(channel, SalesGroup(channel, campaign.campaign.get_channel_display())).clocks[
-                kind
-            ].add(row)
+            if channel not in by_channel:
+                by_channel[channel] = SalesGroup(channel, campaign.campaign.get_channel_display())
+            by_channel[channel].clocks[kind].add(row)
     percentiles = (
         decided_deadlines(filters, now=now, measured=True)
         .values("kind")
