@@ -810,14 +810,22 @@ def _return_sides() -> dict[str, str]:
 _AGGREGATE_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
 
 
-def sla_dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
-    """Every figure of the dashboard for `filters` as of `now`, in a constant number of queries."""
+# The parts of the figures, each read apart: a CSV export of one table reads only the parts it shows
+# (`reporting.dashboard_tables.TABLES`); the page reads them all.
+PARTS = frozenset(
+    {"deadlines", "times", "excused", "events", "mqls", "assignments", "won", "acceptance", "trends", "appeals"}
+)
+
+
+def sla_dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str] = PARTS) -> Dashboard:
+    """Every figure of the dashboard for `filters` as of `now` (of `parts` only: the others stay
+    empty), in a constant number of queries."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_AGGREGATE_SETTINGS)
-        return _dashboard(filters=filters, now=now)
+        return _dashboard(filters=filters, now=now, parts=parts)
 
 
-def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
+def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str]) -> Dashboard:
     zone = timezone.get_default_timezone()
     start, end = filters.period.start, filters.period.end
     people, kept = _people(filters)
@@ -858,34 +866,40 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
                 by_channel[channel] = SalesGroup(channel, campaign.campaign.get_channel_display())
             by_channel[channel].clocks[kind].add(row)
 
-    for row in deadline_outcomes(filters, now=now, by=("kind",), sides=("owner", "campaign")):
-        if row["side"] == "owner":
-            add_for_person(row["kind"], row["key"], row)
-        else:
-            add_for_campaign(row["kind"], campaigns.get(row["key"]), row)
-    for row in escalations_caused(filters, now=now):
-        row = {"on_time": 0, "late": 0, "recorded": 0, **row}
-        add_for_person(row["kind"], row["owner"], row)
-        add_for_campaign(row["kind"], campaigns.get(row["campaign"]), row)
+    if "deadlines" in parts:
+        for row in deadline_outcomes(filters, now=now, by=("kind",), sides=("owner", "campaign")):
+            if row["side"] == "owner":
+                add_for_person(row["kind"], row["key"], row)
+            else:
+                add_for_campaign(row["kind"], campaigns.get(row["key"]), row)
+        for row in escalations_caused(filters, now=now):
+            row = {"on_time": 0, "late": 0, "recorded": 0, **row}
+            add_for_person(row["kind"], row["owner"], row)
+            add_for_campaign(row["kind"], campaigns.get(row["campaign"]), row)
     percentiles = (
         decided_deadlines(filters, now=now, measured=True)
         .values("kind")
         .annotate(median=Percentile("business_seconds", 0.5), p90=Percentile("business_seconds", 0.9))
         .order_by()
     )
-    for row in percentiles:
+    for row in percentiles if "times" in parts else ():
         clock = marketing[row["kind"]] if row["kind"] == K.FOLLOW_UP else sales[row["kind"]]
         clock.median_seconds, clock.p90_seconds = row["median"], row["p90"]
-    for row in excused_breaches(filters, now=now).values("kind").annotate(n=Count("pk")).order_by():
+    excused = excused_breaches(filters, now=now).values("kind").annotate(n=Count("pk")).order_by()
+    for row in excused if "excused" in parts else ():
         (marketing if row["kind"] == K.FOLLOW_UP else sales)[row["kind"]].excused = row["n"]
 
     # Timeline events per campaign (marketing's side, the funnel) and per person (sales' side).
     # One pass over the period's rows, summed per campaign, per person and per return reason.
-    events = counts_grouped(
-        [E.CAPTURED, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
-        **filters.period.days,
-        sets=(("campaign",), ("user",), ("subgroup",)),
-        where=campaign_q(filters),
+    events = (
+        counts_grouped(
+            [E.CAPTURED, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
+            **filters.period.days,
+            sets=(("campaign",), ("user",), ("subgroup",)),
+            where=campaign_q(filters),
+        )
+        if "events" in parts
+        else []
     )
     returns: dict[str, int] = defaultdict(int)
     converted_value = Decimal(0)
@@ -907,9 +921,10 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
             if kind == E.CONVERTED:
                 converted_value += row["amount"]
 
-    for campaign_pk, mqls in mqls_by_campaign(**filters.period.days, where=campaign_q(filters)).items():
+    mqls = mqls_by_campaign(**filters.period.days, where=campaign_q(filters)) if "mqls" in parts else {}
+    for campaign_pk, count in mqls.items():
         if campaign_pk in campaigns:
-            campaigns[campaign_pk].mqls = mqls
+            campaigns[campaign_pk].mqls = count
 
     # Assignments: by a manager, automatic (routing's round-robin), by an escalation (not an acceptance:
     # nobody in sales took the lead), or a reassignment.
@@ -926,7 +941,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         )
         .order_by()
     )
-    for row in assignments:
+    for row in assignments if "assignments" in parts else ():
         person = int(row["rep"]) if row["rep"] and row["rep"].isdigit() else None
         if person in people and (kept is None or person in kept):
             rep = people[person]
@@ -945,7 +960,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         .order_by()
     )
     won_total, won_revenue = 0, Decimal(0)
-    for row in won:
+    for row in won if "won" in parts else ():
         campaign = campaigns.get(row["campaign"])
         if campaign:
             campaign.won += row["n"]
@@ -958,7 +973,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
                 people[row["owner"]].won_revenue += row["revenue"]
 
     acceptance = Acceptance()
-    for row in acceptance_rows(filters, now=now, by="campaign"):
+    for row in acceptance_rows(filters, now=now, by="campaign") if "acceptance" in parts else ():
         acceptance.add(row)
         if row["campaign"] in campaigns:
             campaigns[row["campaign"]].acceptance.add(row)
@@ -992,8 +1007,8 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         # An archived campaign shows only for a period it did something in.
         campaigns=[row for row in campaigns.values() if not (row.campaign.is_archived and row.is_idle)],
         channels=sorted(by_channel.values(), key=lambda group: group.label),
-        trends=cached_trends(filters, now=now, zone=zone),
-        open_appeals=Appeal.objects.filter(ruling__isnull=True).count(),
+        trends=cached_trends(filters, now=now, zone=zone) if "trends" in parts else [],
+        open_appeals=Appeal.objects.filter(ruling__isnull=True).count() if "appeals" in parts else 0,
     )
 
 
