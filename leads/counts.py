@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
+from common.triggers import drop_transition_triggers, transition_triggers
 from leads.models import EventCount, EventMonthCount
 from leads.tally import COUNT_SLOT_FUNCTION, site_zone
 
@@ -141,42 +142,14 @@ def months_upsert(*parts: tuple[str, str]) -> str:
     return MONTHS_UPSERT.format(changes=" UNION ALL ".join(_DAILY.format(rows=rows, sign=sign) for rows, sign in parts))
 
 
-# A trigger per operation (a transition table belongs to one event); an upsert of the daily rows fires
-# the INSERT one for the rows it inserted and the UPDATE one for those it added to.
-MONTHS_TRIGGER_SQL = f"""
-CREATE OR REPLACE FUNCTION handoff_count_event_months() RETURNS trigger AS $$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-{months_upsert(("new_counts", ""))};
-  ELSIF TG_OP = 'UPDATE' THEN
-{months_upsert(("old_counts", "-"), ("new_counts", ""))};
-  ELSE
-{months_upsert(("old_counts", "-"))};
-  END IF;
-  RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-
-DROP TRIGGER IF EXISTS handoff_event_months_insert ON handoff_eventcount;
-CREATE TRIGGER handoff_event_months_insert
-  AFTER INSERT ON handoff_eventcount REFERENCING NEW TABLE AS new_counts
-  FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_event_months();
-DROP TRIGGER IF EXISTS handoff_event_months_update ON handoff_eventcount;
-CREATE TRIGGER handoff_event_months_update
-  AFTER UPDATE ON handoff_eventcount REFERENCING OLD TABLE AS old_counts NEW TABLE AS new_counts
-  FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_event_months();
-DROP TRIGGER IF EXISTS handoff_event_months_delete ON handoff_eventcount;
-CREATE TRIGGER handoff_event_months_delete
-  AFTER DELETE ON handoff_eventcount REFERENCING OLD TABLE AS old_counts
-  FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_event_months();
-"""
-
-MONTHS_DROP_TRIGGER_SQL = """
-DROP TRIGGER IF EXISTS handoff_event_months_insert ON handoff_eventcount;
-DROP TRIGGER IF EXISTS handoff_event_months_update ON handoff_eventcount;
-DROP TRIGGER IF EXISTS handoff_event_months_delete ON handoff_eventcount;
-DROP FUNCTION IF EXISTS handoff_count_event_months();
-"""
+MONTHS_TRIGGER_SQL = transition_triggers(
+    "handoff_count_event_months",
+    "handoff_eventcount",
+    insert=months_upsert(("new_rows", "")),
+    update=months_upsert(("old_rows", "-"), ("new_rows", "")),
+    delete=months_upsert(("old_rows", "-")),
+)
+MONTHS_DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_event_months", "handoff_eventcount")
 
 MONTHS_FILL_SQL = "DELETE FROM leads_eventmonthcount;\n" + months_upsert(("handoff_eventcount", ""))  # noqa: S608 - constant SQL
 

@@ -65,7 +65,7 @@ from leads.counts import counts_grouped
 from leads.models import Deal, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 from people.roles import Role
-from reporting.models import DeadlineOutcome
+from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
 from reporting.outcomes import BY_ESCALATION, LATE, ON_TIME, outcome_rows
 from sla.models import Deadline, Escalation, Handoff, SlaPolicy
 
@@ -401,6 +401,10 @@ def deadline_outcomes(
         by=by,
         week_zone=week_zone,
         sides=sides,
+        # The months hold each side alone: a filter on the other side needs the hours' pairs.
+        months=None
+        if filters.by_people or campaign_q(filters)
+        else DeadlineOutcomeMonth.objects.filter(kind__in=kinds),
     )
 
 

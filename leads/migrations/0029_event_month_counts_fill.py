@@ -29,7 +29,7 @@ SELECT date_trunc('month', c.day)::date, s.side, c.kind, c.subgroup,
        CASE WHEN s.side = 'campaign' THEN c.campaign_id END,
        CASE WHEN s.side = 'user' THEN c.user_id END,
        c.slot, SUM(c.value), SUM(c.amount)
-  FROM (SELECT day, kind, subgroup, campaign_id, user_id, slot, value AS value, amount AS amount FROM new_counts) c CROSS JOIN (VALUES ('campaign'), ('user')) AS s(side)
+  FROM (SELECT day, kind, subgroup, campaign_id, user_id, slot, value AS value, amount AS amount FROM new_rows) c CROSS JOIN (VALUES ('campaign'), ('user')) AS s(side)
  GROUP BY 1, 2, 3, 4, 5, 6, 7
 HAVING SUM(c.value) <> 0 OR SUM(c.amount) <> 0
  ORDER BY 1, 2, 3, 4, 5, 6, 7
@@ -44,7 +44,7 @@ SELECT date_trunc('month', c.day)::date, s.side, c.kind, c.subgroup,
        CASE WHEN s.side = 'campaign' THEN c.campaign_id END,
        CASE WHEN s.side = 'user' THEN c.user_id END,
        c.slot, SUM(c.value), SUM(c.amount)
-  FROM (SELECT day, kind, subgroup, campaign_id, user_id, slot, -value AS value, -amount AS amount FROM old_counts UNION ALL SELECT day, kind, subgroup, campaign_id, user_id, slot, value AS value, amount AS amount FROM new_counts) c CROSS JOIN (VALUES ('campaign'), ('user')) AS s(side)
+  FROM (SELECT day, kind, subgroup, campaign_id, user_id, slot, -value AS value, -amount AS amount FROM old_rows UNION ALL SELECT day, kind, subgroup, campaign_id, user_id, slot, value AS value, amount AS amount FROM new_rows) c CROSS JOIN (VALUES ('campaign'), ('user')) AS s(side)
  GROUP BY 1, 2, 3, 4, 5, 6, 7
 HAVING SUM(c.value) <> 0 OR SUM(c.amount) <> 0
  ORDER BY 1, 2, 3, 4, 5, 6, 7
@@ -59,7 +59,7 @@ SELECT date_trunc('month', c.day)::date, s.side, c.kind, c.subgroup,
        CASE WHEN s.side = 'campaign' THEN c.campaign_id END,
        CASE WHEN s.side = 'user' THEN c.user_id END,
        c.slot, SUM(c.value), SUM(c.amount)
-  FROM (SELECT day, kind, subgroup, campaign_id, user_id, slot, -value AS value, -amount AS amount FROM old_counts) c CROSS JOIN (VALUES ('campaign'), ('user')) AS s(side)
+  FROM (SELECT day, kind, subgroup, campaign_id, user_id, slot, -value AS value, -amount AS amount FROM old_rows) c CROSS JOIN (VALUES ('campaign'), ('user')) AS s(side)
  GROUP BY 1, 2, 3, 4, 5, 6, 7
 HAVING SUM(c.value) <> 0 OR SUM(c.amount) <> 0
  ORDER BY 1, 2, 3, 4, 5, 6, 7
@@ -72,24 +72,24 @@ ON CONFLICT (month, side, kind, subgroup, campaign_id, user_id, slot) DO UPDATE
 END;
 $$ LANGUAGE plpgsql;
 
-DROP TRIGGER IF EXISTS handoff_event_months_insert ON handoff_eventcount;
-CREATE TRIGGER handoff_event_months_insert
-  AFTER INSERT ON handoff_eventcount REFERENCING NEW TABLE AS new_counts
+DROP TRIGGER IF EXISTS handoff_count_event_months_insert ON handoff_eventcount;
+CREATE TRIGGER handoff_count_event_months_insert
+  AFTER INSERT ON handoff_eventcount REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_event_months();
-DROP TRIGGER IF EXISTS handoff_event_months_update ON handoff_eventcount;
-CREATE TRIGGER handoff_event_months_update
-  AFTER UPDATE ON handoff_eventcount REFERENCING OLD TABLE AS old_counts NEW TABLE AS new_counts
+DROP TRIGGER IF EXISTS handoff_count_event_months_update ON handoff_eventcount;
+CREATE TRIGGER handoff_count_event_months_update
+  AFTER UPDATE ON handoff_eventcount REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_event_months();
-DROP TRIGGER IF EXISTS handoff_event_months_delete ON handoff_eventcount;
-CREATE TRIGGER handoff_event_months_delete
-  AFTER DELETE ON handoff_eventcount REFERENCING OLD TABLE AS old_counts
+DROP TRIGGER IF EXISTS handoff_count_event_months_delete ON handoff_eventcount;
+CREATE TRIGGER handoff_count_event_months_delete
+  AFTER DELETE ON handoff_eventcount REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION handoff_count_event_months();
 """
 
 DROP_TRIGGER = r"""
-DROP TRIGGER IF EXISTS handoff_event_months_insert ON handoff_eventcount;
-DROP TRIGGER IF EXISTS handoff_event_months_update ON handoff_eventcount;
-DROP TRIGGER IF EXISTS handoff_event_months_delete ON handoff_eventcount;
+DROP TRIGGER IF EXISTS handoff_count_event_months_insert ON handoff_eventcount;
+DROP TRIGGER IF EXISTS handoff_count_event_months_update ON handoff_eventcount;
+DROP TRIGGER IF EXISTS handoff_count_event_months_delete ON handoff_eventcount;
 DROP FUNCTION IF EXISTS handoff_count_event_months();
 """
 
