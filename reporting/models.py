@@ -60,6 +60,8 @@ class DeadlineOutcomeMonth(models.Model):
     Kept by a trigger on `handoff_deadlineoutcome` itself (whoever writes the hours: the deadlines'
     trigger, a rebuild, `seed_scale`'s chunks through `outcome_months_fill`), with the site's zone
     written in: `rebuild_counts` installs it again after a change of TIME_ZONE and recounts the months.
+    Keyed by the writer's slot as `EventCount` is: every hand-off of any campaign adds to its month's
+    row of the queue's claims, which would otherwise be one row they all wait on.
     """
 
     month = models.DateField(help_text="The first day of the month, in the site's time zone.")
@@ -72,11 +74,14 @@ class DeadlineOutcomeMonth(models.Model):
     recorded = models.BigIntegerField(default=0)
     by_escalation = models.BigIntegerField(default=0)
     late_by_escalation = models.BigIntegerField(default=0)
+    slot = models.SmallIntegerField(
+        default=0, db_default=0, help_text="Which writer's share of the sums this row is: read the sum over slots."
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["month", "per", "kind", "campaign", "owner"],
+                fields=["month", "per", "kind", "campaign", "owner", "slot"],
                 name="deadline_outcome_month_key",
                 nulls_distinct=False,
             )

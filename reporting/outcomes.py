@@ -134,13 +134,16 @@ REBUILD_SQL = outcomes_upsert("handoff_deadline")
 
 
 # `DeadlineOutcomeMonth` from changes of hourly rows `{changes}` (a removed row's counts negated): each
-# hour adds to its local month's row per owner and per campaign. `{zone}` is settings.TIME_ZONE.
+# hour adds to its local month's row per owner and per campaign, in this transaction's slot
+# (`leads.tally.COUNT_SLOT_FUNCTION`: a month's row per owner "nobody", the queue's claims of every
+# campaign, would otherwise be one row every hand-off waits on). `{zone}` is settings.TIME_ZONE.
 _MONTH_COUNTED = ("on_time", "late", "recorded", "by_escalation", "late_by_escalation")
 MONTHS_UPSERT = (
     """
-INSERT INTO reporting_deadlineoutcomemonth (month, per, kind, campaign_id, owner_id, """
+INSERT INTO reporting_deadlineoutcomemonth (month, per, kind, campaign_id, owner_id, """  # noqa: S608 - constant SQL, no input
     + ", ".join(_MONTH_COUNTED)
-    + """)
+    + """, slot)
+SELECT summed.*, (SELECT handoff_count_slot()) FROM (
 SELECT date_trunc('month', c.hour AT TIME ZONE '{zone}')::date, s.side, c.kind,
        CASE WHEN s.side = 'campaign' THEN c.campaign_id END, CASE WHEN s.side = 'owner' THEN c.owner_id END, """
     + ", ".join(f"SUM(c.{name})" for name in _MONTH_COUNTED)
@@ -150,8 +153,8 @@ SELECT date_trunc('month', c.hour AT TIME ZONE '{zone}')::date, s.side, c.kind,
 HAVING """
     + " OR ".join(f"SUM(c.{name}) <> 0" for name in _MONTH_COUNTED)
     + """
- ORDER BY 1, 2, 3, 4, 5
-ON CONFLICT (month, per, kind, campaign_id, owner_id) DO UPDATE SET """
+ ORDER BY 1, 2, 3, 4, 5) AS summed
+ON CONFLICT (month, per, kind, campaign_id, owner_id, slot) DO UPDATE SET """
     + ", ".join(f"{name} = reporting_deadlineoutcomemonth.{name} + EXCLUDED.{name}" for name in _MONTH_COUNTED)
 )
 

@@ -30,6 +30,14 @@ class Migration(migrations.Migration):
                 ("by_escalation", models.BigIntegerField(default=0)),
                 ("late_by_escalation", models.BigIntegerField(default=0)),
                 (
+                    "slot",
+                    models.SmallIntegerField(
+                        db_default=0,
+                        default=0,
+                        help_text="Which writer's share of the sums this row is: read the sum over slots.",
+                    ),
+                ),
+                (
                     "campaign",
                     models.ForeignKey(
                         null=True,
@@ -51,7 +59,7 @@ class Migration(migrations.Migration):
             options={
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("month", "per", "kind", "campaign", "owner"),
+                        fields=("month", "per", "kind", "campaign", "owner", "slot"),
                         name="deadline_outcome_month_key",
                         nulls_distinct=False,
                     )
