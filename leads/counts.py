@@ -11,15 +11,23 @@ period, week and month the pages show is a run of whole local days, so their cos
 campaigns x people x days shown, never by the number of leads or events. A key may have a row per
 slot (concurrent writers add to rows of their own: `leads.tally.COUNT_SLOT_FUNCTION`); every read
 here sums, so the slots add up.
+
+A month of daily rows holds every (campaign, person) pair that did something: at a million leads a
+quarter is ~400,000 rows. `EventMonthCount` keeps each month's sums per campaign and per person apart
+(a few thousand rows a month), kept from the daily rows by a trigger on `handoff_eventcount`
+(`MONTHS_TRIGGER_SQL`), so `counts_grouped` reads the whole months of a period from there and only the
+days at its edges from the daily rows.
 """
 
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
-from leads.models import EventCount
+from common.triggers import drop_transition_triggers, transition_triggers
+from leads.models import EventCount, EventMonthCount
 from leads.tally import COUNT_SLOT_FUNCTION, site_zone
 
 # How one event is counted. `{events}` is the relation of timeline rows to count: the trigger's
@@ -107,6 +115,51 @@ DROP FUNCTION IF EXISTS handoff_count_events();
 """
 
 
+# `EventMonthCount` from changes of daily rows `{changes}` (day, kind, subgroup, campaign_id, user_id,
+# slot, value, amount; a removed row with its value negated): each daily row adds to its month's row
+# per campaign and its month's row per person, in its own slot.
+MONTHS_UPSERT = """
+INSERT INTO leads_eventmonthcount (month, side, kind, subgroup, campaign_id, user_id, slot, value, amount)
+SELECT date_trunc('month', c.day)::date, s.side, c.kind, c.subgroup,
+       CASE WHEN s.side = 'campaign' THEN c.campaign_id END,
+       CASE WHEN s.side = 'user' THEN c.user_id END,
+       c.slot, SUM(c.value), SUM(c.amount)
+  FROM ({changes}) c CROSS JOIN (VALUES ('campaign'), ('user')) AS s(side)
+ GROUP BY 1, 2, 3, 4, 5, 6, 7
+HAVING SUM(c.value) <> 0 OR SUM(c.amount) <> 0
+ ORDER BY 1, 2, 3, 4, 5, 6, 7
+ON CONFLICT (month, side, kind, subgroup, campaign_id, user_id, slot) DO UPDATE
+   SET value = leads_eventmonthcount.value + EXCLUDED.value,
+       amount = leads_eventmonthcount.amount + EXCLUDED.amount
+"""
+_DAILY = (
+    "SELECT day, kind, subgroup, campaign_id, user_id, slot, {sign}value AS value, {sign}amount AS amount FROM {rows}"
+)
+
+
+def months_upsert(*parts: tuple[str, str]) -> str:
+    """MONTHS_UPSERT over relations of daily rows, each with its sign ("" adds, "-" takes out)."""
+    return MONTHS_UPSERT.format(changes=" UNION ALL ".join(_DAILY.format(rows=rows, sign=sign) for rows, sign in parts))
+
+
+MONTHS_TRIGGER_SQL = transition_triggers(
+    "handoff_count_event_months",
+    "handoff_eventcount",
+    insert=months_upsert(("new_rows", "")),
+    update=months_upsert(("old_rows", "-"), ("new_rows", "")),
+    delete=months_upsert(("old_rows", "-")),
+)
+MONTHS_DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_event_months", "handoff_eventcount")
+
+MONTHS_FILL_SQL = "DELETE FROM leads_eventmonthcount;\n" + months_upsert(("handoff_eventcount", ""))  # noqa: S608 - constant SQL
+
+
+def event_months_fill(cursor) -> None:
+    """Recount `EventMonthCount` from the daily rows: for the rebuild, and for writers that fill the
+    daily rows with triggers off (`seed_scale`)."""
+    cursor.execute(MONTHS_FILL_SQL)
+
+
 def counts_rebuild() -> int:
     """Recompute every count from the timeline; returns the number of rows written. Installs the
     trigger again, so after a change of settings.TIME_ZONE the days follow the new zone.
@@ -119,6 +172,8 @@ def counts_rebuild() -> int:
         cursor.execute("DELETE FROM handoff_eventcount")
         cursor.execute(COUNTS_UPSERT.format(select=counts_select("leads_leadevent")))
         rows = cursor.rowcount
+        cursor.execute(MONTHS_TRIGGER_SQL)
+        event_months_fill(cursor)
     return rows
 
 
@@ -137,27 +192,89 @@ def counts_sum(
 # What `counts_grouped` can group by, and its column; GROUPING() reports them as bits 2, 1, 0 (set: not grouped).
 _GROUPABLE = {"subgroup": "subgroup", "campaign": "campaign_id", "user": "user_id"}
 COUNTS_GROUPED = """
-SELECT kind, subgroup, campaign_id, user_id, GROUPING(subgroup, campaign_id, user_id),
-       SUM(value)::bigint, SUM(amount)
+SELECT kind, {columns}, {grouping}, SUM(value)::bigint, SUM(amount)
   FROM ({rows}) AS e
  GROUP BY GROUPING SETS ({sets})
 """
+
+
+def _grouped_sql(rows: str, sets: list[tuple[str, ...]]) -> str:
+    """COUNTS_GROUPED over `rows` for `sets`; a column no set names is NULL, reported as not grouped
+    (GROUPING() takes only columns some set groups by)."""
+    columns, bits = [], []
+    for bit, (name, column) in zip((4, 2, 1), _GROUPABLE.items(), strict=True):
+        if any(name in names for names in sets):
+            columns.append(column)
+            bits.append(f"GROUPING({column}) * {bit}")
+        else:
+            columns.append(f"NULL AS {column}")
+            bits.append(str(bit))
+    grouping_sets = ", ".join("(kind, " + ", ".join(_GROUPABLE[name] for name in names) + ")" for names in sets)
+    return COUNTS_GROUPED.format(columns=", ".join(columns), grouping=" + ".join(bits), rows=rows, sets=grouping_sets)
+
+
+def _whole_months(first_day: date, last_day: date) -> list[date]:
+    """The first days of the calendar months lying wholly within `first_day`..`last_day`."""
+    months = []
+    month = first_day if first_day.day == 1 else _next_month(first_day)
+    while _next_month(month) - timedelta(days=1) <= last_day:
+        months.append(month)
+        month = _next_month(month)
+    return months
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _side(names: tuple[str, ...], *, where: Q | None) -> str | None:
+    """Which side of `EventMonthCount` holds a grouping set's months (None: only the daily rows do). A
+    person's months are not split by campaign, so a campaign filter needs the daily rows for them."""
+    if "user" not in names:
+        return EventMonthCount.Side.CAMPAIGN
+    if "campaign" not in names and not where:
+        return EventMonthCount.Side.USER
+    return None
+
+
+def _sql(rows) -> tuple[str, tuple]:
+    return rows.values_list("kind", *_GROUPABLE.values(), "value", "amount").query.sql_with_params()
 
 
 def counts_grouped(
     kinds: list[str], *, first_day: date, last_day: date, sets: tuple[tuple[str, ...], ...], where: Q | None = None
 ) -> list[dict]:
     """Events of `kinds` on the local days `first_day` to `last_day`, summed per kind and each grouping
-    set of `sets` ("subgroup", "campaign", "user") in one pass over the rows: a page that wants totals per
-    campaign and per person reads a few hundred sums instead of every (campaign, person) pair. Returns
-    dicts with "kind", the set's fields, `value` and `amount`."""
-    rows = EventCount.objects.filter(kind__in=kinds, day__gte=first_day, day__lte=last_day)
-    if where is not None:
-        rows = rows.filter(where)
-    sql, params = rows.values_list("kind", *_GROUPABLE.values(), "value", "amount").query.sql_with_params()
-    grouping_sets = ", ".join("(kind, " + ", ".join(_GROUPABLE[name] for name in names) + ")" for names in sets)
+    set of `sets` ("subgroup", "campaign", "user") in one query: a page that wants totals per campaign and
+    per person reads a few thousand sums instead of every (campaign, person) pair. The months lying
+    wholly in the period come from `EventMonthCount`, the days at its edges from `EventCount` (a set
+    naming both a campaign and a person from the daily rows alone). Returns dicts with "kind", the set's
+    fields, `value` and `amount`."""
+    where = where or Q()
+    months = _whole_months(first_day, last_day)
+    daily = EventCount.objects.filter(kind__in=kinds).filter(where)
+    if months:
+        after = _next_month(months[-1]) - timedelta(days=1)
+        edges = daily.filter(Q(day__gte=first_day, day__lt=months[0]) | Q(day__gt=after, day__lte=last_day))
+    by_side: dict[str | None, list[tuple[str, ...]]] = defaultdict(list)
+    for names in sets:
+        by_side[_side(names, where=where) if months else None].append(names)
+    statements, params, prefix = [], [], ""
+    for side, side_sets in by_side.items():
+        if side is None:
+            sql, sql_params = _sql(daily.filter(day__gte=first_day, day__lte=last_day))
+        else:
+            month_rows = EventMonthCount.objects.filter(side=side, kind__in=kinds, month__in=months).filter(where)
+            month_sql, sql_params = _sql(month_rows)
+            sql = f"({month_sql}) UNION ALL (SELECT * FROM edges)"  # noqa: S608 - the ORM's SQL, params apart
+        statements.append(_grouped_sql(sql, side_sets))
+        params.extend(sql_params)
+    if any(side is not None for side in by_side):
+        # The edge days are read once, whichever sides add them to their months.
+        edge_sql, edge_params = _sql(edges)
+        prefix, params = f"WITH edges AS MATERIALIZED ({edge_sql}) ", [*edge_params, *params]
     with connection.cursor() as cursor:
-        cursor.execute(COUNTS_GROUPED.format(rows=sql, sets=grouping_sets), params)
+        cursor.execute(prefix + " UNION ALL ".join(statements), params)
         found = cursor.fetchall()
     results = []
     for kind, subgroup, campaign, user, grouping, value, amount in found:

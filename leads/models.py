@@ -655,6 +655,45 @@ class EventCount(models.Model):
         return f"{self.kind} {self.subgroup} {self.day:%Y-%m-%d} campaign {self.campaign_id}: {self.value}"
 
 
+class EventMonthCount(models.Model):
+    """`EventCount` summed per month and one side of it: per campaign (`user` empty) or per person
+    (`campaign` empty), never both. A month of the daily rows holds every (campaign, person) pair that
+    did something, ~100,000 rows at a million leads; its sides hold a few thousand, so a page that
+    wants a period's totals per campaign and per person (the dashboard) reads these for the whole
+    months of the period and the daily rows only for the days at its edges (`leads.counts`).
+
+    Kept by a trigger on `handoff_eventcount` itself, so whoever writes the daily rows (the timeline's
+    trigger, a rebuild, `seed_scale`'s chunks through `event_months_fill`) keeps the months equal to
+    their sums; keyed by the daily row's slot, so concurrent writers never share a row here either.
+    """
+
+    class Side(models.TextChoices):
+        CAMPAIGN = "campaign"
+        USER = "user"
+
+    month = models.DateField(help_text="The first day of the month, in the site's time zone (as EventCount.day).")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    kind = models.CharField(max_length=20)
+    subgroup = models.CharField(max_length=100, blank=True)
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, null=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, related_name="+")
+    slot = models.SmallIntegerField(default=0, db_default=0)
+    value = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "side", "kind", "subgroup", "campaign", "user", "slot"],
+                name="event_month_count_key",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subgroup} {self.month:%Y-%m} {self.side}: {self.value}"
+
+
 def email_domain_of(field: str = "email") -> Func:
     """The domain of an address, as SQL (the expression of `lead_owner_domain_idx`)."""
     return Func(F(field), Value("@"), Value(2), function="split_part", output_field=models.CharField())

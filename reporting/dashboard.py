@@ -65,7 +65,7 @@ from leads.counts import counts_grouped
 from leads.models import Deal, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 from people.roles import Role
-from reporting.models import DeadlineOutcome
+from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
 from reporting.outcomes import BY_ESCALATION, LATE, ON_TIME, outcome_rows
 from sla.models import Deadline, Escalation, Handoff, SlaPolicy
 
@@ -366,8 +366,13 @@ class Clock:
         return rate(self.on_time, self.decided - self.excused)
 
 
+# The deadline kinds, read once: `K.values` builds its list again on every call, and the page makes a
+# clock per kind for every person, campaign and group.
+KINDS = tuple(K.values)
+
+
 def _clocks() -> dict[str, Clock]:
-    return {kind: Clock() for kind in K.values}
+    return {kind: Clock() for kind in KINDS}
 
 
 def deadline_outcomes(
@@ -379,9 +384,11 @@ def deadline_outcomes(
     end: datetime.datetime | None = None,
     kinds: tuple[str, ...] = tuple(K.values),
     week_zone=None,
+    sides: tuple[str, ...] = (),
 ) -> list[dict]:
-    """What `decided_deadlines` would count (on time, late, recorded) grouped `by`, read from the
-    `DeadlineOutcome` read model for the hours that have passed (see `reporting.outcomes`); rows to add up."""
+    """What `decided_deadlines` would count (on time, late, recorded) grouped `by` (and each of `sides`
+    apart, see `outcome_rows`), read from the `DeadlineOutcome` read model for the hours that have
+    passed (see `reporting.outcomes`); rows to add up."""
     outcomes = DeadlineOutcome.objects.filter(kind__in=kinds).filter(campaign_q(filters))
     if filters.by_people:
         outcomes = outcomes.filter(Q(kind=K.FOLLOW_UP) | people_q(filters, "owner"))
@@ -393,6 +400,11 @@ def deadline_outcomes(
         now=now,
         by=by,
         week_zone=week_zone,
+        sides=sides,
+        # The months hold each side alone: a filter on the other side needs the hours' pairs.
+        months=None
+        if filters.by_people or campaign_q(filters)
+        else DeadlineOutcomeMonth.objects.filter(kind__in=kinds),
     )
 
 
@@ -802,14 +814,22 @@ def _return_sides() -> dict[str, str]:
 _AGGREGATE_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
 
 
-def sla_dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
-    """Every figure of the dashboard for `filters` as of `now`, in a constant number of queries."""
+# The parts of the figures, each read apart: a CSV export of one table reads only the parts it shows
+# (`reporting.dashboard_tables.TABLES`); the page reads them all.
+PARTS = frozenset(
+    {"deadlines", "times", "excused", "events", "mqls", "assignments", "won", "acceptance", "trends", "appeals"}
+)
+
+
+def sla_dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str] = PARTS) -> Dashboard:
+    """Every figure of the dashboard for `filters` as of `now` (of `parts` only: the others stay
+    empty), in a constant number of queries."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_AGGREGATE_SETTINGS)
-        return _dashboard(filters=filters, now=now)
+        return _dashboard(filters=filters, now=now, parts=parts)
 
 
-def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
+def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str]) -> Dashboard:
     zone = timezone.get_default_timezone()
     start, end = filters.period.start, filters.period.end
     people, kept = _people(filters)
@@ -818,54 +838,72 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         for campaign in Campaign.objects.filter(campaign_q(filters, "")).select_related("owner").order_by("name")
     }
 
-    # Deadlines: one row per (kind, person, campaign), summed up every way the page shows.
+    # Deadlines: per kind and person, and per kind and campaign (never the pairs: at a million leads a
+    # quarter has ~44,000 of them), each summed up every way the page shows from its side.
     sales, marketing = _clocks(), _clocks()
     by_team: dict[object, SalesGroup] = {}
     by_channel: dict[str, SalesGroup] = {}
-    grid = deadline_outcomes(filters, now=now, by=("kind", "owner", "campaign"))
-    for row in [*grid, *escalations_caused(filters, now=now)]:
-        row = {"on_time": 0, "late": 0, "recorded": 0, **row}
-        kind, person, campaign = row["kind"], row["owner"], campaigns.get(row["campaign"])
+
+    def add_for_person(kind: str, person, row: dict) -> None:
         if kind == K.FOLLOW_UP:
             marketing[kind].add(row)
-            if campaign:
-                campaign.clocks[kind].add(row)
-            continue
+            return
         sales[kind].add(row)
         rep = people.get(person)
         if rep is None:
             rep = people[person] = RepFigures(user=None, team=None)
         rep.clocks[kind].add(row)
-        team = rep.team
         # The queue is a row of its own (definition 4): its misses are the sales team's, not a no-team rep's.
-        key = QUEUE if person is None else team
-        label = "The queue (nobody claimed it)" if key == QUEUE else team.name if team else "No team"
-        by_team.setdefault(key, SalesGroup(key, label)).clocks[kind].add(row)
-        if campaign:
-            campaign.clocks[kind].add(row)
+        key = QUEUE if person is None else rep.team
+        if key not in by_team:
+            label = "The queue (nobody claimed it)" if key == QUEUE else key.name if key else "No team"
+            by_team[key] = SalesGroup(key, label)
+        by_team[key].clocks[kind].add(row)
+
+    def add_for_campaign(kind: str, campaign: CampaignFigures | None, row: dict) -> None:
+        if campaign is None:
+            return
+        campaign.clocks[kind].add(row)
+        if kind != K.FOLLOW_UP:
             channel = campaign.campaign.channel
-            by_channel.setdefault(channel, SalesGroup(channel, campaign.campaign.get_channel_display())).clocks[
-                kind
-            ].add(row)
+            if channel not in by_channel:
+                by_channel[channel] = SalesGroup(channel, campaign.campaign.get_channel_display())
+            by_channel[channel].clocks[kind].add(row)
+
+    if "deadlines" in parts:
+        for row in deadline_outcomes(filters, now=now, by=("kind",), sides=("owner", "campaign")):
+            if row["side"] == "owner":
+                add_for_person(row["kind"], row["key"], row)
+            else:
+                add_for_campaign(row["kind"], campaigns.get(row["key"]), row)
+        for row in escalations_caused(filters, now=now):
+            row = {"on_time": 0, "late": 0, "recorded": 0, **row}
+            add_for_person(row["kind"], row["owner"], row)
+            add_for_campaign(row["kind"], campaigns.get(row["campaign"]), row)
     percentiles = (
         decided_deadlines(filters, now=now, measured=True)
         .values("kind")
         .annotate(median=Percentile("business_seconds", 0.5), p90=Percentile("business_seconds", 0.9))
         .order_by()
     )
-    for row in percentiles:
+    for row in percentiles if "times" in parts else ():
         clock = marketing[row["kind"]] if row["kind"] == K.FOLLOW_UP else sales[row["kind"]]
         clock.median_seconds, clock.p90_seconds = row["median"], row["p90"]
-    for row in excused_breaches(filters, now=now).values("kind").annotate(n=Count("pk")).order_by():
+    excused = excused_breaches(filters, now=now).values("kind").annotate(n=Count("pk")).order_by()
+    for row in excused if "excused" in parts else ():
         (marketing if row["kind"] == K.FOLLOW_UP else sales)[row["kind"]].excused = row["n"]
 
     # Timeline events per campaign (marketing's side, the funnel) and per person (sales' side).
     # One pass over the period's rows, summed per campaign, per person and per return reason.
-    events = counts_grouped(
-        [E.CAPTURED, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
-        **filters.period.days,
-        sets=(("campaign",), ("user",), ("subgroup",)),
-        where=campaign_q(filters),
+    events = (
+        counts_grouped(
+            [E.CAPTURED, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
+            **filters.period.days,
+            sets=(("campaign",), ("user",), ("subgroup",)),
+            where=campaign_q(filters),
+        )
+        if "events" in parts
+        else []
     )
     returns: dict[str, int] = defaultdict(int)
     converted_value = Decimal(0)
@@ -887,9 +925,10 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
             if kind == E.CONVERTED:
                 converted_value += row["amount"]
 
-    for campaign_pk, mqls in mqls_by_campaign(**filters.period.days, where=campaign_q(filters)).items():
+    mqls = mqls_by_campaign(**filters.period.days, where=campaign_q(filters)) if "mqls" in parts else {}
+    for campaign_pk, count in mqls.items():
         if campaign_pk in campaigns:
-            campaigns[campaign_pk].mqls = mqls
+            campaigns[campaign_pk].mqls = count
 
     # Assignments: by a manager, automatic (routing's round-robin), by an escalation (not an acceptance:
     # nobody in sales took the lead), or a reassignment.
@@ -906,7 +945,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         )
         .order_by()
     )
-    for row in assignments:
+    for row in assignments if "assignments" in parts else ():
         person = int(row["rep"]) if row["rep"] and row["rep"].isdigit() else None
         if person in people and (kept is None or person in kept):
             rep = people[person]
@@ -925,7 +964,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         .order_by()
     )
     won_total, won_revenue = 0, Decimal(0)
-    for row in won:
+    for row in won if "won" in parts else ():
         campaign = campaigns.get(row["campaign"])
         if campaign:
             campaign.won += row["n"]
@@ -938,7 +977,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
                 people[row["owner"]].won_revenue += row["revenue"]
 
     acceptance = Acceptance()
-    for row in acceptance_rows(filters, now=now, by="campaign"):
+    for row in acceptance_rows(filters, now=now, by="campaign") if "acceptance" in parts else ():
         acceptance.add(row)
         if row["campaign"] in campaigns:
             campaigns[row["campaign"]].acceptance.add(row)
@@ -972,8 +1011,8 @@ def _dashboard(*, filters: Filters, now: datetime.datetime) -> Dashboard:
         # An archived campaign shows only for a period it did something in.
         campaigns=[row for row in campaigns.values() if not (row.campaign.is_archived and row.is_idle)],
         channels=sorted(by_channel.values(), key=lambda group: group.label),
-        trends=cached_trends(filters, now=now, zone=zone),
-        open_appeals=Appeal.objects.filter(ruling__isnull=True).count(),
+        trends=cached_trends(filters, now=now, zone=zone) if "trends" in parts else [],
+        open_appeals=Appeal.objects.filter(ruling__isnull=True).count() if "appeals" in parts else 0,
     )
 
 

@@ -124,20 +124,30 @@ def rate_cell(value: float | None) -> Cell:
     return Cell(value, percent_text(value), numeric=True)
 
 
+@dataclass(frozen=True)
+class TableSource:
+    """How to build one table, and the parts of the figures it shows (`reporting.dashboard.PARTS`)."""
+
+    build: Callable[[Dashboard, Link], "Table"]
+    parts: frozenset[str]
+
+
+# A campaign's row shows when the campaign did something in the period (`CampaignFigures.is_idle`), which
+# every part about campaigns decides.
+_CAMPAIGN_PARTS = frozenset({"deadlines", "events", "mqls", "won", "acceptance"})
+
+
+def _by_team(d: Dashboard, link: Link) -> "Table":
+    return _groups("breaches_by_team", "Sales' misses by team", d.teams, "team", link)
+
+
+def _by_channel(d: Dashboard, link: Link) -> "Table":
+    return _groups("breaches_by_channel", "Sales' misses by channel", d.channels, "channel", link)
+
+
 def tables(dashboard: Dashboard, link: Link) -> dict[str, Table]:
     """Every table of the page, by name. `link(figure, **filter overrides)` makes a drill-down URL."""
-    built = [
-        _attribution(dashboard, link),
-        _reps(dashboard, link),
-        _groups("breaches_by_team", "Sales' misses by team", dashboard.teams, "team", link),
-        _campaign_breaches(dashboard, link),
-        _groups("breaches_by_channel", "Sales' misses by channel", dashboard.channels, "channel", link),
-        _marketing(dashboard, link),
-        _funnel_total(dashboard, link),
-        _funnel(dashboard, link),
-        _trends(dashboard),
-    ]
-    return {table.name: table for table in built}
+    return {name: source.build(dashboard, link) for name, source in TABLES.items()}
 
 
 def _attribution(d: Dashboard, link: Link) -> Table:
@@ -468,6 +478,20 @@ def _trends(d: Dashboard) -> Table:
         "the others do.",
         chart={"type": "line", "columns": [1, 4], "title": "Attainment and acceptance by week", "percent": True},
     )
+
+
+# Every table of the page, in its order, by name (its CSV export's name).
+TABLES: dict[str, TableSource] = {
+    "attribution": TableSource(_attribution, frozenset({"deadlines", "events"})),
+    "reps": TableSource(_reps, frozenset({"deadlines", "events", "assignments", "won"})),
+    "breaches_by_team": TableSource(_by_team, frozenset({"deadlines"})),
+    "breaches_by_campaign": TableSource(_campaign_breaches, _CAMPAIGN_PARTS),
+    "breaches_by_channel": TableSource(_by_channel, frozenset({"deadlines"})),
+    "marketing": TableSource(_marketing, _CAMPAIGN_PARTS),
+    "funnel_total": TableSource(_funnel_total, _CAMPAIGN_PARTS),
+    "funnel": TableSource(_funnel, _CAMPAIGN_PARTS),
+    "trends": TableSource(lambda d, link: _trends(d), frozenset({"trends"})),
+}
 
 
 def filters_summary(filters: Filters) -> str:

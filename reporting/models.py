@@ -48,3 +48,44 @@ class DeadlineOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.hour:%Y-%m-%d %H:00} campaign {self.campaign_id}: {self.on_time}/{self.late}"
+
+
+class DeadlineOutcomeMonth(models.Model):
+    """`DeadlineOutcome` summed per month of the site's zone and one side of it: per owner (`per`
+    "owner", `campaign` empty) or per campaign (`per` "campaign", `owner` empty), never the pair. A
+    quarter of hourly rows holds every (hour, owner, campaign) that decided something, ~160,000 rows at
+    a million leads; its months' sides a few thousand. The dashboard reads the months that have wholly
+    passed from here and the rest of its period from the hours (`reporting.outcomes.outcome_rows`).
+
+    Kept by a trigger on `handoff_deadlineoutcome` itself (whoever writes the hours: the deadlines'
+    trigger, a rebuild, `seed_scale`'s chunks through `outcome_months_fill`), with the site's zone
+    written in: `rebuild_counts` installs it again after a change of TIME_ZONE and recounts the months.
+    Keyed by the writer's slot as `EventCount` is: every hand-off of any campaign adds to its month's
+    row of the queue's claims, which would otherwise be one row they all wait on.
+    """
+
+    month = models.DateField(help_text="The first day of the month, in the site's time zone.")
+    per = models.CharField(max_length=8, help_text='"owner" or "campaign": the side of the hours summed.')
+    kind = models.CharField(max_length=20)
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, null=True, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, related_name="+")
+    on_time = models.BigIntegerField(default=0)
+    late = models.BigIntegerField(default=0)
+    recorded = models.BigIntegerField(default=0)
+    by_escalation = models.BigIntegerField(default=0)
+    late_by_escalation = models.BigIntegerField(default=0)
+    slot = models.SmallIntegerField(
+        default=0, db_default=0, help_text="Which writer's share of the sums this row is: read the sum over slots."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "per", "kind", "campaign", "owner", "slot"],
+                name="deadline_outcome_month_key",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.month:%Y-%m} per {self.per}: {self.on_time}/{self.late}"

@@ -16,10 +16,13 @@ import datetime
 from collections.abc import Callable
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
-from reporting.models import DeadlineOutcome
+from common.triggers import drop_transition_triggers, transition_triggers
+from leads.tally import site_zone
+from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
 from sla.models import Deadline
 
 # On time: met by the due time by a person. Late: not met by the due time, whoever met it afterwards (an
@@ -130,6 +133,66 @@ def outcomes_upsert(deadlines: str) -> str:
 REBUILD_SQL = outcomes_upsert("handoff_deadline")
 
 
+# `DeadlineOutcomeMonth` from changes of hourly rows `{changes}` (a removed row's counts negated): each
+# hour adds to its local month's row per owner and per campaign, in this transaction's slot
+# (`leads.tally.COUNT_SLOT_FUNCTION`: a month's row per owner "nobody", the queue's claims of every
+# campaign, would otherwise be one row every hand-off waits on). `{zone}` is settings.TIME_ZONE.
+_MONTH_COUNTED = ("on_time", "late", "recorded", "by_escalation", "late_by_escalation")
+MONTHS_UPSERT = (
+    """
+INSERT INTO reporting_deadlineoutcomemonth (month, per, kind, campaign_id, owner_id, """  # noqa: S608 - constant SQL, no input
+    + ", ".join(_MONTH_COUNTED)
+    + """, slot)
+SELECT summed.*, (SELECT handoff_count_slot()) FROM (
+SELECT date_trunc('month', c.hour AT TIME ZONE '{zone}')::date, s.side, c.kind,
+       CASE WHEN s.side = 'campaign' THEN c.campaign_id END, CASE WHEN s.side = 'owner' THEN c.owner_id END, """
+    + ", ".join(f"SUM(c.{name})" for name in _MONTH_COUNTED)
+    + """
+  FROM ({changes}) c CROSS JOIN (VALUES ('owner'), ('campaign')) AS s(side)
+ GROUP BY 1, 2, 3, 4, 5
+HAVING """
+    + " OR ".join(f"SUM(c.{name}) <> 0" for name in _MONTH_COUNTED)
+    + """
+ ORDER BY 1, 2, 3, 4, 5) AS summed
+ON CONFLICT (month, per, kind, campaign_id, owner_id, slot) DO UPDATE SET """
+    + ", ".join(f"{name} = reporting_deadlineoutcomemonth.{name} + EXCLUDED.{name}" for name in _MONTH_COUNTED)
+)
+
+
+def _months_upsert(*parts: tuple[str, str]) -> str:
+    hourly = "SELECT hour, kind, campaign_id, owner_id, " + ", ".join(
+        "{sign}" + f"{name} AS {name}" for name in _MONTH_COUNTED
+    )
+    changes = " UNION ALL ".join((hourly + " FROM {rows}").format(sign=sign, rows=rows) for rows, sign in parts)
+    return MONTHS_UPSERT.format(changes=changes, zone=site_zone())
+
+
+def months_trigger_sql() -> str:
+    """The trigger keeping `DeadlineOutcomeMonth` equal to the hours' sums, for the current TIME_ZONE."""
+    return transition_triggers(
+        "handoff_count_outcome_months",
+        "handoff_deadlineoutcome",
+        insert=_months_upsert(("new_rows", "")),
+        update=_months_upsert(("old_rows", "-"), ("new_rows", "")),
+        delete=_months_upsert(("old_rows", "-")),
+    )
+
+
+MONTHS_DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_outcome_months", "handoff_deadlineoutcome")
+
+
+def outcome_months_upsert(hours: str) -> str:
+    """The statement adding the hourly rows of relation `hours` to `DeadlineOutcomeMonth`."""
+    return _months_upsert((hours, ""))
+
+
+def outcome_months_fill(cursor) -> None:
+    """Recount `DeadlineOutcomeMonth` from the hourly rows: for the rebuild, and for writers that fill the
+    hours with triggers off (`seed_scale`)."""
+    cursor.execute("DELETE FROM reporting_deadlineoutcomemonth")
+    cursor.execute(outcome_months_upsert("handoff_deadlineoutcome"))
+
+
 def outcomes_rebuild() -> int:
     """Recount every deadline; returns the number of rows written. Holds a SHARE lock on the deadlines
     meanwhile, so none changes between the wipe and the recount (writers wait, then count as usual)."""
@@ -137,7 +200,11 @@ def outcomes_rebuild() -> int:
         cursor.execute("LOCK TABLE handoff_deadline IN SHARE MODE")
         cursor.execute("DELETE FROM handoff_deadlineoutcome")
         cursor.execute(REBUILD_SQL)
-        return cursor.rowcount
+        rows = cursor.rowcount
+        # The months' trigger has the zone written in: installed again, then the months recounted.
+        cursor.execute(months_trigger_sql())
+        outcome_months_fill(cursor)
+        return rows
 
 
 # --- Reading ------------------------------------------------------------------------------------
@@ -159,9 +226,16 @@ def outcome_rows(
     now: datetime.datetime,
     by: tuple[str, ...],
     week_zone=None,
+    sides: tuple[str, ...] = (),
+    months: QuerySet[DeadlineOutcomeMonth] | None = None,
 ) -> list[dict]:
     """On time, late, recorded and the escalation's (`COUNTED`) for the deadlines decided from `start`
     to `end` (and before `now`), grouped `by` "kind", "owner", "campaign" (and "week" of `week_zone`).
+    With `sides` ("owner", "campaign"), grouped `by` and each side apart instead (a row's `side` names
+    it, `key` holds its value): a page that wants figures per person and per campaign reads a few
+    hundred rows, not every (person, campaign) pair of the period; `months` (`DeadlineOutcomeMonth`, with
+    the same filters; None when a filter needs the pairs) then answers the local months wholly inside
+    the hours that have passed.
     `outcomes` (the read model) and `deadlines` (a function of a start and an end giving the deadlines
     decided then, annotated with `decided`) carry the same filters: the whole UTC hours that have passed
     are summed from the first, the edges (the hour still running, a part-hour) counted from the second.
@@ -175,11 +249,90 @@ def outcome_rows(
         counted = outcomes.filter(hour__gte=first, hour__lt=last)
         if week_zone is not None:
             counted = counted.annotate(week=TruncWeek("hour", tzinfo=week_zone))
-        rows += counted.values(*by).annotate(**{name: Sum(name) for name in COUNTED}).order_by()
+        whole = _whole_months(first, last) if sides and months is not None and week_zone is None else []
+        if whole:
+            months_start, months_end = _local_midnight(whole[0]), _local_midnight(_next_month(whole[-1]))
+            counted = outcomes.filter(
+                Q(hour__gte=first, hour__lt=months_start) | Q(hour__gte=months_end, hour__lt=last)
+            )
+            rows += _hours_grouped(counted, by, sides, months.filter(month__in=whole))
+        else:
+            rows += _hours_grouped(counted, by, sides)
     for edge_start, edge_end in ((start, first), (max(last, first), end)):
         if edge_start < edge_end:
             edge = deadlines(edge_start, edge_end)
             if week_zone is not None:
                 edge = edge.annotate(week=TruncWeek("decided", tzinfo=week_zone))
-            rows += edge.values(*by).annotate(**GRID).order_by()
+            rows += _grouped(edge, by, sides, GRID)
     return rows
+
+
+def _grouped(rows: QuerySet, by: tuple[str, ...], sides: tuple[str, ...], counted: dict) -> list[dict]:
+    """`rows` counted per `by`, or per `by` and each of `sides` apart (one query: a UNION ALL)."""
+    if not sides:
+        return list(rows.values(*by).annotate(**counted).order_by())
+    parts = [
+        rows.values(*by, key=F(side)).annotate(side=Value(side, output_field=CharField()), **counted).order_by()
+        for side in sides
+    ]
+    return list(parts[0].union(*parts[1:], all=True))
+
+
+def _hours_grouped(
+    hours: QuerySet[DeadlineOutcome], by: tuple[str, ...], sides: tuple[str, ...], months: QuerySet | None = None
+) -> list[dict]:
+    """The hourly rows summed per `by`, or per `by` and each of `sides` apart in one pass over them
+    (GROUPING SETS: the hours are read once, whatever the sides), with the `months` rows of each side
+    (one query)."""
+    summed = {name: Sum(name) for name in COUNTED}
+    if not sides:
+        return list(hours.values(*by).annotate(**summed).order_by())
+    inner, params = hours.values(*by, *sides, *COUNTED).query.sql_with_params()
+    key = "CASE " + " ".join(f"WHEN GROUPING({side}) = 0 THEN {side}" for side in sides[:-1]) + f" ELSE {sides[-1]} END"
+    label = "CASE " + " ".join(f"WHEN GROUPING({side}) = 0 THEN '{side}'" for side in sides[:-1])
+    label += f" ELSE '{sides[-1]}' END"
+    grouping_sets = ", ".join("(" + ", ".join((*by, side)) + ")" for side in sides)
+    statements = [
+        f"SELECT {', '.join(by)}, {key}, {label}, "  # noqa: S608 - our column names, params apart
+        + ", ".join(f"SUM({name})" for name in COUNTED)
+        + f" FROM ({inner}) AS h GROUP BY GROUPING SETS ({grouping_sets})"
+    ]
+    params = list(params)
+    for side in sides if months is not None else ():
+        label_value = Value(side, output_field=CharField())
+        part = months.filter(per=side).values(*by, key=F(side)).annotate(side=label_value, **summed).order_by()
+        sql, part_params = part.query.sql_with_params()
+        statements.append(f"({sql})")
+        params.extend(part_params)
+    names = (*by, "key", "side", *COUNTED)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(statements), params)
+        return [
+            {name: int(value) if name in COUNTED else value for name, value in zip(names, row, strict=True)}
+            for row in cursor.fetchall()
+        ]
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _whole_months(start: datetime.datetime, end: datetime.datetime) -> list[datetime.date]:
+    """The local months lying wholly in [start, end) whose bounds fall on whole UTC hours (the hourly
+    rows cannot be split; a zone half an hour off UTC has no such months)."""
+    local = timezone.localtime(start, timezone.get_default_timezone()).date()
+    month = local.replace(day=1)
+    if _local_midnight(month) < start:
+        month = _next_month(month)
+    months = []
+    while _local_midnight(_next_month(month)) <= end:
+        bounds = (_local_midnight(month), _local_midnight(_next_month(month)))
+        if any(moment.astimezone(datetime.UTC).minute for moment in bounds):
+            return []
+        months.append(month)
+        month = _next_month(month)
+    return months

@@ -7,6 +7,8 @@ rows edited by hand, a restore. `read_models_verify` recounts
 - `EventCount` for the local days from `days` ago to today, and `DeadlineOutcome` for the UTC hours
   from the same moment on (the deadlines decided since, running ones included), each from the
   timeline or the deadlines of that time alone;
+- `EventMonthCount` and `DeadlineOutcomeMonth` for the months those days fall in, from the stored
+  daily and hourly rows of those months (what their triggers keep them equal to);
 - the leads' read models (`LeadTally`, `CampaignMilestone`, `CampaignMonthMqls`, `CampaignRevenue`),
   whose rows are per campaign, for a sample of campaigns (all of them if asked), from those
   campaigns' leads, events and deals alone;
@@ -27,12 +29,12 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from leads.assignment import active_managers
-from leads.counts import COUNTS_UPSERT, counts_select
+from leads.counts import COUNTS_UPSERT, counts_select, months_upsert
 from leads.models import LeadEvent
 from leads.tally import READ_MODELS, read_models_fill
 from notifications.models import Notification
 from notifications.services import notify
-from reporting.outcomes import outcomes_upsert
+from reporting.outcomes import outcome_months_upsert, outcomes_upsert
 from sla.models import Deadline
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ logger = logging.getLogger(__name__)
 KEYS = {
     "handoff_eventcount": ("day", "kind", "subgroup", "campaign_id", "user_id"),
     "handoff_deadlineoutcome": ("hour", "kind", "campaign_id", "owner_id"),
+    "leads_eventmonthcount": ("month", "side", "kind", "subgroup", "campaign_id", "user_id"),
+    "reporting_deadlineoutcomemonth": ("month", "per", "kind", "campaign_id", "owner_id"),
     "leads_leadtally": ("campaign_id", "owner_id", "status"),
     "leads_campaignmilestone": ("campaign_id", "milestone"),
     "leads_campaignmonthmqls": ("campaign_id", "day"),
@@ -95,6 +99,9 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
     first_day = timezone.localdate(now, timezone.get_default_timezone()) - datetime.timedelta(days=days)
     since = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=timezone.get_default_timezone())
     since_hour = since.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+    month_start = datetime.datetime.combine(
+        first_day.replace(day=1), datetime.time.min, tzinfo=timezone.get_default_timezone()
+    )
     if campaigns is None:
         every = list(Campaign.objects.values_list("pk", flat=True))
         campaigns = random.sample(every, min(SAMPLE_CAMPAIGNS, len(every)))
@@ -102,6 +109,8 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
     parts = {
         "handoff_eventcount": ("day >= %s", [first_day]),
         "handoff_deadlineoutcome": ("hour >= %s", [since_hour]),
+        "leads_eventmonthcount": ("month >= %s", [first_day.replace(day=1)]),
+        "reporting_deadlineoutcomemonth": ("month >= %s", [first_day.replace(day=1)]),
         **{table: ("campaign_id = ANY(%s)", [campaigns]) for table in READ_MODELS},
     }
     ids = ",".join(str(int(pk)) for pk in campaigns) or "NULL"
@@ -119,6 +128,12 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         "UNION SELECT id FROM leads_lead WHERE merged_into_id IS NOT NULL "
         "AND handoff_lead_root(id) IN (SELECT id FROM verify_leads))",
         "verify_deals": "SELECT d.* FROM leads_deal d JOIN verify_leads l ON l.id = d.lead_id",
+        # The stored daily rows of the months checked (named with their schema: the temporary table of
+        # the same name holds the recount).
+        "verify_event_days": "SELECT * FROM public.handoff_eventcount "  # noqa: S608
+        f"WHERE day >= '{first_day.replace(day=1).isoformat()}'",
+        "verify_outcome_hours": "SELECT * FROM public.handoff_deadlineoutcome "  # noqa: S608
+        f"WHERE hour >= '{month_start.isoformat()}'",
     }
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
@@ -131,6 +146,8 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
             cursor.execute(f"CREATE TEMPORARY VIEW {name} AS {sql}")
         cursor.execute(COUNTS_UPSERT.format(select=counts_select("verify_events")))
         cursor.execute(outcomes_upsert("verify_deadlines"))
+        cursor.execute(months_upsert(("verify_event_days", "")))
+        cursor.execute(outcome_months_upsert("verify_outcome_hours"))
         read_models_fill(cursor, leads="verify_leads", events="verify_lead_events", deals="verify_deals")
         rebuilt = {table: _rows(cursor, table, *part, schema="pg_temp") for table, part in parts.items()}
         # Nothing to keep: the temporary tables and views go with the rollback.

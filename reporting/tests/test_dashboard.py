@@ -503,6 +503,38 @@ def test_the_page_costs_the_same_number_of_queries_whatever_the_rows(
         client.get(f"{reverse('dashboard')}?period=this_quarter")
 
 
+def test_a_tables_csv_reads_only_what_it_shows_in_as_many_queries_whatever_the_rows(client, manager, marketer, rep):
+    """The reps' CSV reads no acceptance, MQLs, percentiles, trends or appeals (the page does), and the
+    same number of queries after more history."""
+    client.force_login(manager)
+
+    def statements(url: str) -> list[str]:
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return [query["sql"] for query in captured]
+
+    def some_history():
+        campaign = CampaignFactory(owner=marketer)
+        for _ in range(3):
+            lead = LeadFactory(campaign=campaign)
+            services.lead_qualify(lead=lead, actor=marketer)
+            services.lead_hand_off(lead=lead, actor=marketer)
+            services.lead_claim(lead=lead, rep=rep)
+
+    csv_url = f"{reverse('dashboard_export', args=['reps'])}?period=this_quarter"
+    some_history()
+    before = statements(csv_url)
+    page = statements(f"{reverse('dashboard')}?period=this_quarter")
+    some_history()
+    UserFactory.create_batch(3, role=Role.SALES)
+
+    assert len(statements(csv_url)) == len(before) < len(page)
+    read = " ".join(before)
+    for table in ("handoff_handoff", "leads_campaignmonthmqls", "PERCENTILE_CONT", "appeals_appeal"):
+        assert table in " ".join(page) and table not in read, table
+
+
 def test_the_period_is_read_through_index_ranges_not_all_history(history):
     """The deadline figures read `deadline_decided_idx` (its expression matches the query's) and the
     acceptance `handoff_handed_off_at_idx`; sequential scans are switched off so that the planner

@@ -325,8 +325,9 @@ class PageTables(HTMLParser):
 
 def each_tables_csv_is_the_pages_table(client, history):
     """Every table on the page exports as CSV with the same headings, rows and values, for each period
-    and a filter; a table the page shows empty exports its headings alone. Each export computes the
-    whole dashboard: two periods (one ended, one not) keep the test's time reasonable."""
+    and a filter; a table the page shows empty exports its headings alone. Each export reads only the
+    parts of the figures its table shows (`dashboard_tables.TABLES`), so this also checks that each
+    table names the parts it needs. Two periods (one ended, one not) keep the test's time reasonable."""
     compared = 0
     for period in PERIODS[:3:2]:
         for extra in ({}, {"team": str(history.north.pk)}):

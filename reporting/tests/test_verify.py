@@ -12,9 +12,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from leads.models import CampaignMilestone, EventCount, LeadTally
+from leads.models import CampaignMilestone, EventCount, EventMonthCount, LeadTally
 from notifications.models import Notification
-from reporting.models import DeadlineOutcome
+from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
 from reporting.tasks import verify_read_models
 from reporting.tests.test_outcomes import _history
 from reporting.verify import SAMPLE_CAMPAIGNS, read_models_check
@@ -46,6 +46,10 @@ def test_a_drifted_row_of_each_read_model_is_found_logged_and_told_to_managers_o
     EventCount.objects.filter(pk=EventCount.objects.filter(day=today).order_by("pk").values("pk")[:1]).update(
         value=F("value") + 1
     )
+    this_month = EventMonthCount.objects.filter(month=today.replace(day=1))
+    EventMonthCount.objects.filter(pk=this_month.order_by("pk").values("pk")[:1]).update(value=F("value") + 3)
+    months = DeadlineOutcomeMonth.objects.filter(month=today.replace(day=1))
+    DeadlineOutcomeMonth.objects.filter(pk=months.order_by("pk").values("pk")[:1]).update(late=F("late") + 1)
     recent = DeadlineOutcome.objects.filter(hour__gte=timezone.now() - timezone.timedelta(hours=5))
     DeadlineOutcome.objects.filter(pk=recent.order_by("pk").values("pk")[:1]).update(late=F("late") + 2)
     LeadTally.objects.filter(pk=LeadTally.objects.order_by("pk").values("pk")[:1]).update(leads=F("leads") - 1)
@@ -59,10 +63,12 @@ def test_a_drifted_row_of_each_read_model_is_found_logged_and_told_to_managers_o
     assert {drift.table for drift in drifts} == {
         "handoff_eventcount",
         "handoff_deadlineoutcome",
+        "leads_eventmonthcount",
         "leads_leadtally",
         "leads_campaignmilestone",
+        "reporting_deadlineoutcomemonth",
     }
-    assert len(drifts) == 4 and again == drifts
+    assert len(drifts) == 6 and again == drifts
     (milestone,) = [drift for drift in drifts if drift.table == "leads_campaignmilestone"]
     assert (milestone.key, milestone.stored, milestone.rebuilt) == (
         (lost.campaign_id, lost.milestone),

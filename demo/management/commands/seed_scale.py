@@ -53,11 +53,11 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from demo.management.commands.seed_demo import PASSWORD
-from leads.counts import COUNTS_UPSERT, counts_select
+from leads.counts import COUNTS_UPSERT, counts_select, event_months_fill
 from leads.models import Lead, RepProfile, ReturnReason, SalesTeam
 from leads.tally import read_models_fill
 from people.roles import Role
-from reporting.outcomes import outcomes_upsert
+from reporting.outcomes import outcome_months_fill, outcomes_upsert
 from routing.models import WorkingHours
 from sla.models import SlaPolicy
 
@@ -384,6 +384,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {last:,} leads ({time.monotonic() - started:.0f} s)")
                 self.stdout.flush()
             cursor.execute(COUNTS_UPSERT.format(select=SCALE_COUNTS_SUMMED))
+            # The daily counts' and the hourly outcomes' monthly sums (their triggers are off here, as every
+            # trigger is).
+            event_months_fill(cursor)
+            outcome_months_fill(cursor)
             self.stdout.write(f"  timeline counts summed ({time.monotonic() - started:.0f} s)")
             for _, definition in indexes:
                 cursor.execute(definition)

@@ -7,7 +7,8 @@ class Command(BaseCommand):
     help = (
         "Recompute the read models from their source, e.g. after a restore: the timeline's counts "
         "(handoff_eventcount) from the timeline, the deadlines' outcomes (handoff_deadlineoutcome) from "
-        "the deadlines, the lead tallies (leads_leadtally) from the leads."
+        "the deadlines, the monthly sums of both (leads_eventmonthcount, reporting_deadlineoutcomemonth) "
+        "from them, the lead tallies (leads_leadtally) from the leads."
     )
 
     def handle(self, *args, **options):

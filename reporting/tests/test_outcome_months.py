@@ -1,0 +1,81 @@
+"""The deadlines' monthly sums (`DeadlineOutcomeMonth`): kept equal to the hourly outcomes by their
+trigger, equal to a rebuild, and read by the dashboard for the months that have passed with the same
+result as counting the deadlines."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from reporting.dashboard import Filters, Period, deadline_outcomes, decided_deadlines
+from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
+from reporting.outcomes import COUNTED, GRID, outcomes_rebuild
+from reporting.tests.test_outcomes import _history
+
+pytestmark = pytest.mark.django_db
+
+
+def _months() -> set[tuple]:
+    rows = DeadlineOutcomeMonth.objects.values_list("month", "per", "kind", "campaign_id", "owner_id", *COUNTED)
+    return {row for row in rows if any(row[5:])}
+
+
+def _months_of_the_hours() -> set[tuple]:
+    zone = timezone.get_default_timezone()
+    sums: dict[tuple, list] = {}
+    for row in DeadlineOutcome.objects.values("hour", "kind", "campaign_id", "owner_id", *COUNTED):
+        month = timezone.localtime(row["hour"], zone).date().replace(day=1)
+        for per, campaign, owner in (("owner", None, row["owner_id"]), ("campaign", row["campaign_id"], None)):
+            counted = sums.setdefault((month, per, row["kind"], campaign, owner), [0] * len(COUNTED))
+            for i, name in enumerate(COUNTED):
+                counted[i] += row[name]
+    return {(*key, *counted) for key, counted in sums.items() if any(counted)}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_monthly_sums_kept_as_deadlines_change_equal_the_hours_and_a_rebuild(seed, marketer):
+    _history(seed, marketer)
+    kept = _months()
+    assert kept, "the history wrote no monthly sums"
+    assert kept == _months_of_the_hours()
+
+    DeadlineOutcome.objects.filter(pk=DeadlineOutcome.objects.order_by("pk").values("pk")[:1]).delete()
+    assert _months() == _months_of_the_hours(), "a deleted hour leaves its month"
+
+    outcomes_rebuild()
+
+    assert _months() == kept
+
+
+def _sides(rows) -> dict:
+    """Rows summed per kind and owner and per kind and campaign: what the page adds up."""
+    totals: dict = {}
+    for row in rows:
+        # A row of one side (`side`, its value in `key`), or a (kind, owner, campaign) row counting on both.
+        for side in [row["side"]] if "side" in row else ["owner", "campaign"]:
+            sums = totals.setdefault((side, row["kind"], row["key"] if "side" in row else row[side]), [0] * 5)
+            for i, name in enumerate(COUNTED):
+                sums[i] += row[name]
+    return {key: sums for key, sums in totals.items() if any(sums)}
+
+
+def test_the_months_that_have_passed_read_from_the_monthly_sums_give_the_deadlines_counts(marketer):
+    """Two months on, this month has passed: a period from its first day reads it from the monthly sums
+    (in one query with the hours around it; the running hour from the deadlines) and gives what counting
+    the deadlines gives, per side."""
+    _history(6, marketer)
+    now = timezone.now() + datetime.timedelta(days=62)
+    first = timezone.localdate().replace(day=1)
+    filters = Filters(period=Period("custom", first, first + datetime.timedelta(days=75)))
+    expected = decided_deadlines(filters, now=now).values("kind", "owner", "campaign").annotate(**GRID).order_by()
+    assert _sides(expected), "nothing decided to compare"
+
+    with CaptureQueriesContext(connection) as captured:
+        got = deadline_outcomes(filters, now=now, by=("kind",), sides=("owner", "campaign"))
+
+    assert _sides(got) == _sides(expected)
+    assert len(captured) == 2 and "reporting_deadlineoutcomemonth" in captured[0]["sql"]
+    assert DeadlineOutcomeMonth.objects.aggregate(late=Sum("late"))["late"], "nothing late in the months"
