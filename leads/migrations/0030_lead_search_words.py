@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("campaigns", "0006_user_dates_in_range"),
-        ("leads", "0027_count_slots"),
+        ("leads", "0029_event_month_counts_fill"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
