@@ -29,7 +29,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from common.bulk import choice_label_sql, iso_datetime_sql, round_half_even_sql
+from common.bulk import choice_label_sql, iso_datetime_sql, plan_for_sets, round_half_even_sql
 from common.localtime import SQL_MOMENT_FORMAT
 from enforcement.escalation import escalations_open_sql, escalations_start
 from enforcement.health import SweepRun
@@ -104,11 +104,15 @@ def _compose(field: str, limit: int, now: datetime | None, fresh: bool = False) 
     # A breach's notices are written in its batch: it is notified in the same statement.
     also = f", breach_notified_at = {when}" if field == "breached_at" else ""
     table = Deadline._meta.db_table
+    # The batch's rows are found by primary key, from an array: joined to the batch instead, the planner
+    # (before plan_for_sets, which an idle sweep does not pay for) hashed every running deadline, a
+    # sequential scan of 100,000 in a storm (21 of 52 ms a take, up to three takes a batch).
     # Only names of ours are formatted in; every value is a parameter.
     sql = (
         f"WITH batch AS ({select_sql}) "  # noqa: S608 - see above
-        f"UPDATE {table} AS deadline SET {field} = {when}{also} FROM batch "
-        f"WHERE deadline.id = batch.pk AND deadline.{field} IS NULL{before_due} RETURNING deadline.id"
+        f"UPDATE {table} AS deadline SET {field} = {when}{also} "
+        f"WHERE deadline.id = ANY(ARRAY(SELECT pk FROM batch)) AND deadline.{field} IS NULL{before_due} "
+        "RETURNING deadline.id"
     )
     also_params = when_params if field == "breached_at" else ()
     return sql, (*params, *when_params, *also_params, *before_due_params)
@@ -147,7 +151,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
             breaches, backlog = _breaches_take(batch_size, now)
             warnings = _record("warned_at", limit=batch_size, now=now)
             if breaches or warnings:  # an idle sweep stays its two probes
-                _planner_set()
+                plan_for_sets()
             if breaches:
                 _breaches_record(breaches)
             if warnings:
@@ -161,17 +165,6 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
     if breached or warned:
         logger.info("SLA sweep recorded %d breach(es) and %d warning(s)", breached, warned)
     return breached
-
-
-def _planner_set() -> None:
-    """Plan the statements that write this batch's records for what they are: short, on rows in
-    memory. Their data-modifying CTEs make the planner's costs look huge, past `jit_above_cost`,
-    and compiling them took half of each batch (187 of 372 ms at 1,000 breaches, by `EXPLAIN
-    ANALYZE`) for nothing; and at the default `random_page_cost` the planner hashed every lead (a
-    sequential scan of 100,000 of them, 80-130 ms a batch) rather than look up the batch's 1,000 by
-    primary key. For the transaction only."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off; SET LOCAL random_page_cost = 1.1")
 
 
 # A timeline event of the system about each deadline of a sweep's batch, composed in the database.
