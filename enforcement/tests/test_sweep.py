@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from conftest import LeadFactory, UserFactory, advance, move
 from enforcement.notices import breach_notify
-from enforcement.sweep import _breaches_take, sweep_deadlines
+from enforcement.sweep import _breaches_record, _breaches_take, sweep_deadlines
 from enforcement.tasks import notify_breach, run_escalations
 from leads import services
 from leads.models import Lead, LeadEvent
@@ -169,6 +169,7 @@ class TestSweep:
 
         with transaction.atomic():
             first, backlog = _breaches_take(20, None)
+            _breaches_record(first, None)  # the take locks the batch; its record marks it
 
         assert fresh.pk in first and len(first) == 20 and backlog
         assert sweep_deadlines(batch_size=20) == 6  # the rest of the backlog, in a second call
