@@ -2,7 +2,7 @@
 
 The sweep writes, in a batch's transaction, one `Escalation` row per step of each deadline's policy
 version in one `INSERT … SELECT` (`escalations_open_sql`), and enqueues one task for the batch after
-the commit (`escalations_start`).
+the commit, through the outbox (`escalations_start`).
 That task runs the first step of every deadline of the batch in one transaction (locked with SKIP
 LOCKED, in id order; the steps of a kind together: the managers' notices in one insert, the leads to
 move locked in one statement, the round-robin planned for the set), which marks them done with
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from common.bulk import plan_for_sets, rows_insert
 from common.localtime import moment_text
+from common.outbox import outbox_send
 from enforcement.notices import breach_notices_write
 from leads.assignment import active_managers
 from leads.models import Lead, LeadEvent
@@ -73,11 +74,15 @@ def escalations_open(deadline_ids: list[int]) -> list[int]:
 
 
 def escalations_start(deadline_ids: list[int]) -> None:
-    """Run the escalations just opened for these deadlines: one task for the set, after the commit."""
+    """Run the escalations just opened for these deadlines: one task for the set, written to the
+    outbox in the caller's transaction and published after its commit. A sweep killed between its
+    batch's commit and the publish leaves the task to the outbox relay, seconds later, not to the
+    stuck steps' safety net after STUCK_AFTER (a SIGKILLed SLA worker left a batch's 3,000 steps
+    pending for five minutes in the storm drill)."""
     from enforcement.tasks import run_escalations
 
     if deadline_ids:
-        transaction.on_commit(partial(run_escalations.delay, sorted(set(deadline_ids))))
+        outbox_send(run_escalations, sorted(set(deadline_ids)))
 
 
 def escalation_enqueue(deadline_id: int) -> None:
