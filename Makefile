@@ -28,7 +28,7 @@ worker: install
 	$(VENV)/bin/celery -A handoff worker -Q celery --loglevel=info
 
 sla-worker: install
-	$(VENV)/bin/celery -A handoff worker -Q sla --hostname=sla@%h --loglevel=info --concurrency=1
+	$(VENV)/bin/celery -A handoff worker -Q sla --hostname=sla@%h --loglevel=info --concurrency=2
 
 escalation-worker: install
 	$(VENV)/bin/celery -A handoff worker -Q escalations --hostname=escalations@%h --loglevel=info --concurrency=2

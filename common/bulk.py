@@ -58,3 +58,16 @@ def round_half_even_sql(expression: str) -> str:
         f"(CASE WHEN ({expression}) - floor({expression}) = 0.5 "
         f"THEN floor({expression}) + abs(mod(floor({expression})::bigint, 2)) ELSE round({expression}) END)::bigint"
     )
+
+
+def plan_for_sets() -> None:
+    """Plan the rest of the transaction's statements for what a set's statements are: short, on rows
+    in memory, found by key. Their data-modifying CTEs, and tables whose statistics lag behind a storm's
+    rows (a 100,000 storm writes 300,000 escalation steps in a minute), make the planner's costs look
+    huge, past `jit_above_cost`: compiling took half of each sweep batch (187 of 372 ms at 1,000
+    breaches, by `EXPLAIN ANALYZE`) and 263 of 311 ms of an escalation set's lookup of its next steps,
+    for nothing. At the default `random_page_cost` the planner hashed every lead (a sequential scan of
+    100,000 of them, 80-130 ms a batch) rather than look up the batch's 1,000 by primary key. For the
+    transaction only (`SET LOCAL`)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off; SET LOCAL random_page_cost = 1.1")

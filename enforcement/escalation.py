@@ -2,7 +2,7 @@
 
 The sweep writes, in a batch's transaction, one `Escalation` row per step of each deadline's policy
 version in one `INSERT … SELECT` (`escalations_open_sql`), and enqueues one task for the batch after
-the commit (`escalations_start`).
+the commit, through the outbox (`escalations_start`).
 That task runs the first step of every deadline of the batch in one transaction (locked with SKIP
 LOCKED, in id order; the steps of a kind together: the managers' notices in one insert, the leads to
 move locked in one statement, the round-robin planned for the set), which marks them done with
@@ -17,8 +17,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from common.bulk import rows_insert
+from common.bulk import plan_for_sets, rows_insert
 from common.localtime import moment_text
+from common.outbox import outbox_send
 from enforcement.notices import breach_notices_write
 from leads.assignment import active_managers
 from leads.models import Lead, LeadEvent
@@ -73,11 +74,15 @@ def escalations_open(deadline_ids: list[int]) -> list[int]:
 
 
 def escalations_start(deadline_ids: list[int]) -> None:
-    """Run the escalations just opened for these deadlines: one task for the set, after the commit."""
+    """Run the escalations just opened for these deadlines: one task for the set, written to the
+    outbox in the caller's transaction and published after its commit. A sweep killed between its
+    batch's commit and the publish leaves the task to the outbox relay, seconds later, not to the
+    stuck steps' safety net after STUCK_AFTER (a SIGKILLed SLA worker left a batch's 3,000 steps
+    pending for five minutes in the storm drill)."""
     from enforcement.tasks import run_escalations
 
     if deadline_ids:
-        transaction.on_commit(partial(run_escalations.delay, sorted(set(deadline_ids))))
+        outbox_send(run_escalations, sorted(set(deadline_ids)))
 
 
 def escalation_enqueue(deadline_id: int) -> None:
@@ -130,6 +135,7 @@ def _steps_run(deadline_ids: list[int], *, now: datetime | None) -> tuple[list[E
     if timezone.is_naive(now):
         raise ValueError("escalation_step_run needs an aware datetime")
     with transaction.atomic():
+        plan_for_sets()
         escalations = _lock_next_steps(deadline_ids)
         if not escalations:
             return [], []
@@ -192,16 +198,21 @@ def _steps_done(escalations: list[Escalation], now: datetime) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-# The lowest pending step of each deadline, read through the deadline's own steps (its index). Never
-# with a condition `done_at IS NULL` on the table: in a storm the table's statistics lag far behind
-# the 300,000 steps a minute writes, the planner takes the partial index of pending steps
-# (escalation_pending_idx) for a small one and walks every pending step of the storm, 0.3-14 s a set.
+# The lowest pending step of each deadline, read through the deadline's own steps (its index), one
+# deadline at a time. Never with a condition `done_at IS NULL` on the table, nor as one `deadline_id =
+# ANY(...)` scan: in a storm the table's statistics lag far behind the 300,000 steps a minute writes,
+# and the planner took the partial index of pending steps (escalation_pending_idx) for a small one and
+# walked every pending step of the storm (0.3-14 s a set), or scanned the whole table in parallel for
+# the set's 500 deadlines (840 ms a set, by `EXPLAIN ANALYZE` in the 100,000 storm drill). A lookup per
+# deadline is an index probe whatever the statistics say.
 _LOWEST_PENDING = """
-SELECT id FROM (SELECT DISTINCT ON (deadline_id) id, done_at FROM handoff_escalation
-                 WHERE deadline_id = ANY(%s)
-                 ORDER BY deadline_id, done_at IS NOT NULL, position) AS next_step
- WHERE done_at IS NULL
- ORDER BY id
+SELECT next_step.id
+  FROM unnest(%s::bigint[]) AS deadline(id)
+ CROSS JOIN LATERAL (SELECT id, done_at FROM handoff_escalation AS escalation
+                      WHERE escalation.deadline_id = deadline.id
+                      ORDER BY escalation.done_at IS NOT NULL, escalation.position LIMIT 1) AS next_step
+ WHERE next_step.done_at IS NULL
+ ORDER BY next_step.id
 """
 
 
@@ -218,7 +229,9 @@ def _lock_next_steps(deadline_ids: list[int]) -> list[Escalation]:
     locked = (
         Escalation.objects.filter(pk__in=lowest)
         .select_for_update(skip_locked=True, of=("self",))
-        .select_related("deadline__lead__campaign", "deadline__lead__owner", "deadline__owner", "deadline__handoff")
+        # What the steps read of each: the deadline, who missed it, its handoff's clock. The leads a step
+        # moves it locks and reads itself (lock_leads); five joined rows a step were a third of a set's Python.
+        .select_related("deadline__owner", "deadline__handoff")
         .order_by("pk")
     )
     return [escalation for escalation in locked if escalation.done_at is None]

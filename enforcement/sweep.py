@@ -21,6 +21,7 @@ commit, and the storm drill measures that delay (detection by visibility).
 import logging
 from datetime import datetime, timedelta
 from functools import cache, partial
+from operator import itemgetter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,7 +30,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from common.bulk import choice_label_sql, iso_datetime_sql, round_half_even_sql
+from common.bulk import choice_label_sql, iso_datetime_sql, plan_for_sets, round_half_even_sql
 from common.localtime import SQL_MOMENT_FORMAT
 from enforcement.escalation import escalations_open_sql, escalations_start
 from enforcement.health import SweepRun
@@ -75,59 +76,88 @@ def warning_batch_query(now: datetime | Now, limit: int) -> QuerySet:
     return Deadline.objects.warning_due(now).order_by("warn_at")[:limit]
 
 
-def _record(field: str, *, limit: int, now: datetime | None, fresh: bool = False) -> list[int]:
-    """Lock the next `limit` deadlines due for `field` ("breached_at" or "warned_at") that no other
-    sweep holds and set it on them in one statement, only where it is still unset (a warning only on
-    deadlines not due yet); returns the ids it set. The time is `now`, or the database's clock."""
-    sql, params = _statement(field, limit, fresh) if now is None else _compose(field, limit, now, fresh)
+def _warnings_take(*, limit: int, now: datetime | None) -> list[int]:
+    """Lock the next `limit` deadlines due for a warning that no other sweep holds and set `warned_at`
+    on them in one statement, only where it is still unset and the deadline not due yet; returns the
+    ids it set. The time is `now`, or the database's clock."""
+    sql, params = _warnings_statement(limit) if now is None else _warnings_compose(limit, now)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 
 @cache
-def _statement(field: str, limit: int, fresh: bool) -> tuple[str, tuple]:
+def _warnings_statement(limit: int) -> tuple[str, tuple]:
     """The statement on the database's clock: the same every sweep, so composed once per process (the
     ORM's compiling would cost a sweep with nothing due more than the database does)."""
-    return _compose(field, limit, None, fresh)
+    return _warnings_compose(limit, None)
 
 
-def _compose(field: str, limit: int, now: datetime | None, fresh: bool = False) -> tuple[str, tuple]:
-    queries = {"breached_at": breach_batch_query, "warned_at": warning_batch_query}
-    batch = (fresh_breach_batch_query if fresh else queries[field])(now or Now(), limit)
+def _when(now: datetime | None) -> tuple[str, tuple]:
+    """The time a batch records: `now`, or the database's clock at the statement."""
+    return ("%s", (now,)) if now is not None else ("STATEMENT_TIMESTAMP()", ())
+
+
+def _warnings_compose(limit: int, now: datetime | None) -> tuple[str, tuple]:
+    batch = warning_batch_query(now or Now(), limit)
     select_sql, params = batch.select_for_update(skip_locked=True, of=("self",)).values("pk").query.sql_with_params()
-    when, when_params = ("%s", (now,)) if now is not None else ("STATEMENT_TIMESTAMP()", ())
-    # A warning is never recorded on a deadline already due: the breach is.
-    before_due, before_due_params = (
-        (f" AND deadline.due_at > {when}", when_params) if field == "warned_at" else ("", ())
-    )
-    # A breach's notices are written in its batch: it is notified in the same statement.
-    also = f", breach_notified_at = {when}" if field == "breached_at" else ""
+    when, when_params = _when(now)
     table = Deadline._meta.db_table
-    # Only names of ours are formatted in; every value is a parameter.
+    # The batch's rows are found by primary key, from an array: joined to the batch instead, the planner
+    # (before plan_for_sets, which an idle sweep does not pay for) hashed every running deadline, a
+    # sequential scan of 100,000 in a storm. A warning is never recorded on a deadline already due:
+    # the breach is. Only names of ours are formatted in; every value is a parameter.
     sql = (
         f"WITH batch AS ({select_sql}) "  # noqa: S608 - see above
-        f"UPDATE {table} AS deadline SET {field} = {when}{also} FROM batch "
-        f"WHERE deadline.id = batch.pk AND deadline.{field} IS NULL{before_due} RETURNING deadline.id"
+        f"UPDATE {table} AS deadline SET warned_at = {when} "
+        f"WHERE deadline.id = ANY(ARRAY(SELECT pk FROM batch)) AND deadline.warned_at IS NULL "
+        f"AND deadline.due_at > {when} RETURNING deadline.id"
     )
-    also_params = when_params if field == "breached_at" else ()
-    return sql, (*params, *when_params, *also_params, *before_due_params)
+    return sql, (*params, *when_params, *when_params)
 
 
 def _breaches_take(batch_size: int, now: datetime | None) -> tuple[list[int], bool]:
-    """Lock and mark one batch of breaches: due ones oldest first, and when that leaves a backlog for
-    later batches, a share of the batch (1/FRESH_SHARE) for those that fell due in the last
-    FRESH_WINDOW, newest first — so a deadline falling due during a storm waits one batch, not the
-    storm — then the backlog again for what the share left. Returns the ids and whether a backlog
-    is left. With nothing due it is one index probe, as before."""
-    fresh_share = batch_size // FRESH_SHARE
-    breaches = _record("breached_at", limit=batch_size - fresh_share, now=now)
-    backlog = len(breaches) == batch_size - fresh_share
-    if backlog and fresh_share:
-        breaches += _record("breached_at", limit=fresh_share, now=now, fresh=True)
-        if len(breaches) < batch_size:
-            breaches += _record("breached_at", limit=batch_size - len(breaches), now=now)
-    return breaches, backlog
+    """Lock one batch of deadlines to breach, in one statement: up to `batch_size` due ones oldest
+    first and up to a share of the batch (1/FRESH_SHARE) of those that fell due in the last
+    FRESH_WINDOW, newest first; the batch is the fresh ones and the oldest for the rest — so a
+    deadline falling due during a storm waits one batch, not the storm. Returns the ids and whether
+    a backlog is left. With nothing due it is two index probes.
+
+    Only locked here (`FOR UPDATE SKIP LOCKED`; the rows a batch locks beyond its size are left for
+    the next one): `_breaches_record` marks them in the statement that writes everything else. The
+    mark fires `DeadlineOutcome`'s count trigger, whose row for the hour two sweeps share and hold
+    until their commits; marked here, in the batch's first statement, it made a second sweep wait
+    for the first's whole batch."""
+    sql, params = _take_statement(batch_size) if now is None else _take_compose(batch_size, now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    due = [deadline_id for deadline_id, is_fresh, _ in sorted(rows, key=itemgetter(2)) if not is_fresh]
+    if len(due) < batch_size:  # everything due is in `due`, the fresh ones too
+        return sorted(due), False
+    fresh = {deadline_id for deadline_id, is_fresh, _ in rows if is_fresh}
+    oldest = [deadline_id for deadline_id in due if deadline_id not in fresh][: batch_size - len(fresh)]
+    return sorted(fresh | set(oldest)), True
+
+
+@cache
+def _take_statement(batch_size: int) -> tuple[str, tuple]:
+    """The take on the database's clock, composed once per process (see `_warnings_statement`)."""
+    return _take_compose(batch_size, None)
+
+
+def _take_compose(batch_size: int, now: datetime | None) -> tuple[str, tuple]:
+    def locked(query: QuerySet) -> tuple[str, tuple]:
+        return query.select_for_update(skip_locked=True, of=("self",)).values("pk", "due_at").query.sql_with_params()
+
+    due_sql, due_params = locked(breach_batch_query(now or Now(), batch_size))
+    fresh_sql, fresh_params = locked(fresh_breach_batch_query(now or Now(), max(1, batch_size // FRESH_SHARE)))
+    # Only SQL of ours is formatted in; every value is a parameter.
+    sql = (
+        f"WITH due AS ({due_sql}), fresh AS ({fresh_sql}) "  # noqa: S608 - see above
+        "SELECT pk, false, due_at FROM due UNION ALL SELECT pk, true, due_at FROM fresh"
+    )
+    return sql, (*due_params, *fresh_params)
 
 
 def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = None) -> int:
@@ -145,11 +175,11 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
     while True:
         with transaction.atomic():
             breaches, backlog = _breaches_take(batch_size, now)
-            warnings = _record("warned_at", limit=batch_size, now=now)
+            warnings = _warnings_take(limit=batch_size, now=now)
             if breaches or warnings:  # an idle sweep stays its two probes
-                _planner_set()
+                plan_for_sets()
             if breaches:
-                _breaches_record(breaches)
+                _breaches_record(breaches, now)
             if warnings:
                 _warnings_record(warnings)
         breached += len(breaches)
@@ -161,17 +191,6 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int | None = Non
     if breached or warned:
         logger.info("SLA sweep recorded %d breach(es) and %d warning(s)", breached, warned)
     return breached
-
-
-def _planner_set() -> None:
-    """Plan the statements that write this batch's records for what they are: short, on rows in
-    memory. Their data-modifying CTEs make the planner's costs look huge, past `jit_above_cost`,
-    and compiling them took half of each batch (187 of 372 ms at 1,000 breaches, by `EXPLAIN
-    ANALYZE`) for nothing; and at the default `random_page_cost` the planner hashed every lead (a
-    sequential scan of 100,000 of them, 80-130 ms a batch) rather than look up the batch's 1,000 by
-    primary key. For the transaction only."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off; SET LOCAL random_page_cost = 1.1")
 
 
 # A timeline event of the system about each deadline of a sweep's batch, composed in the database.
@@ -235,22 +254,29 @@ SELECT pg_notify(%s, string_agg(DISTINCT extract(epoch FROM breached_at)::text, 
 """
 
 
-def _breaches_record(ids: list[int]) -> None:
-    """Everything a batch of just-breached deadlines writes, in one statement composed in the database:
-    one BREACH event each, the escalation steps of the sales ones, the breach notices. Python is left
+def _breaches_record(ids: list[int], now: datetime | None) -> None:
+    """Everything a batch of deadlines just locked to breach writes, in one statement composed in the
+    database: the breach itself (`breached_at` and `breach_notified_at`, at `now` or the statement's
+    time, only where still unset), one BREACH event each, the escalation steps of the sales ones, the
+    breach notices. Python is left
     only the fan-out after the commit: one task for the escalations, the email tasks."""
     events, event_params = _events_sql("breached_at", deadlines="breached")
     steps, step_params = escalations_open_sql(deadlines="breached")
     recipients, recipient_params = breach_recipients_sql(deadlines="breached")
     notices, notice_params = breach_notices_sql(deadlines="breached", told="told")
     # Only SQL of ours is formatted in; every value is a parameter.
+    when, when_params = _when(now)
     sql = (
-        "WITH breached AS (SELECT * FROM handoff_deadline WHERE id = ANY(%s)), "  # noqa: S608 - see above
+        f"WITH breached AS (UPDATE handoff_deadline AS deadline SET breached_at = {when}, "  # noqa: S608 - see above
+        f"breach_notified_at = {when} WHERE deadline.id = ANY(%s) AND deadline.breached_at IS NULL "
+        "RETURNING deadline.*), "
         f"events AS ({events}), steps AS ({steps}), told AS ({recipients}), {notices} "
         "SELECT 'step', deadline_id, true FROM steps UNION ALL SELECT delivery, id, new FROM notices"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ids, *event_params, *step_params, *recipient_params, *notice_params])
+        cursor.execute(
+            sql, [*when_params, *when_params, ids, *event_params, *step_params, *recipient_params, *notice_params]
+        )
         written = cursor.fetchall()
         cursor.execute(_ANNOUNCE, [BREACHES_CHANNEL, ids])
     escalations_start([deadline_id for what, deadline_id, _ in written if what == "step"])

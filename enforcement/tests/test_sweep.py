@@ -9,9 +9,11 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from common.models import OutboxMessage
+from common.outbox import publish_after_commit
 from conftest import LeadFactory, UserFactory, advance, move
 from enforcement.notices import breach_notify
-from enforcement.sweep import _breaches_take, sweep_deadlines
+from enforcement.sweep import _breaches_record, _breaches_take, sweep_deadlines
 from enforcement.tasks import notify_breach, run_escalations
 from leads import services
 from leads.models import Lead, LeadEvent
@@ -169,6 +171,7 @@ class TestSweep:
 
         with transaction.atomic():
             first, backlog = _breaches_take(20, None)
+            _breaches_record(first, None)  # the take locks the batch; its record marks it
 
         assert fresh.pk in first and len(first) == 20 and backlog
         assert sweep_deadlines(batch_size=20) == 6  # the rest of the backlog, in a second call
@@ -182,7 +185,7 @@ class TestSweep:
         self, marketer, manager, campaign, django_capture_on_commit_callbacks
     ):
         """Three breaches in one batch register two tasks after the commit, not six: the first
-        escalation step of all three, run_escalations.delay([ids]), and the managers' emails,
+        escalation step of all three, run_escalations([ids]) through the outbox, and the managers' emails,
         send_notification_emails.delay([notification ids]); a sweep that breaches nothing registers
         nothing."""
         deadlines = [make_overdue(hand_off(campaign, marketer)) for _ in range(3)]
@@ -193,8 +196,10 @@ class TestSweep:
             sweep_deadlines()
 
         notices = Notification.objects.filter(user=manager, kind=Notification.Kind.BREACH).order_by("pk")
+        escalations = OutboxMessage.objects.get(task=run_escalations.name)  # published after the commit
+        assert escalations.args == [sorted(deadline.pk for deadline in deadlines)]
         assert [(callback.func, callback.args) for callback in callbacks] == [
-            (run_escalations.delay, (sorted(deadline.pk for deadline in deadlines),)),
+            (publish_after_commit, (escalations.pk,)),
             (send_notification_emails.delay, ([notice.pk for notice in notices],)),
         ]
         assert repeated == []

@@ -261,8 +261,11 @@ class Deadline(models.Model):
 
     SALES_KINDS = (Kind.CLAIM, Kind.FIRST_CONTACT)
 
-    handoff = models.ForeignKey(Handoff, on_delete=models.PROTECT, related_name="deadlines")
-    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="deadlines")
+    # No index of their own on handoff, lead and owner: one_deadline_per_kind_per_handoff and the
+    # (lead, kind) and (owner, kind, due_at) indexes lead with them. Each index is written again at every
+    # breach (the sweep's update is never HOT), and a storm writes 100,000 of them.
+    handoff = models.ForeignKey(Handoff, on_delete=models.PROTECT, related_name="deadlines", db_index=False)
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="deadlines", db_index=False)
     campaign = models.ForeignKey(
         "campaigns.Campaign",
         on_delete=models.PROTECT,
@@ -283,6 +286,7 @@ class Deadline(models.Model):
         null=True,
         blank=True,
         related_name="deadlines",
+        db_index=False,
         help_text="Who must act: empty while the lead waits in the queue for any rep. A claim met by its due time "
         "by a person names who claimed the lead; one missed in the queue stays the queue's, whoever claims or "
         "is given the lead afterwards.",
@@ -451,7 +455,8 @@ class Escalation(models.Model):
     transaction as the step's effect, so a step retried after a crash or delivered twice runs once.
     """
 
-    deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, related_name="escalations")
+    # No index of its own: the two unique constraints lead with the deadline (a storm writes 300,000 steps).
+    deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, related_name="escalations", db_index=False)
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="escalations")
     step = models.CharField(max_length=20, choices=EscalationStep.choices)
     position = models.PositiveSmallIntegerField()

@@ -196,7 +196,7 @@ class Command(BaseCommand):
         commands = {
             "web": f"{bin_dir}/gunicorn -c handoff/gunicorn.conf.py handoff.wsgi",
             "worker": f"{bin_dir}/celery -A handoff worker -Q celery --concurrency=2 -n fault@%h {quiet}",
-            "sla": f"{bin_dir}/celery -A handoff worker -Q {settings.SLA_QUEUE} --concurrency=1 -n sla@%h {quiet}",
+            "sla": f"{bin_dir}/celery -A handoff worker -Q {settings.SLA_QUEUE} --concurrency=2 -n sla@%h {quiet}",
             "escalations": f"{bin_dir}/celery -A handoff worker -Q {settings.ESCALATION_QUEUE} --concurrency=2 "
             f"-n escalations@%h {quiet}",
             "beat": f"{bin_dir}/celery -A handoff beat {quiet} --schedule={work / 'beat'}",
