@@ -418,9 +418,12 @@ def excused_breaches(filters: Filters, *, now: datetime.datetime, kinds: tuple[s
 def escalation_steps(filters: Filters, *, now: datetime.datetime) -> QuerySet[Escalation]:
     """Escalation steps done for the sales deadlines of the period that were breached: what "Escalations
     caused" counts and lists. A breached deadline is decided at its due time, so its due time is in the
-    period; the step belongs to whoever held the deadline (the queue for a claim missed there)."""
+    period; the step belongs to whoever held the deadline (the queue for a claim missed there).
+    The sweep opens steps only for a breached deadline and a breach is never undone: saying so lets the
+    period's breaches be read from `deadline_breached_due_idx`, not every sales deadline."""
     escalations = Escalation.objects.filter(
         done_at__isnull=False,
+        deadline__breached_at__isnull=False,
         deadline__kind__in=Deadline.SALES_KINDS,
         deadline__due_at__gte=filters.period.start,
         deadline__due_at__lt=min(filters.period.end, now),
