@@ -178,6 +178,13 @@ def test_sales_figures_of_the_period(history):
     assert (d.handed_off, d.converted, d.converted_value, d.won, d.won_revenue) == (7, 1, 1000, 1, 1000)
 
 
+def test_escalation_steps_are_only_ever_of_breached_deadlines(history):
+    """`escalation_steps` reads the period's breached deadlines alone (their own index): it relies on the
+    sweep opening steps only in a breach's transaction, and on a breach never being undone."""
+    assert Escalation.objects.filter(done_at__isnull=False).exists()
+    assert not Escalation.objects.filter(deadline__breached_at__isnull=True).exists()
+
+
 def test_marketing_figures_of_the_period(history):
     d = sla_dashboard(filters=period(), now=NOW)
 
