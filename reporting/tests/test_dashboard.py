@@ -587,3 +587,20 @@ def test_a_row_of_a_manager_who_held_a_lead_drills_down_to_it(client, monkeypatc
     with clock_at(monkeypatch, NOW):
         csv_text = client.get(f"{reverse('dashboard_leads')}?{query}&format=csv").content.decode()
     assert csv_text.splitlines()[1].startswith(lead.full_name.split(",")[0])
+
+
+def test_a_filters_query_is_its_params_url_encoded(history, marketer):
+    """The links' query strings: the filters' own pairs encoded once per page, the same as encoding them
+    all for each link, whatever is overridden, removed or added."""
+    from urllib.parse import urlencode
+
+    campaign = CampaignFactory(owner=marketer, channel="paid_search")
+    filters = period(campaign=campaign, channel="paid_search", unassigned=True)
+    for overrides in (
+        {},
+        {"figure": "claims_late"},
+        {"figure": "returns", "reason": "Bad data & duplicates/é"},
+        {"period": "last_month", "start": None, "end": None, "week": "2026-03-23"},
+        {"unassigned": None, "no_team": None, "campaign": 7},
+    ):
+        assert filters.query(**overrides) == urlencode(filters.params(**overrides))
