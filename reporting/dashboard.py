@@ -29,11 +29,12 @@ follow the campaign and channel filters only: a team or rep does not own a campa
 """
 
 import datetime
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -233,7 +234,20 @@ class Filters:
         return params
 
     def query(self, **overrides) -> str:
-        return urlencode(self.params(**overrides))
+        """`params(**overrides)` URL-encoded, exactly as `urlencode` would: the filters' own pairs are
+        encoded once (`_encoded`), as a page links thousands of cells with the same filters and a figure
+        or row of their own."""
+        encoded = dict(self._encoded)
+        for name, value in overrides.items():
+            if value is None:
+                encoded.pop(name, None)
+            else:
+                encoded[name] = f"{quote_plus(name)}={quote_plus(str(value))}"
+        return "&".join(encoded.values())
+
+    @functools.cached_property
+    def _encoded(self) -> dict[str, str]:
+        return {name: urlencode({name: value}) for name, value in self.params().items()}
 
     @property
     def by_people(self) -> bool:
@@ -418,9 +432,12 @@ def excused_breaches(filters: Filters, *, now: datetime.datetime, kinds: tuple[s
 def escalation_steps(filters: Filters, *, now: datetime.datetime) -> QuerySet[Escalation]:
     """Escalation steps done for the sales deadlines of the period that were breached: what "Escalations
     caused" counts and lists. A breached deadline is decided at its due time, so its due time is in the
-    period; the step belongs to whoever held the deadline (the queue for a claim missed there)."""
+    period; the step belongs to whoever held the deadline (the queue for a claim missed there).
+    The sweep opens steps only for a breached deadline and a breach is never undone: saying so lets the
+    period's breaches be read from `deadline_breached_due_idx`, not every sales deadline."""
     escalations = Escalation.objects.filter(
         done_at__isnull=False,
+        deadline__breached_at__isnull=False,
         deadline__kind__in=Deadline.SALES_KINDS,
         deadline__due_at__gte=filters.period.start,
         deadline__due_at__lt=min(filters.period.end, now),

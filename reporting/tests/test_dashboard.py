@@ -178,6 +178,13 @@ def test_sales_figures_of_the_period(history):
     assert (d.handed_off, d.converted, d.converted_value, d.won, d.won_revenue) == (7, 1, 1000, 1, 1000)
 
 
+def test_escalation_steps_are_only_ever_of_breached_deadlines(history):
+    """`escalation_steps` reads the period's breached deadlines alone (their own index): it relies on the
+    sweep opening steps only in a breach's transaction, and on a breach never being undone."""
+    assert Escalation.objects.filter(done_at__isnull=False).exists()
+    assert not Escalation.objects.filter(deadline__breached_at__isnull=True).exists()
+
+
 def test_marketing_figures_of_the_period(history):
     d = sla_dashboard(filters=period(), now=NOW)
 
@@ -580,3 +587,20 @@ def test_a_row_of_a_manager_who_held_a_lead_drills_down_to_it(client, monkeypatc
     with clock_at(monkeypatch, NOW):
         csv_text = client.get(f"{reverse('dashboard_leads')}?{query}&format=csv").content.decode()
     assert csv_text.splitlines()[1].startswith(lead.full_name.split(",")[0])
+
+
+def test_a_filters_query_is_its_params_url_encoded(history, marketer):
+    """The links' query strings: the filters' own pairs encoded once per page, the same as encoding them
+    all for each link, whatever is overridden, removed or added."""
+    from urllib.parse import urlencode
+
+    campaign = CampaignFactory(owner=marketer, channel="paid_search")
+    filters = period(campaign=campaign, channel="paid_search", unassigned=True)
+    for overrides in (
+        {},
+        {"figure": "claims_late"},
+        {"figure": "returns", "reason": "Bad data & duplicates/é"},
+        {"period": "last_month", "start": None, "end": None, "week": "2026-03-23"},
+        {"unassigned": None, "no_team": None, "campaign": 7},
+    ):
+        assert filters.query(**overrides) == urlencode(filters.params(**overrides))

@@ -368,6 +368,17 @@ class Deadline(models.Model):
                 name="deadline_breached_running_idx",
                 condition=models.Q(breached_at__isnull=False, met_at__isnull=True, cancelled_at__isnull=True),
             ),
+            # The dashboard's "escalations caused": breached deadlines by due time, with what the figures
+            # group by and the key the steps join on. Escalation steps exist only for a breached deadline
+            # (the sweep opens them in the breach's transaction) and a breach is never undone, so a period
+            # reads its own breaches from here, not every deadline of its kinds (no index has a bare due
+            # time).
+            models.Index(
+                fields=["due_at"],
+                name="deadline_breached_due_idx",
+                include=["id", "kind", "owner", "campaign"],
+                condition=models.Q(breached_at__isnull=False),
+            ),
             # Recent breaches: the dashboard's detection delay over the last days.
             models.Index(
                 fields=["breached_at"], name="deadline_breached_idx", condition=models.Q(breached_at__isnull=False)
