@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sla", "0004_draft_event_replayed"),
+        ("sla", "0005_storm_fewer_indexes"),
     ]
 
     operations = [
