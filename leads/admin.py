@@ -9,6 +9,7 @@ from .models import (
     CampaignRevenue,
     Deal,
     EventCount,
+    EventMonthCount,
     Lead,
     LeadEvent,
     LeadTally,
@@ -125,4 +126,14 @@ class EventCountAdmin(ReadOnlyAdmin):
 
     list_display = ["day", "kind", "subgroup", "campaign", "user", "value", "amount"]
     list_filter = ["kind"]
+    list_select_related = ["campaign", "user"]
+
+
+@admin.register(EventMonthCount)
+class EventMonthCountAdmin(ReadOnlyAdmin):
+    """The daily counts above summed per month, per campaign and per person apart; kept by a trigger
+    on the daily rows, rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["month", "side", "kind", "subgroup", "campaign", "user", "value", "amount", "slot"]
+    list_filter = ["side", "kind"]
     list_select_related = ["campaign", "user"]

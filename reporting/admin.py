@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
-from reporting.models import DeadlineOutcome
+from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
 
 
 @admin.register(DeadlineOutcome)
@@ -10,4 +10,14 @@ class DeadlineOutcomeAdmin(ReadOnlyAdmin):
 
     list_display = ["hour", "kind", "campaign", "owner", "on_time", "late", "recorded"]
     list_filter = ["kind"]
+    list_select_related = ["campaign", "owner"]
+
+
+@admin.register(DeadlineOutcomeMonth)
+class DeadlineOutcomeMonthAdmin(ReadOnlyAdmin):
+    """The hours above summed per month, per owner and per campaign apart; kept by a trigger, rebuilt
+    with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["month", "per", "kind", "campaign", "owner", "on_time", "late", "recorded", "slot"]
+    list_filter = ["per", "kind"]
     list_select_related = ["campaign", "owner"]
