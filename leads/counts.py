@@ -29,6 +29,7 @@ from django.db.models import Q, Sum
 from common.triggers import drop_transition_triggers, transition_triggers
 from leads.models import EventCount, EventMonthCount
 from leads.tally import COUNT_SLOT_FUNCTION, site_zone
+from leads.targets import add_months
 
 # How one event is counted. `{events}` is the relation of timeline rows to count: the trigger's
 # transition table `new_events`, or `leads_leadevent` for a rebuild; `{zone}` is settings.TIME_ZONE.
@@ -216,15 +217,11 @@ def _grouped_sql(rows: str, sets: list[tuple[str, ...]]) -> str:
 def _whole_months(first_day: date, last_day: date) -> list[date]:
     """The first days of the calendar months lying wholly within `first_day`..`last_day`."""
     months = []
-    month = first_day if first_day.day == 1 else _next_month(first_day)
-    while _next_month(month) - timedelta(days=1) <= last_day:
+    month = first_day if first_day.day == 1 else add_months(first_day, 1)
+    while add_months(month, 1) - timedelta(days=1) <= last_day:
         months.append(month)
-        month = _next_month(month)
+        month = add_months(month, 1)
     return months
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def _side(names: tuple[str, ...], *, where: Q | None) -> str | None:
@@ -254,7 +251,7 @@ def counts_grouped(
     months = _whole_months(first_day, last_day)
     daily = EventCount.objects.filter(kind__in=kinds).filter(where)
     if months:
-        after = _next_month(months[-1]) - timedelta(days=1)
+        after = add_months(months[-1], 1) - timedelta(days=1)
         edges = daily.filter(Q(day__gte=first_day, day__lt=months[0]) | Q(day__gt=after, day__lte=last_day))
     by_side: dict[str | None, list[tuple[str, ...]]] = defaultdict(list)
     for names in sets:

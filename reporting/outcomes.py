@@ -18,10 +18,10 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncWeek
-from django.utils import timezone
 
 from common.triggers import drop_transition_triggers, transition_triggers
 from leads.tally import site_zone
+from leads.targets import add_months, month_bounds, month_start
 from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
 from sla.models import Deadline
 
@@ -251,7 +251,7 @@ def outcome_rows(
             counted = counted.annotate(week=TruncWeek("hour", tzinfo=week_zone))
         whole = _whole_months(first, last) if sides and months is not None and week_zone is None else []
         if whole:
-            months_start, months_end = _local_midnight(whole[0]), _local_midnight(_next_month(whole[-1]))
+            months_start, months_end = month_bounds(whole[0])[0], month_bounds(whole[-1])[1]
             counted = outcomes.filter(
                 Q(hour__gte=first, hour__lt=months_start) | Q(hour__gte=months_end, hour__lt=last)
             )
@@ -313,26 +313,16 @@ def _hours_grouped(
         ]
 
 
-def _local_midnight(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
-
-
-def _next_month(day: datetime.date) -> datetime.date:
-    return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
 def _whole_months(start: datetime.datetime, end: datetime.datetime) -> list[datetime.date]:
     """The local months lying wholly in [start, end) whose bounds fall on whole UTC hours (the hourly
     rows cannot be split; a zone half an hour off UTC has no such months)."""
-    local = timezone.localtime(start, timezone.get_default_timezone()).date()
-    month = local.replace(day=1)
-    if _local_midnight(month) < start:
-        month = _next_month(month)
+    month = month_start(start)
+    if month_bounds(month)[0] < start:
+        month = add_months(month, 1)
     months = []
-    while _local_midnight(_next_month(month)) <= end:
-        bounds = (_local_midnight(month), _local_midnight(_next_month(month)))
+    while (bounds := month_bounds(month))[1] <= end:
         if any(moment.astimezone(datetime.UTC).minute for moment in bounds):
             return []
         months.append(month)
-        month = _next_month(month)
+        month = add_months(month, 1)
     return months
