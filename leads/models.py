@@ -53,7 +53,7 @@ def phone_digits(field: str = "phone") -> Func:
 def word_beginnings() -> Func:
     """Every beginning of every word of a lead's name, company and email ("Ada", "ada@analytical.org":
     a, ad, ada, an, ana, …, analytical, o, or, org), as one text-search document: `Lead.search_words`.
-    Words are the runs of letters and digits, lower-cased. The function is migration leads 0028's."""
+    Words are the runs of letters and digits, lower-cased. The function is migration leads 0030's."""
     text = Concat(F("full_name"), Value(" "), F("company"), Value(" "), F("email"), output_field=models.TextField())
     return Func(text, function="handoff_word_beginnings", output_field=SearchVectorField())
 
