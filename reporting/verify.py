@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from common.localtime import local_midnight
 from leads.assignment import active_managers
 from leads.counts import COUNTS_UPSERT, counts_select, months_upsert
 from leads.models import LeadEvent
@@ -97,11 +98,9 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
     differs from what is stored. An empty list: no drift found."""
     now = now or timezone.now()
     first_day = timezone.localdate(now, timezone.get_default_timezone()) - datetime.timedelta(days=days)
-    since = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=timezone.get_default_timezone())
+    since = local_midnight(first_day, timezone.get_default_timezone())
     since_hour = since.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
-    month_start = datetime.datetime.combine(
-        first_day.replace(day=1), datetime.time.min, tzinfo=timezone.get_default_timezone()
-    )
+    month_start = local_midnight(first_day.replace(day=1), timezone.get_default_timezone())
     if campaigns is None:
         every = list(Campaign.objects.values_list("pk", flat=True))
         campaigns = random.sample(every, min(SAMPLE_CAMPAIGNS, len(every)))
