@@ -3,10 +3,16 @@
 A `Table` holds plain cells: `value` is what the CSV export writes, `text` what the page shows, `href`
 the drill-down to the leads behind the number (with the page's filters). A chart is drawn in the
 browser from its table (static/js/dashboard_charts.js), so the two can never disagree.
+
+A long table (a rep per row: ~400 at a million leads) is ordered so that its first rows are the ones a
+manager reads at a glance (worst first); the dashboard shows those (`Table.head`) and links to the whole
+table on a page of its own, paginated; the CSV is always the whole table. A row's cells are built only
+when it is shown (`Rows`).
 """
 
+import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -17,7 +23,7 @@ from django.utils.safestring import mark_safe
 from common.templatetags.money import money_text
 from leads.models import LeadEvent
 from people.names import person_name
-from reporting.dashboard import FUNNEL, QUEUE, Dashboard, Filters, Side, funnel_stages
+from reporting.dashboard import FUNNEL, QUEUE, CampaignFigures, Dashboard, Filters, RepFigures, Side, funnel_stages
 from sla.models import Deadline, Escalation, Handoff
 
 K = Deadline.Kind
@@ -52,15 +58,50 @@ class Cell:
         return f'<td class="{classes}" data-value="{value}">{content}</td>'
 
 
+class Rows(Sequence):
+    """A table's rows in their order, each row's cells built when it is read: the page shows 25 of a
+    table's ~400 rows, and a row's links and texts are most of what the page costs in Python."""
+
+    def __init__(self, items: Sequence, row: Callable[[object], list[Cell]]):
+        self._items, self._row = items, row
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(item) for item in self._items[index]]
+        return self._row(self._items[index])
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
     title: str
     columns: list[str]
-    rows: list[list[Cell]]
+    rows: Sequence[list[Cell]]
     empty: str
     caption: str = ""
     chart: dict | None = field(default=None)
+    # What a row is and the rows' order in words, for "Showing 25 of 421 reps, most misses first";
+    # `count`: the whole table's rows when `rows` holds only its first ones (`head`).
+    row_noun: str = "rows"
+    order: str = ""
+    count: int | None = None
+
+    def head(self, size: int) -> "Table":
+        """The table's first `size` rows only (its chart drawn from them), knowing how many it has."""
+        if len(self.rows) <= size:
+            return self
+        return dataclasses.replace(self, rows=self.rows[:size], count=len(self.rows))
+
+    def with_rows(self, rows: list[list[Cell]]) -> "Table":
+        """The table holding `rows` (a page of its own rows) instead."""
+        return dataclasses.replace(self, rows=rows)
+
+    @property
+    def is_part(self) -> bool:
+        return self.count is not None
 
     @property
     def headers(self) -> list[tuple[str, bool]]:
@@ -145,9 +186,11 @@ def _by_channel(d: Dashboard, link: Link) -> "Table":
     return _groups("breaches_by_channel", "Sales' misses by channel", d.channels, "channel", link)
 
 
-def tables(dashboard: Dashboard, link: Link) -> dict[str, Table]:
-    """Every table of the page, by name. `link(figure, **filter overrides)` makes a drill-down URL."""
-    return {name: source.build(dashboard, link) for name, source in TABLES.items()}
+def tables(dashboard: Dashboard, link: Link, *, head: int | None = None) -> dict[str, Table]:
+    """Every table of the page, by name, each of its first `head` rows only if given (`Table.head`).
+    `link(figure, **filter overrides)` makes a drill-down URL."""
+    built = {name: source.build(dashboard, link) for name, source in TABLES.items()}
+    return built if head is None else {name: table.head(head) for name, table in built.items()}
 
 
 def _attribution(d: Dashboard, link: Link) -> Table:
@@ -179,31 +222,34 @@ def _rep_filters(rep) -> dict:
     return {"rep": rep.user.pk, "team": None} if rep.user is not None else {"unassigned": 1, "rep": None, "team": None}
 
 
+def _rep_row(rep: RepFigures, link: Link) -> list[Cell]:
+    f = _rep_filters(rep)
+    claims, contacts = rep.claims, rep.first_contacts
+    return [
+        Cell(person_name(rep.user, "The queue (nobody claimed it)")),
+        Cell(rep.team.name if rep.team else "–"),
+        Cell(rep.claimed, numeric=True),
+        Cell(rep.assigned_by_manager, numeric=True),
+        Cell(rep.assigned_automatically, numeric=True),
+        Cell(rep.assigned_by_escalation, numeric=True),
+        Cell(rep.reassigned_to, numeric=True),
+        count(claims.on_time, link, "claims_on_time", **f),
+        count(claims.late, link, "claims_late", danger=True, **f),
+        count(contacts.on_time, link, "first_contacts_on_time", **f),
+        count(contacts.late, link, "first_contacts_late", danger=True, **f),
+        count(contacts.unrecorded, link, "first_contacts_unrecorded", **f),
+        rate_cell(claims.attainment),
+        rate_cell(contacts.attainment),
+        count(rep.escalations, link, "escalations", **f),
+        count(rep.won, link, "won", **f),
+    ]
+
+
 def _reps(d: Dashboard, link: Link) -> Table:
-    rows = []
-    for rep in d.reps:
-        f = _rep_filters(rep)
-        claims, contacts = rep.claims, rep.first_contacts
-        rows.append(
-            [
-                Cell(person_name(rep.user, "The queue (nobody claimed it)")),
-                Cell(rep.team.name if rep.team else "–"),
-                Cell(rep.claimed, numeric=True),
-                Cell(rep.assigned_by_manager, numeric=True),
-                Cell(rep.assigned_automatically, numeric=True),
-                Cell(rep.assigned_by_escalation, numeric=True),
-                Cell(rep.reassigned_to, numeric=True),
-                count(claims.on_time, link, "claims_on_time", **f),
-                count(claims.late, link, "claims_late", danger=True, **f),
-                count(contacts.on_time, link, "first_contacts_on_time", **f),
-                count(contacts.late, link, "first_contacts_late", danger=True, **f),
-                count(contacts.unrecorded, link, "first_contacts_unrecorded", **f),
-                rate_cell(claims.attainment),
-                rate_cell(contacts.attainment),
-                count(rep.escalations, link, "escalations", **f),
-                count(rep.won, link, "won", **f),
-            ]
-        )
+    # Worst first: the most late claims and first contacts (the queue's included), then by name as
+    # `d.reps` is; what a manager opens the table for is at its top.
+    reps = sorted(d.reps, key=lambda rep: -rep.missed)
+    rows = Rows(reps, lambda rep: _rep_row(rep, link))
     return Table(
         "reps",
         "Sales by rep",
@@ -240,6 +286,8 @@ def _reps(d: Dashboard, link: Link) -> Table:
             [8, 10],
             empty="Nobody was late with a claim or a first contact in this period: no chart to draw.",
         ),
+        row_noun="reps",
+        order="most misses first",
     )
 
 
@@ -279,23 +327,26 @@ def _groups(name: str, title: str, groups, filter_name: str, link: Link) -> Tabl
     )
 
 
+def _campaign_breach_row(figures: CampaignFigures, link: Link) -> list[Cell]:
+    claims, contacts = figures.clocks[K.CLAIM], figures.clocks[K.FIRST_CONTACT]
+    f = {"campaign": figures.campaign.pk}
+    return [
+        Cell(figures.campaign.name, href=figures.campaign.get_absolute_url()),
+        count(claims.late, link, "claims_late", danger=True, **f),
+        count(contacts.late, link, "first_contacts_late", danger=True, **f),
+        count(claims.escalations + contacts.escalations, link, "escalations", **f),
+        rate_cell(claims.attainment),
+        rate_cell(contacts.attainment),
+    ]
+
+
 def _campaign_breaches(d: Dashboard, link: Link) -> Table:
-    rows = []
-    for figures in d.campaigns:
-        claims, contacts = figures.clocks[K.CLAIM], figures.clocks[K.FIRST_CONTACT]
-        if not (claims.decided or contacts.decided):
-            continue
-        f = {"campaign": figures.campaign.pk}
-        rows.append(
-            [
-                Cell(figures.campaign.name, href=figures.campaign.get_absolute_url()),
-                count(claims.late, link, "claims_late", danger=True, **f),
-                count(contacts.late, link, "first_contacts_late", danger=True, **f),
-                count(claims.escalations + contacts.escalations, link, "escalations", **f),
-                rate_cell(claims.attainment),
-                rate_cell(contacts.attainment),
-            ]
-        )
+    decided = [
+        figures for figures in d.campaigns if figures.clocks[K.CLAIM].decided or figures.clocks[K.FIRST_CONTACT].decided
+    ]
+    # Worst first: the most late claims and first contacts, then by name.
+    worst = sorted(decided, key=lambda figures: -(figures.clocks[K.CLAIM].late + figures.clocks[K.FIRST_CONTACT].late))
+    rows = Rows(worst, lambda figures: _campaign_breach_row(figures, link))
     return Table(
         "breaches_by_campaign",
         "Sales' misses by campaign",
@@ -307,40 +358,43 @@ def _campaign_breaches(d: Dashboard, link: Link) -> Table:
             [1, 2],
             empty="No campaign's leads were claimed or first contacted late in this period: no chart to draw.",
         ),
+        row_noun="campaigns",
+        order="most misses first",
     )
 
 
+def _marketing_row(figures: CampaignFigures, d: Dashboard, link: Link) -> list[Cell]:
+    a, f = figures.acceptance, {"campaign": figures.campaign.pk}
+    below = a.kept_rate is not None and a.kept_rate < d.acceptance_target
+    return [
+        Cell(figures.campaign.name, href=figures.campaign.get_absolute_url()),
+        Cell(person_name(figures.campaign.owner)),
+        count(figures.mqls, link, "mqls", **f),
+        Cell(figures.mql_target, numeric=True),
+        _of_target(figures.mql_percent, d),
+        count(a.handed_off, link, "handed_off", **f),
+        count(a.in_claim_window, link, "acceptance_open", **f),
+        count(a.decided, link, "acceptance_decided", **f),
+        count(a.claimed, link, "acceptance_claimed", **f),
+        count(a.by_escalation, link, "acceptance_by_escalation", **f),
+        count(a.returned, link, "acceptance_returned", **f),
+        count(a.kept, link, "acceptance_kept", **f),
+        Cell(
+            a.kept_rate,
+            f"{percent_text(a.kept_rate)} (below {d.acceptance_target} %)" if below else percent_text(a.kept_rate),
+            numeric=True,
+            danger=below,
+        ),
+        rate_cell(a.claimed_rate),
+        count(figures.clocks[K.FOLLOW_UP].late, link, "follow_ups_late", danger=True, **f),
+    ]
+
+
 def _marketing(d: Dashboard, link: Link) -> Table:
-    rows = []
-    for figures in d.campaigns:
-        a, f = figures.acceptance, {"campaign": figures.campaign.pk}
-        below = a.kept_rate is not None and a.kept_rate < d.acceptance_target
-        rows.append(
-            [
-                Cell(figures.campaign.name, href=figures.campaign.get_absolute_url()),
-                Cell(person_name(figures.campaign.owner)),
-                count(figures.mqls, link, "mqls", **f),
-                Cell(figures.mql_target, numeric=True),
-                _of_target(figures.mql_percent, d),
-                count(a.handed_off, link, "handed_off", **f),
-                count(a.in_claim_window, link, "acceptance_open", **f),
-                count(a.decided, link, "acceptance_decided", **f),
-                count(a.claimed, link, "acceptance_claimed", **f),
-                count(a.by_escalation, link, "acceptance_by_escalation", **f),
-                count(a.returned, link, "acceptance_returned", **f),
-                count(a.kept, link, "acceptance_kept", **f),
-                Cell(
-                    a.kept_rate,
-                    f"{percent_text(a.kept_rate)} (below {d.acceptance_target} %)"
-                    if below
-                    else percent_text(a.kept_rate),
-                    numeric=True,
-                    danger=below,
-                ),
-                rate_cell(a.claimed_rate),
-                count(figures.clocks[K.FOLLOW_UP].late, link, "follow_ups_late", danger=True, **f),
-            ]
-        )
+    # Worst first: the most hand-offs sales did not keep (claim window closed, not claimed and kept:
+    # the campaigns that feed sales badly), then by name.
+    worst = sorted(d.campaigns, key=lambda figures: figures.acceptance.kept - figures.acceptance.decided)
+    rows = Rows(worst, lambda figures: _marketing_row(figures, d, link))
     return Table(
         "marketing",
         "Marketing by campaign",
@@ -363,6 +417,8 @@ def _marketing(d: Dashboard, link: Link) -> Table:
         ],
         rows,
         "No campaigns match these filters.",
+        row_noun="campaigns",
+        order="most hand-offs sales did not keep first",
         caption=(
             f"Acceptance is claimed and kept (the policy's words) ÷ marketing's hand-offs in the period whose claim "
             f"window has closed; leads still inside it are not counted either way. A lead put back in the queue is "
@@ -406,23 +462,25 @@ def _funnel_total(d: Dashboard, link: Link) -> Table:
     )
 
 
+def _funnel_row(figures: CampaignFigures, link: Link) -> list[Cell]:
+    f = {"campaign": figures.campaign.pk, **FUNNEL_LINK}
+    cells = [Cell(figures.campaign.name, href=figures.campaign.get_absolute_url())]
+    for _, figure, value, step in figures.stages():
+        text = f"{value}" if step is None else f"{value} ({percent_text(step)})"
+        cells.append(Cell(value, text, href=link(figure, **f), numeric=True))
+    return [
+        *cells,
+        Cell(figures.spend, money_text(figures.spend), numeric=True),
+        Cell(figures.won_revenue, money_text(figures.won_revenue), numeric=True),
+        Cell(figures.cost_per_won, money_text(figures.cost_per_won), numeric=True),
+        rate_cell(figures.roi),
+    ]
+
+
 def _funnel(d: Dashboard, link: Link) -> Table:
-    rows = []
-    for figures in d.campaigns:
-        if not (figures.captured or figures.mqls or figures.handed_off or figures.won):
-            continue
-        f = {"campaign": figures.campaign.pk, **FUNNEL_LINK}
-        cells = [Cell(figures.campaign.name, href=figures.campaign.get_absolute_url())]
-        for _, figure, value, step in figures.stages():
-            text = f"{value}" if step is None else f"{value} ({percent_text(step)})"
-            cells.append(Cell(value, text, href=link(figure, **f), numeric=True))
-        cells += [
-            Cell(figures.spend, money_text(figures.spend), numeric=True),
-            Cell(figures.won_revenue, money_text(figures.won_revenue), numeric=True),
-            Cell(figures.cost_per_won, money_text(figures.cost_per_won), numeric=True),
-            rate_cell(figures.roi),
-        ]
-        rows.append(cells)
+    active = [c for c in d.campaigns if c.captured or c.mqls or c.handed_off or c.won]
+    # The biggest first (most leads captured), then by name.
+    rows = Rows(sorted(active, key=lambda figures: -figures.captured), lambda figures: _funnel_row(figures, link))
     return Table(
         "funnel",
         "Funnel per campaign",
@@ -446,6 +504,8 @@ def _funnel(d: Dashboard, link: Link) -> Table:
         "in the queue is not one); Accepted = those a person claimed (or a manager or routing assigned) and sales "
         "kept, as in acceptance; not the escalation's. "
         "Spend is the campaign's spend to date; ROI = (won revenue − spend) ÷ spend.",
+        row_noun="campaigns",
+        order="most leads captured first",
     )
 
 

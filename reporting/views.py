@@ -11,10 +11,12 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.forms.models import ModelChoiceIterator
+from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
@@ -31,6 +33,28 @@ from reporting.headline import headline
 # Seconds between refreshes of the live part (static/js/dashboard_live.js reads it from the page).
 LIVE_REFRESH_SECONDS = 10
 DRILL_PAGE_SIZE = 50
+# A long table's rows on the dashboard (what a manager reads at a glance; the rest on the table's own
+# page, TABLE_PAGE_SIZE a page).
+DASHBOARD_TABLE_ROWS = 25
+TABLE_PAGE_SIZE = 50
+
+
+class OptionsSelect(forms.Select):
+    """A select whose options are written by one format_html_join, not a template each: at a million
+    leads the Rep list holds ~400 people, and Django's template per option cost ~0.1 ms each."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], " selected" if option["selected"] else "", option["label"])
+                for _, group, _ in widget["optgroups"]
+                for option in group
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(widget["attrs"]), options)
 
 
 class RepChoiceField(forms.ModelChoiceField):
@@ -51,7 +75,9 @@ class DashboardFilterForm(forms.Form):
     # Held to the years people may type (1900–2999): a period ending in 9999 overflowed the hour grid.
     start = DayField(required=False)
     end = DayField(required=False)
-    team = forms.ModelChoiceField(SalesTeam.objects.order_by("name"), required=False, empty_label="All teams")
+    team = forms.ModelChoiceField(
+        SalesTeam.objects.order_by("name"), required=False, empty_label="All teams", widget=OptionsSelect
+    )
     # Anyone who can hold a sales deadline (a manager gets leads escalated twice), as the figures' rows;
     # the list offers the reps only (see __init__).
     rep = RepChoiceField(
@@ -61,8 +87,11 @@ class DashboardFilterForm(forms.Form):
         .order_by("first_name", "last_name", "username"),
         required=False,
         empty_label="All reps",
+        widget=OptionsSelect,
     )
-    campaign = forms.ModelChoiceField(Campaign.objects.order_by("name"), required=False, empty_label="All campaigns")
+    campaign = forms.ModelChoiceField(
+        Campaign.objects.order_by("name"), required=False, empty_label="All campaigns", widget=OptionsSelect
+    )
     channel = forms.ChoiceField(choices=[("", "All channels"), *Campaign.Channel.choices], required=False)
     unassigned = forms.BooleanField(required=False, widget=forms.HiddenInput)
     no_team = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -138,7 +167,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
             filters=filters,
             query=filters.query(),
             dashboard=dashboard,
-            tables=tables(dashboard, link),
+            tables=tables(dashboard, link, head=DASHBOARD_TABLE_ROWS),
             links=links,
             headline=headline(dashboard, attention, links, now=now),
             custom_period=form["period"].value() == "custom",
@@ -169,6 +198,11 @@ def table_csv(table: Table, filters: Filters) -> HttpResponse:
     )
 
 
+def _no_link(figure: str, **overrides) -> str:
+    """A CSV writes the values, never the links: none are built."""
+    return ""
+
+
 @role_required(Role.MANAGERS)
 def dashboard_export(request, table: str):
     """One table of the dashboard as CSV, with the filters of the URL."""
@@ -179,7 +213,34 @@ def dashboard_export(request, table: str):
         raise Http404("No such table.")
     # Only the parts of the figures this table shows are read.
     dashboard = sla_dashboard(filters=filters, now=now, parts=source.parts)
-    return table_csv(source.build(dashboard, _linker(filters)), filters)
+    return table_csv(source.build(dashboard, _no_link), filters)
+
+
+class DashboardTableView(RoleRequiredMixin, TemplateView):
+    """One table of the dashboard whole, a page at a time, with the dashboard's filters: only the parts
+    of the figures it shows are read, only the page's rows built."""
+
+    allowed_roles = (Role.MANAGERS,)
+    template_name = "reporting/dashboard_table.html"
+
+    def get_context_data(self, *, table: str, **kwargs):
+        now = timezone.now()
+        form, filters = _filters(self.request, now)
+        source = TABLES.get(table)
+        if source is None:
+            raise Http404("No such table.")
+        dashboard = sla_dashboard(filters=filters, now=now, parts=source.parts)
+        whole = source.build(dashboard, _linker(filters))
+        page = Paginator(whole.rows, TABLE_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            form=form,
+            summary=filters_summary(filters),
+            table=whole.with_rows(page.object_list),
+            page_obj=page,
+            query=filters.query(),
+            dashboard_query=filters.query(unassigned=None, no_team=None),
+            **kwargs,
+        )
 
 
 class DashboardLeadsView(RoleRequiredMixin, TemplateView):
