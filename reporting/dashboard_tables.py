@@ -90,10 +90,10 @@ class Table:
     count: int | None = None
 
     def head(self, size: int) -> "Table":
-        """The table's first `size` rows only (its chart drawn from them), knowing how many it has."""
-        if len(self.rows) <= size:
-            return self
-        return dataclasses.replace(self, rows=self.rows[:size], count=len(self.rows))
+        """The table's first `size` rows only (its chart drawn from them), knowing how many it has; each
+        row built once (the template reads them for the cells, the chart and the headers)."""
+        count = len(self.rows)
+        return dataclasses.replace(self, rows=self.rows[:size], count=count if count > size else None)
 
     def with_rows(self, rows: list[list[Cell]]) -> "Table":
         """The table holding `rows` (a page of its own rows) instead."""

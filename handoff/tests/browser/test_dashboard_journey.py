@@ -9,10 +9,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import LeadFactory, advance
+from conftest import LeadFactory, UserFactory, advance
 from enforcement.sweep import sweep_deadlines
 from handoff.tests.browser.conftest import DESKTOP, PHONE
 from leads.models import Lead
+from people.roles import Role
 from sla.models import Deadline
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -118,6 +119,27 @@ def test_every_section_opened_fits_and_passes_axe(open_tab, manager, some_work, 
              const box = link.getBoundingClientRect(); return box.height < 24 || box.width < 24; }).length"""
     )
     assert small == 0
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_long_table_shows_its_first_rows_and_links_to_its_own_page(open_tab, manager, some_work, viewport):
+    UserFactory.create_batch(30, role=Role.SALES)
+    tab = open_tab(manager, viewport=viewport)
+    page = tab.visit("/dashboard/?period=this_quarter")
+    page.evaluate(OPEN_SECTIONS)
+    expect(page.locator("#table-reps tbody tr")).to_have_count(25)
+    more = page.get_by_role("link", name="all reps")
+    expect(page.locator(".table-more", has=more)).to_contain_text(re.compile(r"Showing 25 of \d+ reps"))
+    box = more.bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24
+
+    more.click()
+    tab.check(shot=f"dashboard-table-{'phone' if viewport == PHONE else 'desktop'}")  # axe, fits, cues
+    assert "/dashboard/table/reps/" in page.url and "period=this_quarter" in page.url
+    assert page.locator("#table-reps tbody tr").count() > 25
+    expect(page.locator(".breadcrumb").get_by_role("link", name="SLA dashboard")).to_have_attribute(
+        "href", re.compile("period=this_quarter")
+    )
 
 
 def test_a_long_figure_never_overflows_its_tile_at_any_width(open_tab, manager, some_work):
