@@ -174,8 +174,12 @@ class TableSource:
 
 
 # A campaign's row shows when the campaign did something in the period (`CampaignFigures.is_idle`), which
-# every part about campaigns decides.
+# every part about campaigns decides. A table that shows only campaigns that did what it counts needs only
+# the parts it shows (whatever else they did, such campaigns are not idle): the misses by campaign (rows
+# with deadlines decided) the deadlines; the funnel (rows that captured, qualified, handed off or won, and
+# its total, where an idle campaign adds nothing) the rest.
 _CAMPAIGN_PARTS = frozenset({"deadlines", "events", "mqls", "won", "acceptance"})
+_FUNNEL_PARTS = _CAMPAIGN_PARTS - {"deadlines"}
 
 
 def _by_team(d: Dashboard, link: Link) -> "Table":
@@ -545,11 +549,11 @@ TABLES: dict[str, TableSource] = {
     "attribution": TableSource(_attribution, frozenset({"deadlines", "events"})),
     "reps": TableSource(_reps, frozenset({"deadlines", "events", "assignments", "won"})),
     "breaches_by_team": TableSource(_by_team, frozenset({"deadlines"})),
-    "breaches_by_campaign": TableSource(_campaign_breaches, _CAMPAIGN_PARTS),
+    "breaches_by_campaign": TableSource(_campaign_breaches, frozenset({"deadlines"})),
     "breaches_by_channel": TableSource(_by_channel, frozenset({"deadlines"})),
     "marketing": TableSource(_marketing, _CAMPAIGN_PARTS),
-    "funnel_total": TableSource(_funnel_total, _CAMPAIGN_PARTS),
-    "funnel": TableSource(_funnel, _CAMPAIGN_PARTS),
+    "funnel_total": TableSource(_funnel_total, _FUNNEL_PARTS),
+    "funnel": TableSource(_funnel, _FUNNEL_PARTS),
     "trends": TableSource(lambda d, link: _trends(d), frozenset({"trends"})),
 }
 

@@ -7,16 +7,20 @@ import io
 
 import pytest
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import LeadFactory, UserFactory
+from campaigns.models import Campaign
+from conftest import CampaignFactory, LeadFactory, UserFactory
 from enforcement.sweep import sweep_deadlines
 from leads import services
 from people.names import person_name
 from people.roles import Role
 from reporting import views
+from reporting.dashboard import sla_dashboard
+from reporting.dashboard_tables import TABLES
 from sla.models import Deadline
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +118,23 @@ def test_a_tables_page_costs_the_same_queries_whatever_its_rows(client, manager,
     UserFactory.create_batch(60, role=Role.SALES)
     late_first_contact(marketer=marketer, rep=UserFactory(role=Role.SALES), campaign=campaign)
     assert queries() == before
+
+
+def test_each_csv_is_its_whole_table_as_built_from_every_part(client, manager, marketer, rep, campaign, filters):
+    """A CSV reads only the parts of the figures its table shows (`TABLES`), and writes what the table
+    built from all of them holds: an archived campaign that only captured leads, one that only missed a
+    first contact, and a rep with a late first contact included."""
+    late_first_contact(marketer=marketer, rep=rep, campaign=campaign)
+    captured_only = CampaignFactory(owner=marketer, status=Campaign.Status.ARCHIVED)
+    LeadFactory(campaign=captured_only)
+    missed_only = CampaignFactory(owner=marketer, status=Campaign.Status.ARCHIVED)
+    late_first_contact(marketer=marketer, rep=rep, campaign=missed_only)
+    client.force_login(manager)
+    request = RequestFactory().get(f"/?{filters}")
+    now = timezone.now()
+    _, parsed = views._filters(request, now)
+    every_part = sla_dashboard(filters=parsed, now=now)
+
+    for name, source in TABLES.items():
+        exported = client.get(f"{reverse('dashboard_export', args=[name])}?{filters}").content
+        assert exported == views.table_csv(source.build(every_part, views._no_link), parsed).content, name
