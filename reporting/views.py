@@ -24,7 +24,7 @@ from campaigns.models import Campaign
 from common.daterange import DayField
 from common.spreadsheet import csv_response
 from leads.models import SalesTeam
-from people.names import person_name
+from people.names import name_of, person_name
 from people.roles import Role, RoleRequiredMixin, role_required
 from reporting.dashboard import FIGURES, PERIODS, Filters, Period, attention_now, drill, shown_figures, sla_dashboard
 from reporting.dashboard_tables import TABLES, Table, drill_table, filters_summary, tables
@@ -62,12 +62,19 @@ class RepChoiceField(forms.ModelChoiceField):
         return person_name(obj)
 
 
-class ListedChoices(ModelChoiceIterator):
-    """A model choice field's options drawn from `queryset`, a part of what the field accepts."""
+class ListedPeople(ModelChoiceIterator):
+    """A choice field of people's options drawn from `queryset`, a part of what the field accepts, their
+    names read as values (`name_of`): no user objects for a list of ~400 reps at a million leads."""
 
     def __init__(self, field, queryset):
         super().__init__(field)
         self.queryset = queryset
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, *names in self.queryset.values_list("pk", "first_name", "last_name", "username"):
+            yield (pk, name_of(*names))
 
 
 class DashboardFilterForm(forms.Form):
@@ -105,7 +112,7 @@ class DashboardFilterForm(forms.Form):
         chosen = self.data.get("rep", "") if self.is_bound else ""
         if chosen.isdigit():
             listed |= Q(pk=int(chosen))
-        rep.widget.choices = ListedChoices(rep, rep.queryset.filter(listed))
+        rep.widget.choices = ListedPeople(rep, rep.queryset.filter(listed))
 
     def clean(self):
         data = super().clean()

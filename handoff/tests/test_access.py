@@ -34,6 +34,7 @@ MATRIX = {
     "leads:return": (DENIED, OK, OK),
     "leads:hand_off": (OK, DENIED, OK),
     "dashboard": (DENIED, DENIED, OK),
+    "dashboard_table": (DENIED, DENIED, OK),
     "routing:time_off": (DENIED, OK, OK),
     "routing:log": (DENIED, DENIED, OK),
     "routing:rules": (DENIED, DENIED, OK),
@@ -58,6 +59,8 @@ def world(marketer, rep, manager, campaign):
 def url_for(name: str, world) -> str:
     if name.startswith("campaigns:") and name not in ("campaigns:list", "campaigns:create"):
         return reverse(name, args=[world["campaign"].pk])
+    if name == "dashboard_table":
+        return reverse(name, args=["reps"])
     if name == "leads:hand_off":
         return reverse(name, args=[world["mql"].pk])
     if name.startswith("leads:") and name not in ("leads:queue", "leads:mine", "leads:search"):
