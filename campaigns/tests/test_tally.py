@@ -217,6 +217,6 @@ def test_the_teams_page_reads_open_leads_from_the_tallies_in_constant_queries(
     with django_assert_max_num_queries(len(few)):
         response = client.get(reverse("leads:teams"))
 
-    open_leads = {profile.user_id: profile.open_leads for profile in response.context["unassigned"]}
+    open_leads = {profile.user_id: profile.open_leads for profile in response.context["profiles"]}
     assert open_leads[reps[0].pk] == 1
     assert sorted(open_leads.values()) == [0, 1, 2, 2, 2]
