@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
 
+from campaigns import queries
 from campaigns.models import Campaign
 from conftest import CampaignFactory, LeadFactory, UserFactory, advance
 from leads.models import Lead, LeadEvent
@@ -509,6 +510,28 @@ def test_the_list_sorts(client, marketer, rep, three_campaigns, sort, expected):
     client.force_login(marketer)
 
     assert names(client.get(reverse("campaigns:list"), {"sort": sort})) == expected
+
+
+@pytest.mark.parametrize("sort", ["-start_date", "leads", "-converted"])
+def test_the_page_gives_each_campaign_the_counts_the_list_sums_whatever_the_sort(client, marketer, rep, sort):
+    """The page sums a page of campaigns' tallies in one query (`with_lead_counts`); its counts are those of
+    the list's own subqueries (the API's), for a campaign with leads in many statuses and owners and for
+    one with none."""
+    busy, empty = CampaignFactory(owner=marketer), CampaignFactory(owner=marketer)
+    LeadFactory.create_batch(2, campaign=busy)
+    other_rep = UserFactory(role=Role.SALES)
+    for status, owner in [(Lead.Status.HANDED_OFF, None), (Lead.Status.CLAIMED, rep), (Lead.Status.CONVERTED, rep)]:
+        advance(LeadFactory(campaign=busy), status, marketer=marketer, rep=owner)
+    advance(LeadFactory(campaign=busy), Lead.Status.CONVERTED, marketer=marketer, rep=other_rep)
+    client.force_login(marketer)
+
+    shown = client.get(reverse("campaigns:list"), {"sort": sort}).context["campaign_list"]
+
+    def counts(campaign):
+        return (campaign.pk, campaign.lead_count, campaign.handed_off_count, campaign.converted_count)
+
+    assert [counts(c) for c in shown] == [counts(c) for c in queries.campaign_list(sort=sort)]
+    assert {counts(c) for c in shown} == {(busy.pk, 6, 4, 2), (empty.pk, 0, 0, 0)}
 
 
 @pytest.mark.parametrize(
