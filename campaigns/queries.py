@@ -17,10 +17,10 @@ from leads.models import (
     CampaignMilestone,
     CampaignMonthMqls,
     CampaignRevenue,
+    CampaignTally,
     EventCount,
     Lead,
     LeadEvent,
-    LeadTally,
 )
 from leads.tally import InFamilyOf, LeadRoot, tally_of
 from leads.targets import add_months
@@ -56,9 +56,6 @@ ANY_STATUS = "any"
 
 MONTHS_SHOWN = 12
 
-# The list's counts per campaign and the statuses each sums.
-LIST_COUNTS = {"lead_count": LIVE, "handed_off_count": PASSED_TO_SALES, "converted_count": [S.CONVERTED]}
-
 
 def campaign_list(
     *,
@@ -69,11 +66,9 @@ def campaign_list(
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
     sort: str = DEFAULT_SORT,
-    counted: bool = True,
 ) -> QuerySet[Campaign]:
     """Campaigns matching the filters, each with its number of leads, leads passed to sales and
-    conversions (`counted`; else only the count the sort needs: give a page of them its counts with
-    `with_lead_counts`). `date_from`/`date_to` keep the campaigns running at some point in that range (an
+    conversions. `date_from`/`date_to` keep the campaigns running at some point in that range (an
     open-ended campaign runs until today and beyond). Raises KeyError for a sort not in CAMPAIGN_SORTS."""
     ordering = CAMPAIGN_SORTS[sort][1]
     campaigns = Campaign.objects.select_related("owner")
@@ -91,28 +86,14 @@ def campaign_list(
         campaigns = campaigns.filter(start_date__lte=date_to)
     if date_from is not None:
         campaigns = campaigns.filter(Q(end_date__gte=date_from) | Q(end_date__isnull=True))
-    # From the lead tallies (`leads.tally`): a few rows per campaign and rep, whatever its number of leads.
+    # From the campaigns' tallies (`leads.tally`): a few rows per campaign, whatever its number of leads
+    # and reps (`LeadTally` has a row per owner too: ~1,600 per campaign with 400 reps).
     mine = Q(campaign=OuterRef("pk"))
-    counts = {name: tally_of(where=mine, statuses=statuses) for name, statuses in LIST_COUNTS.items()}
-    if not counted:
-        sorted_by = {key.lstrip("-") for key in ordering}
-        counts = {name: count for name, count in counts.items() if name in sorted_by}
-    return campaigns.annotate(**counts).order_by(*ordering)
-
-
-def with_lead_counts(campaigns: list[Campaign]) -> list[Campaign]:
-    """Give each of `campaigns` (a page of the list) its `LIST_COUNTS`, summed from their tallies in one
-    query that reads each tally row once: a campaign has a tally row per owner, status and slot (~1,600 at
-    a million leads with 400 reps), and a subquery per count read them all three times."""
-    sums = {name: Sum("leads", filter=Q(status__in=statuses)) for name, statuses in LIST_COUNTS.items()}
-    rows = LeadTally.objects.filter(campaign__in=[campaign.pk for campaign in campaigns])
-    counted = {row.pop("campaign"): row for row in rows.order_by().values("campaign").annotate(**sums)}
-    for campaign in campaigns:
-        for name, count in counted.get(campaign.pk, {}).items():
-            setattr(campaign, name, count or 0)
-        for name in LIST_COUNTS:
-            campaign.__dict__.setdefault(name, 0)
-    return campaigns
+    return campaigns.annotate(
+        lead_count=tally_of(where=mine, statuses=LIVE, model=CampaignTally),
+        handed_off_count=tally_of(where=mine, statuses=PASSED_TO_SALES, model=CampaignTally),
+        converted_count=tally_of(where=mine, statuses=[S.CONVERTED], model=CampaignTally),
+    ).order_by(*ordering)
 
 
 def _per(amount: Decimal, count: int) -> Decimal | None:

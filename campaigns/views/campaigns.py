@@ -35,7 +35,7 @@ class CampaignListView(RoleRequiredMixin, ListView):
                 for name, errors in self.filters.errors.items()
             )
             messages.warning(self.request, f"Some filters were not understood and were left out. {problems}")
-        return queries.campaign_list(**chosen, counted=False)  # the page's counts: get_context_data
+        return queries.campaign_list(**chosen)
 
     def paginate_queryset(self, queryset, page_size):
         # A page number out of range or not a number shows the nearest page instead of a 404.
@@ -46,9 +46,7 @@ class CampaignListView(RoleRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()
         query.pop("page", None)
-        context = super().get_context_data(filters=self.filters, query=query.urlencode(), **kwargs)
-        context["campaign_list"] = queries.with_lead_counts(list(context["campaign_list"]))
-        return context
+        return super().get_context_data(filters=self.filters, query=query.urlencode(), **kwargs)
 
 
 class CampaignCreateView(RoleRequiredMixin, SuccessMessageMixin, CreateView):
