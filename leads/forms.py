@@ -5,6 +5,7 @@ from common.daterange import DayField
 
 from .assignment import rep_with_load_label, reps_with_load
 from .models import Deal, Lead, Priority, ReturnReason
+from .reps import NO_TEAM
 
 
 class NoteForm(forms.Form):
@@ -83,6 +84,38 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
+
+
+class RepFilterForm(forms.Form):
+    """The teams and targets pages' choice of reps, from the query string: a team (or none) and a name.
+    `teams` are the teams the page has read already (no query of its own)."""
+
+    team = forms.ChoiceField(required=False)
+    search = forms.CharField(label="Name", max_length=100, required=False)
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [
+            ("", "Any team"),
+            *((str(team.pk), team.name) for team in teams),
+            (NO_TEAM, "No team"),
+        ]
+        self.teams = {str(team.pk): team for team in teams}
+        self.fields["team"].widget.attrs["class"] = "form-select"
+        self.fields["search"].widget.attrs["class"] = "form-control"
+        self.fields["search"].widget.input_type = "search"
+
+    def filters(self) -> dict:
+        """Keyword arguments for `reps.reps_where`: the values that were understood."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        team = self.cleaned_data.get("team", "")
+        return {
+            "team": self.teams.get(team),
+            "no_team": team == NO_TEAM,
+            "search": self.cleaned_data.get("search", ""),
+        }
 
 
 class DisqualifyForm(forms.Form):

@@ -501,6 +501,15 @@ class MonthlyTarget(models.Model):
         return f"{self.month:%B %Y} · {self.rep or 'department'}"
 
 
+def count_slot() -> models.SmallIntegerField:
+    """A count row's slot: which concurrent writer's share of its key's count the row holds."""
+    return models.SmallIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Which writer's share of the count this row is (`leads.tally.COUNT_SLOT_FUNCTION`): read the sum.",
+    )
+
+
 class LeadTally(models.Model):
     """How many leads each campaign has in each status, per owner: a read model of `Lead`.
 
@@ -514,11 +523,7 @@ class LeadTally(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, related_name="+")
     status = models.CharField(max_length=20, choices=LeadStatus.choices)
     leads = models.BigIntegerField(default=0)
-    slot = models.SmallIntegerField(
-        default=0,
-        db_default=0,
-        help_text="Which writer's share of the count this row is (`leads.tally.COUNT_SLOT_FUNCTION`): read the sum.",
-    )
+    slot = count_slot()
 
     class Meta:
         constraints = [
@@ -530,6 +535,23 @@ class LeadTally(models.Model):
 
     def __str__(self) -> str:
         return f"campaign {self.campaign_id} · owner {self.owner_id} · {self.status}: {self.leads}"
+
+
+class CampaignTally(models.Model):
+    """How many leads each campaign has in each status: `LeadTally` summed over the owners, a read model of
+    `Lead` kept by the same triggers (`leads.tally`). The campaign list reads a few rows per campaign here;
+    `LeadTally` holds a row per owner too (~1,600 per campaign with 400 reps at a million leads)."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, related_name="+")
+    status = models.CharField(max_length=20, choices=LeadStatus.choices)
+    leads = models.BigIntegerField(default=0)
+    slot = count_slot()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "status", "slot"], name="campaign_tally_slot_key")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} · {self.status}: {self.leads}"
 
 
 class CampaignMilestone(models.Model):
@@ -630,11 +652,7 @@ class EventCount(models.Model):
     amount = models.DecimalField(
         max_digits=18, decimal_places=2, default=0, help_text="Money the events carry: converted or won value."
     )
-    slot = models.SmallIntegerField(
-        default=0,
-        db_default=0,
-        help_text="Which writer's share of the count this row is (`leads.tally.COUNT_SLOT_FUNCTION`): read the sum.",
-    )
+    slot = count_slot()
 
     class Meta:
         db_table = "handoff_eventcount"  # its table from before it left handoff/

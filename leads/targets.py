@@ -28,6 +28,7 @@ from common.daterange import EARLIEST_DAY, LATEST_DAY
 from people.roles import Role, has_role
 
 from .models import Deal, MonthlyTarget
+from .reps import reps_order
 
 ZERO = Decimal("0.00")
 # Keeps the previous and next month of any month that parses inside the calendar datetime.date knows.
@@ -191,25 +192,32 @@ def department_progress(*, month: datetime.date, now: datetime.datetime) -> Prog
     return _progress(target, won_deals=won_deals, won_revenue=won_revenue, days=days_left(month, now))
 
 
-def month_overview(*, month: datetime.date, now: datetime.datetime) -> list[tuple]:
-    """Every rep's progress in `month`, by name: the active Sales reps, and those who have left since but
-    had a target or a won deal that month (so past months keep their people). Three queries, whatever the
-    number of reps and deals."""
+def month_reps(month: datetime.date):
+    """The people a month's targets are listed for: the active Sales reps, and those who have left since but
+    had a target or a won deal that month (so past months keep their people). Unordered."""
     month = month_start(month)
-    won = _won_in(month)
-    reps = list(
-        _sales_people()
-        .filter(
-            Q(is_active=True)
-            | Exists(MonthlyTarget.objects.filter(month=month, rep=OuterRef("pk")))
-            | Exists(won.filter(owner=OuterRef("pk")))
-        )
-        .order_by("first_name", "username")
+    return _sales_people().filter(
+        Q(is_active=True)
+        | Exists(MonthlyTarget.objects.filter(month=month, rep=OuterRef("pk")))
+        | Exists(_won_in(month).filter(owner=OuterRef("pk")))
     )
+
+
+def month_overview(*, month: datetime.date, now: datetime.datetime, reps=None) -> list[tuple]:
+    """Each rep's progress in `month`: of `reps` (a page of `month_reps`, in its order), else of every one of
+    `month_reps` by team and name. Three queries (two with `reps` given as a list), whatever the number of reps and
+    deals."""
+    month = month_start(month)
+    if reps is None:
+        reps = month_reps(month).order_by(*reps_order(to_team="rep_profile__team"))
+    reps = list(reps)
     targets = {target.rep_id: target for target in MonthlyTarget.objects.filter(month=month, rep__in=reps)}
     totals = {
         row["owner"]: row
-        for row in won.filter(owner__in=reps).values("owner").annotate(count=Count("id"), revenue=Sum("value"))
+        for row in _won_in(month)
+        .filter(owner__in=reps)
+        .values("owner")
+        .annotate(count=Count("id"), revenue=Sum("value"))
     }
     days = days_left(month, now)
     overview = []

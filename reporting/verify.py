@@ -47,6 +47,7 @@ KEYS = {
     "leads_eventmonthcount": ("month", "side", "kind", "subgroup", "campaign_id", "user_id"),
     "reporting_deadlineoutcomemonth": ("month", "per", "kind", "campaign_id", "owner_id"),
     "leads_leadtally": ("campaign_id", "owner_id", "status"),
+    "leads_campaigntally": ("campaign_id", "status"),
     "leads_campaignmilestone": ("campaign_id", "milestone"),
     "leads_campaignmonthmqls": ("campaign_id", "day"),
     "leads_campaignrevenue": ("campaign_id",),

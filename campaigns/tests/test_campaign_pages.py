@@ -511,6 +511,24 @@ def test_the_list_sorts(client, marketer, rep, three_campaigns, sort, expected):
     assert names(client.get(reverse("campaigns:list"), {"sort": sort})) == expected
 
 
+@pytest.mark.parametrize("sort", ["-start_date", "leads", "-converted"])
+def test_the_list_counts_each_campaigns_leads_from_its_campaign_tallies_whatever_the_sort(client, marketer, rep, sort):
+    """The list reads `CampaignTally` (a few rows per campaign); its counts are the leads' own, for a
+    campaign with leads in many statuses and owners and for one with none."""
+    busy, empty = CampaignFactory(owner=marketer), CampaignFactory(owner=marketer)
+    LeadFactory.create_batch(2, campaign=busy)
+    other_rep = UserFactory(role=Role.SALES)
+    for status, owner in [(Lead.Status.HANDED_OFF, None), (Lead.Status.CLAIMED, rep), (Lead.Status.CONVERTED, rep)]:
+        advance(LeadFactory(campaign=busy), status, marketer=marketer, rep=owner)
+    advance(LeadFactory(campaign=busy), Lead.Status.CONVERTED, marketer=marketer, rep=other_rep)
+    client.force_login(marketer)
+
+    shown = client.get(reverse("campaigns:list"), {"sort": sort}).context["campaign_list"]
+
+    counts = {(c.pk, c.lead_count, c.handed_off_count, c.converted_count) for c in shown}
+    assert counts == {(busy.pk, 6, 4, 2), (empty.pk, 0, 0, 0)}
+
+
 @pytest.mark.parametrize(
     "query,problem",
     [

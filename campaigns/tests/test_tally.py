@@ -6,7 +6,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from leads.models import (
     CampaignMilestone,
     CampaignMonthMqls,
     CampaignRevenue,
+    CampaignTally,
     Deal,
     Lead,
     LeadEvent,
@@ -34,6 +35,12 @@ S = Lead.Status
 def _tallies() -> set[tuple]:
     """The non-empty tallies (a rebuild writes no zero rows; the trigger may leave some)."""
     return set(LeadTally.objects.exclude(leads=0).values_list("campaign_id", "owner_id", "status", "leads"))
+
+
+def _campaign_tallies() -> set[tuple]:
+    """The campaigns' tallies, a key's slots summed (zero sums left out)."""
+    rows = CampaignTally.objects.order_by().values("campaign_id", "status").annotate(n=Sum("leads")).exclude(n=0)
+    return {(row["campaign_id"], row["status"], row["n"]) for row in rows}
 
 
 def _milestones() -> set[tuple]:
@@ -94,7 +101,12 @@ def test_tallies_kept_as_leads_change_equal_a_rebuild_from_the_leads(seed, marke
         actor=marketer,
     )
     incremental, reached, months, revenue = _tallies(), _milestones(), _months(), _revenue()
+    by_campaign = _campaign_tallies()
     assert incremental == _recount()
+    assert by_campaign == {
+        (row["campaign"], row["status"], row["n"])
+        for row in Lead.objects.order_by().values("campaign", "status").annotate(n=Count("id"))
+    }
     assert reached, "the history reached no milestone"
     assert months, "nobody was qualified"
     assert revenue, "no deal was won"
@@ -102,6 +114,7 @@ def test_tallies_kept_as_leads_change_equal_a_rebuild_from_the_leads(seed, marke
     lead_tally_rebuild()
 
     assert _tallies() == incremental
+    assert _campaign_tallies() == by_campaign
     assert _milestones() == reached
     assert _months() == months
     assert _revenue() == revenue
@@ -217,6 +230,6 @@ def test_the_teams_page_reads_open_leads_from_the_tallies_in_constant_queries(
     with django_assert_max_num_queries(len(few)):
         response = client.get(reverse("leads:teams"))
 
-    open_leads = {profile.user_id: profile.open_leads for profile in response.context["unassigned"]}
+    open_leads = {profile.user_id: profile.open_leads for profile in response.context["profiles"]}
     assert open_leads[reps[0].pk] == 1
     assert sorted(open_leads.values()) == [0, 1, 2, 2, 2]

@@ -10,7 +10,15 @@ from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 
-from leads.models import CampaignMilestone, CampaignMonthMqls, CampaignRevenue, EventCount, Lead, LeadTally
+from leads.models import (
+    CampaignMilestone,
+    CampaignMonthMqls,
+    CampaignRevenue,
+    CampaignTally,
+    EventCount,
+    Lead,
+    LeadTally,
+)
 from reporting.dashboard import Filters, Period, sla_dashboard
 from reporting.dashboard_tables import tables
 from reporting.models import DeadlineOutcome
@@ -22,6 +30,7 @@ pytestmark = pytest.mark.django_db
 READ_MODELS = {
     EventCount: ("day", "kind", "subgroup", "campaign_id", "user_id", "value", "amount"),
     LeadTally: ("campaign_id", "owner_id", "status", "leads"),
+    CampaignTally: ("campaign_id", "status", "leads"),
     CampaignMilestone: ("campaign_id", "milestone", "leads"),
     CampaignMonthMqls: ("campaign_id", "day", "leads"),
     CampaignRevenue: ("campaign_id", "won_deals", "won_revenue"),

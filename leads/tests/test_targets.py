@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -619,6 +620,29 @@ def test_home_targets_give_the_rep_this_months_progress_and_the_partial_shows_it
     assert "March 2026" in html and "12 days left" in html
     assert html.count('class="progress-bar') == 4
     assert "of €4,000.00 · <strong>25%</strong>" in html
+
+
+@pytest.mark.parametrize(
+    ("measure", "money", "shown", "bar"),
+    [
+        (targets.Attainment(3, 4, 75), False, "3 of 4 · <strong>75%</strong>", '"progress-bar" data-width="75"'),
+        (targets.Attainment(5, 4, 125), False, "5 of 4 · <strong>125%</strong>", "progress-bar bg-success"),
+        (targets.Attainment(Decimal("0.00"), None, None), True, '€0.00 <span class="text-muted">· no target', None),
+        (
+            targets.Attainment(Decimal("1234.5"), Decimal("1000"), 123),
+            True,
+            "€1,234.50 of €1,000.00 · <strong>123%</strong>",
+            'aria-valuenow="100"',
+        ),
+    ],
+)
+def test_a_target_bar_says_what_was_won_of_what_and_draws_the_bar_only_with_a_target(measure, money, shown, bar):
+    html = Template("{% load targets %}{% target_bar label measure money=money %}").render(
+        Context({"label": "Rev <b>", "measure": measure, "money": money})
+    )
+
+    assert "<span>Rev &lt;b&gt;</span>" in html and shown in html
+    assert (bar in html) if bar else ("progress" not in html)
 
 
 @pytest.mark.django_db

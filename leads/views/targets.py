@@ -4,15 +4,20 @@ own attainment month by month."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
 from people.roles import Role, RoleRequiredMixin
 
 from .. import targets
-from ..models import MonthlyTarget
+from ..forms import RepFilterForm
+from ..models import MonthlyTarget, SalesTeam
+from ..reps import REPS_PER_PAGE, reps_order, reps_where
 
 TARGET_DEALS_MAX = 2_147_483_647  # PositiveIntegerField's ceiling in PostgreSQL
 _REVENUE = MonthlyTarget._meta.get_field("revenue")
@@ -84,7 +89,9 @@ TargetFormSet = forms.formset_factory(TargetRowForm, formset=BaseTargetFormSet, 
 
 
 class TargetsView(RoleRequiredMixin, TemplateView):
-    """The month's targets (department and every rep) with everyone's progress; managers set them here."""
+    """The month's targets: the department's, with its progress over every rep, and the reps' a page at a
+    time (by team and name, chosen by team and name: `leads.reps`) with theirs; managers set them here. A
+    page saves its own rows; its pager saves them before it turns the page, so nothing typed is lost."""
 
     allowed_roles = (Role.MANAGERS,)
     template_name = "leads/targets/targets.html"
@@ -98,6 +105,10 @@ class TargetsView(RoleRequiredMixin, TemplateView):
         self.bad_month = self.month is None
         self.month = self.month or self.current
 
+    @cached_property
+    def filters(self) -> RepFilterForm:
+        return RepFilterForm(self.request.GET or None, teams=list(SalesTeam.objects.all()))
+
     def get(self, request, *args, **kwargs):
         if self.bad_month:
             messages.warning(request, "That is not a month (use YYYY-MM); showing this month.")
@@ -107,33 +118,48 @@ class TargetsView(RoleRequiredMixin, TemplateView):
         if self.bad_month:
             messages.error(request, "That is not a month (use YYYY-MM); nothing was saved.")
             return redirect("leads:targets")
-        overview, department = self.figures()
-        formset = TargetFormSet(request.POST, form_kwargs={"reps": {rep.pk: rep for rep, _ in overview}})
+        # The rows posted, whatever page they were on: the reps the form names, not the page as it is now.
+        reps = targets.month_reps(self.month).in_bulk(_posted_reps(request.POST))
+        formset = TargetFormSet(request.POST, form_kwargs={"reps": reps})
         if not formset.is_valid():
             messages.error(request, "Nothing was saved: correct the marked targets.")
-            return self.render_to_response(self.get_context_data(formset=formset, figures=(overview, department)))
+            overview = targets.month_overview(month=self.month, now=self.now, reps=list(reps.values()))
+            return self.render_to_response(self.get_context_data(formset=formset, overview=overview))
         rows = [(row["rep"], row["deals_won"], row["revenue"]) for row in formset.cleaned_data]
         changed = targets.targets_set_bulk(month=self.month, targets=rows, actor=request.user)
         when = f"{self.month:%B %Y}"
+        go = request.POST.get("go", "")  # the pager's page, once this one is saved
         if changed:
             messages.success(request, f"Saved {len(changed)} target{'s' if len(changed) != 1 else ''} for {when}.")
-        else:
+        elif not go:
             messages.info(request, f"No target for {when} changed.")
-        return redirect(f"{reverse('leads:targets')}?month={self.month:%Y-%m}")
+        query = request.GET.copy()
+        query["month"] = f"{self.month:%Y-%m}"
+        if go.isdecimal():
+            query["page"] = go
+        return redirect(f"{reverse('leads:targets')}?{query.urlencode()}")
 
-    def figures(self):
-        return (
-            targets.month_overview(month=self.month, now=self.now),
-            targets.department_progress(month=self.month, now=self.now),
+    def get_context_data(self, *, formset=None, overview=None, **kwargs):
+        department = targets.department_progress(month=self.month, now=self.now)
+        chosen = self.filters.filters()
+        if self.filters.errors and self.request.method == "GET":
+            messages.warning(self.request, "Some filters were not understood and were left out.")
+        reps = (
+            targets.month_reps(self.month)
+            .filter(reps_where(**chosen, to_team="rep_profile__team"))
+            .annotate(team_name=F("rep_profile__team__name"))
+            .order_by(*reps_order(to_team="rep_profile__team"))
         )
-
-    def get_context_data(self, *, formset=None, figures=None, **kwargs):
-        overview, department = figures or self.figures()
+        page = Paginator(reps, REPS_PER_PAGE).get_page(self.request.GET.get("page"))
         if formset is None:
+            overview = targets.month_overview(month=self.month, now=self.now, reps=page.object_list)
             initial = [{"rep": "", **_target_values(department)}]
             initial += [{"rep": rep.pk, **_target_values(progress)} for rep, progress in overview]
             formset = TargetFormSet(initial=initial, form_kwargs={"reps": {rep.pk: rep for rep, _ in overview}})
         progress = {None: department, **{rep.pk: row for rep, row in overview}}
+        filter_query = self.request.GET.copy()
+        for name in ("month", "page"):
+            filter_query.pop(name, None)
         return super().get_context_data(
             month=self.month,
             previous_month=targets.add_months(self.month, -1),
@@ -143,9 +169,18 @@ class TargetsView(RoleRequiredMixin, TemplateView):
             formset=formset,
             rows=[(form, progress.get(form.rep_key)) for form in formset],
             department=department,
+            filters=self.filters,
+            page_obj=page,
+            filter_query=filter_query.urlencode(),
             time_zone=timezone.get_default_timezone_name(),
             **kwargs,
         )
+
+
+def _posted_reps(data) -> list[int]:
+    """The rep ids of a posted page of rows (the formset's hidden `rep` inputs) that can be ids."""
+    values = [value.strip() for key, value in data.items() if key.startswith("form-") and key.endswith("-rep")]
+    return [int(value) for value in values if value.isdecimal() and 0 < int(value) < 2**31]
 
 
 def _target_values(progress: targets.Progress) -> dict:

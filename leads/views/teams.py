@@ -1,20 +1,27 @@
 """Managers steer sales: teams and automatic assignment, reps' capacity, assigning leads, return reasons.
 Reps switch their own out-of-office."""
 
+from urllib.parse import quote
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Q
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
+from common.paths import id_path
 from people.names import person_name
 from people.roles import Role, RoleRequiredMixin, role_required, sales_reps
 
 from .. import services
-from ..forms import AssignForm
+from ..forms import AssignForm, RepFilterForm
 from ..models import Lead, RepProfile, ReturnReason, SalesTeam
+from ..reps import REPS_PER_PAGE, query_without_page, reps_order, reps_where
 from ..tally import tally_of
 from ..transitions import TransitionError
 
@@ -70,7 +77,8 @@ class ReturnReasonForm(forms.ModelForm):
 
 
 class TeamsView(RoleRequiredMixin, TemplateView):
-    """Every team with its reps, their load and capacity; managers' own teams first."""
+    """Every team (managers' own first), then the reps with their load and capacity a page at a time, by team
+    and name, chosen by team and name (`leads.reps`)."""
 
     allowed_roles = (Role.MANAGERS,)
     template_name = "leads/teams/teams.html"
@@ -78,19 +86,35 @@ class TeamsView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         for rep in sales_reps().filter(rep_profile__isnull=True):
             RepProfile.objects.get_or_create(user=rep)
-        profiles = list(
-            RepProfile.objects.filter(user__in=sales_reps())
+        reps = RepProfile.objects.filter(user__in=sales_reps().values("pk"))
+        teams = list(
+            SalesTeam.objects.select_related("manager").annotate(
+                rep_count=Count("reps", filter=Q(reps__in=reps.values("pk")))
+            )
+        )
+        filters = RepFilterForm(self.request.GET or None, teams=teams)
+        chosen = filters.filters()
+        if filters.errors:
+            messages.warning(self.request, "Some filters were not understood and were left out.")
+        profiles = (
+            reps.filter(reps_where(**chosen, to_user="user__", to_team="team"))
             .select_related("user", "team")
             .annotate(open_leads=tally_of(where=Q(owner=OuterRef("user")), statuses=Lead.WORKED_BY_SALES))
-            .order_by("user__first_name", "user__username")
+            .order_by(*reps_order(to_user="user__", to_team="team"))
         )
-        teams = list(SalesTeam.objects.select_related("manager"))
-        for team in teams:  # the reps were read once, above; no second query per team
-            team.members = [profile for profile in profiles if profile.team_id == team.pk]
+        page = Paginator(profiles, REPS_PER_PAGE).get_page(self.request.GET.get("page"))
+        # Each row's link from one path reversed once a page; the edit pages come back to this one.
+        edit, back = id_path("leads:rep_edit"), "?next=" + quote(self.request.get_full_path())
+        for profile in page:
+            profile.edit_url = edit(profile.user_id) + back
         kwargs.setdefault("team_form", TeamForm())
         return super().get_context_data(
             teams=sorted(teams, key=lambda team: team.manager_id != self.request.user.pk),
-            unassigned=[profile for profile in profiles if profile.team_id is None],
+            filters=filters,
+            page_obj=page,
+            profiles=page.object_list,  # a list: the loop above read the page once
+            edit_query=back,
+            query=query_without_page(self.request),
             **kwargs,
         )
 
@@ -99,8 +123,17 @@ class TeamsView(RoleRequiredMixin, TemplateView):
         if form.is_valid():
             form.save()
             messages.success(request, f"Team “{form.instance.name}” created.")
-            return redirect("leads:teams")
+            return redirect(request.get_full_path())  # the same reps' page, its filters kept
         return self.render_to_response(self.get_context_data(team_form=form))
+
+
+def teams_page(request) -> str:
+    """The teams page the manager came from (`next`: its path with its filters and page), else the plain one."""
+    teams = reverse("leads:teams")
+    came_from = request.POST.get("next") or request.GET.get("next", "")
+    if came_from.startswith(f"{teams}?") and url_has_allowed_host_and_scheme(came_from, allowed_hosts=None):
+        return came_from
+    return teams
 
 
 class TeamUpdateView(RoleRequiredMixin, FormView):
@@ -116,13 +149,13 @@ class TeamUpdateView(RoleRequiredMixin, FormView):
         return {**super().get_form_kwargs(), "instance": self.team}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title=f"Team {self.team.name}", **kwargs)
+        return super().get_context_data(title=f"Team {self.team.name}", back=teams_page(self.request), **kwargs)
 
     def form_valid(self, form):
         form.save()
         state = "on" if form.instance.auto_assign else "off"
         messages.success(self.request, f"Team “{form.instance.name}” saved; automatic assignment is {state}.")
-        return redirect("leads:teams")
+        return redirect(teams_page(self.request))
 
 
 class RepProfileUpdateView(RoleRequiredMixin, FormView):
@@ -140,12 +173,12 @@ class RepProfileUpdateView(RoleRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs):
         rep = self.profile.user
-        return super().get_context_data(title=person_name(rep), **kwargs)
+        return super().get_context_data(title=person_name(rep), back=teams_page(self.request), **kwargs)
 
     def form_valid(self, form):
         form.save()
         messages.success(self.request, "Rep settings saved.")
-        return redirect("leads:teams")
+        return redirect(teams_page(self.request))
 
 
 class AssignView(RoleRequiredMixin, FormView):

@@ -4,9 +4,10 @@ the manager's grouped menu fits a laptop with Log out on screen and the current 
 import pytest
 from django.utils import timezone
 
-from conftest import LeadFactory, advance
+from conftest import LeadFactory, UserFactory, advance
 from handoff.tests.browser.conftest import PHONE
-from leads.models import Lead, ReturnReason
+from leads.models import Lead, RepProfile, ReturnReason, SalesTeam
+from people.roles import Role
 from sla import agreement
 from sla.models import BusinessCalendar, Deadline, Department, DepartmentHead
 
@@ -103,6 +104,23 @@ def test_every_main_page_fits_a_phone(open_tab, marketer, rep, manager, campaign
         tab = open_tab(user)
         for path in paths:
             tab.visit(path, shot=path.strip("/").replace("/", "-") or "home")
+
+
+def test_the_pages_of_reps_with_their_filters_and_pagers_fit_a_phone(open_tab, manager):
+    """Teams and targets with two pages of reps (a team's and no team's): the filters, the pager and the
+    targets' save-and-turn buttons fit 390 px, axe clean; the pager turns the targets' page."""
+    team = SalesTeam.objects.create(name="A team with a rather long name for a phone", manager=manager)
+    for index in range(30):
+        rep = UserFactory(role=Role.SALES, first_name="Rep", last_name=f"with a long surname {index:02d}")
+        RepProfile.objects.create(user=rep, team=team if index % 2 else None)
+    tab = open_tab(manager)
+    tab.visit("/leads/teams/?page=2", shot="teams-page-2")
+    tab.visit(f"/leads/teams/?team={team.pk}&search=Rep", shot="teams-filtered")
+    page = tab.visit("/leads/targets/", shot="targets-page-1")
+    page.get_by_role("button", name="Save, then page 2 →").click()
+    page.wait_for_url("**page=2**")
+    tab.check(shot="targets-page-2")
+    assert page.get_by_text("Reps 26–30 of 30").is_visible()
 
 
 @pytest.mark.parametrize("width", [768, 1024, 1366])
