@@ -3,7 +3,9 @@
 The one definition of how a hand-off is counted is `ACCEPTANCE_SELECT` (the conditions of
 `reporting.dashboard.acceptance_rows`): a marketing hand-off joined to its claim clock. It depends on
 two tables, so each has its statement triggers; a statement changes rows of one of them, so its old
-rows (joined to the other table as it stands) are taken out and its new rows put in. An update takes
+rows (joined to the other table as it stands) are taken out and its new rows put in. (Two transactions
+changing a hand-off and its claim clock at once would each join the other's old row: the services that
+change either hold the lead's row lock, `leads.services.lock_lead`.) An update takes
 out and puts in only the rows whose counted columns changed: the sweep's breaches (100,000 deadlines
 in a storm) change none of them and join nothing.
 
