@@ -15,8 +15,9 @@ the number of queries does not depend on the number of leads, campaigns or reps:
   running;
 - business-time percentiles sort `Deadline.business_seconds` of the period's met deadlines
   (`deadline_met_seconds_idx`), set once when the deadline is met;
-- acceptance comes from marketing's hand-offs of the period (`handoff_handed_off_at_idx`), counting
-  only those whose claim window has closed (claimed, or past the claim deadline);
+- acceptance comes from marketing's hand-offs of the period, counting only those whose claim window
+  has closed (claimed, or past the claim deadline): per local day from `AcceptanceDay`
+  (`reporting.acceptance`), the windows closed by time from the running overdue claims;
 - people's actions and the escalation's are kept apart: a claim an escalation made (it gave the lead
   to someone) is never inside people's on-time figures, times or acceptance, but shown beside them; a
   claim deadline missed in the queue is the queue's, whoever later claims or is given the lead.
