@@ -268,6 +268,7 @@ def drop_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reporting", "0005_acceptance_days")]
+    # The count slots' function its upserts call (leads 0027).
+    dependencies = [("reporting", "0005_acceptance_days"), ("leads", "0027_count_slots")]
 
     operations = [migrations.RunPython(fill_and_trigger, drop_trigger)]
