@@ -16,7 +16,8 @@ A month of daily rows holds every (campaign, person) pair that did something: at
 quarter is ~400,000 rows. `EventMonthCount` keeps each month's sums per campaign and per person apart
 (a few thousand rows a month), kept from the daily rows by a trigger on `handoff_eventcount`
 (`MONTHS_TRIGGER_SQL`), so `counts_grouped` reads the whole months of a period from there and only the
-days at its edges from the daily rows.
+days at its edges from the daily rows; an edge month with fewer days outside the period than inside
+(the running month: the days after today hold nothing) is read as its sums less the days outside.
 """
 
 from collections import defaultdict
@@ -24,12 +25,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
+from django.utils import timezone
 
 from common.triggers import drop_transition_triggers, transition_triggers
 from leads.models import EventCount, EventMonthCount
 from leads.tally import COUNT_SLOT_FUNCTION, site_zone
-from leads.targets import add_months
+from leads.targets import add_months, month_start
 
 # How one event is counted. `{events}` is the relation of timeline rows to count: the trigger's
 # transition table `new_events`, or `leads_leadevent` for a rebuild; `{zone}` is settings.TIME_ZONE.
@@ -214,14 +216,30 @@ def _grouped_sql(rows: str, sets: list[tuple[str, ...]]) -> str:
     return COUNTS_GROUPED.format(columns=", ".join(columns), grouping=" + ".join(bits), rows=rows, sets=grouping_sets)
 
 
-def _whole_months(first_day: date, last_day: date) -> list[date]:
-    """The first days of the calendar months lying wholly within `first_day`..`last_day`."""
-    months = []
-    month = first_day if first_day.day == 1 else add_months(first_day, 1)
-    while add_months(month, 1) - timedelta(days=1) <= last_day:
-        months.append(month)
+def _months_read(first_day: date, last_day: date, *, today: date) -> list[date]:
+    """The first days of the calendar months to read from `EventMonthCount` for `first_day`..`last_day`:
+    those lying wholly inside, and a month at either edge with fewer days outside the period than
+    inside (its sums less the days outside: the running month less the days after `today`, which hold
+    no events yet, instead of a month of daily rows)."""
+    months, month = [], month_start(first_day)
+    while month <= last_day:
+        end = add_months(month, 1) - timedelta(days=1)
+        inside = (min(end, last_day) - max(month, first_day)).days + 1
+        # Days after today hold nothing to read: count only those up to it.
+        outside = (max(month, first_day) - month).days + max((min(end, today) - last_day).days, 0)
+        if outside < inside:
+            months.append(month)
         month = add_months(month, 1)
     return months
+
+
+def _days_apart(first_day: date, last_day: date, months: list[date]) -> tuple[Q, Q]:
+    """The days of `first_day`..`last_day` outside `months` (a run of months), and the days of `months`
+    outside it: two ranges each, either of them empty."""
+    after = add_months(months[-1], 1) - timedelta(days=1)
+    inside = Q(day__gte=first_day, day__lt=months[0]) | Q(day__gt=after, day__lte=last_day)
+    outside = Q(day__gte=months[0], day__lt=first_day) | Q(day__gt=last_day, day__lte=after)
+    return inside, outside
 
 
 def _side(names: tuple[str, ...], *, where: Q | None) -> str | None:
@@ -245,14 +263,14 @@ def counts_grouped(
     set of `sets` ("subgroup", "campaign", "user") in one query: a page that wants totals per campaign and
     per person reads a few thousand sums instead of every (campaign, person) pair. The months lying
     wholly in the period come from `EventMonthCount`, the days at its edges from `EventCount` (a set
-    naming both a campaign and a person from the daily rows alone). Returns dicts with "kind", the set's
+    naming both a campaign and a person from the daily rows alone); an edge month whose days outside
+    the period are fewer, as its sums less those days (`_months_read`). Returns dicts with "kind", the set's
     fields, `value` and `amount`."""
     where = where or Q()
-    months = _whole_months(first_day, last_day)
+    months = _months_read(
+        first_day, last_day, today=timezone.localdate(timezone.now(), timezone.get_default_timezone())
+    )
     daily = EventCount.objects.filter(kind__in=kinds).filter(where)
-    if months:
-        after = add_months(months[-1], 1) - timedelta(days=1)
-        edges = daily.filter(Q(day__gte=first_day, day__lt=months[0]) | Q(day__gt=after, day__lte=last_day))
     by_side: dict[str | None, list[tuple[str, ...]]] = defaultdict(list)
     for names in sets:
         by_side[_side(names, where=where) if months else None].append(names)
@@ -267,14 +285,23 @@ def counts_grouped(
         statements.append(_grouped_sql(sql, side_sets))
         params.extend(sql_params)
     if any(side is not None for side in by_side):
-        # The edge days are read once, whichever sides add them to their months.
-        edge_sql, edge_params = _sql(edges)
-        prefix, params = f"WITH edges AS MATERIALIZED ({edge_sql}) ", [*edge_params, *params]
+        # The edge days are read once, whichever sides add them to their months: the period's days
+        # outside the months read, and (taken off) the days of those months outside the period.
+        inside, outside = _days_apart(first_day, last_day, months)
+        edge_sql, edge_params = _sql(daily.filter(inside))
+        less = daily.filter(outside).annotate(less_value=-F("value"), less_amount=-F("amount"))
+        less_sql, less_params = less.values_list(
+            "kind", *_GROUPABLE.values(), "less_value", "less_amount"
+        ).query.sql_with_params()
+        prefix = f"WITH edges AS MATERIALIZED (({edge_sql}) UNION ALL ({less_sql})) "  # noqa: S608 - ORM SQL
+        params = [*edge_params, *less_params, *params]
     with connection.cursor() as cursor:
         cursor.execute(prefix + " UNION ALL ".join(statements), params)
         found = cursor.fetchall()
     results = []
     for kind, subgroup, campaign, user, grouping, value, amount in found:
+        if not value and not amount:
+            continue  # nothing counted: a month's sums less its days outside the period may cancel out
         row = {"kind": kind, "value": value, "amount": amount or Decimal(0)}
         for bit, (name, field) in enumerate(zip(_GROUPABLE, (subgroup, campaign, user), strict=True)):
             if not grouping & (4 >> bit):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
-from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
+from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth
 
 
 @admin.register(DeadlineOutcome)
@@ -21,3 +21,12 @@ class DeadlineOutcomeMonthAdmin(ReadOnlyAdmin):
     list_display = ["month", "per", "kind", "campaign", "owner", "on_time", "late", "recorded", "slot"]
     list_filter = ["per", "kind"]
     list_select_related = ["campaign", "owner"]
+
+
+@admin.register(AcceptanceDay)
+class AcceptanceDayAdmin(ReadOnlyAdmin):
+    """Marketing's hand-offs per day and campaign with their claim clocks; kept by triggers on the
+    hand-offs and the deadlines, rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["day", "campaign", "handed_off", "closed", "claimed", "returned", "by_escalation", "slot"]
+    list_select_related = ["campaign"]

@@ -15,8 +15,9 @@ the number of queries does not depend on the number of leads, campaigns or reps:
   running;
 - business-time percentiles sort `Deadline.business_seconds` of the period's met deadlines
   (`deadline_met_seconds_idx`), set once when the deadline is met;
-- acceptance comes from marketing's hand-offs of the period (`handoff_handed_off_at_idx`), counting
-  only those whose claim window has closed (claimed, or past the claim deadline);
+- acceptance comes from marketing's hand-offs of the period, counting only those whose claim window
+  has closed (claimed, or past the claim deadline): per local day from `AcceptanceDay`
+  (`reporting.acceptance`), the windows closed by time from the running overdue claims;
 - people's actions and the escalation's are kept apart: a claim an escalation made (it gave the lead
   to someone) is never inside people's on-time figures, times or acceptance, but shown beside them; a
   claim deadline missed in the queue is the queue's, whoever later claims or is given the lead.
@@ -42,6 +43,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
+    BigIntegerField,
     BooleanField,
     Count,
     Exists,
@@ -52,9 +54,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from appeals.models import Appeal
@@ -66,7 +70,7 @@ from leads.counts import counts_grouped
 from leads.models import Deal, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 from people.roles import Role
-from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
+from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth
 from reporting.outcomes import BY_ESCALATION, LATE, ON_TIME, outcome_rows
 from sla.models import Deadline, Escalation, Handoff, SlaPolicy
 
@@ -1034,35 +1038,118 @@ def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str
 
 
 # --- Acceptance ---------------------------------------------------------------------------------
-def acceptance_rows(
-    filters: Filters, *, now: datetime.datetime, by: str, start=None, end=None, zone=None
-) -> list[dict]:
+def acceptance_rows(filters: Filters, *, now: datetime.datetime, by: str, start=None, end=None) -> list[dict]:
     """Marketing's hand-offs from `start` to `end` (default: the period), grouped `by` "campaign" or
-    "week": how many, how many with the claim window closed (claimed, or past the claim deadline),
+    "day" (local): how many, how many with the claim window closed (claimed, or past the claim deadline),
     claimed by a person, claimed by a person then returned to marketing, and given to someone by an
     escalation. A lead put back in the queue (by a person or an escalation) is not handed off again:
-    that pass is not marketing's. One query: the hand-offs (`handoff_handed_off_at_idx`, carrying the
-    lead's campaign) each joined to its claim clock."""
+    that pass is not marketing's. Rows to add up, from one query whatever the period:
+
+    - the local days from `AcceptanceDay` (`reporting.acceptance`), the one still running too, less
+      what it holds after `now` (none, unless `now` is not the present: a range of
+      `handoff_handed_off_at_idx` that is empty);
+    - the claim windows of those days closed by time (the clock still running past its due time, which
+      the read model cannot know): the queue's overdue claims, a few hundred, from
+      `deadline_unclaimed_idx`;
+    - a part-day at the start (never, for a period of whole days) from the hand-offs themselves."""
+    zone = timezone.get_default_timezone()
     start, end = start or filters.period.start, min(end or filters.period.end, now)
-    handoffs = Handoff.objects.filter(
-        source=Handoff.Source.HAND_OFF, handed_off_at__gte=start, handed_off_at__lt=end, deadlines__kind=K.CLAIM
-    ).filter(campaign_q(filters))
-    if by == "week":
-        handoffs = handoffs.annotate(group=TruncWeek("handed_off_at", tzinfo=zone))
+    if end <= start:
+        return []
+    first_day, last_day = timezone.localdate(start, zone), timezone.localdate(end, zone)
+    if _midnight(first_day) < start:
+        first_day += datetime.timedelta(days=1)
+    if _midnight(last_day) < end:
+        last_day += datetime.timedelta(days=1)  # the days read are those before it
+    if first_day >= last_day:
+        parts = [_acceptance_counted(filters, start=start, end=end, closed_at=now, by=by, zone=zone)]
     else:
-        handoffs = handoffs.annotate(group=F("campaign"))
+        days_start, days_end = _midnight(first_day), _midnight(last_day)
+        parts = [
+            AcceptanceDay.objects.filter(day__gte=first_day, day__lt=last_day)
+            .filter(campaign_q(filters))
+            .annotate(group=F("campaign") if by == "campaign" else F("day"))
+            .values("group")
+            .annotate(
+                handed_off=Sum("handed_off"),
+                decided=Sum("closed"),
+                claimed=Sum("claimed"),
+                returned=Sum("returned"),
+                by_escalation=Sum("by_escalation"),
+            ),
+            _acceptance_counted(filters, start=end, end=days_end, closed_at=None, by=by, zone=zone, sign=-1),
+            _closed_by_time(filters, start=days_start, end=end, now=now, by=by, zone=zone),
+        ]
+        if start < days_start:
+            parts.append(_acceptance_counted(filters, start=start, end=days_start, closed_at=now, by=by, zone=zone))
+    rows = parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True)
+    return [{by: row["group"], **{name: int(row[name]) for name in ACCEPTANCE_COUNTED}} for row in rows]
+
+
+ACCEPTANCE_COUNTED = ("handed_off", "decided", "claimed", "returned", "by_escalation")
+
+
+def _acceptance_group(by: str, zone):
+    """What hand-offs are grouped by: their campaign, or the local day they were handed off."""
+    return F("campaign") if by == "campaign" else TruncDate("handed_off_at", tzinfo=zone)
+
+
+def _acceptance_counted(
+    filters: Filters,
+    *,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    closed_at: datetime.datetime | None,
+    by: str,
+    zone,
+    sign: int = 1,
+) -> QuerySet:
+    """The hand-offs handed off from `start` to `end`, each joined to its claim clock, counted per `by`
+    (times `sign`): a claim window is closed when the clock was met or cancelled, or (with `closed_at`)
+    when its due time has passed by then."""
+    handoffs = (
+        Handoff.objects.filter(
+            source=Handoff.Source.HAND_OFF, handed_off_at__gte=start, handed_off_at__lt=end, deadlines__kind=K.CLAIM
+        )
+        .filter(campaign_q(filters))
+        .annotate(group=_acceptance_group(by, zone))
+    )
     claim = "deadlines__"
     closed = Q(**{f"{claim}met_at__isnull": False}) | Q(**{f"{claim}cancelled_at__isnull": False})
-    closed |= Q(**{f"{claim}due_at__lte": now})
+    if closed_at is not None:
+        closed |= Q(**{f"{claim}due_at__lte": closed_at})
     by_people = Q(**{f"{claim}met_at__isnull": False, f"{claim}met_by_escalation": False})
-    rows = handoffs.values("group").annotate(
-        handed_off=Count("pk"),
-        decided=Count("pk", filter=closed),
-        claimed=Count("pk", filter=by_people),
-        returned=Count("pk", filter=by_people & Q(outcome=Handoff.Outcome.RETURNED)),
-        by_escalation=Count("pk", filter=Q(**{f"{claim}met_by_escalation": True})),
+    return handoffs.values("group").annotate(
+        handed_off=sign * Count("pk"),
+        decided=sign * Count("pk", filter=closed),
+        claimed=sign * Count("pk", filter=by_people),
+        returned=sign * Count("pk", filter=by_people & Q(outcome=Handoff.Outcome.RETURNED)),
+        by_escalation=sign * Count("pk", filter=Q(**{f"{claim}met_by_escalation": True})),
     )
-    return [{**row, by: row["group"]} for row in rows.order_by()]
+
+
+def _closed_by_time(
+    filters: Filters, *, start: datetime.datetime, end: datetime.datetime, now: datetime.datetime, by: str, zone
+) -> QuerySet:
+    """The hand-offs from `start` to `end` whose claim clock still runs past its due time at `now`,
+    counted as decided per `by`. The running overdue claims are read first, alone, into an array (not
+    a join: the planner guesses thousands of them and would scan the period's hand-offs)."""
+    overdue, params = (
+        Deadline.objects.filter(kind=K.CLAIM, met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)
+        .values("handoff")
+        .query.sql_with_params()
+    )
+    in_overdue = RawSQL(f'"handoff_handoff"."id" = ANY(ARRAY({overdue}))', params, output_field=BooleanField())  # noqa: S611 - our SQL, params apart
+    nothing = Value(0, output_field=BigIntegerField())
+    return (
+        Handoff.objects.filter(
+            in_overdue, source=Handoff.Source.HAND_OFF, handed_off_at__gte=start, handed_off_at__lt=end
+        )
+        .filter(campaign_q(filters))
+        .annotate(group=_acceptance_group(by, zone))
+        .values("group")
+        .annotate(handed_off=nothing, decided=Count("pk"), claimed=nothing, returned=nothing, by_escalation=nothing)
+    )
 
 
 def acceptance_handoffs(filters: Filters, *, now: datetime.datetime) -> QuerySet[Handoff]:
@@ -1129,8 +1216,8 @@ def weekly_trends(filters: Filters, *, now: datetime.datetime, zone) -> list[Wee
     for row in medians:
         if week := week_of(row["week"]):
             week.median_claim_seconds = row["median"]
-    for row in acceptance_rows(filters, now=now, by="week", start=start, end=end, zone=zone):
-        if week := week_of(row["week"]):
+    for row in acceptance_rows(filters, now=now, by="day", start=start, end=end):
+        if week := weeks.get(row["day"] - datetime.timedelta(days=row["day"].weekday())):
             week.acceptance.add(row)
     return list(weeks.values())
 
@@ -1419,13 +1506,17 @@ def attention_now(*, filters: Filters, now: datetime.datetime) -> Attention:
         .order_by("due_at", "pk")
     )
     overdue = running.filter(sales_people, paused_at__isnull=True, due_at__lte=now).order_by("due_at", "pk")
-    # Each count stops at LIVE_CAP: a storm of overdue clocks must not make the live part slow.
+    # Each count stops at LIVE_CAP: a storm of overdue clocks must not make the live part slow. The
+    # follow-ups are said as "not sales' kinds" (the only other kind): `kind = 'follow_up'` lets the
+    # planner AND the overdue clocks' small partial index with every follow-up's entry in
+    # deadline_decided_idx (~98,000 at 1M: 40-70 ms), where filtering the few overdue rows costs 1-5.
+    marketing = ~Q(kind__in=Deadline.SALES_KINDS)
     counts = {
         side: {
             "recorded": _capped(overdue.filter(kinds, breached_at__isnull=False)),
             "unrecorded": _capped(overdue.filter(kinds, breached_at__isnull=True)),
         }
-        for side, kinds in ((Side.SALES, Q(kind__in=Deadline.SALES_KINDS)), (Side.MARKETING, Q(kind=K.FOLLOW_UP)))
+        for side, kinds in ((Side.SALES, Q(kind__in=Deadline.SALES_KINDS)), (Side.MARKETING, marketing))
     }
     return Attention(
         waiting=list(waiting[:LIVE_ROWS]),

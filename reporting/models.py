@@ -89,3 +89,38 @@ class DeadlineOutcomeMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.month:%Y-%m} per {self.per}: {self.on_time}/{self.late}"
+
+
+class AcceptanceDay(models.Model):
+    """Marketing's hand-offs per local day (of when they were handed off) and campaign, each counted with
+    its claim clock: what the dashboard's acceptance reads for the days that have passed.
+
+    A read model of `Handoff` joined to its claim `Deadline` (both stay the source of truth; a hand-off
+    with no claim clock counts nowhere, as in the dashboard's join): handed off, claim window closed by
+    the clock's end (met or cancelled), claimed by a person, of those returned to marketing, and given
+    to someone by an escalation. A claim window also closes when its due time passes, which depends on
+    the time of reading: those clocks are still running, few (the queue's overdue claims), and read live
+    (`reporting.dashboard.acceptance_rows`). Kept by statement triggers on both tables
+    (`reporting.acceptance`): a statement changes one of them, so its rows' old contributions, joined
+    to the other table as it stands, come out and their new ones go in. Keyed by the writer's slot as
+    `EventCount` is (every hand-off of a campaign adds to its day's row). `rebuild_counts` recomputes it.
+    """
+
+    day = models.DateField(help_text="The local day (settings.TIME_ZONE) the lead was handed off.")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, null=True, related_name="+")
+    handed_off = models.BigIntegerField(default=0)
+    closed = models.BigIntegerField(default=0, help_text="Claim clock met or cancelled (not: its due time passed).")
+    claimed = models.BigIntegerField(default=0, help_text="Claimed by a person (not by an escalation).")
+    returned = models.BigIntegerField(default=0, help_text="Claimed by a person, then returned to marketing.")
+    by_escalation = models.BigIntegerField(default=0, help_text="Claim clock met by an escalation.")
+    slot = models.SmallIntegerField(
+        default=0, db_default=0, help_text="Which writer's share of the sums this row is: read the sum over slots."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "campaign", "slot"], name="acceptance_day_key", nulls_distinct=False)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} campaign {self.campaign_id}: {self.handed_off} handed off"

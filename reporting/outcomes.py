@@ -235,7 +235,8 @@ def outcome_rows(
     it, `key` holds its value): a page that wants figures per person and per campaign reads a few
     hundred rows, not every (person, campaign) pair of the period; `months` (`DeadlineOutcomeMonth`, with
     the same filters; None when a filter needs the pairs) then answers the local months wholly inside
-    the hours that have passed.
+    the hours that have passed, and an edge month (the running one, above all) whose hours outside the
+    period are fewer to read than its hours inside, less those hours (`_months_read`).
     `outcomes` (the read model) and `deadlines` (a function of a start and an end giving the deadlines
     decided then, annotated with `decided`) carry the same filters: the whole UTC hours that have passed
     are summed from the first, the edges (the hour still running, a part-hour) counted from the second.
@@ -249,13 +250,17 @@ def outcome_rows(
         counted = outcomes.filter(hour__gte=first, hour__lt=last)
         if week_zone is not None:
             counted = counted.annotate(week=TruncWeek("hour", tzinfo=week_zone))
-        whole = _whole_months(first, last) if sides and months is not None and week_zone is None else []
-        if whole:
-            months_start, months_end = month_bounds(whole[0])[0], month_bounds(whole[-1])[1]
-            counted = outcomes.filter(
-                Q(hour__gte=first, hour__lt=months_start) | Q(hour__gte=months_end, hour__lt=last)
+        read = _months_read(first, last, now=now) if sides and months is not None and week_zone is None else []
+        if read:
+            # The months' rows, less their hours outside [first, last); the hours inside and outside them.
+            inside, outside = _split(first, last, [month_bounds(month) for month in read])
+            rows += _hours_grouped(
+                outcomes.filter(_hours_in(inside)),
+                by,
+                sides,
+                months.filter(month__in=read),
+                less=outcomes.filter(_hours_in(outside)) if outside else None,
             )
-            rows += _hours_grouped(counted, by, sides, months.filter(month__in=whole))
         else:
             rows += _hours_grouped(counted, by, sides)
     for edge_start, edge_end in ((start, first), (max(last, first), end)):
@@ -279,15 +284,25 @@ def _grouped(rows: QuerySet, by: tuple[str, ...], sides: tuple[str, ...], counte
 
 
 def _hours_grouped(
-    hours: QuerySet[DeadlineOutcome], by: tuple[str, ...], sides: tuple[str, ...], months: QuerySet | None = None
+    hours: QuerySet[DeadlineOutcome],
+    by: tuple[str, ...],
+    sides: tuple[str, ...],
+    months: QuerySet | None = None,
+    less: QuerySet[DeadlineOutcome] | None = None,
 ) -> list[dict]:
     """The hourly rows summed per `by`, or per `by` and each of `sides` apart in one pass over them
     (GROUPING SETS: the hours are read once, whatever the sides), with the `months` rows of each side
-    (one query)."""
+    and the hourly rows `less` taken off (one query)."""
     summed = {name: Sum(name) for name in COUNTED}
     if not sides:
         return list(hours.values(*by).annotate(**summed).order_by())
     inner, params = hours.values(*by, *sides, *COUNTED).query.sql_with_params()
+    params = list(params)
+    if less is not None:
+        negated = {f"less_{name}": -F(name) for name in COUNTED}
+        less_sql, less_params = less.values(*by, *sides, **negated).query.sql_with_params()
+        inner = f"({inner}) UNION ALL ({less_sql})"
+        params.extend(less_params)
     key = "CASE " + " ".join(f"WHEN GROUPING({side}) = 0 THEN {side}" for side in sides[:-1]) + f" ELSE {sides[-1]} END"
     label = "CASE " + " ".join(f"WHEN GROUPING({side}) = 0 THEN '{side}'" for side in sides[:-1])
     label += f" ELSE '{sides[-1]}' END"
@@ -297,7 +312,6 @@ def _hours_grouped(
         + ", ".join(f"SUM({name})" for name in COUNTED)
         + f" FROM ({inner}) AS h GROUP BY GROUPING SETS ({grouping_sets})"
     ]
-    params = list(params)
     for side in sides if months is not None else ():
         label_value = Value(side, output_field=CharField())
         part = months.filter(per=side).values(*by, key=F(side)).annotate(side=label_value, **summed).order_by()
@@ -307,22 +321,55 @@ def _hours_grouped(
     names = (*by, "key", "side", *COUNTED)
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(statements), params)
+        # A row of zeros counts nothing (a month's sums less its hours outside the period may cancel
+        # out): left out, so it adds no empty row for a person or team to the page.
         return [
             {name: int(value) if name in COUNTED else value for name, value in zip(names, row, strict=True)}
             for row in cursor.fetchall()
+            if any(row[len(by) + 2 :])
         ]
 
 
-def _whole_months(start: datetime.datetime, end: datetime.datetime) -> list[datetime.date]:
-    """The local months lying wholly in [start, end) whose bounds fall on whole UTC hours (the hourly
-    rows cannot be split; a zone half an hour off UTC has no such months)."""
-    month = month_start(start)
-    if month_bounds(month)[0] < start:
-        month = add_months(month, 1)
-    months = []
-    while (bounds := month_bounds(month))[1] <= end:
+def _months_read(first: datetime.datetime, last: datetime.datetime, *, now: datetime.datetime) -> list[datetime.date]:
+    """The local months to read from the monthly sums for the hours [first, last): those lying wholly
+    inside, and a month at either edge whose hours outside are fewer to read than its hours inside (the
+    month's sums less the hours outside: the running month less the hours after `now`, which hold only
+    the running deadlines due later, not a month of hourly rows). Only months whose bounds fall on whole
+    UTC hours (the hourly rows cannot be split; a zone half an hour off UTC has none)."""
+    months, month = [], month_start(first)
+    while (bounds := month_bounds(month))[0] < last:
         if any(moment.astimezone(datetime.UTC).minute for moment in bounds):
             return []
-        months.append(month)
+        inside = min(bounds[1], last) - max(bounds[0], first)
+        # Hours after `now` cost next to nothing to read: count only those before it.
+        outside = max(first, bounds[0]) - bounds[0] + max(min(bounds[1], now) - last, datetime.timedelta(0))
+        if outside < inside:
+            months.append(month)
         month = add_months(month, 1)
     return months
+
+
+def _split(
+    first: datetime.datetime, last: datetime.datetime, spans: list[tuple[datetime.datetime, datetime.datetime]]
+) -> tuple[list, list]:
+    """[first, last) less the `spans` (in order, not overlapping), and the parts of the spans outside it."""
+    inside, outside, moment = [], [], first
+    for span_start, span_end in spans:
+        if moment < span_start:
+            inside.append((moment, min(span_start, last)))
+        if span_start < first:
+            outside.append((span_start, first))
+        if last < span_end:
+            outside.append((max(last, span_start), span_end))
+        moment = max(moment, span_end)
+    if moment < last:
+        inside.append((moment, last))
+    return [span for span in inside if span[0] < span[1]], outside
+
+
+def _hours_in(spans: list[tuple[datetime.datetime, datetime.datetime]]) -> Q:
+    """The hourly rows of `spans`; none for no span (a condition that compiles: `pk__in=[]` would not)."""
+    q = Q(hour__isnull=True)
+    for span_start, span_end in spans:
+        q |= Q(hour__gte=span_start, hour__lt=span_end)
+    return q

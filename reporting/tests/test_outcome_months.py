@@ -79,3 +79,21 @@ def test_the_months_that_have_passed_read_from_the_monthly_sums_give_the_deadlin
     assert _sides(got) == _sides(expected)
     assert len(captured) == 2 and "reporting_deadlineoutcomemonth" in captured[0]["sql"]
     assert DeadlineOutcomeMonth.objects.aggregate(late=Sum("late"))["late"], "nothing late in the months"
+
+
+def test_the_running_month_read_from_its_monthly_sums_less_the_hours_after_now_gives_the_deadlines_counts(marketer):
+    """This month so far: its monthly sums less the hourly rows after now (the running deadlines due
+    later, counted late in their future hour until met) give what counting the deadlines decided by now
+    gives, per side, in one query with the running hour."""
+    _history(7, marketer)
+    now = timezone.now()
+    assert DeadlineOutcome.objects.filter(hour__gte=now).exists(), "no running deadline due later to take off"
+    filters = Filters(period=Period.of("this_month", now=now))
+    expected = decided_deadlines(filters, now=now).values("kind", "owner", "campaign").annotate(**GRID).order_by()
+
+    with CaptureQueriesContext(connection) as captured:
+        got = deadline_outcomes(filters, now=now, by=("kind",), sides=("owner", "campaign"))
+
+    assert _sides(got) == _sides(expected)
+    if filters.period.start <= now - datetime.timedelta(hours=1):  # a whole hour of the month has passed
+        assert "reporting_deadlineoutcomemonth" in captured[0]["sql"]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from leads.models import CampaignMilestone, EventCount, EventMonthCount, LeadTally
 from notifications.models import Notification
-from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
+from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth
 from reporting.tasks import verify_read_models
 from reporting.tests.test_outcomes import _history
 from reporting.verify import SAMPLE_CAMPAIGNS, read_models_check
@@ -52,6 +52,8 @@ def test_a_drifted_row_of_each_read_model_is_found_logged_and_told_to_managers_o
     DeadlineOutcomeMonth.objects.filter(pk=months.order_by("pk").values("pk")[:1]).update(late=F("late") + 1)
     recent = DeadlineOutcome.objects.filter(hour__gte=timezone.now() - timezone.timedelta(hours=5))
     DeadlineOutcome.objects.filter(pk=recent.order_by("pk").values("pk")[:1]).update(late=F("late") + 2)
+    handed_off_today = AcceptanceDay.objects.filter(day=today).order_by("pk").values("pk")[:1]
+    AcceptanceDay.objects.filter(pk=handed_off_today).update(claimed=F("claimed") + 1)
     LeadTally.objects.filter(pk=LeadTally.objects.order_by("pk").values("pk")[:1]).update(leads=F("leads") - 1)
     lost = CampaignMilestone.objects.order_by("pk").first()
     CampaignMilestone.objects.filter(pk=lost.pk).delete()
@@ -67,8 +69,9 @@ def test_a_drifted_row_of_each_read_model_is_found_logged_and_told_to_managers_o
         "leads_leadtally",
         "leads_campaignmilestone",
         "reporting_deadlineoutcomemonth",
+        "reporting_acceptanceday",
     }
-    assert len(drifts) == 6 and again == drifts
+    assert len(drifts) == 7 and again == drifts
     (milestone,) = [drift for drift in drifts if drift.table == "leads_campaignmilestone"]
     assert (milestone.key, milestone.stored, milestone.rebuilt) == (
         (lost.campaign_id, lost.milestone),

@@ -58,6 +58,7 @@ from leads.counts import COUNTS_UPSERT, counts_select, event_months_fill
 from leads.models import Lead, RepProfile, ReturnReason, SalesTeam
 from leads.tally import read_models_fill
 from people.roles import Role
+from reporting.acceptance import acceptance_fill
 from reporting.outcomes import outcome_months_fill, outcomes_upsert
 from routing.models import WorkingHours
 from sla.models import SlaPolicy
@@ -391,6 +392,8 @@ class Command(BaseCommand):
             # trigger is).
             event_months_fill(cursor)
             outcome_months_fill(cursor)
+            # The hand-offs' acceptance per day, from every hand-off and its claim clock at once.
+            acceptance_fill(cursor)
             self.stdout.write(f"  timeline counts summed ({time.monotonic() - started:.0f} s)")
             for _, definition in indexes:
                 cursor.execute(definition)

@@ -8,14 +8,15 @@ class Command(BaseCommand):
         "Recompute the read models from their source, e.g. after a restore: the timeline's counts "
         "(handoff_eventcount) from the timeline, the deadlines' outcomes (handoff_deadlineoutcome) from "
         "the deadlines, the monthly sums of both (leads_eventmonthcount, reporting_deadlineoutcomemonth) "
-        "from them, the lead tallies (leads_leadtally) from the leads."
+        "from them, the hand-offs' acceptance per day (reporting_acceptanceday) from the hand-offs and their "
+        "claim clocks, the lead tallies (leads_leadtally) from the leads."
     )
 
     def handle(self, *args, **options):
         rows = read_models_rebuild()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Counts rebuilt from the timeline: {rows['counts'] + rows['outcomes']} rows; "
+                f"Counts rebuilt from the timeline: {rows['counts'] + rows['outcomes'] + rows['acceptance']} rows; "
                 f"lead tallies: {rows['tallies']} rows."
             )
         )
