@@ -7,6 +7,7 @@ from .models import (
     CampaignMilestone,
     CampaignMonthMqls,
     CampaignRevenue,
+    CampaignTally,
     Deal,
     EventCount,
     EventMonthCount,
@@ -93,6 +94,15 @@ class LeadTallyAdmin(ReadOnlyAdmin):
     list_display = ["campaign", "owner", "status", "leads"]
     list_filter = ["status"]
     list_select_related = ["campaign", "owner"]
+
+
+@admin.register(CampaignTally)
+class CampaignTallyAdmin(ReadOnlyAdmin):
+    """Kept by triggers on the leads; rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["campaign", "status", "leads"]
+    list_filter = ["status"]
+    list_select_related = ["campaign"]
 
 
 @admin.register(CampaignMilestone)
