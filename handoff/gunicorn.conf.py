@@ -29,8 +29,9 @@ keepalive = 5
 # Recycle workers now and then, at different times, so a slow leak never grows. Not every 2,000
 # requests: at the intake's 200 posts a second that restarted each worker every 10 s, and each restart
 # costs a Django boot (0.65 s of CPU, then the first requests' warm-up), four new PostgreSQL connections,
-# and the other worker serving alone meanwhile (issue 25: runs with two restarts took 1-2.5 ms more
-# CPU a post and a p99 of 5.9 s). 20,000 requests is a restart every few minutes at full load.
+# and the other worker serving alone meanwhile, its kept-alive connections gathered on one worker
+# (issue 25: at 32 clients, runs of 3,000 posts with restarts had a p99 up to 5.9 s, 1.0-1.5 s without).
+# 20,000 requests is a restart every few minutes at full load.
 max_requests = 20000
 max_requests_jitter = 2000
 # The reverse proxy that terminates TLS sets X-Forwarded-Proto; trust it from these addresses only.
