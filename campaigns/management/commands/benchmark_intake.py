@@ -32,6 +32,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand
@@ -134,6 +135,13 @@ async def post_all(host: str, port: int, requests: list[bytes], *, clients: int,
     return statuses, latencies
 
 
+def in_own_thread(coroutine):
+    """Run `coroutine` to its end on a new event loop in a thread of its own and return its result: the
+    caller's thread may already run a loop (a test suite, a shell), where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 class Command(BaseCommand):
     help = "Post many new leads to a running server's intake endpoint and report the rate and the database's waits."
 
@@ -165,13 +173,16 @@ class Command(BaseCommand):
         stop = threading.Event()
         sampler = threading.Thread(target=sample_waits, args=(stop, every, waits))
         sampler.start()
-        cpu_started, started = time.process_time(), time.perf_counter()
-        statuses, latencies = asyncio.run(
-            post_all(base.hostname, base.port or 80, requests, clients=clients, keep_alive=keep_alive)
-        )
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        stop.set()
-        sampler.join()
+        try:
+            cpu_started, started = time.process_time(), time.perf_counter()
+            statuses, latencies = in_own_thread(
+                post_all(base.hostname, base.port or 80, requests, clients=clients, keep_alive=keep_alive)
+            )
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        finally:
+            # Whatever happened, the sampler stops and closes its database connection.
+            stop.set()
+            sampler.join()
         latencies.sort()
 
         def percentile(p: float) -> float:
