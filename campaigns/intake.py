@@ -192,11 +192,19 @@ def _authenticated_campaign(intake_key: str, authorization: str, *, key: str | N
         )
     if campaign.stored_response is not None:
         campaign.stored_response = json.loads(campaign.stored_response)
-    campaign.rules = [
-        ScoringRule(pk=pk, kind=kind, value=value, points=points)
-        for pk, kind, value, points in json.loads(campaign.rules_in_force or "[]")
-    ]
+    campaign.rules = _rules_in_force(campaign.rules_in_force or "[]")
     return campaign
+
+
+@lru_cache(maxsize=8)
+def _rules_in_force(rules_json: str) -> tuple[ScoringRule, ...]:
+    """The scoring rules listed in `rules_json` (CAMPAIGN_FOR_POST's `rules_in_force`), built once per
+    process for each version of the rules: twelve model instances cost a post 0.3 ms of CPU, the same
+    every time. The text lists every rule's id, kind, value and points, so an edited rule is a new text
+    and a new entry, never a stale one. The instances are only read (scoring, the event's reasons)."""
+    return tuple(
+        ScoringRule(pk=pk, kind=kind, value=value, points=points) for pk, kind, value, points in json.loads(rules_json)
+    )
 
 
 def _key_is_valid(key: str | None) -> bool:

@@ -143,6 +143,21 @@ class TestCapture:
         statuses = dict(Lead.objects.values_list("email", "status"))
         assert statuses == {"ada@example.com": Lead.Status.MQL, "bo@example.com": Lead.Status.NEW}
 
+    def test_a_rule_edited_between_two_posts_counts_at_the_second(self, client, campaign, token):
+        """The rules a process built once for a version of the rules (`_rules_in_force`) are never those
+        of an older version: new points, a rule switched off and a new rule all count at the next post."""
+        ScoringRule.objects.update(is_active=False)
+        rule = ScoringRule.objects.create(kind=ScoringRule.Kind.FIELD_PRESENT, value="company", points=10)
+        assert post(client, campaign, ADA, token=token).status_code == 201
+        ScoringRule.objects.filter(pk=rule.pk).update(points=30)
+        assert post(client, campaign, {**ADA, "email": "bo@example.com"}, token=token).status_code == 201
+        ScoringRule.objects.filter(pk=rule.pk).update(is_active=False)
+        ScoringRule.objects.create(kind=ScoringRule.Kind.FIELD_PRESENT, value="company", points=5)
+        assert post(client, campaign, {**ADA, "email": "cy@example.com"}, token=token).status_code == 201
+
+        scores = dict(Lead.objects.values_list("email", "score"))
+        assert scores == {"ada@example.com": 10, "bo@example.com": 30, "cy@example.com": 5}
+
 
 class TestBadInput:
     @pytest.mark.parametrize(
