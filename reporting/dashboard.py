@@ -826,6 +826,29 @@ def _people(filters: Filters) -> tuple[dict, set | None]:
     return people, kept
 
 
+def _won_deals(filters: Filters, *, start: datetime.datetime, end: datetime.datetime) -> list[tuple]:
+    """Deals won from `start` to `end` (a deal converted as won has no stage event: read the deals, by
+    when they closed; each carries its campaign, so `deal_won_idx` answers without a join), counted and
+    summed per campaign and per owner apart: (side, key, count, revenue) with side "campaign" or "owner".
+    One pass (GROUPING SETS), a few hundred rows: grouped by the (campaign, owner) pairs instead, a
+    90-day period at a million leads read ~9,000 rows, and turning them into Python cost ~50 ms."""
+    deals = (
+        Deal.objects.filter(stage=Deal.Stage.WON, closed_at__gte=start, closed_at__lt=end)
+        .filter(campaign_q(filters))
+        .values("campaign_id", "owner_id", "value")
+        .order_by()
+    )
+    inner, params = deals.query.sql_with_params()
+    sql = (
+        "SELECT CASE WHEN GROUPING(campaign_id) = 0 THEN 'campaign' ELSE 'owner' END,"  # noqa: S608 - ORM SQL
+        " CASE WHEN GROUPING(campaign_id) = 0 THEN campaign_id ELSE owner_id END, COUNT(*), SUM(value)"
+        f" FROM ({inner}) AS won GROUP BY GROUPING SETS ((campaign_id), (owner_id))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _return_sides() -> dict[str, str]:
     return dict(ReturnReason.objects.values_list("label", "side"))
 
@@ -975,27 +998,19 @@ def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str
             rep.assigned_by_escalation += row["escalation"]
             rep.reassigned_to += row["reassigned"]
 
-    # Won deals (a deal converted as won has no stage event: read the deals, by when they closed; each
-    # carries its campaign, so `deal_won_idx` answers without a join).
-    won = (
-        Deal.objects.filter(stage=Deal.Stage.WON, closed_at__gte=start, closed_at__lt=end)
-        .filter(campaign_q(filters))
-        .values("campaign", "owner")
-        .annotate(n=Count("closed_at"), revenue=Sum("value"))
-        .order_by()
-    )
     won_total, won_revenue = 0, Decimal(0)
-    for row in won if "won" in parts else ():
-        campaign = campaigns.get(row["campaign"])
-        if campaign:
-            campaign.won += row["n"]
-            campaign.won_revenue += row["revenue"]
-        if kept is None or row["owner"] in kept:
-            won_total += row["n"]
-            won_revenue += row["revenue"]
-            if row["owner"] in people:
-                people[row["owner"]].won += row["n"]
-                people[row["owner"]].won_revenue += row["revenue"]
+    for side, key, n, revenue in _won_deals(filters, start=start, end=end) if "won" in parts else ():
+        if side == "campaign":
+            campaign = campaigns.get(key)
+            if campaign:
+                campaign.won += n
+                campaign.won_revenue += revenue
+        elif kept is None or key in kept:
+            won_total += n
+            won_revenue += revenue
+            if key in people:
+                people[key].won += n
+                people[key].won_revenue += revenue
 
     acceptance = Acceptance()
     for row in acceptance_rows(filters, now=now, by="campaign") if "acceptance" in parts else ():
@@ -1486,7 +1501,9 @@ def _capped_text(count: int) -> str:
 
 
 def _capped(deadlines: QuerySet) -> int:
-    return len(deadlines.values_list("pk", flat=True)[: LIVE_CAP + 1])
+    # Counted in the database (a count over the LIMIT's subquery): fetched, up to a thousand ids a count
+    # crossed into Python for nothing.
+    return deadlines.values("pk")[: LIVE_CAP + 1].count()
 
 
 def attention_now(*, filters: Filters, now: datetime.datetime) -> Attention:
