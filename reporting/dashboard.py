@@ -801,18 +801,28 @@ class Dashboard:
 def _people(filters: Filters) -> tuple[dict, set | None]:
     """Everyone who can hold a sales deadline (reps, managers, anyone with a rep profile) with their
     team, and the ids the team/rep filter keeps (None: everyone). One query."""
+    # The team's columns ride along on each user's row and a team is built once per team, not once per
+    # user with a profile beside it (select_related: ~1,260 model instances for ~420 people at 1M, most
+    # of the ~20 ms this took).
+    team_columns = {f"team_column_{field.attname}": field.attname for field in SalesTeam._meta.concrete_fields}
     users = (
         get_user_model()
         .objects.filter(Q(groups__name__in=[Role.SALES, Role.MANAGERS]) | Q(rep_profile__isnull=False))
-        .select_related("rep_profile__team")
-        .annotate(is_rep=Exists(Group.objects.filter(user=OuterRef("pk"), name=Role.SALES)))
+        .annotate(
+            is_rep=Exists(Group.objects.filter(user=OuterRef("pk"), name=Role.SALES)),
+            **{alias: F(f"rep_profile__team__{attname}") for alias, attname in team_columns.items()},
+        )
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
-    people = {}
+    people, teams = {}, {}
+    team_pk = f"team_column_{SalesTeam._meta.pk.attname}"
     for user in users:
-        profile = getattr(user, "rep_profile", None)
-        people[user.pk] = RepFigures(user=user, team=profile.team if profile else None, is_rep=user.is_rep)
+        key = getattr(user, team_pk)
+        if key is not None and key not in teams:
+            values = [getattr(user, alias) for alias in team_columns]
+            teams[key] = SalesTeam.from_db(users.db, list(team_columns.values()), values)
+        people[user.pk] = RepFigures(user=user, team=teams.get(key), is_rep=user.is_rep)
     if filters.unassigned:
         kept = set()
     elif filters.rep is not None:
@@ -899,10 +909,13 @@ def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str
         rep.clocks[kind].add(row)
         # The queue is a row of its own (definition 4): its misses are the sales team's, not a no-team rep's.
         key = QUEUE if person is None else rep.team
-        if key not in by_team:
+        # Kept by the team's pk: hashing a model instance costs a few Python calls, twice a row.
+        found = key.pk if isinstance(key, SalesTeam) else key
+        group = by_team.get(found)
+        if group is None:
             label = "The queue (nobody claimed it)" if key == QUEUE else key.name if key else "No team"
-            by_team[key] = SalesGroup(key, label)
-        by_team[key].clocks[kind].add(row)
+            group = by_team[found] = SalesGroup(key, label)
+        group.clocks[kind].add(row)
 
     def add_for_campaign(kind: str, campaign: CampaignFigures | None, row: dict) -> None:
         if campaign is None:
