@@ -298,13 +298,18 @@ def counts_grouped(
     with connection.cursor() as cursor:
         cursor.execute(prefix + " UNION ALL ".join(statements), params)
         found = cursor.fetchall()
+    # The fields each GROUPING() value names, worked out once (a few thousand rows, a handful of values).
+    grouped = {
+        grouping: [(at, name) for at, name in enumerate(_GROUPABLE) if not grouping & (4 >> at)]
+        for grouping in range(8)
+    }
     results = []
     for kind, subgroup, campaign, user, grouping, value, amount in found:
         if not value and not amount:
             continue  # nothing counted: a month's sums less its days outside the period may cancel out
         row = {"kind": kind, "value": value, "amount": amount or Decimal(0)}
-        for bit, (name, field) in enumerate(zip(_GROUPABLE, (subgroup, campaign, user), strict=True)):
-            if not grouping & (4 >> bit):
-                row[name] = field
+        fields = (subgroup, campaign, user)
+        for at, name in grouped[grouping]:
+            row[name] = fields[at]
         results.append(row)
     return results

@@ -16,8 +16,8 @@ import datetime
 from collections.abc import Callable
 
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import TruncWeek
+from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, TruncWeek
 
 from common.triggers import drop_transition_triggers, transition_triggers
 from leads.tally import site_zone
@@ -309,12 +309,14 @@ def _hours_grouped(
     grouping_sets = ", ".join("(" + ", ".join((*by, side)) + ")" for side in sides)
     statements = [
         f"SELECT {', '.join(by)}, {key}, {label}, "  # noqa: S608 - our column names, params apart
-        + ", ".join(f"SUM({name})" for name in COUNTED)
+        + ", ".join(f"SUM({name})::bigint" for name in COUNTED)
         + f" FROM ({inner}) AS h GROUP BY GROUPING SETS ({grouping_sets})"
     ]
+    # The sums as bigint (SUM of a bigint is a numeric): integers from the driver, not a Decimal a figure.
+    summed_int = {name: Cast(Sum(name), BigIntegerField()) for name in COUNTED}
     for side in sides if months is not None else ():
         label_value = Value(side, output_field=CharField())
-        part = months.filter(per=side).values(*by, key=F(side)).annotate(side=label_value, **summed).order_by()
+        part = months.filter(per=side).values(*by, key=F(side)).annotate(side=label_value, **summed_int).order_by()
         sql, part_params = part.query.sql_with_params()
         statements.append(f"({sql})")
         params.extend(part_params)
@@ -323,11 +325,7 @@ def _hours_grouped(
         cursor.execute(" UNION ALL ".join(statements), params)
         # A row of zeros counts nothing (a month's sums less its hours outside the period may cancel
         # out): left out, so it adds no empty row for a person or team to the page.
-        return [
-            {name: int(value) if name in COUNTED else value for name, value in zip(names, row, strict=True)}
-            for row in cursor.fetchall()
-            if any(row[len(by) + 2 :])
-        ]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall() if any(row[len(by) + 2 :])]
 
 
 def _months_read(first: datetime.datetime, last: datetime.datetime, *, now: datetime.datetime) -> list[datetime.date]:
