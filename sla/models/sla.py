@@ -379,9 +379,13 @@ class Deadline(models.Model):
                 include=["id", "kind", "owner", "campaign"],
                 condition=models.Q(breached_at__isnull=False),
             ),
-            # Recent breaches: the dashboard's detection delay over the last days.
+            # Recent breaches: the dashboard's detection delay over the last days, from the index alone
+            # (`enforcement.health.breach_detection_delay` counts ids and sorts breached_at - due_at).
             models.Index(
-                fields=["breached_at"], name="deadline_breached_idx", condition=models.Q(breached_at__isnull=False)
+                fields=["breached_at"],
+                name="deadline_breached_idx",
+                include=["due_at", "id"],
+                condition=models.Q(breached_at__isnull=False),
             ),
             # The dashboard's periods: a deadline counts when it was decided (see `decided_at`). Covering
             # what the figures read, so a period is one index-only range scan, no join.
