@@ -405,13 +405,16 @@ class Deadline(models.Model):
                     "met_by_escalation",
                 ],
             ),
-            # The dashboard's percentiles: met deadlines' business time by when they were decided.
+            # The dashboard's percentiles: the business time of deadlines met by people, by when they were
+            # decided. An index-only scan of an expression needs the columns it is made of (met_at, due_at)
+            # in the index too: without them the planner read the wider deadline_decided_idx instead
+            # (5,341 pages for 90 days at 1M, against 1,900 here).
             models.Index(
                 "kind",
                 Least("met_at", "due_at"),
                 name="deadline_met_seconds_idx",
-                include=["business_seconds", "owner", "campaign", "met_by_escalation"],
-                condition=models.Q(business_seconds__isnull=False),
+                include=["met_at", "due_at", "business_seconds", "owner", "campaign"],
+                condition=models.Q(business_seconds__isnull=False, met_by_escalation=False),
             ),
             # The dashboard's acceptance: claim clocks by when they started (the hand-off).
             models.Index(
