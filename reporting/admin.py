@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
-from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth
+from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth, EscalationDay
 
 
 @admin.register(DeadlineOutcome)
@@ -30,3 +30,13 @@ class AcceptanceDayAdmin(ReadOnlyAdmin):
 
     list_display = ["day", "campaign", "handed_off", "closed", "claimed", "returned", "by_escalation", "slot"]
     list_select_related = ["campaign"]
+
+
+@admin.register(EscalationDay)
+class EscalationDayAdmin(ReadOnlyAdmin):
+    """Escalation steps done per day of their breached deadlines' due time, kind, owner and campaign;
+    kept by triggers on the steps and the deadlines, rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["day", "kind", "owner", "campaign", "escalations", "slot"]
+    list_filter = ["kind"]
+    list_select_related = ["campaign", "owner"]

@@ -124,3 +124,33 @@ class AcceptanceDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} campaign {self.campaign_id}: {self.handed_off} handed off"
+
+
+class EscalationDay(models.Model):
+    """Escalation steps done for breached sales deadlines, per local day of the deadline's due time and
+    the deadline's kind, owner and campaign: what the dashboard's "escalations caused" reads
+    (`reporting.dashboard.escalations_caused`; the drill-down lists the steps themselves).
+
+    A read model of `Escalation` joined to its `Deadline` (both stay the source of truth). Kept by
+    statement triggers on both tables (`reporting.escalations`); keyed by the writer's slot as
+    `EventCount` is. `rebuild_counts` recomputes it.
+    """
+
+    day = models.DateField(help_text="The local day (settings.TIME_ZONE) the breached deadline was due.")
+    kind = models.CharField(max_length=20)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, related_name="+")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, null=True, related_name="+")
+    escalations = models.BigIntegerField(default=0)
+    slot = models.SmallIntegerField(
+        default=0, db_default=0, help_text="Which writer's share of the sums this row is: read the sum over slots."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "kind", "owner", "campaign", "slot"], name="escalation_day_key", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} owner {self.owner_id} campaign {self.campaign_id}: {self.escalations}"

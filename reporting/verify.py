@@ -10,6 +10,7 @@ rows edited by hand, a restore. `read_models_verify` recounts
 - `EventMonthCount` and `DeadlineOutcomeMonth` for the months those days fall in, from the stored
   daily and hourly rows of those months (what their triggers keep them equal to);
 - `AcceptanceDay` for the same days, from the hand-offs of those days and their claim clocks;
+- `EscalationDay` for the same days, from the steps of the deadlines due on those days;
 - the leads' read models (`LeadTally`, `CampaignMilestone`, `CampaignMonthMqls`, `CampaignRevenue`),
   whose rows are per campaign, for a sample of campaigns (all of them if asked), from those
   campaigns' leads, events and deals alone;
@@ -37,6 +38,7 @@ from leads.tally import READ_MODELS, read_models_fill
 from notifications.models import Notification
 from notifications.services import notify
 from reporting.acceptance import acceptance_fill
+from reporting.escalations import escalations_fill
 from reporting.outcomes import outcome_months_upsert, outcomes_upsert
 from sla.models import Deadline
 
@@ -49,6 +51,7 @@ KEYS = {
     "leads_eventmonthcount": ("month", "side", "kind", "subgroup", "campaign_id", "user_id"),
     "reporting_deadlineoutcomemonth": ("month", "per", "kind", "campaign_id", "owner_id"),
     "reporting_acceptanceday": ("day", "campaign_id"),
+    "reporting_escalationday": ("day", "kind", "owner_id", "campaign_id"),
     "leads_leadtally": ("campaign_id", "owner_id", "status"),
     "leads_campaigntally": ("campaign_id", "status"),
     "leads_campaignmilestone": ("campaign_id", "milestone"),
@@ -115,6 +118,7 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         "leads_eventmonthcount": ("month >= %s", [first_day.replace(day=1)]),
         "reporting_deadlineoutcomemonth": ("month >= %s", [first_day.replace(day=1)]),
         "reporting_acceptanceday": ("day >= %s", [first_day]),
+        "reporting_escalationday": ("day >= %s", [first_day]),
         **{table: ("campaign_id = ANY(%s)", [campaigns]) for table in READ_MODELS},
     }
     ids = ",".join(str(int(pk)) for pk in campaigns) or "NULL"
@@ -126,6 +130,8 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         f"AND created_at >= '{since.isoformat()}'",
         "verify_deadlines": f"SELECT * FROM handoff_deadline WHERE kind IN ({deadline_kinds}) "  # noqa: S608
         f"AND LEAST(met_at, due_at) >= '{since_hour.isoformat()}'",
+        "verify_escalations": "SELECT e.* FROM handoff_escalation e JOIN handoff_deadline d ON d.id = e.deadline_id "  # noqa: S608
+        f"WHERE d.due_at >= '{since.isoformat()}'",
         "verify_handoffs": f"SELECT * FROM handoff_handoff WHERE handed_off_at >= '{since.isoformat()}'",  # noqa: S608
         "verify_leads": f"SELECT * FROM leads_lead WHERE campaign_id IN ({ids})",  # noqa: S608
         # With the events of leads merged into them from other campaigns (their MQLs are the survivor's).
@@ -154,6 +160,7 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         cursor.execute(months_upsert(("verify_event_days", "")))
         cursor.execute(outcome_months_upsert("verify_outcome_hours"))
         acceptance_fill(cursor, handoffs="verify_handoffs")
+        escalations_fill(cursor, escalations="verify_escalations")
         read_models_fill(cursor, leads="verify_leads", events="verify_lead_events", deals="verify_deals")
         rebuilt = {table: _rows(cursor, table, *part, schema="pg_temp") for table, part in parts.items()}
         # Nothing to keep: the temporary tables and views go with the rollback.

@@ -21,7 +21,7 @@ from leads.models import (
 )
 from reporting.dashboard import Filters, Period, sla_dashboard
 from reporting.dashboard_tables import tables
-from reporting.models import AcceptanceDay, DeadlineOutcome
+from reporting.models import AcceptanceDay, DeadlineOutcome, EscalationDay
 from reporting.rebuild import read_models_rebuild
 from sla.models import Deadline
 
@@ -36,6 +36,7 @@ READ_MODELS = {
     CampaignRevenue: ("campaign_id", "won_deals", "won_revenue"),
     DeadlineOutcome: ("hour", "kind", "campaign_id", "owner_id", "on_time", "late", "recorded", "by_escalation"),
     AcceptanceDay: ("day", "campaign_id", "handed_off", "closed", "claimed", "returned", "by_escalation"),
+    EscalationDay: ("day", "kind", "owner_id", "campaign_id", "escalations"),
 }
 
 

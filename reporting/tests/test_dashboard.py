@@ -27,6 +27,7 @@ from leads.models import RepProfile, SalesTeam
 from people.roles import Role
 from reporting.dashboard import (
     Filters,
+    Percentile,
     Period,
     acceptance_handoffs,
     attention_now,
@@ -543,13 +544,18 @@ def test_a_tables_csv_reads_only_what_it_shows_in_as_many_queries_whatever_the_r
 
 
 def test_the_period_is_read_through_index_ranges_not_all_history(history):
-    """The deadline figures read `deadline_decided_idx` (its expression matches the query's) and the
-    acceptance `handoff_handed_off_at_idx`; sequential scans are switched off so that the planner
-    must say whether the indexes can answer at all (on a few rows it would rather scan)."""
+    """The deadline figures read `deadline_decided_idx` (its expression matches the query's), their
+    percentiles `deadline_met_seconds_idx`, and the acceptance `handoff_handed_off_at_idx`; sequential
+    scans are switched off so that the planner must say whether the indexes can answer at all (on a few
+    rows it would rather scan)."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
     deadlines = decided_deadlines(period(), now=NOW).values("kind").annotate(n=Count("id")).order_by()
     assert "deadline_decided_idx" in deadlines.explain()
+    # The percentiles' rows alone, from the index alone (it carries what LEAST(met_at, due_at) is made of).
+    measured = decided_deadlines(period(), now=NOW, measured=True).values("kind")
+    measured = measured.annotate(median=Percentile("business_seconds", 0.5)).order_by()
+    assert "Index Only Scan using deadline_met_seconds_idx" in measured.explain()
     handoffs = acceptance_handoffs(period(), now=NOW).values("lead__campaign").annotate(n=Count("lead")).order_by()
     assert "handoff_handed_off_at_idx" in handoffs.explain()
 

@@ -59,6 +59,7 @@ from leads.models import Lead, RepProfile, ReturnReason, SalesTeam
 from leads.tally import read_models_fill
 from people.roles import Role
 from reporting.acceptance import acceptance_fill
+from reporting.escalations import escalations_fill
 from reporting.outcomes import outcome_months_fill, outcomes_upsert
 from routing.models import WorkingHours
 from sla.models import SlaPolicy
@@ -394,6 +395,8 @@ class Command(BaseCommand):
             outcome_months_fill(cursor)
             # The hand-offs' acceptance per day, from every hand-off and its claim clock at once.
             acceptance_fill(cursor)
+            # The escalation steps done per day of their breached deadlines' due time.
+            escalations_fill(cursor)
             self.stdout.write(f"  timeline counts summed ({time.monotonic() - started:.0f} s)")
             for _, definition in indexes:
                 cursor.execute(definition)

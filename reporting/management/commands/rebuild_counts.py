@@ -9,14 +9,16 @@ class Command(BaseCommand):
         "(handoff_eventcount) from the timeline, the deadlines' outcomes (handoff_deadlineoutcome) from "
         "the deadlines, the monthly sums of both (leads_eventmonthcount, reporting_deadlineoutcomemonth) "
         "from them, the hand-offs' acceptance per day (reporting_acceptanceday) from the hand-offs and their "
-        "claim clocks, the lead tallies (leads_leadtally) from the leads."
+        "claim clocks, the escalation steps done per day of their breached deadlines' due time "
+        "(reporting_escalationday) from the steps and their deadlines, the lead tallies (leads_leadtally) "
+        "from the leads."
     )
 
     def handle(self, *args, **options):
         rows = read_models_rebuild()
+        counted = rows["counts"] + rows["outcomes"] + rows["acceptance"] + rows["escalations"]
         self.stdout.write(
             self.style.SUCCESS(
-                f"Counts rebuilt from the timeline: {rows['counts'] + rows['outcomes'] + rows['acceptance']} rows; "
-                f"lead tallies: {rows['tallies']} rows."
+                f"Counts rebuilt from the timeline: {counted} rows; lead tallies: {rows['tallies']} rows."
             )
         )
