@@ -7,6 +7,7 @@ time waiting for PostgreSQL. 2 processes x 4 threads serve 8 requests at once an
 the same threads serve request after request. Every number can be changed from the environment.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -38,3 +39,11 @@ max_requests_jitter = 2000
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Move everything the worker loaded (Django, the project, their modules) out of the garbage
+    collector's sight: a full collection otherwise walks those ~150,000 objects each time, ~90 ms that
+    fell on one dashboard request in twelve at a million leads (issue 25; with them frozen it walks the
+    request's own objects, ~8 ms). Frozen objects are still freed by reference counting."""
+    gc.freeze()

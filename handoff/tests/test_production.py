@@ -2,8 +2,10 @@
 server, plain HTTP with DEBUG=0 only when asked for, and what `make production` needs in place
 (beat's schedule, the host names). `.ci/production_check.py` starts the whole of it in CI."""
 
+import gc
 import json
 import os
+import runpy
 import subprocess
 import sys
 from io import StringIO
@@ -98,6 +100,16 @@ def test_gunicorn_is_sized_for_two_cores():
     config = gunicorn_config(WEB_CONCURRENCY="2")
     assert config["worker_class"] == "gthread"
     assert (config["workers"], config["threads"], config["timeout"]) == ("2", "4", "30")
+
+
+def test_gunicorn_workers_freeze_what_they_loaded():
+    """A booted worker's objects are left out of the garbage collector's full collections."""
+    hooks = runpy.run_path(str(settings.BASE_DIR / "handoff" / "gunicorn.conf.py"))
+    try:
+        hooks["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_under_honcho_gunicorn_listens_where_the_readme_says():

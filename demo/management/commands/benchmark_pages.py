@@ -167,6 +167,10 @@ class Command(BaseCommand):
         today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
         ninety_days = f"period=custom&start={today - datetime.timedelta(days=89)}&end={today}"
         dashboard = reverse("dashboard")
+
+        def export(table: str) -> str:
+            return reverse("dashboard_export", args=[table])
+
         # Search words from a lead half-way through the table: its company (a few hundred leads at 1M),
         # its name (one lead), and the company's first word (every lead shares it in a seed_scale fill).
         middle = Lead.objects.filter(pk__gte=(Lead.objects.aggregate(Max("pk"))["pk__max"] or 0) // 2).order_by("pk")
@@ -179,6 +183,15 @@ class Command(BaseCommand):
             ("SLA dashboard, last month", manager, f"{dashboard}?period=last_month"),
             ("SLA dashboard, this quarter", manager, f"{dashboard}?period=this_quarter"),
             ("SLA dashboard, custom 90 days", manager, f"{dashboard}?{ninety_days}"),
+            # Each CSV is the whole table (every rep, every campaign); the table page one page of it.
+            ("SLA dashboard, reps CSV, this quarter", manager, f"{export('reps')}?period=this_quarter"),
+            ("SLA dashboard, reps CSV, custom 90 days", manager, f"{export('reps')}?{ninety_days}"),
+            ("SLA dashboard, campaigns CSV, this quarter", manager, f"{export('marketing')}?period=this_quarter"),
+            (
+                "SLA dashboard, all reps page, this quarter",
+                manager,
+                reverse("dashboard_table", args=["reps"]) + "?period=this_quarter",
+            ),
             ("teams", manager, reverse("leads:teams")),
             (f"My leads ({busiest['n']:,} open)", rep, reverse("leads:mine")),
             ("queue sorted by score", rep, reverse("leads:queue") + "?order=score"),
