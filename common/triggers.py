@@ -36,6 +36,14 @@ $$ LANGUAGE plpgsql;
 """
 
 
+def only_if_any(rows: str, statement: str) -> str:
+    """`statement` run only when relation `rows` (a part of a transition table) holds a row. A trigger
+    whose statement joins a whole table to the rows that changed is planned once per session, for any
+    number of rows: without this guard the sweep's breaches (which change nothing such a read model
+    counts) paid a join to every deadline or step a statement, 43-50 s for a storm of 100,000 against 16-23."""
+    return f"IF EXISTS (SELECT 1 FROM {rows} AS changed) THEN\n{statement};\n  END IF"  # noqa: S608 - our relations
+
+
 def drop_transition_triggers(function: str, table: str) -> str:
     """What undoes `transition_triggers`."""
     drops = "".join(

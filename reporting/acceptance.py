@@ -16,7 +16,7 @@ due time passed while the clock still runs) is not here: the dashboard reads tho
 
 from django.db import connection, transaction
 
-from common.triggers import drop_transition_triggers, transition_triggers
+from common.triggers import drop_transition_triggers, only_if_any, transition_triggers
 from leads.tally import site_zone
 
 _COUNTED = ("handed_off", "closed", "claimed", "returned", "by_escalation")
@@ -93,9 +93,16 @@ def trigger_sql() -> str:
     ) + transition_triggers(
         "handoff_count_acceptance_deadlines",
         deadlines,
-        insert=acceptance_upsert((handoffs, "new_rows", 1)),
-        update=acceptance_upsert((handoffs, changed_deadlines[0], -1), (handoffs, changed_deadlines[1], 1)),
-        delete=acceptance_upsert((handoffs, "old_rows", -1)),
+        insert=only_if_any(
+            "(SELECT * FROM new_rows WHERE kind = 'claim')", acceptance_upsert((handoffs, "new_rows", 1))
+        ),
+        update=only_if_any(
+            changed_deadlines[1],
+            acceptance_upsert((handoffs, changed_deadlines[0], -1), (handoffs, changed_deadlines[1], 1)),
+        ),
+        delete=only_if_any(
+            "(SELECT * FROM old_rows WHERE kind = 'claim')", acceptance_upsert((handoffs, "old_rows", -1))
+        ),
     )
 
 

@@ -18,7 +18,7 @@ after a change of TIME_ZONE).
 
 from django.db import connection, transaction
 
-from common.triggers import drop_transition_triggers, transition_triggers
+from common.triggers import drop_transition_triggers, only_if_any, transition_triggers
 from leads.tally import site_zone
 from sla.models import Deadline
 
@@ -77,14 +77,22 @@ def trigger_sql() -> str:
     return transition_triggers(
         "handoff_count_escalation_steps",
         escalations,
-        insert=escalations_upsert(("new_rows", deadlines, 1)),
-        update=escalations_upsert((changed_steps[0], deadlines, -1), (changed_steps[1], deadlines, 1)),
+        insert=only_if_any(
+            "(SELECT * FROM new_rows WHERE done_at IS NOT NULL)", escalations_upsert(("new_rows", deadlines, 1))
+        ),
+        update=only_if_any(
+            changed_steps[1],
+            escalations_upsert((changed_steps[0], deadlines, -1), (changed_steps[1], deadlines, 1)),
+        ),
         delete=escalations_upsert(("old_rows", deadlines, -1)),
     ) + transition_triggers(
         "handoff_count_escalation_deadlines",
         deadlines,
         insert="NULL",
-        update=escalations_upsert((escalations, changed_deadlines[0], -1), (escalations, changed_deadlines[1], 1)),
+        update=only_if_any(
+            changed_deadlines[1],
+            escalations_upsert((escalations, changed_deadlines[0], -1), (escalations, changed_deadlines[1], 1)),
+        ),
         delete="NULL",
     )
 
