@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
-from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth, EscalationDay
+from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth, EscalationDay, MetTimeDay
 
 
 @admin.register(DeadlineOutcome)
@@ -40,3 +40,12 @@ class EscalationDayAdmin(ReadOnlyAdmin):
     list_display = ["day", "kind", "owner", "campaign", "escalations", "slot"]
     list_filter = ["kind"]
     list_select_related = ["campaign", "owner"]
+
+
+@admin.register(MetTimeDay)
+class MetTimeDayAdmin(ReadOnlyAdmin):
+    """Met deadlines per day they were decided, kind and bucket of business time; kept by triggers on
+    the deadlines, rebuilt with `manage.py rebuild_counts`, never edited."""
+
+    list_display = ["day", "kind", "bucket", "deadlines", "slot"]
+    list_filter = ["kind"]

@@ -70,6 +70,7 @@ from leads.counts import counts_grouped
 from leads.models import Deal, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 from people.roles import Role
+from reporting.met_times import met_time_percentiles
 from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth, EscalationDay
 from reporting.outcomes import BY_ESCALATION, LATE, ON_TIME, outcome_rows
 from sla.models import Deadline, Escalation, Handoff, SlaPolicy
@@ -331,6 +332,29 @@ def decided_deadlines(
     if filters.by_people:
         deadlines = deadlines.filter(Q(kind=K.FOLLOW_UP) | people_q(filters, "owner"))
     return deadlines
+
+
+def business_time_percentiles(filters: Filters, *, now: datetime.datetime) -> dict[str, tuple[float, float]]:
+    """{kind: (median, 90th percentile)} of the business time people took to meet the deadlines decided
+    in the period (`decided_deadlines(measured=True)`). Unfiltered, from the read model's buckets
+    (`reporting.met_times`: the same figures, without sorting the period's every deadline); with a
+    filter, sorted from the deadlines it keeps, which the read model cannot tell apart."""
+    if not filters.by_people and not campaign_q(filters):
+        return met_time_percentiles(
+            start=filters.period.start, end=min(filters.period.end, now), kinds=tuple(K.values), fractions=(0.5, 0.9)
+        )
+    return sorted_percentiles(filters, now=now)
+
+
+def sorted_percentiles(filters: Filters, *, now: datetime.datetime) -> dict[str, tuple[float, float]]:
+    """The same figures sorted by PostgreSQL (percentile_cont) from every deadline the filters keep."""
+    rows = (
+        decided_deadlines(filters, now=now, measured=True)
+        .values("kind")
+        .annotate(median=Percentile("business_seconds", 0.5), p90=Percentile("business_seconds", 0.9))
+        .order_by()
+    )
+    return {row["kind"]: (row["median"], row["p90"]) for row in rows}
 
 
 @dataclass
@@ -945,15 +969,9 @@ def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str
             row = {"on_time": 0, "late": 0, "recorded": 0, **row}
             add_for_person(row["kind"], row["owner"], row)
             add_for_campaign(row["kind"], campaigns.get(row["campaign"]), row)
-    percentiles = (
-        decided_deadlines(filters, now=now, measured=True)
-        .values("kind")
-        .annotate(median=Percentile("business_seconds", 0.5), p90=Percentile("business_seconds", 0.9))
-        .order_by()
-    )
-    for row in percentiles if "times" in parts else ():
-        clock = marketing[row["kind"]] if row["kind"] == K.FOLLOW_UP else sales[row["kind"]]
-        clock.median_seconds, clock.p90_seconds = row["median"], row["p90"]
+    for kind, (median, p90) in business_time_percentiles(filters, now=now).items() if "times" in parts else ():
+        clock = marketing[kind] if kind == K.FOLLOW_UP else sales[kind]
+        clock.median_seconds, clock.p90_seconds = median, p90
     excused = excused_breaches(filters, now=now).values("kind").annotate(n=Count("pk")).order_by()
     for row in excused if "excused" in parts else ():
         (marketing if row["kind"] == K.FOLLOW_UP else sales)[row["kind"]].excused = row["n"]

@@ -11,6 +11,7 @@ rows edited by hand, a restore. `read_models_verify` recounts
   daily and hourly rows of those months (what their triggers keep them equal to);
 - `AcceptanceDay` for the same days, from the hand-offs of those days and their claim clocks;
 - `EscalationDay` for the same days, from the steps of the deadlines due on those days;
+- `MetTimeDay` for the same days, from the deadlines decided since;
 - the leads' read models (`LeadTally`, `CampaignMilestone`, `CampaignMonthMqls`, `CampaignRevenue`),
   whose rows are per campaign, for a sample of campaigns (all of them if asked), from those
   campaigns' leads, events and deals alone;
@@ -39,6 +40,7 @@ from notifications.models import Notification
 from notifications.services import notify
 from reporting.acceptance import acceptance_fill
 from reporting.escalations import escalations_fill
+from reporting.met_times import met_times_fill
 from reporting.outcomes import outcome_months_upsert, outcomes_upsert
 from sla.models import Deadline
 
@@ -52,6 +54,7 @@ KEYS = {
     "reporting_deadlineoutcomemonth": ("month", "per", "kind", "campaign_id", "owner_id"),
     "reporting_acceptanceday": ("day", "campaign_id"),
     "reporting_escalationday": ("day", "kind", "owner_id", "campaign_id"),
+    "reporting_mettimeday": ("day", "kind", "bucket"),
     "leads_leadtally": ("campaign_id", "owner_id", "status"),
     "leads_campaigntally": ("campaign_id", "status"),
     "leads_campaignmilestone": ("campaign_id", "milestone"),
@@ -119,6 +122,7 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         "reporting_deadlineoutcomemonth": ("month >= %s", [first_day.replace(day=1)]),
         "reporting_acceptanceday": ("day >= %s", [first_day]),
         "reporting_escalationday": ("day >= %s", [first_day]),
+        "reporting_mettimeday": ("day >= %s", [first_day]),
         **{table: ("campaign_id = ANY(%s)", [campaigns]) for table in READ_MODELS},
     }
     ids = ",".join(str(int(pk)) for pk in campaigns) or "NULL"
@@ -161,6 +165,7 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         cursor.execute(outcome_months_upsert("verify_outcome_hours"))
         acceptance_fill(cursor, handoffs="verify_handoffs")
         escalations_fill(cursor, escalations="verify_escalations")
+        met_times_fill(cursor, deadlines="verify_deadlines")
         read_models_fill(cursor, leads="verify_leads", events="verify_lead_events", deals="verify_deals")
         rebuilt = {table: _rows(cursor, table, *part, schema="pg_temp") for table, part in parts.items()}
         # Nothing to keep: the temporary tables and views go with the rollback.

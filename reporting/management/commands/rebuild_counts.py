@@ -10,13 +10,14 @@ class Command(BaseCommand):
         "the deadlines, the monthly sums of both (leads_eventmonthcount, reporting_deadlineoutcomemonth) "
         "from them, the hand-offs' acceptance per day (reporting_acceptanceday) from the hand-offs and their "
         "claim clocks, the escalation steps done per day of their breached deadlines' due time "
-        "(reporting_escalationday) from the steps and their deadlines, the lead tallies (leads_leadtally) "
+        "(reporting_escalationday) from the steps and their deadlines, the met deadlines' business times per "
+        "day and bucket (reporting_mettimeday) from the deadlines, the lead tallies (leads_leadtally) "
         "from the leads."
     )
 
     def handle(self, *args, **options):
         rows = read_models_rebuild()
-        counted = rows["counts"] + rows["outcomes"] + rows["acceptance"] + rows["escalations"]
+        counted = rows["counts"] + rows["outcomes"] + rows["acceptance"] + rows["escalations"] + rows["met times"]
         self.stdout.write(
             self.style.SUCCESS(
                 f"Counts rebuilt from the timeline: {counted} rows; lead tallies: {rows['tallies']} rows."

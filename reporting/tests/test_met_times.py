@@ -1,0 +1,157 @@
+"""The met deadlines' business times per bucket (`MetTimeDay`): kept by the deadlines' triggers as services and
+bulk updates change them, equal to a recount and a rebuild, and the dashboard's percentiles read from it
+equal to PostgreSQL's percentile_cont over the deadlines themselves, for any period and at any rank."""
+
+import datetime
+import math
+import random
+from collections import Counter
+
+import pytest
+from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
+
+from reporting.dashboard import (
+    Filters,
+    Percentile,
+    Period,
+    business_time_percentiles,
+    decided_deadlines,
+    sla_dashboard,
+    sorted_percentiles,
+)
+from reporting.met_times import met_time_percentiles, met_times_rebuild
+from reporting.models import MetTimeDay
+from reporting.tests.test_outcomes import _history
+from reporting.verify import read_models_verify
+from sla.models import Deadline
+
+pytestmark = pytest.mark.django_db
+K = Deadline.Kind
+
+
+def _stored() -> dict[tuple, int]:
+    """The read model's rows, slots summed, rows of zeros left out."""
+    sums: Counter = Counter()
+    for row in MetTimeDay.objects.values("day", "kind", "bucket", "deadlines"):
+        sums[row["day"], row["kind"], row["bucket"]] += row["deadlines"]
+    return {key: n for key, n in sums.items() if n}
+
+
+def _recount() -> dict[tuple, int]:
+    """The same, counted in Python from every deadline a person met with its business time set."""
+    zone = timezone.get_default_timezone()
+    sums: Counter = Counter()
+    for deadline in Deadline.objects.filter(business_seconds__isnull=False, met_by_escalation=False):
+        decided = min(moment for moment in (deadline.met_at, deadline.due_at) if moment is not None)
+        bucket = math.floor(math.log(deadline.business_seconds + 1) * 12)
+        sums[timezone.localdate(decided, zone), deadline.kind, bucket] += 1
+    return dict(sums)
+
+
+def _spread(seed: int) -> None:
+    """The history's met deadlines moved back over ten weeks (some left today, some across a local
+    midnight) with business times drawn from a skewed distribution, ties and zeros included: one
+    statement a deadline, then one for many."""
+    rng = random.Random(seed)
+    met = list(Deadline.objects.filter(met_at__isnull=False).order_by("pk").values_list("pk", flat=True))
+    assert len(met) > 20, "the history met too few deadlines"
+    for pk in met:
+        back = datetime.timedelta(minutes=rng.choice([0, 0, rng.randrange(70 * 24 * 60)]))
+        seconds = rng.choice([0, 0, 1, 7, 59, 60, 3600, int(rng.lognormvariate(8, 2))])
+        Deadline.objects.filter(pk=pk).update(
+            met_at=F("met_at") - back,
+            starts_at=F("starts_at") - back,
+            due_at=F("due_at") - back,
+            business_seconds=seconds,
+        )
+    # A set-based change of many at once: a tie of equal times, and some taken out of the count.
+    tied = rng.sample(met, len(met) // 4)
+    Deadline.objects.filter(pk__in=tied).update(
+        business_seconds=Case(
+            When(pk__in=tied[::3], then=Value(None)), default=Value(5400), output_field=IntegerField()
+        )
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_kept_as_deadlines_change_equal_a_recount_and_a_rebuild(seed, marketer):
+    _history(seed, marketer)
+    _spread(seed)
+    kept = _stored()
+    assert len({day for day, _, _ in kept}) > 5, "the times were not spread over days"
+    assert kept == _recount()
+    # The escalation's meets are nobody's time; a deadline deleted takes its count with it.
+    escalated = Deadline.objects.filter(business_seconds__isnull=False, escalations__isnull=True).first()
+    Deadline.objects.filter(pk=escalated.pk).update(met_by_escalation=True)
+    assert _stored() == _recount() != kept
+    Deadline.objects.filter(pk=escalated.pk).delete()
+    assert _stored() == _recount()
+    kept = _stored()
+
+    met_times_rebuild()
+
+    assert _stored() == kept
+    assert read_models_verify(days=80) == []
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_percentiles_equal_percentile_cont_for_any_period(seed, marketer):
+    _history(seed, marketer)
+    _spread(seed)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    periods = [Period.of(name, now=now) for name in ("this_month", "last_month", "this_quarter")] + [
+        Period.of("custom", now=now, first_day=today - datetime.timedelta(days=back), last_day=today - last)
+        for back, last in [
+            (90, datetime.timedelta(0)),
+            (30, datetime.timedelta(days=1)),
+            (3, datetime.timedelta(0)),
+            (0, datetime.timedelta(0)),
+            (60, datetime.timedelta(days=20)),
+        ]
+    ]
+    compared = 0
+    for period in periods:
+        filters = Filters(period=period)
+        exact = sorted_percentiles(filters, now=now)
+        assert business_time_percentiles(filters, now=now) == exact, period
+        compared += len(exact)
+    assert compared > 10, "too few percentiles compared"
+    # Every rank of one kind over the whole span: each place in each bucket, and both sides of a bucket's edge.
+    period = Period.of("custom", now=now, first_day=today - datetime.timedelta(days=80), last_day=today)
+    fractions = tuple(i / 40 for i in range(41))
+    found = met_time_percentiles(start=period.start, end=now, kinds=(K.CLAIM,), fractions=fractions)
+    claims = decided_deadlines(Filters(period=period), now=now, measured=True).filter(kind=K.CLAIM)
+    for fraction, value in zip(fractions, found[K.CLAIM], strict=True):
+        assert value == claims.aggregate(p=Percentile("business_seconds", fraction))["p"], fraction
+
+
+def test_one_deadline_and_none(marketer):
+    """One met deadline is its own median and 90th percentile; a period without any has none."""
+    _history(5, marketer)
+    now = timezone.now()
+    Deadline.objects.filter(business_seconds__isnull=False).exclude(
+        pk=Deadline.objects.filter(business_seconds__isnull=False, kind=K.CLAIM).order_by("pk").values("pk")[:1]
+    ).update(business_seconds=None)
+    (only,) = Deadline.objects.filter(business_seconds__isnull=False)
+    filters = Filters(period=Period.of("this_month", now=now))
+    assert business_time_percentiles(filters, now=now) == {K.CLAIM: (only.business_seconds,) * 2}
+    empty = Filters(
+        period=Period.of("custom", now=now, first_day=datetime.date(2020, 1, 1), last_day=datetime.date(2020, 1, 31))
+    )
+    assert business_time_percentiles(empty, now=now) == {}
+
+
+def test_a_filter_sorts_the_deadlines_it_keeps(marketer):
+    """The read model has no rep or campaign: with a filter the figures are sorted from the deadlines
+    the filter keeps, and the dashboard shows them."""
+    reps = _history(6, marketer)
+    _spread(6)
+    now = timezone.now()
+    period = Period.of("this_quarter", now=now)
+    filters = Filters(period=period, rep=reps[0])
+    exact = sorted_percentiles(filters, now=now)
+    assert exact and exact != sorted_percentiles(Filters(period=period), now=now)
+    d = sla_dashboard(filters=filters, now=now)
+    assert (d.claims.median_seconds, d.claims.p90_seconds) == exact.get(K.CLAIM, (None, None))
