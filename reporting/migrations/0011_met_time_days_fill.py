@@ -51,12 +51,7 @@ HAVING SUM(deadlines) <> 0
 ON CONFLICT (day, kind, bucket, slot) DO UPDATE SET deadlines = reporting_mettimeday.deadlines + EXCLUDED.deadlines;
   END IF;
   ELSIF TG_OP = 'UPDATE' THEN
-IF EXISTS (SELECT 1 FROM (SELECT n.* FROM old_rows o JOIN new_rows n ON n.id = o.id
- WHERE ((o.business_seconds IS NOT NULL AND NOT o.met_by_escalation)
-        OR (n.business_seconds IS NOT NULL AND NOT n.met_by_escalation))
-   AND (o.business_seconds IS DISTINCT FROM n.business_seconds
-        OR o.met_by_escalation IS DISTINCT FROM n.met_by_escalation OR o.kind IS DISTINCT FROM n.kind
-        OR LEAST(o.met_at, o.due_at) IS DISTINCT FROM LEAST(n.met_at, n.due_at))) AS changed) THEN
+IF EXISTS (SELECT 1 FROM ((SELECT * FROM new_rows WHERE business_seconds IS NOT NULL) UNION ALL (SELECT * FROM old_rows WHERE business_seconds IS NOT NULL)) AS changed) THEN
 
 INSERT INTO reporting_mettimeday (day, kind, bucket, deadlines, slot)
 SELECT summed.*, (SELECT handoff_count_slot()) FROM (
