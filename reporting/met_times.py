@@ -136,10 +136,12 @@ SELECT asked.i, (SELECT d.business_seconds FROM handoff_deadline d
 
 def met_time_percentiles(
     *, start: datetime.datetime, end: datetime.datetime, kinds: tuple[str, ...], fractions: tuple[float, ...]
-) -> dict[str, tuple[float, ...]]:
+) -> dict[str, tuple[float, ...]] | None:
     """{kind: (the `percentile_cont` of each of `fractions`)} of the business times of the deadlines of
     `kinds` people met, decided from `start` (a local midnight) to `end`: equal to PostgreSQL's
-    percentile_cont over those deadlines, in two queries whatever the period. A kind with none is absent."""
+    percentile_cont over those deadlines, in two queries whatever the period. A kind with none is absent.
+    The two queries must see the same deadlines (`sla_dashboard` reads in one snapshot); None if a
+    bucket was found to hold fewer than counted, changed between them."""
     zone = timezone.get_default_timezone()
     live_day = timezone.localdate(end, zone)
     params = {
@@ -179,6 +181,8 @@ def met_time_percentiles(
             },
         )
         values = dict(cursor.fetchall())
+    if None in values.values():
+        return None
     # PostgreSQL's interpolation (float8_lerp), in the same double precision.
     return {
         kind: tuple(

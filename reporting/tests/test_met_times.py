@@ -155,3 +155,20 @@ def test_a_filter_sorts_the_deadlines_it_keeps(marketer):
     assert exact and exact != sorted_percentiles(Filters(period=period), now=now)
     d = sla_dashboard(filters=filters, now=now)
     assert (d.claims.median_seconds, d.claims.p90_seconds) == exact.get(K.CLAIM, (None, None))
+
+
+def test_a_bucket_holding_fewer_than_counted_falls_back_to_sorting(marketer):
+    """Should the two reads disagree (a change between them outside the dashboard's snapshot, or drift),
+    a rank asked past a bucket's end finds nothing: the figures are then sorted, never a crash."""
+    _history(7, marketer)
+    _spread(7)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    period = Period.of("custom", now=now, first_day=today - datetime.timedelta(days=30), last_day=today)
+    filters = Filters(period=period)
+    exact = sorted_percentiles(filters, now=now)
+    # Counts the deadlines do not hold: every rank of the claims falls in a bucket with none of them.
+    MetTimeDay.objects.create(day=period.first_day, kind=K.CLAIM, bucket=400, deadlines=10_000)
+
+    assert met_time_percentiles(start=period.start, end=now, kinds=(K.CLAIM,), fractions=(0.5, 0.9)) is None
+    assert business_time_percentiles(filters, now=now) == exact
