@@ -31,6 +31,7 @@ follow the campaign and channel filters only: a team or rep does not own a campa
 
 import datetime
 import functools
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ from reporting.met_times import met_time_percentiles
 from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth, EscalationDay
 from reporting.outcomes import BY_ESCALATION, LATE, ON_TIME, outcome_rows
 from sla.models import Deadline, Escalation, Handoff, SlaPolicy
+
+logger = logging.getLogger(__name__)
 
 K = Deadline.Kind
 E = LeadEvent.Kind
@@ -345,6 +348,7 @@ def business_time_percentiles(filters: Filters, *, now: datetime.datetime) -> di
         )
         if counted is not None:
             return counted
+        logger.warning("MetTimeDay holds more than the deadlines of %s: percentiles sorted instead", filters.period)
     return sorted_percentiles(filters, now=now)
 
 
@@ -914,6 +918,10 @@ def sla_dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[
     empty), in a constant number of queries, all read from one snapshot of the database (a figure
     read in two steps, as the percentiles are, sees no change made between them)."""
     outermost = not connection.in_atomic_block
+    if outermost:
+        # A reused connection's health check (a SELECT) runs with the first cursor: before the
+        # transaction, or it would come before SET TRANSACTION.
+        connection.cursor().close()
     with transaction.atomic(), connection.cursor() as cursor:
         if outermost:  # inside a caller's transaction (a test's) its snapshot rules
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

@@ -139,9 +139,11 @@ def met_time_percentiles(
 ) -> dict[str, tuple[float, ...]] | None:
     """{kind: (the `percentile_cont` of each of `fractions`)} of the business times of the deadlines of
     `kinds` people met, decided from `start` (a local midnight) to `end`: equal to PostgreSQL's
-    percentile_cont over those deadlines, in two queries whatever the period. A kind with none is absent.
-    The two queries must see the same deadlines (`sla_dashboard` reads in one snapshot); None if a
-    bucket was found to hold fewer than counted, changed between them."""
+    percentile_cont over those deadlines, in two queries whatever the period (one if every rank asked
+    falls on no time at all). A kind with none is absent. The two queries must see the same deadlines
+    (`sla_dashboard` reads in one snapshot); None if a bucket was found to hold fewer deadlines than
+    counted — the read model out of step with them, which `verify_counts` finds (a count too low in a
+    bucket goes unseen here)."""
     zone = timezone.get_default_timezone()
     live_day = timezone.localdate(end, zone)
     params = {
@@ -168,19 +170,21 @@ def met_time_percentiles(
                 positions.setdefault(kind, []).append(
                     (_ask(asked, kind, counts, below), _ask(asked, kind, counts, above), position - below)
                 )
-        if not asked:
-            return {}
-        cursor.execute(
-            _VALUES,
-            {
-                **params,
-                "i": list(range(len(asked))),
-                "kind": [kind for kind, _, _ in asked],
-                "bucket": [bucket for _, bucket, _ in asked],
-                "place": [place for _, _, place in asked],
-            },
-        )
-        values = dict(cursor.fetchall())
+        # Bucket 0 is no time at all: its value is known, and sorting its (many) deadlines would tell nothing.
+        values: dict[int, int | None] = {i: 0 for i, (_, bucket, _) in enumerate(asked) if bucket == 0}
+        sought = [(i, *wanted) for i, wanted in enumerate(asked) if i not in values]
+        if sought:
+            cursor.execute(
+                _VALUES,
+                {
+                    **params,
+                    "i": [i for i, _, _, _ in sought],
+                    "kind": [kind for _, kind, _, _ in sought],
+                    "bucket": [bucket for _, _, bucket, _ in sought],
+                    "place": [place for _, _, _, place in sought],
+                },
+            )
+            values.update(cursor.fetchall())
     if None in values.values():
         return None
     # PostgreSQL's interpolation (float8_lerp), in the same double precision.

@@ -8,7 +8,7 @@ import random
 from collections import Counter
 
 import pytest
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
 from django.utils import timezone
 
 from reporting.dashboard import (
@@ -85,6 +85,16 @@ def test_kept_as_deadlines_change_equal_a_recount_and_a_rebuild(seed, marketer):
     escalated = Deadline.objects.filter(business_seconds__isnull=False, escalations__isnull=True).first()
     Deadline.objects.filter(pk=escalated.pk).update(met_by_escalation=True)
     assert _stored() == _recount() != kept
+    # A deadline of another kind counts under it.
+    kept = _stored()
+    follow_up = Deadline.objects.filter(handoff=OuterRef("handoff"), kind=K.FOLLOW_UP)
+    moved = (
+        Deadline.objects.filter(business_seconds__isnull=False, met_by_escalation=False, kind=K.CLAIM)
+        .exclude(Exists(follow_up))
+        .first()
+    )
+    Deadline.objects.filter(pk=moved.pk).update(kind=K.FOLLOW_UP)
+    assert _stored() == _recount() != kept
     Deadline.objects.filter(pk=escalated.pk).delete()
     assert _stored() == _recount()
     kept = _stored()
@@ -115,6 +125,10 @@ def test_the_percentiles_equal_percentile_cont_for_any_period(seed, marketer):
     for period in periods:
         filters = Filters(period=period)
         exact = sorted_percentiles(filters, now=now)
+        counted = met_time_percentiles(
+            start=period.start, end=min(period.end, now), kinds=tuple(K.values), fractions=(0.5, 0.9)
+        )
+        assert counted == exact, period
         assert business_time_percentiles(filters, now=now) == exact, period
         compared += len(exact)
     assert compared > 10, "too few percentiles compared"
@@ -131,11 +145,11 @@ def test_one_deadline_and_none(marketer):
     """One met deadline is its own median and 90th percentile; a period without any has none."""
     _history(5, marketer)
     now = timezone.now()
-    Deadline.objects.filter(business_seconds__isnull=False).exclude(
-        pk=Deadline.objects.filter(business_seconds__isnull=False, kind=K.CLAIM).order_by("pk").values("pk")[:1]
-    ).update(business_seconds=None)
-    (only,) = Deadline.objects.filter(business_seconds__isnull=False)
-    filters = Filters(period=Period.of("this_month", now=now))
+    measured = Deadline.objects.filter(business_seconds__isnull=False, met_by_escalation=False)
+    measured.exclude(pk=measured.filter(kind=K.CLAIM).order_by("pk").values("pk")[:1]).update(business_seconds=None)
+    (only,) = measured
+    today = timezone.localdate(now)
+    filters = Filters(period=Period.of("custom", now=now, first_day=today - datetime.timedelta(days=1), last_day=today))
     assert business_time_percentiles(filters, now=now) == {K.CLAIM: (only.business_seconds,) * 2}
     empty = Filters(
         period=Period.of("custom", now=now, first_day=datetime.date(2020, 1, 1), last_day=datetime.date(2020, 1, 31))
@@ -172,3 +186,17 @@ def test_a_bucket_holding_fewer_than_counted_falls_back_to_sorting(marketer):
 
     assert met_time_percentiles(start=period.start, end=now, kinds=(K.CLAIM,), fractions=(0.5, 0.9)) is None
     assert business_time_percentiles(filters, now=now) == exact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_reads_in_one_snapshot_of_its_own(marketer, client, manager):
+    """Outside any transaction (as in a request) the figures open theirs as REPEATABLE READ, first
+    thing: PostgreSQL refuses SET TRANSACTION after a query, so this fails if anything comes before it."""
+    _history(8, marketer)
+    _spread(8)
+    now = timezone.now()
+    filters = Filters(period=Period.of("this_quarter", now=now))
+    d = sla_dashboard(filters=filters, now=now)
+    assert (d.claims.median_seconds, d.claims.p90_seconds) == sorted_percentiles(filters, now=now)[K.CLAIM]
+    client.force_login(manager)
+    assert client.get("/dashboard/?period=this_quarter").status_code == 200
