@@ -334,7 +334,11 @@ def test_each_lead_lands_in_the_group_its_activities_gave_it(campaign, marketer,
     the group, at the position and with the group count that reading its activities gives."""
     RepProfile.objects.update_or_create(user=rep, defaults={"capacity": 100})
     RepProfile.objects.update_or_create(user=other_rep, defaults={"capacity": 100})
-    soon = timezone.now() + datetime.timedelta(hours=2)
+    # A next step later today: two hours ahead, or halfway to the local midnight when that comes
+    # sooner (run at 22:05 in Berlin, two hours ahead was tomorrow and "today" stayed empty).
+    now = timezone.now()
+    midnight = local_midnight(timezone.localdate(now) + datetime.timedelta(days=1), timezone.get_default_timezone())
+    soon = now + min(datetime.timedelta(hours=2), (midnight - now) / 2)
     steps = [None, soon, soon + datetime.timedelta(days=1), soon + datetime.timedelta(days=5)]
 
     def claimed(**fields):
