@@ -26,6 +26,24 @@ class CountedPaginator(Paginator):
         return self.known_count
 
 
+class PagedByIds:
+    """A queryset to page through in two steps a page: the page's ids in order, sorted with only what
+    the order needs (no `select_related` joins), then those rows whole. For a sort PostgreSQL cannot
+    walk from an index, which it otherwise runs after joining every row: the queue by score joined all
+    798 waiting leads at a million to their campaign, hand-off and hand-off's author before sorting
+    them, 16 ms against 8 ms in two steps (more than the one step when a few rows wait: use it where
+    the rows sorted are many)."""
+
+    def __init__(self, queryset: QuerySet):
+        self.queryset = queryset
+        self.model = queryset.model
+
+    def __getitem__(self, page: slice) -> list:
+        ids = list(self.queryset.select_related(None).values_list("pk", flat=True)[page])
+        rows = self.queryset.in_bulk(ids)
+        return [rows[pk] for pk in ids]
+
+
 def estimated_count(queryset: QuerySet) -> int:
     """How many rows PostgreSQL's planner expects `queryset` to return: one EXPLAIN, no scan."""
     sql, params = queryset.order_by().query.sql_with_params()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from conftest import CampaignFactory, LeadFactory, advance
 from leads.models import Lead
+from leads.queries import queue
 from sla.models import Deadline
 from sla.tiers import Priority, priority_of
 
@@ -71,12 +72,13 @@ def test_unknown_filter_values_are_ignored_with_a_message(client, rep, marketer,
     assert "not understood" in response.content.decode()
 
 
-def test_the_queue_page_costs_the_same_queries_for_3_or_30_leads(client, rep, marketer, campaign):
+@pytest.mark.parametrize("order", ["urgent", "score", "newest"])
+def test_the_queue_page_costs_the_same_queries_for_3_or_30_leads(client, rep, marketer, campaign, order):
     client.force_login(rep)
 
     def count():
         with CaptureQueriesContext(connection) as queries:
-            client.get(reverse("leads:queue"))
+            client.get(reverse("leads:queue"), {"order": order})
         return len(queries)
 
     for _ in range(3):
@@ -85,6 +87,23 @@ def test_the_queue_page_costs_the_same_queries_for_3_or_30_leads(client, rep, ma
     for _ in range(27):
         waiting(campaign, marketer)
     assert count() == before
+
+
+@pytest.mark.parametrize("order", ["score", "newest"])
+def test_a_sorted_queue_pages_in_two_steps_with_the_rows_and_order_of_one(client, rep, marketer, campaign, order):
+    """By score or by newest the page's ids are sorted first, then their rows read: every page holds
+    the leads, in the order, that reading the sorted queue whole gives, ties included."""
+    for score in [70, 70, 70, 40, 90, 10, 70, 40] * 8:
+        waiting(campaign, marketer, score=score)
+    whole = [deadline.pk for deadline in queue(order=order)]
+    client.force_login(rep)
+    paged = []
+    for page in (1, 2):
+        response = client.get(reverse("leads:queue"), {"order": order, "page": page})
+        paged += [deadline.pk for deadline in response.context["deadlines"]]
+        # The rows come whole: the lead and its campaign without a query each.
+        assert all(deadline.lead.campaign.name for deadline in response.context["deadlines"])
+    assert paged == whole
 
 
 def test_the_queue_says_how_many_wait_without_counting_them(client, rep, marketer, campaign):

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from common.paging import CountedPaginator
+from common.paging import CountedPaginator, PagedByIds
 from common.paths import ID_MARK, back_query, id_path
 from leads.duplicates import possible_duplicates
 from people.navigation import back_link, next_or
@@ -50,7 +50,10 @@ class QueueView(RoleRequiredMixin, ListView):
             "channel": chosen.get("channel", ""),
             "priority": chosen.get("priority", ""),
         }
-        return queries.queue(**self.chosen, order=chosen.get("order") or "urgent")
+        order = chosen.get("order") or "urgent"
+        deadlines = queries.queue(**self.chosen, order=order)
+        # By urgency PostgreSQL walks an index and stops after a page; by score it sorts the waiting leads.
+        return deadlines if order == "urgent" else PagedByIds(deadlines)
 
     def get_paginator(self, queryset, per_page, **kwargs):
         # No COUNT(*) over every waiting lead: the tallies know how many wait (or the planner guesses).
