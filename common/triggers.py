@@ -1,5 +1,9 @@
 """Statement triggers with transition tables, the way every read model here is kept."""
 
+from collections.abc import Callable
+
+from django.db import connection, transaction
+
 
 def transition_triggers(function: str, table: str, *, insert: str, update: str, delete: str) -> str:
     """A PL/pgSQL function `function` running `insert`, `update` or `delete` (each a statement reading the
@@ -50,3 +54,15 @@ def drop_transition_triggers(function: str, table: str) -> str:
         f"DROP TRIGGER IF EXISTS {function}_{operation} ON {table};\n" for operation in ("insert", "update", "delete")
     )
     return drops + f"DROP FUNCTION IF EXISTS {function}();\n"
+
+
+def read_model_rebuild(*, sources: str, table: str, triggers: str, fill: Callable) -> int:
+    """Recount read model `table` from its `sources` (tables, comma-separated): a SHARE lock on them
+    meanwhile (writers wait, then count themselves as usual), `triggers` installed again (for the site's
+    zone as configured now), the rows wiped and `fill(cursor)` run. Returns the number of rows written."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {sources} IN SHARE MODE")
+        cursor.execute(triggers)
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - our tables
+        fill(cursor)
+        return cursor.rowcount

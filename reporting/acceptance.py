@@ -14,9 +14,7 @@ after a change of TIME_ZONE). What depends on the time of reading (a claim windo
 due time passed while the clock still runs) is not here: the dashboard reads those few clocks live.
 """
 
-from django.db import connection, transaction
-
-from common.triggers import drop_transition_triggers, only_if_any, transition_triggers
+from common.triggers import drop_transition_triggers, only_if_any, read_model_rebuild, transition_triggers
 from leads.tally import site_zone
 
 _COUNTED = ("handed_off", "closed", "claimed", "returned", "by_escalation")
@@ -120,9 +118,9 @@ def acceptance_fill(cursor, *, handoffs: str = "handoff_handoff") -> None:
 def acceptance_rebuild() -> int:
     """Recount every hand-off; returns the number of rows written. Holds a SHARE lock on the hand-offs
     and deadlines meanwhile (writers wait, then count themselves as usual); installs the triggers again."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE handoff_handoff, handoff_deadline IN SHARE MODE")
-        cursor.execute(trigger_sql())
-        cursor.execute("DELETE FROM reporting_acceptanceday")
-        acceptance_fill(cursor)
-        return cursor.rowcount
+    return read_model_rebuild(
+        sources="handoff_handoff, handoff_deadline",
+        table="reporting_acceptanceday",
+        triggers=trigger_sql(),
+        fill=acceptance_fill,
+    )

@@ -16,9 +16,7 @@ Days are those of the site's zone (written into the triggers; `rebuild_counts` i
 after a change of TIME_ZONE).
 """
 
-from django.db import connection, transaction
-
-from common.triggers import drop_transition_triggers, only_if_any, transition_triggers
+from common.triggers import drop_transition_triggers, only_if_any, read_model_rebuild, transition_triggers
 from leads.tally import site_zone
 from sla.models import Deadline
 
@@ -111,9 +109,9 @@ def escalations_fill(cursor, *, escalations: str = "handoff_escalation") -> None
 def escalations_rebuild() -> int:
     """Recount every step; returns the number of rows written. Holds a SHARE lock on the steps and
     deadlines meanwhile (writers wait, then count themselves as usual); installs the triggers again."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE handoff_escalation, handoff_deadline IN SHARE MODE")
-        cursor.execute(trigger_sql())
-        cursor.execute("DELETE FROM reporting_escalationday")
-        escalations_fill(cursor)
-        return cursor.rowcount
+    return read_model_rebuild(
+        sources="handoff_escalation, handoff_deadline",
+        table="reporting_escalationday",
+        triggers=trigger_sql(),
+        fill=escalations_fill,
+    )

@@ -24,11 +24,11 @@ change of TIME_ZONE).
 import datetime
 import math
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from common.localtime import local_midnight
-from common.triggers import drop_transition_triggers, only_if_any, transition_triggers
+from common.triggers import drop_transition_triggers, only_if_any, read_model_rebuild, transition_triggers
 from leads.tally import site_zone
 
 # The bucket of a deadline `d`'s business time; the same text in the index (migration 0010), so that
@@ -104,12 +104,9 @@ def met_times_fill(cursor, *, deadlines: str = "handoff_deadline") -> None:
 def met_times_rebuild() -> int:
     """Recount every deadline; returns the number of rows written. Holds a SHARE lock on the deadlines
     meanwhile (writers wait, then count themselves as usual); installs the triggers again."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE handoff_deadline IN SHARE MODE")
-        cursor.execute(trigger_sql())
-        cursor.execute("DELETE FROM reporting_mettimeday")
-        met_times_fill(cursor)
-        return cursor.rowcount
+    return read_model_rebuild(
+        sources="handoff_deadline", table="reporting_mettimeday", triggers=trigger_sql(), fill=met_times_fill
+    )
 
 
 # The period's counts per kind and bucket: the stored days before the day `end` falls on, and from
