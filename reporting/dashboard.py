@@ -909,7 +909,19 @@ _AGGREGATE_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
 # The parts of the figures, each read apart: a CSV export of one table reads only the parts it shows
 # (`reporting.dashboard_tables.TABLES`); the page reads them all.
 PARTS = frozenset(
-    {"deadlines", "times", "excused", "events", "mqls", "assignments", "won", "acceptance", "trends", "appeals"}
+    {
+        "deadlines",
+        "times",
+        "excused",
+        "events",
+        "campaigns",
+        "mqls",
+        "assignments",
+        "won",
+        "acceptance",
+        "trends",
+        "appeals",
+    }
 )
 
 
@@ -973,8 +985,12 @@ def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str
                 by_channel[channel] = SalesGroup(channel, campaign.campaign.get_channel_display())
             by_channel[channel].clocks[kind].add(row)
 
+    # "campaigns": the campaign side of the deadlines and events (per campaign, channel and return
+    # reason). A table of people alone (the reps) reads only the people's side of the period.
+    by_campaign = "campaigns" in parts
     if "deadlines" in parts:
-        for row in deadline_outcomes(filters, now=now, by=("kind",), sides=("owner", "campaign")):
+        sides = ("owner", "campaign") if by_campaign else ("owner",)
+        for row in deadline_outcomes(filters, now=now, by=("kind",), sides=sides):
             if row["side"] == "owner":
                 add_for_person(row["kind"], row["key"], row)
             else:
@@ -996,7 +1012,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str
         counts_grouped(
             [E.CAPTURED, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
             **filters.period.days,
-            sets=(("campaign",), ("user",), ("subgroup",)),
+            sets=(("campaign",), ("user",), ("subgroup",)) if by_campaign else (("user",),),
             where=campaign_q(filters),
         )
         if "events" in parts

@@ -181,7 +181,7 @@ class TableSource:
 # the parts it shows (whatever else they did, such campaigns are not idle): the misses by campaign (rows
 # with deadlines decided) the deadlines; the funnel (rows that captured, qualified, handed off or won, and
 # its total, where an idle campaign adds nothing) the rest.
-_CAMPAIGN_PARTS = frozenset({"deadlines", "events", "mqls", "won", "acceptance"})
+_CAMPAIGN_PARTS = frozenset({"deadlines", "events", "campaigns", "mqls", "won", "acceptance"})
 _FUNNEL_PARTS = _CAMPAIGN_PARTS - {"deadlines"}
 
 
@@ -549,11 +549,11 @@ def _trends(d: Dashboard) -> Table:
 
 # Every table of the page, in its order, by name (its CSV export's name).
 TABLES: dict[str, TableSource] = {
-    "attribution": TableSource(_attribution, frozenset({"deadlines", "events"})),
+    "attribution": TableSource(_attribution, frozenset({"deadlines", "events", "campaigns"})),
     "reps": TableSource(_reps, frozenset({"deadlines", "events", "assignments", "won"})),
     "breaches_by_team": TableSource(_by_team, frozenset({"deadlines"})),
-    "breaches_by_campaign": TableSource(_campaign_breaches, frozenset({"deadlines"})),
-    "breaches_by_channel": TableSource(_by_channel, frozenset({"deadlines"})),
+    "breaches_by_campaign": TableSource(_campaign_breaches, frozenset({"deadlines", "campaigns"})),
+    "breaches_by_channel": TableSource(_by_channel, frozenset({"deadlines", "campaigns"})),
     "marketing": TableSource(_marketing, _CAMPAIGN_PARTS),
     "funnel_total": TableSource(_funnel_total, _FUNNEL_PARTS),
     "funnel": TableSource(_funnel, _FUNNEL_PARTS),

@@ -303,9 +303,11 @@ def _hours_grouped(
         less_sql, less_params = less.values(*by, *sides, **negated).query.sql_with_params()
         inner = f"({inner}) UNION ALL ({less_sql})"
         params.extend(less_params)
-    key = "CASE " + " ".join(f"WHEN GROUPING({side}) = 0 THEN {side}" for side in sides[:-1]) + f" ELSE {sides[-1]} END"
-    label = "CASE " + " ".join(f"WHEN GROUPING({side}) = 0 THEN '{side}'" for side in sides[:-1])
-    label += f" ELSE '{sides[-1]}' END"
+    key, label = sides[-1], f"'{sides[-1]}'"
+    if len(sides) > 1:
+        key = "CASE " + " ".join(f"WHEN GROUPING({side}) = 0 THEN {side}" for side in sides[:-1]) + f" ELSE {key} END"
+        label = "CASE " + " ".join(f"WHEN GROUPING({side}) = 0 THEN '{side}'" for side in sides[:-1])
+        label += f" ELSE '{sides[-1]}' END"
     grouping_sets = ", ".join("(" + ", ".join((*by, side)) + ")" for side in sides)
     statements = [
         f"SELECT {', '.join(by)}, {key}, {label}, "  # noqa: S608 - our column names, params apart
