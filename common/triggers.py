@@ -40,6 +40,18 @@ $$ LANGUAGE plpgsql;
 """
 
 
+def rollup_triggers(function: str, table: str, upsert) -> str:
+    """`transition_triggers` keeping a sum of `table`'s rows (its months, say) equal to them: `upsert(*parts)`
+    is the statement adding each (relation, sign) part's rows, "" adding and "-" taking out."""
+    return transition_triggers(
+        function,
+        table,
+        insert=upsert(("new_rows", "")),
+        update=upsert(("old_rows", "-"), ("new_rows", "")),
+        delete=upsert(("old_rows", "-")),
+    )
+
+
 def only_if_any(rows: str, statement: str) -> str:
     """`statement` run only when relation `rows` (a part of a transition table) holds a row. A trigger
     whose statement joins a whole table to the rows that changed is planned once per session, for any

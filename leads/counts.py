@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from common.triggers import drop_transition_triggers, transition_triggers
+from common.triggers import drop_transition_triggers, rollup_triggers
 from leads.models import EventCount, EventMonthCount
 from leads.tally import COUNT_SLOT_FUNCTION, site_zone
 from leads.targets import add_months, month_start
@@ -145,13 +145,7 @@ def months_upsert(*parts: tuple[str, str]) -> str:
     return MONTHS_UPSERT.format(changes=" UNION ALL ".join(_DAILY.format(rows=rows, sign=sign) for rows, sign in parts))
 
 
-MONTHS_TRIGGER_SQL = transition_triggers(
-    "handoff_count_event_months",
-    "handoff_eventcount",
-    insert=months_upsert(("new_rows", "")),
-    update=months_upsert(("old_rows", "-"), ("new_rows", "")),
-    delete=months_upsert(("old_rows", "-")),
-)
+MONTHS_TRIGGER_SQL = rollup_triggers("handoff_count_event_months", "handoff_eventcount", months_upsert)
 MONTHS_DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_event_months", "handoff_eventcount")
 
 MONTHS_FILL_SQL = "DELETE FROM leads_eventmonthcount;\n" + months_upsert(("handoff_eventcount", ""))  # noqa: S608 - constant SQL
@@ -216,7 +210,7 @@ def _grouped_sql(rows: str, sets: list[tuple[str, ...]]) -> str:
     return COUNTS_GROUPED.format(columns=", ".join(columns), grouping=" + ".join(bits), rows=rows, sets=grouping_sets)
 
 
-def _months_read(first_day: date, last_day: date, *, today: date) -> list[date]:
+def months_read(first_day: date, last_day: date, *, today: date) -> list[date]:
     """The first days of the calendar months to read from `EventMonthCount` for `first_day`..`last_day`:
     those lying wholly inside, and a month at either edge with fewer days outside the period than
     inside (its sums less the days outside: the running month less the days after `today`, which hold
@@ -264,12 +258,10 @@ def counts_grouped(
     per person reads a few thousand sums instead of every (campaign, person) pair. The months lying
     wholly in the period come from `EventMonthCount`, the days at its edges from `EventCount` (a set
     naming both a campaign and a person from the daily rows alone); an edge month whose days outside
-    the period are fewer, as its sums less those days (`_months_read`). Returns dicts with "kind", the set's
+    the period are fewer, as its sums less those days (`months_read`). Returns dicts with "kind", the set's
     fields, `value` and `amount`."""
     where = where or Q()
-    months = _months_read(
-        first_day, last_day, today=timezone.localdate(timezone.now(), timezone.get_default_timezone())
-    )
+    months = months_read(first_day, last_day, today=timezone.localdate(timezone.now(), timezone.get_default_timezone()))
     daily = EventCount.objects.filter(kind__in=kinds).filter(where)
     by_side: dict[str | None, list[tuple[str, ...]]] = defaultdict(list)
     for names in sets:

@@ -1,7 +1,14 @@
 from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
-from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth, EscalationDay, MetTimeDay
+from reporting.models import (
+    AcceptanceDay,
+    DeadlineOutcome,
+    DeadlineOutcomeMonth,
+    EscalationDay,
+    MetTimeDay,
+    MetTimeMonth,
+)
 
 
 @admin.register(DeadlineOutcome)
@@ -48,4 +55,13 @@ class MetTimeDayAdmin(ReadOnlyAdmin):
     the deadlines, rebuilt with `manage.py rebuild_counts`, never edited."""
 
     list_display = ["day", "kind", "bucket", "deadlines", "slot"]
+    list_filter = ["kind"]
+
+
+@admin.register(MetTimeMonth)
+class MetTimeMonthAdmin(ReadOnlyAdmin):
+    """The days above summed per month; kept by a trigger on them, rebuilt with `manage.py
+    rebuild_counts`, never edited."""
+
+    list_display = ["month", "kind", "bucket", "deadlines", "slot"]
     list_filter = ["kind"]

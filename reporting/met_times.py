@@ -24,12 +24,20 @@ change of TIME_ZONE).
 import datetime
 import math
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from common.localtime import local_midnight
-from common.triggers import drop_transition_triggers, only_if_any, read_model_rebuild, transition_triggers
+from common.triggers import (
+    drop_transition_triggers,
+    only_if_any,
+    read_model_rebuild,
+    rollup_triggers,
+    transition_triggers,
+)
+from leads.counts import months_read
 from leads.tally import site_zone
+from leads.targets import add_months
 
 # The bucket of a deadline `d`'s business time; the same text in the index (migration 0010), so that
 # PostgreSQL matches the refinement's condition to it.
@@ -94,6 +102,35 @@ def trigger_sql() -> str:
 
 DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_met_times", "handoff_deadline")
 
+# `MetTimeMonth` from changes of daily rows `{changes}` (day, kind, bucket, slot, deadlines; a removed
+# row with its count negated): each daily row adds to its month's row, in its own slot.
+MONTHS_UPSERT = """
+INSERT INTO reporting_mettimemonth (month, kind, bucket, slot, deadlines)
+SELECT date_trunc('month', c.day)::date, c.kind, c.bucket, c.slot, SUM(c.deadlines)
+  FROM ({changes}) c
+ GROUP BY 1, 2, 3, 4
+HAVING SUM(c.deadlines) <> 0
+ ORDER BY 1, 2, 3, 4
+ON CONFLICT (month, kind, bucket, slot) DO UPDATE
+   SET deadlines = reporting_mettimemonth.deadlines + EXCLUDED.deadlines"""
+_DAYS = "SELECT day, kind, bucket, slot, {sign}deadlines AS deadlines FROM {rows}"
+
+
+def months_upsert(*parts: tuple[str, str]) -> str:
+    """MONTHS_UPSERT over relations of daily rows, each with its sign ("" adds, "-" takes out)."""
+    return MONTHS_UPSERT.format(changes=" UNION ALL ".join(_DAYS.format(rows=rows, sign=sign) for rows, sign in parts))
+
+
+MONTHS_TRIGGER_SQL = rollup_triggers("handoff_count_met_time_months", "reporting_mettimeday", months_upsert)
+MONTHS_DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_met_time_months", "reporting_mettimeday")
+
+
+def met_time_months_fill(cursor) -> None:
+    """Recount `MetTimeMonth` from the daily rows: for the rebuild, and for writers that fill the daily
+    rows with triggers off (`seed_scale`)."""
+    cursor.execute("DELETE FROM reporting_mettimemonth")
+    cursor.execute(months_upsert(("reporting_mettimeday", "")))
+
 
 def met_times_fill(cursor, *, deadlines: str = "handoff_deadline") -> None:
     """Add the deadlines of relation `deadlines` (the whole table, or a part to check) to the read model:
@@ -102,19 +139,37 @@ def met_times_fill(cursor, *, deadlines: str = "handoff_deadline") -> None:
 
 
 def met_times_rebuild() -> int:
-    """Recount every deadline; returns the number of rows written. Holds a SHARE lock on the deadlines
-    meanwhile (writers wait, then count themselves as usual); installs the triggers again."""
-    return read_model_rebuild(
-        sources="handoff_deadline", table="reporting_mettimeday", triggers=trigger_sql(), fill=met_times_fill
-    )
+    """Recount every deadline, then the months from the days; returns the number of daily rows written.
+    Holds a SHARE lock on the deadlines meanwhile (writers wait, then count themselves as usual);
+    installs the triggers again."""
+    with transaction.atomic():
+        days = read_model_rebuild(
+            sources="handoff_deadline",
+            table="reporting_mettimeday",
+            triggers=trigger_sql() + MONTHS_TRIGGER_SQL,
+            fill=met_times_fill,
+        )
+        with connection.cursor() as cursor:
+            met_time_months_fill(cursor)
+    return days
 
 
-# The period's counts per kind and bucket: the stored days before the day `end` falls on, and from
-# that day's midnight (or the period's start, if later) to `end` live, from deadline_met_seconds_idx.
+# The period's counts per kind and bucket: the stored days before the day `end` falls on (its whole
+# months from `MetTimeMonth`, an edge month whose days outside are fewer as the month less those days,
+# the other days from `MetTimeDay`), and from that day's midnight (or the period's start, if later) to
+# `end` live, from deadline_met_seconds_idx.
 _COUNTS = f"""
 SELECT kind, bucket, SUM(deadlines)::bigint FROM (
+  SELECT kind, bucket, deadlines FROM reporting_mettimemonth
+   WHERE month = ANY(%(months)s) AND kind = ANY(%(kinds)s)
+  UNION ALL
   SELECT kind, bucket, deadlines FROM reporting_mettimeday
-   WHERE day >= %(first_day)s AND day < %(live_day)s AND kind = ANY(%(kinds)s)
+   WHERE kind = ANY(%(kinds)s) AND ((day >= %(first_day)s AND day < %(months_from)s)
+                                    OR (day >= %(months_to)s AND day < %(live_day)s))
+  UNION ALL
+  SELECT kind, bucket, -deadlines FROM reporting_mettimeday
+   WHERE kind = ANY(%(kinds)s) AND ((day >= %(months_from)s AND day < %(first_day)s)
+                                    OR (day >= %(live_day)s AND day < %(months_to)s))
   UNION ALL
   SELECT d.kind, {BUCKET}, COUNT(*) FROM handoff_deadline d
    WHERE d.kind = ANY(%(kinds)s) AND {DECIDED} >= %(live_start)s AND {DECIDED} < %(end)s AND {MEASURED}
@@ -142,10 +197,18 @@ def met_time_percentiles(
     counted — the read model out of step with them, which `verify_counts` finds (a count too low in a
     bucket goes unseen here)."""
     zone = timezone.get_default_timezone()
-    live_day = timezone.localdate(end, zone)
+    first_day, live_day = timezone.localdate(start, zone), timezone.localdate(end, zone)
+    # Days after today hold no met deadline yet (a deadline is decided when met, or when due if earlier).
+    months = months_read(
+        first_day, live_day - datetime.timedelta(days=1), today=timezone.localdate(timezone.now(), zone)
+    )
     params = {
-        "first_day": timezone.localdate(start, zone),
+        "first_day": first_day,
         "live_day": live_day,
+        "months": months,
+        # The months read as one span (they follow each other), or none: from the day the period's days end.
+        "months_from": months[0] if months else live_day,
+        "months_to": add_months(months[-1], 1) if months else live_day,
         "live_start": max(start, local_midnight(live_day, zone)),
         "start": start,
         "end": end,

@@ -185,3 +185,25 @@ class MetTimeDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} bucket {self.bucket}: {self.deadlines}"
+
+
+class MetTimeMonth(models.Model):
+    """`MetTimeDay` summed per local month: what the percentiles of a period read for its months that
+    lie wholly inside it (a quarter is ~11,000 daily rows at a million leads, its months ~250 rows each),
+    the days at its edges from `MetTimeDay` (`reporting.met_times`). Kept by a trigger on
+    `reporting_mettimeday` itself (whoever writes the days: the deadlines' triggers, a rebuild,
+    `seed_scale`), keyed by the daily row's slot, so concurrent writers never share a row here either."""
+
+    month = models.DateField(help_text="The first day of the local month (as MetTimeDay.day).")
+    kind = models.CharField(max_length=20)
+    bucket = models.SmallIntegerField()
+    deadlines = models.BigIntegerField(default=0)
+    slot = models.SmallIntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "kind", "bucket", "slot"], name="met_time_month_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.kind} bucket {self.bucket}: {self.deadlines}"

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, TruncWeek
 
-from common.triggers import drop_transition_triggers, transition_triggers
+from common.triggers import drop_transition_triggers, rollup_triggers
 from leads.tally import site_zone
 from leads.targets import add_months, month_bounds, month_start
 from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
@@ -169,13 +169,7 @@ def _months_upsert(*parts: tuple[str, str]) -> str:
 
 def months_trigger_sql() -> str:
     """The trigger keeping `DeadlineOutcomeMonth` equal to the hours' sums, for the current TIME_ZONE."""
-    return transition_triggers(
-        "handoff_count_outcome_months",
-        "handoff_deadlineoutcome",
-        insert=_months_upsert(("new_rows", "")),
-        update=_months_upsert(("old_rows", "-"), ("new_rows", "")),
-        delete=_months_upsert(("old_rows", "-")),
-    )
+    return rollup_triggers("handoff_count_outcome_months", "handoff_deadlineoutcome", _months_upsert)
 
 
 MONTHS_DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_outcome_months", "handoff_deadlineoutcome")

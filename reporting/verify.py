@@ -11,7 +11,8 @@ rows edited by hand, a restore. `read_models_verify` recounts
   daily and hourly rows of those months (what their triggers keep them equal to);
 - `AcceptanceDay` for the same days, from the hand-offs of those days and their claim clocks;
 - `EscalationDay` for the same days, from the steps of the deadlines due on those days;
-- `MetTimeDay` for the same days, from the deadlines decided since;
+- `MetTimeDay` for the same days, from the deadlines decided since, and `MetTimeMonth` for their
+  months from the stored daily rows of those months;
 - the leads' read models (`LeadTally`, `CampaignMilestone`, `CampaignMonthMqls`, `CampaignRevenue`),
   whose rows are per campaign, for a sample of campaigns (all of them if asked), from those
   campaigns' leads, events and deals alone;
@@ -41,6 +42,7 @@ from notifications.services import notify
 from reporting.acceptance import acceptance_fill
 from reporting.escalations import escalations_fill
 from reporting.met_times import met_times_fill
+from reporting.met_times import months_upsert as met_time_months_upsert
 from reporting.outcomes import outcome_months_upsert, outcomes_upsert
 from sla.models import Deadline
 
@@ -55,6 +57,7 @@ KEYS = {
     "reporting_acceptanceday": ("day", "campaign_id"),
     "reporting_escalationday": ("day", "kind", "owner_id", "campaign_id"),
     "reporting_mettimeday": ("day", "kind", "bucket"),
+    "reporting_mettimemonth": ("month", "kind", "bucket"),
     "leads_leadtally": ("campaign_id", "owner_id", "status"),
     "leads_campaigntally": ("campaign_id", "status"),
     "leads_campaignmilestone": ("campaign_id", "milestone"),
@@ -123,6 +126,7 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         "reporting_acceptanceday": ("day >= %s", [first_day]),
         "reporting_escalationday": ("day >= %s", [first_day]),
         "reporting_mettimeday": ("day >= %s", [first_day]),
+        "reporting_mettimemonth": ("month >= %s", [first_day.replace(day=1)]),
         **{table: ("campaign_id = ANY(%s)", [campaigns]) for table in READ_MODELS},
     }
     ids = ",".join(str(int(pk)) for pk in campaigns) or "NULL"
@@ -149,6 +153,8 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         f"WHERE day >= '{first_day.replace(day=1).isoformat()}'",
         "verify_outcome_hours": "SELECT * FROM public.handoff_deadlineoutcome "  # noqa: S608
         f"WHERE hour >= '{month_start.isoformat()}'",
+        "verify_met_time_days": "SELECT * FROM public.reporting_mettimeday "  # noqa: S608
+        f"WHERE day >= '{first_day.replace(day=1).isoformat()}'",
     }
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
@@ -166,6 +172,7 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         acceptance_fill(cursor, handoffs="verify_handoffs")
         escalations_fill(cursor, escalations="verify_escalations")
         met_times_fill(cursor, deadlines="verify_deadlines")
+        cursor.execute(met_time_months_upsert(("verify_met_time_days", "")))
         read_models_fill(cursor, leads="verify_leads", events="verify_lead_events", deals="verify_deals")
         rebuilt = {table: _rows(cursor, table, *part, schema="pg_temp") for table, part in parts.items()}
         # Nothing to keep: the temporary tables and views go with the rollback.

@@ -21,7 +21,7 @@ from leads.models import (
 )
 from reporting.dashboard import Filters, Period, sla_dashboard
 from reporting.dashboard_tables import tables
-from reporting.models import AcceptanceDay, DeadlineOutcome, EscalationDay, MetTimeDay
+from reporting.models import AcceptanceDay, DeadlineOutcome, EscalationDay, MetTimeDay, MetTimeMonth
 from reporting.rebuild import read_models_rebuild
 from sla.models import Deadline
 
@@ -38,6 +38,7 @@ READ_MODELS = {
     AcceptanceDay: ("day", "campaign_id", "handed_off", "closed", "claimed", "returned", "by_escalation"),
     EscalationDay: ("day", "kind", "owner_id", "campaign_id", "escalations"),
     MetTimeDay: ("day", "kind", "bucket", "deadlines"),
+    MetTimeMonth: ("month", "kind", "bucket", "deadlines"),
 }
 
 

@@ -1,6 +1,7 @@
-"""The met deadlines' business times per bucket (`MetTimeDay`): kept by the deadlines' triggers as services and
-bulk updates change them, equal to a recount and a rebuild, and the dashboard's percentiles read from it
-equal to PostgreSQL's percentile_cont over the deadlines themselves, for any period and at any rank."""
+"""The met deadlines' business times per bucket (`MetTimeDay`, and `MetTimeMonth` summed from it): kept by
+the deadlines' triggers as services and bulk updates change them, equal to a recount and a rebuild, and
+the dashboard's percentiles read from them equal to PostgreSQL's percentile_cont over the deadlines
+themselves, for any period and at any rank."""
 
 import datetime
 import math
@@ -21,7 +22,7 @@ from reporting.dashboard import (
     sorted_percentiles,
 )
 from reporting.met_times import met_time_percentiles, met_times_rebuild
-from reporting.models import MetTimeDay
+from reporting.models import MetTimeDay, MetTimeMonth
 from reporting.tests.test_outcomes import _history
 from reporting.verify import read_models_verify
 from sla.models import Deadline
@@ -35,6 +36,22 @@ def _stored() -> dict[tuple, int]:
     sums: Counter = Counter()
     for row in MetTimeDay.objects.values("day", "kind", "bucket", "deadlines"):
         sums[row["day"], row["kind"], row["bucket"]] += row["deadlines"]
+    return {key: n for key, n in sums.items() if n}
+
+
+def _stored_months() -> dict[tuple, int]:
+    """`MetTimeMonth`'s rows, slots summed, rows of zeros left out."""
+    sums: Counter = Counter()
+    for row in MetTimeMonth.objects.values("month", "kind", "bucket", "deadlines"):
+        sums[row["month"], row["kind"], row["bucket"]] += row["deadlines"]
+    return {key: n for key, n in sums.items() if n}
+
+
+def _months_of(days: dict[tuple, int]) -> dict[tuple, int]:
+    """Daily counts summed per month."""
+    sums: Counter = Counter()
+    for (day, kind, bucket), n in days.items():
+        sums[day.replace(day=1), kind, bucket] += n
     return {key: n for key, n in sums.items() if n}
 
 
@@ -98,10 +115,28 @@ def test_kept_as_deadlines_change_equal_a_recount_and_a_rebuild(seed, marketer):
     Deadline.objects.filter(pk=escalated.pk).delete()
     assert _stored() == _recount()
     kept = _stored()
+    assert len({month for month, _, _ in _stored_months()}) > 1, "the times fell in one month"
+    assert _stored_months() == _months_of(kept)
 
     met_times_rebuild()
 
     assert _stored() == kept
+    assert _stored_months() == _months_of(kept)
+    assert read_models_verify(days=80) == []
+
+
+def test_verify_finds_a_month_out_of_step_with_its_days(marketer):
+    """A month's row changed behind the trigger's back (by hand, a restore) is drift `verify_counts`
+    reports; the rebuild repairs it."""
+    _history(9, marketer)
+    _spread(9)
+    row = MetTimeMonth.objects.filter(deadlines__gt=0).order_by("-month").first()
+    MetTimeMonth.objects.filter(pk=row.pk).update(deadlines=F("deadlines") + 3)
+
+    drifts = read_models_verify(days=80)
+
+    assert [(d.table, d.key) for d in drifts] == [("reporting_mettimemonth", (row.month, row.kind, row.bucket))]
+    met_times_rebuild()
     assert read_models_verify(days=80) == []
 
 

@@ -60,7 +60,7 @@ from leads.tally import read_models_fill
 from people.roles import Role
 from reporting.acceptance import acceptance_fill
 from reporting.escalations import escalations_fill
-from reporting.met_times import met_times_fill
+from reporting.met_times import met_time_months_fill, met_times_fill
 from reporting.outcomes import outcome_months_fill, outcomes_upsert
 from routing.models import WorkingHours
 from sla.models import SlaPolicy
@@ -401,6 +401,7 @@ class Command(BaseCommand):
             # The met deadlines' business times per bucket (none yet: fill_business_seconds sets them after,
             # triggers on; a fill that set them here would count them here).
             met_times_fill(cursor)
+            met_time_months_fill(cursor)
             self.stdout.write(f"  timeline counts summed ({time.monotonic() - started:.0f} s)")
             for _, definition in indexes:
                 cursor.execute(definition)
