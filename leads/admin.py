@@ -11,6 +11,7 @@ from .models import (
     Deal,
     EventCount,
     EventMonthCount,
+    EventWeekCount,
     Lead,
     LeadEvent,
     LeadTally,
@@ -145,5 +146,16 @@ class EventMonthCountAdmin(ReadOnlyAdmin):
     on the daily rows, rebuilt with `manage.py rebuild_counts`, never edited."""
 
     list_display = ["month", "side", "kind", "subgroup", "campaign", "user", "value", "amount", "slot"]
+    list_filter = ["side", "kind"]
+    list_select_related = ["campaign", "user"]
+
+
+@admin.register(EventWeekCount)
+class EventWeekCountAdmin(ReadOnlyAdmin):
+    """The daily counts summed per week of the month (days 1–7, 8–14, 15–21, 22–28, 29 to the end), per
+    campaign and per person apart; kept by a trigger on the daily rows, rebuilt with `manage.py
+    rebuild_counts`, never edited."""
+
+    list_display = ["week", "side", "kind", "subgroup", "campaign", "user", "value", "amount", "slot"]
     list_filter = ["side", "kind"]
     list_select_related = ["campaign", "user"]

@@ -18,9 +18,12 @@ quarter is ~400,000 rows. `EventMonthCount` keeps each month's sums per campaign
 (`MONTHS_TRIGGER_SQL`), so `counts_grouped` reads the whole months of a period from there and only the
 days at its edges from the daily rows; an edge month with fewer days outside the period than inside
 (the running month: the days after today hold nothing) is read as its sums less the days outside.
+`EventWeekCount` keeps the same sums per week of the month (days 1–7, 8–14, 15–21, 22–28, 29 to the
+end), so those edge days are whole weeks and at most three days either side of each (`plan_spans`).
 """
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -29,7 +32,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from common.triggers import drop_transition_triggers, rollup_triggers
-from leads.models import EventCount, EventMonthCount
+from leads.models import EventCount, EventMonthCount, EventWeekCount
 from leads.tally import COUNT_SLOT_FUNCTION, site_zone
 from leads.targets import add_months, month_start
 
@@ -118,31 +121,48 @@ DROP FUNCTION IF EXISTS handoff_count_events();
 """
 
 
-# `EventMonthCount` from changes of daily rows `{changes}` (day, kind, subgroup, campaign_id, user_id,
-# slot, value, amount; a removed row with its value negated): each daily row adds to its month's row
-# per campaign and its month's row per person, in its own slot.
-MONTHS_UPSERT = """
-INSERT INTO leads_eventmonthcount (month, side, kind, subgroup, campaign_id, user_id, slot, value, amount)
-SELECT date_trunc('month', c.day)::date, s.side, c.kind, c.subgroup,
+# A rollup of the daily rows (`{table}`, keyed by `{span}`, the first day of the span `{start}` computes
+# from a day `c.day`) from changes of daily rows `{{changes}}` (day, kind, subgroup, campaign_id,
+# user_id, slot, value, amount; a removed row with its value negated): each daily row adds to its
+# span's row per campaign and its span's row per person, in its own slot.
+_ROLLUP_UPSERT = """
+INSERT INTO {table} ({span}, side, kind, subgroup, campaign_id, user_id, slot, value, amount)
+SELECT {start}, s.side, c.kind, c.subgroup,
        CASE WHEN s.side = 'campaign' THEN c.campaign_id END,
        CASE WHEN s.side = 'user' THEN c.user_id END,
        c.slot, SUM(c.value), SUM(c.amount)
-  FROM ({changes}) c CROSS JOIN (VALUES ('campaign'), ('user')) AS s(side)
+  FROM ({{changes}}) c CROSS JOIN (VALUES ('campaign'), ('user')) AS s(side)
  GROUP BY 1, 2, 3, 4, 5, 6, 7
 HAVING SUM(c.value) <> 0 OR SUM(c.amount) <> 0
  ORDER BY 1, 2, 3, 4, 5, 6, 7
-ON CONFLICT (month, side, kind, subgroup, campaign_id, user_id, slot) DO UPDATE
-   SET value = leads_eventmonthcount.value + EXCLUDED.value,
-       amount = leads_eventmonthcount.amount + EXCLUDED.amount
+ON CONFLICT ({span}, side, kind, subgroup, campaign_id, user_id, slot) DO UPDATE
+   SET value = {table}.value + EXCLUDED.value,
+       amount = {table}.amount + EXCLUDED.amount
 """
+MONTHS_UPSERT = _ROLLUP_UPSERT.format(
+    table="leads_eventmonthcount", span="month", start="date_trunc('month', c.day)::date"
+)
+# A day's week of the month starts on day 1, 8, 15, 22 or 29 (`week_start`).
+WEEKS_UPSERT = _ROLLUP_UPSERT.format(
+    table="leads_eventweekcount", span="week", start="c.day - (EXTRACT(DAY FROM c.day)::int - 1) % 7"
+)
 _DAILY = (
     "SELECT day, kind, subgroup, campaign_id, user_id, slot, {sign}value AS value, {sign}amount AS amount FROM {rows}"
 )
 
 
+def _changes(parts: tuple[tuple[str, str], ...]) -> str:
+    return " UNION ALL ".join(_DAILY.format(rows=rows, sign=sign) for rows, sign in parts)
+
+
 def months_upsert(*parts: tuple[str, str]) -> str:
     """MONTHS_UPSERT over relations of daily rows, each with its sign ("" adds, "-" takes out)."""
-    return MONTHS_UPSERT.format(changes=" UNION ALL ".join(_DAILY.format(rows=rows, sign=sign) for rows, sign in parts))
+    return MONTHS_UPSERT.format(changes=_changes(parts))
+
+
+def weeks_upsert(*parts: tuple[str, str]) -> str:
+    """WEEKS_UPSERT over relations of daily rows, each with its sign ("" adds, "-" takes out)."""
+    return WEEKS_UPSERT.format(changes=_changes(parts))
 
 
 MONTHS_TRIGGER_SQL = rollup_triggers("handoff_count_event_months", "handoff_eventcount", months_upsert)
@@ -150,11 +170,16 @@ MONTHS_DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_event_months",
 
 MONTHS_FILL_SQL = "DELETE FROM leads_eventmonthcount;\n" + months_upsert(("handoff_eventcount", ""))  # noqa: S608 - constant SQL
 
+WEEKS_TRIGGER_SQL = rollup_triggers("handoff_count_event_weeks", "handoff_eventcount", weeks_upsert)
+WEEKS_DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_event_weeks", "handoff_eventcount")
+WEEKS_FILL_SQL = "DELETE FROM leads_eventweekcount;\n" + weeks_upsert(("handoff_eventcount", ""))  # noqa: S608 - constant SQL
+
 
 def event_months_fill(cursor) -> None:
-    """Recount `EventMonthCount` from the daily rows: for the rebuild, and for writers that fill the
-    daily rows with triggers off (`seed_scale`)."""
+    """Recount `EventMonthCount` and `EventWeekCount` from the daily rows: for the rebuild, and for
+    writers that fill the daily rows with triggers off (`seed_scale`)."""
     cursor.execute(MONTHS_FILL_SQL)
+    cursor.execute(WEEKS_FILL_SQL)
 
 
 def counts_rebuild() -> int:
@@ -170,6 +195,7 @@ def counts_rebuild() -> int:
         cursor.execute(COUNTS_UPSERT.format(select=counts_select("leads_leadevent")))
         rows = cursor.rowcount
         cursor.execute(MONTHS_TRIGGER_SQL)
+        cursor.execute(WEEKS_TRIGGER_SQL)
         event_months_fill(cursor)
     return rows
 
@@ -227,13 +253,82 @@ def months_read(first_day: date, last_day: date, *, today: date) -> list[date]:
     return months
 
 
-def _days_apart(first_day: date, last_day: date, months: list[date]) -> tuple[Q, Q]:
-    """The days of `first_day`..`last_day` outside `months` (a run of months), and the days of `months`
-    outside it: two ranges each, either of them empty."""
-    after = add_months(months[-1], 1) - timedelta(days=1)
-    inside = Q(day__gte=first_day, day__lt=months[0]) | Q(day__gt=after, day__lte=last_day)
-    outside = Q(day__gte=months[0], day__lt=first_day) | Q(day__gt=last_day, day__lte=after)
-    return inside, outside
+def week_start(day: date) -> date:
+    """The first day of `day`'s week of the month: the 1st, 8th, 15th, 22nd or 29th."""
+    return day - timedelta(days=(day.day - 1) % 7)
+
+
+@dataclass
+class SpanPlan:
+    """What to read for a run of days, each part with its sign (1 adds, -1 takes out): whole months
+    (`EventMonthCount`), weeks of the month (`EventWeekCount`) and runs of days (`EventCount`, first and
+    last day included)."""
+
+    months: list[date] = field(default_factory=list)
+    weeks: dict[date, int] = field(default_factory=dict)
+    days: list[tuple[date, date, int]] = field(default_factory=list)
+
+    def add_days(self, first: date, last: date, sign: int) -> None:
+        if first <= last:
+            self.days.append((first, last, sign))
+
+    def weeks_signed(self, sign: int) -> list[date]:
+        return [week for week, signed in self.weeks.items() if signed == sign]
+
+    def days_signed(self, sign: int) -> list[tuple[date, date]]:
+        return [(first, last) for first, last, signed in self.days if signed == sign]
+
+
+def plan_spans(first_day: date, last_day: date, *, today: date) -> SpanPlan:
+    """The cheapest reading of `first_day`..`last_day` from months, weeks of the month and days: the
+    months `months_read` picks, then each stretch left over or read too much (a part of one month, at
+    the period's edge) as the whole weeks of it, and each week that stretch covers in part as its days
+    inside, or as the week less its days outside when those are fewer. Days after `today` hold nothing
+    to read (they cost nothing)."""
+    plan = SpanPlan(months=months_read(first_day, last_day, today=today))
+    one = timedelta(days=1)
+    if plan.months:
+        after = add_months(plan.months[-1], 1) - one
+        stretches = [
+            (first_day, plan.months[0] - one, 1),
+            (plan.months[0], first_day - one, -1),
+            (after + one, last_day, 1),
+            (last_day + one, after, -1),
+        ]
+    else:  # the period cut at each month's end
+        stretches, day = [], first_day
+        while day <= last_day:
+            end = min(add_months(month_start(day), 1) - one, last_day)
+            stretches.append((day, end, 1))
+            day = end + one
+
+    def cost(first: date, last: date) -> int:
+        return max((min(last, today) - first).days + 1, 0)
+
+    for first, last, sign in stretches:
+        week = week_start(first)
+        while first <= last and week <= last:
+            week_end = min(week + timedelta(days=6), add_months(month_start(week), 1) - one)
+            inside_first, inside_last = max(week, first), min(week_end, last)
+            outside = cost(week, inside_first - one) + cost(inside_last + one, week_end)
+            # A week's sums cost about a day's rows: read it less its days outside only if that is cheaper.
+            if (inside_first, inside_last) == (week, week_end) or outside + 1 < cost(inside_first, inside_last):
+                plan.weeks[week] = plan.weeks.get(week, 0) + sign
+                plan.add_days(week, inside_first - one, -sign)
+                plan.add_days(inside_last + one, week_end, -sign)
+            else:
+                plan.add_days(inside_first, inside_last, sign)
+            week = week_end + one
+    plan.weeks = {week: sign for week, sign in plan.weeks.items() if sign}
+    return plan
+
+
+def _days_q(runs: list[tuple[date, date]]) -> Q:
+    """The daily rows of `runs`; none for no run (a condition that compiles: `pk__in=[]` would not)."""
+    q = Q(day__isnull=True)
+    for first, last in runs:
+        q |= Q(day__gte=first, day__lte=last)
+    return q
 
 
 def _side(names: tuple[str, ...], *, where: Q | None) -> str | None:
@@ -250,41 +345,56 @@ def _sql(rows) -> tuple[str, tuple]:
     return rows.values_list("kind", *_GROUPABLE.values(), "value", "amount").query.sql_with_params()
 
 
+def _signed_sql(rows, sign: int) -> tuple[str, tuple]:
+    """`_sql`, each row's value and amount taken out instead of added when `sign` is -1."""
+    if sign > 0:
+        return _sql(rows)
+    less = rows.annotate(less_value=-F("value"), less_amount=-F("amount"))
+    return less.values_list("kind", *_GROUPABLE.values(), "less_value", "less_amount").query.sql_with_params()
+
+
 def counts_grouped(
     kinds: list[str], *, first_day: date, last_day: date, sets: tuple[tuple[str, ...], ...], where: Q | None = None
 ) -> list[dict]:
     """Events of `kinds` on the local days `first_day` to `last_day`, summed per kind and each grouping
     set of `sets` ("subgroup", "campaign", "user") in one query: a page that wants totals per campaign and
     per person reads a few thousand sums instead of every (campaign, person) pair. The months lying
-    wholly in the period come from `EventMonthCount`, the days at its edges from `EventCount` (a set
-    naming both a campaign and a person from the daily rows alone); an edge month whose days outside
-    the period are fewer, as its sums less those days (`months_read`). Returns dicts with "kind", the set's
-    fields, `value` and `amount`."""
+    wholly in the period come from `EventMonthCount`, the weeks of the month at its edges from
+    `EventWeekCount`, the few days left from `EventCount` (`plan_spans`; a set naming both a campaign and
+    a person from the daily rows alone). Returns dicts with "kind", the set's fields, `value` and
+    `amount`."""
     where = where or Q()
-    months = months_read(first_day, last_day, today=timezone.localdate(timezone.now(), timezone.get_default_timezone()))
+    plan = plan_spans(first_day, last_day, today=timezone.localdate(timezone.now(), timezone.get_default_timezone()))
     daily = EventCount.objects.filter(kind__in=kinds).filter(where)
     by_side: dict[str | None, list[tuple[str, ...]]] = defaultdict(list)
     for names in sets:
-        by_side[_side(names, where=where) if months else None].append(names)
+        by_side[_side(names, where=where) if plan.months or plan.weeks else None].append(names)
     statements, params, prefix = [], [], ""
     for side, side_sets in by_side.items():
         if side is None:
             sql, sql_params = _sql(daily.filter(day__gte=first_day, day__lte=last_day))
         else:
-            month_rows = EventMonthCount.objects.filter(side=side, kind__in=kinds, month__in=months).filter(where)
-            month_sql, sql_params = _sql(month_rows)
-            sql = f"({month_sql}) UNION ALL (SELECT * FROM edges)"  # noqa: S608 - the ORM's SQL, params apart
+            # The side's months and weeks (those taken out negated), and the edge days.
+            spans = [
+                (EventMonthCount.objects.filter(month__in=plan.months), plan.months, 1),
+                (EventWeekCount.objects.filter(week__in=plan.weeks_signed(1)), plan.weeks_signed(1), 1),
+                (EventWeekCount.objects.filter(week__in=plan.weeks_signed(-1)), plan.weeks_signed(-1), -1),
+            ]
+            parts, sql_params = [], []
+            for rows, listed, sign in spans:
+                if not listed:
+                    continue
+                part_sql, part_params = _signed_sql(rows.filter(side=side, kind__in=kinds).filter(where), sign)
+                parts.append(f"({part_sql})")
+                sql_params.extend(part_params)
+            sql = " UNION ALL ".join([*parts, "(SELECT * FROM edges)"])
         statements.append(_grouped_sql(sql, side_sets))
         params.extend(sql_params)
     if any(side is not None for side in by_side):
-        # The edge days are read once, whichever sides add them to their months: the period's days
-        # outside the months read, and (taken off) the days of those months outside the period.
-        inside, outside = _days_apart(first_day, last_day, months)
-        edge_sql, edge_params = _sql(daily.filter(inside))
-        less = daily.filter(outside).annotate(less_value=-F("value"), less_amount=-F("amount"))
-        less_sql, less_params = less.values_list(
-            "kind", *_GROUPABLE.values(), "less_value", "less_amount"
-        ).query.sql_with_params()
+        # The edge days are read once, whichever sides add them to their months and weeks: the period's
+        # days outside those read, and (taken off) their days outside the period.
+        edge_sql, edge_params = _signed_sql(daily.filter(_days_q(plan.days_signed(1))), 1)
+        less_sql, less_params = _signed_sql(daily.filter(_days_q(plan.days_signed(-1))), -1)
         prefix = f"WITH edges AS MATERIALIZED (({edge_sql}) UNION ALL ({less_sql})) "  # noqa: S608 - ORM SQL
         params = [*edge_params, *less_params, *params]
     with connection.cursor() as cursor:

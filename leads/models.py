@@ -673,23 +673,15 @@ class EventCount(models.Model):
         return f"{self.kind} {self.subgroup} {self.day:%Y-%m-%d} campaign {self.campaign_id}: {self.value}"
 
 
-class EventMonthCount(models.Model):
-    """`EventCount` summed per month and one side of it: per campaign (`user` empty) or per person
-    (`campaign` empty), never both. A month of the daily rows holds every (campaign, person) pair that
-    did something, ~100,000 rows at a million leads; its sides hold a few thousand, so a page that
-    wants a period's totals per campaign and per person (the dashboard) reads these for the whole
-    months of the period and the daily rows only for the days at its edges (`leads.counts`).
-
-    Kept by a trigger on `handoff_eventcount` itself, so whoever writes the daily rows (the timeline's
-    trigger, a rebuild, `seed_scale`'s chunks through `event_months_fill`) keeps the months equal to
-    their sums; keyed by the daily row's slot, so concurrent writers never share a row here either.
-    """
+class EventSums(models.Model):
+    """`EventCount` summed over a span of days and one side of it: per campaign (`user` empty) or per
+    person (`campaign` empty), never both; keyed by the daily row's slot, so concurrent writers never
+    share a row here either. The span is the subclass's."""
 
     class Side(models.TextChoices):
         CAMPAIGN = "campaign"
         USER = "user"
 
-    month = models.DateField(help_text="The first day of the month, in the site's time zone (as EventCount.day).")
     side = models.CharField(max_length=8, choices=Side.choices)
     kind = models.CharField(max_length=20)
     subgroup = models.CharField(max_length=100, blank=True)
@@ -698,6 +690,24 @@ class EventMonthCount(models.Model):
     slot = models.SmallIntegerField(default=0, db_default=0)
     value = models.BigIntegerField(default=0)
     amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        abstract = True
+
+
+class EventMonthCount(EventSums):
+    """`EventCount` summed per month and one side of it. A month of the daily rows holds every
+    (campaign, person) pair that did something, ~100,000 rows at a million leads; its sides hold a few
+    thousand, so a page that wants a period's totals per campaign and per person (the dashboard) reads
+    these for the whole months of the period and the daily rows only for the days at its edges
+    (`leads.counts`).
+
+    Kept by a trigger on `handoff_eventcount` itself, so whoever writes the daily rows (the timeline's
+    trigger, a rebuild, `seed_scale`'s chunks through `event_months_fill`) keeps the months equal to
+    their sums.
+    """
+
+    month = models.DateField(help_text="The first day of the month, in the site's time zone (as EventCount.day).")
 
     class Meta:
         constraints = [
@@ -710,6 +720,32 @@ class EventMonthCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subgroup} {self.month:%Y-%m} {self.side}: {self.value}"
+
+
+class EventWeekCount(EventSums):
+    """`EventCount` summed per week of the month and one side of it, as `EventMonthCount` is per month.
+    The weeks of a month are its days 1–7, 8–14, 15–21, 22–28 and 29 to its end: each lies in one
+    month, so a period's days at its edges (a custom range starting on the 10th: the month less its
+    first 9 days) are a few whole weeks and at most three days either side of each, not up to fifteen
+    days of every (campaign, person) pair (`leads.counts.plan_spans`). A week's sums per side are about
+    as many rows as one day's pairs.
+
+    Kept by a trigger on `handoff_eventcount` itself, as the months are.
+    """
+
+    week = models.DateField(help_text="The first day of the week of the month (1, 8, 15, 22 or 29), local.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "side", "kind", "subgroup", "campaign", "user", "slot"],
+                name="event_week_count_key",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subgroup} week of {self.week:%Y-%m-%d} {self.side}: {self.value}"
 
 
 def email_domain_of(field: str = "email") -> Func:

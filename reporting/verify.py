@@ -7,8 +7,9 @@ rows edited by hand, a restore. `read_models_verify` recounts
 - `EventCount` for the local days from `days` ago to today, and `DeadlineOutcome` for the UTC hours
   from the same moment on (the deadlines decided since, running ones included), each from the
   timeline or the deadlines of that time alone;
-- `EventMonthCount` and `DeadlineOutcomeMonth` for the months those days fall in, from the stored
-  daily and hourly rows of those months (what their triggers keep them equal to);
+- `EventMonthCount`, `EventWeekCount` and `DeadlineOutcomeMonth` for the months those days fall in
+  (and their weeks), from the stored daily and hourly rows of those months (what their triggers keep
+  them equal to);
 - `AcceptanceDay` for the same days, from the hand-offs of those days and their claim clocks;
 - `EscalationDay` for the same days, from the steps of the deadlines due on those days;
 - `MetTimeDay` for the same days, from the deadlines decided since, and `MetTimeMonth` for their
@@ -34,7 +35,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from common.localtime import local_midnight
 from leads.assignment import active_managers
-from leads.counts import COUNTS_UPSERT, counts_select, months_upsert
+from leads.counts import COUNTS_UPSERT, counts_select, months_upsert, weeks_upsert
 from leads.models import LeadEvent
 from leads.tally import READ_MODELS, read_models_fill
 from notifications.models import Notification
@@ -53,6 +54,7 @@ KEYS = {
     "handoff_eventcount": ("day", "kind", "subgroup", "campaign_id", "user_id"),
     "handoff_deadlineoutcome": ("hour", "kind", "campaign_id", "owner_id"),
     "leads_eventmonthcount": ("month", "side", "kind", "subgroup", "campaign_id", "user_id"),
+    "leads_eventweekcount": ("week", "side", "kind", "subgroup", "campaign_id", "user_id"),
     "reporting_deadlineoutcomemonth": ("month", "per", "kind", "campaign_id", "owner_id"),
     "reporting_acceptanceday": ("day", "campaign_id"),
     "reporting_escalationday": ("day", "kind", "owner_id", "campaign_id"),
@@ -122,6 +124,7 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         "handoff_eventcount": ("day >= %s", [first_day]),
         "handoff_deadlineoutcome": ("hour >= %s", [since_hour]),
         "leads_eventmonthcount": ("month >= %s", [first_day.replace(day=1)]),
+        "leads_eventweekcount": ("week >= %s", [first_day.replace(day=1)]),
         "reporting_deadlineoutcomemonth": ("month >= %s", [first_day.replace(day=1)]),
         "reporting_acceptanceday": ("day >= %s", [first_day]),
         "reporting_escalationday": ("day >= %s", [first_day]),
@@ -168,6 +171,7 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         cursor.execute(COUNTS_UPSERT.format(select=counts_select("verify_events")))
         cursor.execute(outcomes_upsert("verify_deadlines"))
         cursor.execute(months_upsert(("verify_event_days", "")))
+        cursor.execute(weeks_upsert(("verify_event_days", "")))
         cursor.execute(outcome_months_upsert("verify_outcome_hours"))
         acceptance_fill(cursor, handoffs="verify_handoffs")
         escalations_fill(cursor, escalations="verify_escalations")

@@ -16,6 +16,8 @@ from leads.models import (
     CampaignRevenue,
     CampaignTally,
     EventCount,
+    EventMonthCount,
+    EventWeekCount,
     Lead,
     LeadTally,
 )
@@ -29,6 +31,8 @@ pytestmark = pytest.mark.django_db
 
 READ_MODELS = {
     EventCount: ("day", "kind", "subgroup", "campaign_id", "user_id", "value", "amount"),
+    EventMonthCount: ("month", "side", "kind", "subgroup", "campaign_id", "user_id", "value", "amount"),
+    EventWeekCount: ("week", "side", "kind", "subgroup", "campaign_id", "user_id", "value", "amount"),
     LeadTally: ("campaign_id", "owner_id", "status", "leads"),
     CampaignTally: ("campaign_id", "status", "leads"),
     CampaignMilestone: ("campaign_id", "milestone", "leads"),

@@ -1,6 +1,6 @@
-"""The timeline's monthly sums (`EventMonthCount`): kept equal to the daily counts by their trigger, equal
-to a rebuild, and read for the whole months of a period by `counts_grouped` with the same result as the
-daily rows alone."""
+"""The timeline's monthly and weekly sums (`EventMonthCount`, `EventWeekCount`): kept equal to the daily
+counts by their triggers, equal to a rebuild, and read for the whole months and weeks of a period by
+`counts_grouped` with the same result as the daily rows alone."""
 
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -10,37 +10,56 @@ from django.db import connection
 from django.db.models import Q, Sum
 
 from conftest import CampaignFactory, LeadFactory, UserFactory
-from leads.counts import counts_grouped, counts_rebuild
-from leads.models import EventCount, EventMonthCount, LeadEvent, RepProfile, SalesTeam
+from leads.counts import counts_grouped, counts_rebuild, plan_spans
+from leads.models import EventCount, EventMonthCount, EventWeekCount, LeadEvent, RepProfile, SalesTeam
 from people.roles import Role
 from reporting.tests.test_counts import _random_history
+from reporting.verify import read_models_verify
 
 E = LeadEvent.Kind
 KINDS = [E.CAPTURED, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED]
 SETS = (("campaign",), ("user",), ("subgroup",))
 
 
-def _months() -> set[tuple]:
-    """The monthly sums as stored (slots added up, rows of zero left out)."""
+def _stored(model, span: str) -> set[tuple]:
+    """The sums of `model` (per month or per week) as stored (slots added up, rows of zero left out)."""
     rows = (
-        EventMonthCount.objects.values("month", "side", "kind", "subgroup", "campaign", "user")
+        model.objects.values(span, "side", "kind", "subgroup", "campaign", "user")
         .annotate(value=Sum("value"), amount=Sum("amount"))
         .order_by()
     )
     return {tuple(row.values()) for row in rows if row["value"] or row["amount"]}
 
 
-def _months_of_the_days() -> set[tuple]:
-    """The monthly sums as the daily rows add up, per campaign and per person."""
+def _months() -> set[tuple]:
+    return _stored(EventMonthCount, "month")
+
+
+def _weeks() -> set[tuple]:
+    return _stored(EventWeekCount, "week")
+
+
+def _of_the_days(start: str) -> set[tuple]:
+    """The sums per span (whose first day `start` computes from a `day`) as the daily rows add up, per
+    campaign and per person."""
     with connection.cursor() as cursor:
-        cursor.execute("""
-            SELECT date_trunc('month', day)::date, side, kind, subgroup,
+        cursor.execute(f"""
+            SELECT {start}, side, kind, subgroup,
                    CASE WHEN side = 'campaign' THEN campaign_id END, CASE WHEN side = 'user' THEN user_id END,
                    SUM(value), SUM(amount)
               FROM handoff_eventcount CROSS JOIN (VALUES ('campaign'), ('user')) AS s(side)
              GROUP BY 1, 2, 3, 4, 5, 6
-            HAVING SUM(value) <> 0 OR SUM(amount) <> 0""")
+            HAVING SUM(value) <> 0 OR SUM(amount) <> 0""")  # noqa: S608 - our own SQL
         return set(cursor.fetchall())
+
+
+def _months_of_the_days() -> set[tuple]:
+    return _of_the_days("date_trunc('month', day)::date")
+
+
+def _weeks_of_the_days() -> set[tuple]:
+    """Per week of the month: from the 1st, 8th, 15th, 22nd, 29th."""
+    return _of_the_days("day - (EXTRACT(DAY FROM day)::int - 1) % 7")
 
 
 def _history_over_months(seed: int, marketer) -> list:
@@ -79,13 +98,15 @@ def test_monthly_sums_kept_through_the_services_equal_a_rebuild(seed, marketer):
     reps = [UserFactory(role=Role.SALES) for _ in range(3)]
     RepProfile.objects.create(user=reps[0], team=team)
     _random_history(seed, marketer, reps)
-    kept = _months()
+    kept, weeks = _months(), _weeks()
     assert kept, "the history wrote no monthly sums"
     assert kept == _months_of_the_days()
+    assert weeks == _weeks_of_the_days()
 
     counts_rebuild()
 
     assert _months() == kept
+    assert _weeks() == weeks
 
 
 def test_the_monthly_sums_follow_every_write_of_the_daily_rows(marketer):
@@ -93,10 +114,13 @@ def test_the_monthly_sums_follow_every_write_of_the_daily_rows(marketer):
     _history_over_months(3, marketer)
     assert _months() == _months_of_the_days()
 
+    assert _weeks() == _weeks_of_the_days()
+
     EventCount.objects.filter(kind=E.CLAIMED).update(value=7)
     EventCount.objects.filter(kind=E.RETURNED).delete()
 
     assert _months() == _months_of_the_days()
+    assert _weeks() == _weeks_of_the_days()
 
 
 def _daily_only(first_day: date, last_day: date, where: Q) -> list[dict]:
@@ -121,6 +145,9 @@ def _key(row: dict) -> tuple:
         (date(2026, 11, 1), date(2026, 11, 30)),  # a month
         (date(2026, 11, 3), date(2026, 11, 20)),  # no whole month: the days alone
         (date(2026, 8, 31), date(2026, 10, 1)),  # a day either side of a month
+        (date(2026, 9, 10), date(2026, 12, 8)),  # 90 days: September less a week and two days
+        (date(2026, 9, 19), date(2026, 10, 12)),  # no month chosen: weeks inside, weeks less a day
+        (date(2026, 11, 29), date(2026, 12, 2)),  # a week of two days, across a month's end
     ],
 )
 def test_a_period_read_from_months_and_edge_days_equals_its_days(
@@ -132,3 +159,35 @@ def test_a_period_read_from_months_and_edge_days_equals_its_days(
             found = counts_grouped(KINDS, first_day=first_day, last_day=last_day, sets=SETS, where=where)
 
         assert sorted(map(_key, found)) == sorted(map(_key, _daily_only(first_day, last_day, where)))
+
+
+def test_any_period_read_from_months_weeks_and_days_equals_its_days(marketer):
+    """Random periods over the history (and past its last event): the plan of months, weeks of the month
+    and days gives what the daily rows alone give, with and without a campaign filter."""
+    campaigns = _history_over_months(5, marketer)
+    rng = random.Random(5)
+    read_weeks = 0
+    for _ in range(40):
+        first_day = date(2026, 7, 20) + timedelta(days=rng.randrange(160))
+        last_day = first_day + timedelta(days=rng.choice([0, 1, 5, 12, 20, 33, 45, 70, 95]))
+        read_weeks += bool(plan_spans(first_day, last_day, today=date.today()).weeks)
+        for where in (Q(), Q(campaign=campaigns[0].pk)):
+            found = counts_grouped(KINDS, first_day=first_day, last_day=last_day, sets=SETS, where=where)
+            expected = _daily_only(first_day, last_day, where)
+            assert sorted(map(_key, found)) == sorted(map(_key, expected)), (first_day, last_day, where)
+    assert read_weeks > 10, "too few periods read weeks"
+
+
+def test_verify_finds_a_week_out_of_step_with_its_days(marketer):
+    """A weekly sum changed behind its trigger's back is drift `verify_counts` reports; the rebuild
+    repairs it."""
+    _history_over_months(6, marketer)
+    today = date.today()
+    week = EventWeekCount.objects.filter(week__gte=today.replace(day=1) - timedelta(days=40)).order_by("pk").first()
+    EventWeekCount.objects.filter(pk=week.pk).update(value=week.value + 2)
+
+    drifts = read_models_verify(days=45)
+
+    assert {(d.table, d.key[:3]) for d in drifts} == {("leads_eventweekcount", (week.week, week.side, week.kind))}
+    counts_rebuild()
+    assert read_models_verify(days=45) == []
