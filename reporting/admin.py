@@ -5,6 +5,7 @@ from reporting.models import (
     AcceptanceDay,
     DeadlineOutcome,
     DeadlineOutcomeMonth,
+    DeadlineOutcomeWeek,
     EscalationDay,
     MetTimeDay,
     MetTimeMonth,
@@ -65,3 +66,12 @@ class MetTimeMonthAdmin(ReadOnlyAdmin):
 
     list_display = ["month", "kind", "bucket", "deadlines", "slot"]
     list_filter = ["kind"]
+
+
+@admin.register(DeadlineOutcomeWeek)
+class DeadlineOutcomeWeekAdmin(ReadOnlyAdmin):
+    """The hours summed per local week of the month (days 1–7, 8–14, 15–21, 22–28, 29 to the end), per
+    owner and per campaign apart; kept by a trigger, rebuilt with `manage.py rebuild_counts`."""
+
+    list_display = ["week", "per", "kind", "campaign", "owner", "on_time", "late", "recorded", "slot"]
+    list_filter = ["per", "kind"]

@@ -72,7 +72,7 @@ from leads.models import Deal, LeadEvent, RepProfile, ReturnReason, SalesTeam
 from leads.targets import add_months, days_in_month, month_start
 from people.roles import Role
 from reporting.met_times import met_time_percentiles
-from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth, EscalationDay
+from reporting.models import AcceptanceDay, DeadlineOutcome, DeadlineOutcomeMonth, DeadlineOutcomeWeek, EscalationDay
 from reporting.outcomes import BY_ESCALATION, LATE, ON_TIME, outcome_rows
 from sla.models import Deadline, Escalation, Handoff, SlaPolicy
 
@@ -438,6 +438,8 @@ def deadline_outcomes(
     apart, see `outcome_rows`), read from the `DeadlineOutcome` read model for the hours that have
     passed (see `reporting.outcomes`); rows to add up."""
     outcomes = DeadlineOutcome.objects.filter(kind__in=kinds).filter(campaign_q(filters))
+    # The months and weeks hold each side alone: a filter on the other side needs the hours' pairs.
+    by_pairs = filters.by_people or bool(campaign_q(filters))
     if filters.by_people:
         outcomes = outcomes.filter(Q(kind=K.FOLLOW_UP) | people_q(filters, "owner"))
     return outcome_rows(
@@ -449,10 +451,8 @@ def deadline_outcomes(
         by=by,
         week_zone=week_zone,
         sides=sides,
-        # The months hold each side alone: a filter on the other side needs the hours' pairs.
-        months=None
-        if filters.by_people or campaign_q(filters)
-        else DeadlineOutcomeMonth.objects.filter(kind__in=kinds),
+        months=None if by_pairs else DeadlineOutcomeMonth.objects.filter(kind__in=kinds),
+        weeks=None if by_pairs else DeadlineOutcomeWeek.objects.filter(kind__in=kinds),
     )
 
 

@@ -50,21 +50,12 @@ class DeadlineOutcome(models.Model):
         return f"{self.kind} {self.hour:%Y-%m-%d %H:00} campaign {self.campaign_id}: {self.on_time}/{self.late}"
 
 
-class DeadlineOutcomeMonth(models.Model):
-    """`DeadlineOutcome` summed per month of the site's zone and one side of it: per owner (`per`
-    "owner", `campaign` empty) or per campaign (`per` "campaign", `owner` empty), never the pair. A
-    quarter of hourly rows holds every (hour, owner, campaign) that decided something, ~160,000 rows at
-    a million leads; its months' sides a few thousand. The dashboard reads the months that have wholly
-    passed from here and the rest of its period from the hours (`reporting.outcomes.outcome_rows`).
+class OutcomeSums(models.Model):
+    """`DeadlineOutcome` summed over a span of local days and one side of it: per owner (`per` "owner",
+    `campaign` empty) or per campaign (`per` "campaign", `owner` empty), never the pair. Keyed by the
+    writer's slot as `EventCount` is: every hand-off of any campaign adds to its span's row of the
+    queue's claims, which would otherwise be one row they all wait on. The span is the subclass's."""
 
-    Kept by a trigger on `handoff_deadlineoutcome` itself (whoever writes the hours: the deadlines'
-    trigger, a rebuild, `seed_scale`'s chunks through `outcome_months_fill`), with the site's zone
-    written in: `rebuild_counts` installs it again after a change of TIME_ZONE and recounts the months.
-    Keyed by the writer's slot as `EventCount` is: every hand-off of any campaign adds to its month's
-    row of the queue's claims, which would otherwise be one row they all wait on.
-    """
-
-    month = models.DateField(help_text="The first day of the month, in the site's time zone.")
     per = models.CharField(max_length=8, help_text='"owner" or "campaign": the side of the hours summed.')
     kind = models.CharField(max_length=20)
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.DO_NOTHING, null=True, related_name="+")
@@ -79,6 +70,23 @@ class DeadlineOutcomeMonth(models.Model):
     )
 
     class Meta:
+        abstract = True
+
+
+class DeadlineOutcomeMonth(OutcomeSums):
+    """`DeadlineOutcome` summed per month of the site's zone and one side of it. A quarter of hourly rows
+    holds every (hour, owner, campaign) that decided something, ~160,000 rows at a million leads; its
+    months' sides a few thousand. The dashboard reads the months that have wholly passed from here and
+    the rest of its period from the weeks and hours (`reporting.outcomes.outcome_rows`).
+
+    Kept by a trigger on `handoff_deadlineoutcome` itself (whoever writes the hours: the deadlines'
+    trigger, a rebuild, `seed_scale`'s chunks through `outcome_months_fill`), with the site's zone
+    written in: `rebuild_counts` installs it again after a change of TIME_ZONE and recounts the months.
+    """
+
+    month = models.DateField(help_text="The first day of the month, in the site's time zone.")
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["month", "per", "kind", "campaign", "owner", "slot"],
@@ -89,6 +97,28 @@ class DeadlineOutcomeMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.month:%Y-%m} per {self.per}: {self.on_time}/{self.late}"
+
+
+class DeadlineOutcomeWeek(OutcomeSums):
+    """`DeadlineOutcome` summed per week of the month (its days 1–7, 8–14, 15–21, 22–28 and 29 to its
+    end, local) and one side of it, as `DeadlineOutcomeMonth` is per month: a period's hours at its edges
+    (a custom range from the 10th: the month less its first nine days) read as whole weeks and at most a
+    few days of hours either side of each (`reporting.outcomes.outcome_rows`). Kept by a trigger on
+    `handoff_deadlineoutcome`, as the months are."""
+
+    week = models.DateField(help_text="The first day of the week of the month (1, 8, 15, 22 or 29), local.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "per", "kind", "campaign", "owner", "slot"],
+                name="deadline_outcome_week_key",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} week of {self.week:%Y-%m-%d} per {self.per}: {self.on_time}/{self.late}"
 
 
 class AcceptanceDay(models.Model):

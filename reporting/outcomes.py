@@ -18,11 +18,14 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, TruncWeek
+from django.utils import timezone
 
+from common.localtime import local_midnight
 from common.triggers import drop_transition_triggers, rollup_triggers
+from leads.counts import week_start
 from leads.tally import site_zone
 from leads.targets import add_months, month_bounds, month_start
-from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
+from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth, DeadlineOutcomeWeek
 from sla.models import Deadline
 
 # On time: met by the due time by a person. Late: not met by the due time, whoever met it afterwards (an
@@ -133,46 +136,73 @@ def outcomes_upsert(deadlines: str) -> str:
 REBUILD_SQL = outcomes_upsert("handoff_deadline")
 
 
-# `DeadlineOutcomeMonth` from changes of hourly rows `{changes}` (a removed row's counts negated): each
-# hour adds to its local month's row per owner and per campaign, in this transaction's slot
-# (`leads.tally.COUNT_SLOT_FUNCTION`: a month's row per owner "nobody", the queue's claims of every
-# campaign, would otherwise be one row every hand-off waits on). `{zone}` is settings.TIME_ZONE.
+# `DeadlineOutcomeMonth` (or `DeadlineOutcomeWeek`) from changes of hourly rows `{changes}` (a removed
+# row's counts negated): each hour adds to its local month's (week's) row per owner and per campaign, in
+# this transaction's slot (`leads.tally.COUNT_SLOT_FUNCTION`: a month's row per owner "nobody", the
+# queue's claims of every campaign, would otherwise be one row every hand-off waits on). `{zone}` is
+# settings.TIME_ZONE.
 _MONTH_COUNTED = ("on_time", "late", "recorded", "by_escalation", "late_by_escalation")
-MONTHS_UPSERT = (
-    """
-INSERT INTO reporting_deadlineoutcomemonth (month, per, kind, campaign_id, owner_id, """  # noqa: S608 - constant SQL, no input
-    + ", ".join(_MONTH_COUNTED)
-    + """, slot)
+
+
+def _rollup_upsert(table: str, span: str, start: str) -> str:
+    """The upsert into rollup `table`, keyed by `span`, the first day `start` computes from `c.hour`."""
+    return (
+        f"""
+INSERT INTO {table} ({span}, per, kind, campaign_id, owner_id, """  # noqa: S608 - constant SQL, no input
+        + ", ".join(_MONTH_COUNTED)
+        + f""", slot)
 SELECT summed.*, (SELECT handoff_count_slot()) FROM (
-SELECT date_trunc('month', c.hour AT TIME ZONE '{zone}')::date, s.side, c.kind,
-       CASE WHEN s.side = 'campaign' THEN c.campaign_id END, CASE WHEN s.side = 'owner' THEN c.owner_id END, """
-    + ", ".join(f"SUM(c.{name})" for name in _MONTH_COUNTED)
-    + """
+SELECT {start}, s.side, c.kind,
+       CASE WHEN s.side = 'campaign' THEN c.campaign_id END, CASE WHEN s.side = 'owner' THEN c.owner_id END, """  # noqa: S608
+        + ", ".join(f"SUM(c.{name})" for name in _MONTH_COUNTED)
+        + """
   FROM ({changes}) c CROSS JOIN (VALUES ('owner'), ('campaign')) AS s(side)
  GROUP BY 1, 2, 3, 4, 5
 HAVING """
-    + " OR ".join(f"SUM(c.{name}) <> 0" for name in _MONTH_COUNTED)
-    + """
+        + " OR ".join(f"SUM(c.{name}) <> 0" for name in _MONTH_COUNTED)
+        + f"""
  ORDER BY 1, 2, 3, 4, 5) AS summed
-ON CONFLICT (month, per, kind, campaign_id, owner_id, slot) DO UPDATE SET """
-    + ", ".join(f"{name} = reporting_deadlineoutcomemonth.{name} + EXCLUDED.{name}" for name in _MONTH_COUNTED)
+ON CONFLICT ({span}, per, kind, campaign_id, owner_id, slot) DO UPDATE SET """
+        + ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in _MONTH_COUNTED)
+    )
+
+
+MONTHS_UPSERT = _rollup_upsert(
+    "reporting_deadlineoutcomemonth", "month", "date_trunc('month', c.hour AT TIME ZONE '{zone}')::date"
+)
+# A local day's week of the month starts on day 1, 8, 15, 22 or 29 (`leads.counts.week_start`).
+WEEKS_UPSERT = _rollup_upsert(
+    "reporting_deadlineoutcomeweek",
+    "week",
+    "(c.hour AT TIME ZONE '{zone}')::date - (EXTRACT(DAY FROM c.hour AT TIME ZONE '{zone}')::int - 1) % 7",
 )
 
 
-def _months_upsert(*parts: tuple[str, str]) -> str:
+def _changes(parts: tuple[tuple[str, str], ...]) -> str:
     hourly = "SELECT hour, kind, campaign_id, owner_id, " + ", ".join(
         "{sign}" + f"{name} AS {name}" for name in _MONTH_COUNTED
     )
-    changes = " UNION ALL ".join((hourly + " FROM {rows}").format(sign=sign, rows=rows) for rows, sign in parts)
-    return MONTHS_UPSERT.format(changes=changes, zone=site_zone())
+    return " UNION ALL ".join((hourly + " FROM {rows}").format(sign=sign, rows=rows) for rows, sign in parts)
+
+
+def _months_upsert(*parts: tuple[str, str]) -> str:
+    return MONTHS_UPSERT.format(changes=_changes(parts), zone=site_zone())
+
+
+def _weeks_upsert(*parts: tuple[str, str]) -> str:
+    return WEEKS_UPSERT.format(changes=_changes(parts), zone=site_zone())
 
 
 def months_trigger_sql() -> str:
-    """The trigger keeping `DeadlineOutcomeMonth` equal to the hours' sums, for the current TIME_ZONE."""
-    return rollup_triggers("handoff_count_outcome_months", "handoff_deadlineoutcome", _months_upsert)
+    """The triggers keeping `DeadlineOutcomeMonth` and `DeadlineOutcomeWeek` equal to the hours' sums,
+    for the current TIME_ZONE."""
+    return rollup_triggers("handoff_count_outcome_months", "handoff_deadlineoutcome", _months_upsert) + rollup_triggers(
+        "handoff_count_outcome_weeks", "handoff_deadlineoutcome", _weeks_upsert
+    )
 
 
 MONTHS_DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_outcome_months", "handoff_deadlineoutcome")
+WEEKS_DROP_TRIGGER_SQL = drop_transition_triggers("handoff_count_outcome_weeks", "handoff_deadlineoutcome")
 
 
 def outcome_months_upsert(hours: str) -> str:
@@ -180,11 +210,18 @@ def outcome_months_upsert(hours: str) -> str:
     return _months_upsert((hours, ""))
 
 
+def outcome_weeks_upsert(hours: str) -> str:
+    """The statement adding the hourly rows of relation `hours` to `DeadlineOutcomeWeek`."""
+    return _weeks_upsert((hours, ""))
+
+
 def outcome_months_fill(cursor) -> None:
-    """Recount `DeadlineOutcomeMonth` from the hourly rows: for the rebuild, and for writers that fill the
-    hours with triggers off (`seed_scale`)."""
+    """Recount `DeadlineOutcomeMonth` and `DeadlineOutcomeWeek` from the hourly rows: for the rebuild,
+    and for writers that fill the hours with triggers off (`seed_scale`)."""
     cursor.execute("DELETE FROM reporting_deadlineoutcomemonth")
     cursor.execute(outcome_months_upsert("handoff_deadlineoutcome"))
+    cursor.execute("DELETE FROM reporting_deadlineoutcomeweek")
+    cursor.execute(outcome_weeks_upsert("handoff_deadlineoutcome"))
 
 
 def outcomes_rebuild() -> int:
@@ -222,6 +259,7 @@ def outcome_rows(
     week_zone=None,
     sides: tuple[str, ...] = (),
     months: QuerySet[DeadlineOutcomeMonth] | None = None,
+    weeks: QuerySet[DeadlineOutcomeWeek] | None = None,
 ) -> list[dict]:
     """On time, late, recorded and the escalation's (`COUNTED`) for the deadlines decided from `start`
     to `end` (and before `now`), grouped `by` "kind", "owner", "campaign" (and "week" of `week_zone`).
@@ -230,7 +268,9 @@ def outcome_rows(
     hundred rows, not every (person, campaign) pair of the period; `months` (`DeadlineOutcomeMonth`, with
     the same filters; None when a filter needs the pairs) then answers the local months wholly inside
     the hours that have passed, and an edge month (the running one, above all) whose hours outside the
-    period are fewer to read than its hours inside, less those hours (`_months_read`).
+    period are fewer to read than its hours inside, less those hours (`_months_read`); `weeks`
+    (`DeadlineOutcomeWeek`, the same filters) the weeks of the month in the hours left at the edges,
+    each partly covered week as its hours or as the week less its hours outside (`_weeks_read`).
     `outcomes` (the read model) and `deadlines` (a function of a start and an end giving the deadlines
     decided then, annotated with `decided`) carry the same filters: the whole UTC hours that have passed
     are summed from the first, the edges (the hour still running, a part-hour) counted from the second.
@@ -244,15 +284,22 @@ def outcome_rows(
         counted = outcomes.filter(hour__gte=first, hour__lt=last)
         if week_zone is not None:
             counted = counted.annotate(week=TruncWeek("hour", tzinfo=week_zone))
-        read = _months_read(first, last, now=now) if sides and months is not None and week_zone is None else []
-        if read:
-            # The months' rows, less their hours outside [first, last); the hours inside and outside them.
-            inside, outside = _split(first, last, [month_bounds(month) for month in read])
+        rollups = bool(sides) and months is not None and weeks is not None and week_zone is None
+        read = _months_read(first, last, now=now) if rollups else []
+        # The months' rows, less their hours outside [first, last); the hours inside and outside them,
+        # as whole weeks of the month where that reads fewer rows.
+        inside, outside = _split(first, last, [month_bounds(month) for month in read])
+        read_weeks, inside, outside = _weeks_read(inside, outside, now=now) if rollups else ({}, inside, outside)
+        if read or read_weeks:
+            spans = [(months.filter(month__in=read), 1)] if read else []
+            for sign in (1, -1):
+                listed = [week for week, signed in read_weeks.items() if signed == sign]
+                spans += [(weeks.filter(week__in=listed), sign)] if listed else []
             rows += _hours_grouped(
                 outcomes.filter(_hours_in(inside)),
                 by,
                 sides,
-                months.filter(month__in=read),
+                spans,
                 less=outcomes.filter(_hours_in(outside)) if outside else None,
             )
         else:
@@ -281,12 +328,13 @@ def _hours_grouped(
     hours: QuerySet[DeadlineOutcome],
     by: tuple[str, ...],
     sides: tuple[str, ...],
-    months: QuerySet | None = None,
+    spans: list[tuple[QuerySet, int]] = (),
     less: QuerySet[DeadlineOutcome] | None = None,
 ) -> list[dict]:
     """The hourly rows summed per `by`, or per `by` and each of `sides` apart in one pass over them
-    (GROUPING SETS: the hours are read once, whatever the sides), with the `months` rows of each side
-    and the hourly rows `less` taken off (one query)."""
+    (GROUPING SETS: the hours are read once, whatever the sides), with the rows of each side of the
+    `spans` (monthly or weekly sums, each with its sign: 1 adds, -1 takes out) and the hourly rows
+    `less` taken off, all summed per key (one query)."""
     summed = {name: Sum(name) for name in COUNTED}
     if not sides:
         return list(hours.values(*by).annotate(**summed).order_by())
@@ -308,17 +356,27 @@ def _hours_grouped(
         + ", ".join(f"SUM({name})::bigint" for name in COUNTED)
         + f" FROM ({inner}) AS h GROUP BY GROUPING SETS ({grouping_sets})"
     ]
-    # The sums as bigint (SUM of a bigint is a numeric): integers from the driver, not a Decimal a figure.
-    summed_int = {name: Cast(Sum(name), BigIntegerField()) for name in COUNTED}
-    for side in sides if months is not None else ():
-        label_value = Value(side, output_field=CharField())
-        part = months.filter(per=side).values(*by, key=F(side)).annotate(side=label_value, **summed_int).order_by()
-        sql, part_params = part.query.sql_with_params()
-        statements.append(f"({sql})")
-        params.extend(part_params)
+    for rows, sign in spans:
+        # The sums as bigint (SUM of a bigint is a numeric): integers from the driver, not a Decimal a figure.
+        signed = {name: Cast(Sum(name) * sign, BigIntegerField()) for name in COUNTED}
+        for side in sides:
+            label_value = Value(side, output_field=CharField())
+            part = rows.filter(per=side).values(*by, key=F(side)).annotate(side=label_value, **signed).order_by()
+            sql, part_params = part.query.sql_with_params()
+            statements.append(f"({sql})")
+            params.extend(part_params)
     names = (*by, "key", "side", *COUNTED)
+    sql = " UNION ALL ".join(statements)
+    if len(statements) > 1:
+        # One row per key, the parts added up: a week taken out nets against its month in SQL.
+        columns = ", ".join(names)
+        sql = (
+            f"SELECT {', '.join((*by, 'key', 'side'))}, "  # noqa: S608 - our column names
+            + ", ".join(f"SUM({name})::bigint" for name in COUNTED)
+            + f" FROM ({sql}) AS parts({columns}) GROUP BY {', '.join((*by, 'key', 'side'))}"
+        )
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(statements), params)
+        cursor.execute(sql, params)
         # A row of zeros counts nothing (a month's sums less its hours outside the period may cancel
         # out): left out, so it adds no empty row for a person or team to the page.
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall() if any(row[len(by) + 2 :])]
@@ -341,6 +399,47 @@ def _months_read(first: datetime.datetime, last: datetime.datetime, *, now: date
             months.append(month)
         month = add_months(month, 1)
     return months
+
+
+# A week's sums per side read about as many rows as this many hours of hourly rows (at a million leads
+# ~700 rows a week, ~90 rows an hour of the period): a week taken with its hours outside only if cheaper.
+WEEK_IN_HOURS = 8
+
+
+def _weeks_read(
+    inside: list[tuple[datetime.datetime, datetime.datetime]],
+    outside: list[tuple[datetime.datetime, datetime.datetime]],
+    *,
+    now: datetime.datetime,
+) -> tuple[dict[datetime.date, int], list, list]:
+    """The hour spans to add (`inside`) and take off (`outside`) read as the local weeks of the month they
+    cover (days 1–7, 8–14, 15–21, 22–28, 29 to the end) and hours: each week a span covers whole, and
+    each it covers in part whose hours outside the span are fewer to read than those inside (the week
+    less them). Returns ({week: sign}, the hours to add, the hours to take off). Hours after `now` cost
+    next to nothing; only weeks whose bounds fall on whole UTC hours are used."""
+    zone = timezone.get_default_timezone()
+    weeks: dict[datetime.date, int] = {}
+    hours: dict[int, list] = {1: [], -1: []}
+
+    def cost(span_start: datetime.datetime, span_end: datetime.datetime) -> float:
+        return max((min(span_end, now) - span_start).total_seconds(), 0) / 3600
+
+    for spans, sign in ((inside, 1), (outside, -1)):
+        for first, last in spans:
+            week = week_start(timezone.localdate(first, zone))
+            while (week_from := local_midnight(week, zone)) < last:
+                week_end = min(week + datetime.timedelta(days=7), add_months(month_start(week), 1))
+                week_to = local_midnight(week_end, zone)
+                part = (max(first, week_from), min(last, week_to))
+                whole_hours = not any(moment.astimezone(datetime.UTC).minute for moment in (week_from, week_to))
+                apart = cost(week_from, part[0]) + cost(part[1], week_to)
+                if whole_hours and (part == (week_from, week_to) or apart + WEEK_IN_HOURS < cost(*part)):
+                    weeks[week] = weeks.get(week, 0) + sign
+                    hours[-sign] += [span for span in ((week_from, part[0]), (part[1], week_to)) if span[0] < span[1]]
+                else:
+                    hours[sign].append(part)
+                week = week_end
+    return {week: sign for week, sign in weeks.items() if sign}, hours[1], hours[-1]
 
 
 def _split(

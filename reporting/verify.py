@@ -7,9 +7,9 @@ rows edited by hand, a restore. `read_models_verify` recounts
 - `EventCount` for the local days from `days` ago to today, and `DeadlineOutcome` for the UTC hours
   from the same moment on (the deadlines decided since, running ones included), each from the
   timeline or the deadlines of that time alone;
-- `EventMonthCount`, `EventWeekCount` and `DeadlineOutcomeMonth` for the months those days fall in
-  (and their weeks), from the stored daily and hourly rows of those months (what their triggers keep
-  them equal to);
+- `EventMonthCount`, `EventWeekCount`, `DeadlineOutcomeMonth` and `DeadlineOutcomeWeek` for the
+  months those days fall in (and their weeks), from the stored daily and hourly rows of those months
+  (what their triggers keep them equal to);
 - `AcceptanceDay` for the same days, from the hand-offs of those days and their claim clocks;
 - `EscalationDay` for the same days, from the steps of the deadlines due on those days;
 - `MetTimeDay` for the same days, from the deadlines decided since, and `MetTimeMonth` for their
@@ -44,7 +44,7 @@ from reporting.acceptance import acceptance_fill
 from reporting.escalations import escalations_fill
 from reporting.met_times import met_times_fill
 from reporting.met_times import months_upsert as met_time_months_upsert
-from reporting.outcomes import outcome_months_upsert, outcomes_upsert
+from reporting.outcomes import outcome_months_upsert, outcome_weeks_upsert, outcomes_upsert
 from sla.models import Deadline
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ KEYS = {
     "leads_eventmonthcount": ("month", "side", "kind", "subgroup", "campaign_id", "user_id"),
     "leads_eventweekcount": ("week", "side", "kind", "subgroup", "campaign_id", "user_id"),
     "reporting_deadlineoutcomemonth": ("month", "per", "kind", "campaign_id", "owner_id"),
+    "reporting_deadlineoutcomeweek": ("week", "per", "kind", "campaign_id", "owner_id"),
     "reporting_acceptanceday": ("day", "campaign_id"),
     "reporting_escalationday": ("day", "kind", "owner_id", "campaign_id"),
     "reporting_mettimeday": ("day", "kind", "bucket"),
@@ -126,6 +127,7 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         "leads_eventmonthcount": ("month >= %s", [first_day.replace(day=1)]),
         "leads_eventweekcount": ("week >= %s", [first_day.replace(day=1)]),
         "reporting_deadlineoutcomemonth": ("month >= %s", [first_day.replace(day=1)]),
+        "reporting_deadlineoutcomeweek": ("week >= %s", [first_day.replace(day=1)]),
         "reporting_acceptanceday": ("day >= %s", [first_day]),
         "reporting_escalationday": ("day >= %s", [first_day]),
         "reporting_mettimeday": ("day >= %s", [first_day]),
@@ -173,6 +175,7 @@ def read_models_verify(*, days: int = 2, campaigns: list[int] | None = None, now
         cursor.execute(months_upsert(("verify_event_days", "")))
         cursor.execute(weeks_upsert(("verify_event_days", "")))
         cursor.execute(outcome_months_upsert("verify_outcome_hours"))
+        cursor.execute(outcome_weeks_upsert("verify_outcome_hours"))
         acceptance_fill(cursor, handoffs="verify_handoffs")
         escalations_fill(cursor, escalations="verify_escalations")
         met_times_fill(cursor, deadlines="verify_deadlines")

@@ -23,7 +23,15 @@ from leads.models import (
 )
 from reporting.dashboard import Filters, Period, sla_dashboard
 from reporting.dashboard_tables import tables
-from reporting.models import AcceptanceDay, DeadlineOutcome, EscalationDay, MetTimeDay, MetTimeMonth
+from reporting.models import (
+    AcceptanceDay,
+    DeadlineOutcome,
+    DeadlineOutcomeMonth,
+    DeadlineOutcomeWeek,
+    EscalationDay,
+    MetTimeDay,
+    MetTimeMonth,
+)
 from reporting.rebuild import read_models_rebuild
 from sla.models import Deadline
 
@@ -43,6 +51,8 @@ READ_MODELS = {
     EscalationDay: ("day", "kind", "owner_id", "campaign_id", "escalations"),
     MetTimeDay: ("day", "kind", "bucket", "deadlines"),
     MetTimeMonth: ("month", "kind", "bucket", "deadlines"),
+    DeadlineOutcomeMonth: ("month", "per", "kind", "campaign_id", "owner_id", "on_time", "late", "recorded"),
+    DeadlineOutcomeWeek: ("week", "per", "kind", "campaign_id", "owner_id", "on_time", "late", "recorded"),
 }
 
 

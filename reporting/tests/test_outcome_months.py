@@ -1,8 +1,9 @@
-"""The deadlines' monthly sums (`DeadlineOutcomeMonth`): kept equal to the hourly outcomes by their
-trigger, equal to a rebuild, and read by the dashboard for the months that have passed with the same
-result as counting the deadlines."""
+"""The deadlines' monthly and weekly sums (`DeadlineOutcomeMonth`, `DeadlineOutcomeWeek`): kept equal to
+the hourly outcomes by their triggers, equal to a rebuild, and read by the dashboard for the months and
+weeks that have passed with the same result as counting the deadlines."""
 
 import datetime
+import random
 
 import pytest
 from django.db import connection
@@ -10,10 +11,12 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from leads.counts import week_start
 from reporting.dashboard import Filters, Period, deadline_outcomes, decided_deadlines
-from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth
+from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth, DeadlineOutcomeWeek
 from reporting.outcomes import COUNTED, GRID, outcomes_rebuild
 from reporting.tests.test_outcomes import _history
+from reporting.verify import read_models_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +26,17 @@ def _months() -> set[tuple]:
     return {row for row in rows if any(row[5:])}
 
 
-def _months_of_the_hours() -> set[tuple]:
+def _weeks() -> set[tuple]:
+    rows = DeadlineOutcomeWeek.objects.values_list("week", "per", "kind", "campaign_id", "owner_id", *COUNTED)
+    return {row for row in rows if any(row[5:])}
+
+
+def _months_of_the_hours(span=lambda day: day.replace(day=1)) -> set[tuple]:
+    """The hours summed per local month (or the span `span` gives a local day's first day of)."""
     zone = timezone.get_default_timezone()
     sums: dict[tuple, list] = {}
     for row in DeadlineOutcome.objects.values("hour", "kind", "campaign_id", "owner_id", *COUNTED):
-        month = timezone.localtime(row["hour"], zone).date().replace(day=1)
+        month = span(timezone.localtime(row["hour"], zone).date())
         for per, campaign, owner in (("owner", None, row["owner_id"]), ("campaign", row["campaign_id"], None)):
             counted = sums.setdefault((month, per, row["kind"], campaign, owner), [0] * len(COUNTED))
             for i, name in enumerate(COUNTED):
@@ -42,12 +51,17 @@ def test_monthly_sums_kept_as_deadlines_change_equal_the_hours_and_a_rebuild(see
     assert kept, "the history wrote no monthly sums"
     assert kept == _months_of_the_hours()
 
+    weeks = _weeks()
+    assert weeks == _months_of_the_hours(week_start)
+
     DeadlineOutcome.objects.filter(pk=DeadlineOutcome.objects.order_by("pk").values("pk")[:1]).delete()
     assert _months() == _months_of_the_hours(), "a deleted hour leaves its month"
+    assert _weeks() == _months_of_the_hours(week_start), "a deleted hour leaves its week"
 
     outcomes_rebuild()
 
     assert _months() == kept
+    assert _weeks() == weeks
 
 
 def _sides(rows) -> dict:
@@ -97,3 +111,40 @@ def test_the_running_month_read_from_its_monthly_sums_less_the_hours_after_now_g
     assert _sides(got) == _sides(expected)
     if filters.period.start <= now - datetime.timedelta(hours=1):  # a whole hour of the month has passed
         assert "reporting_deadlineoutcomemonth" in captured[0]["sql"]
+
+
+def test_any_period_read_from_months_weeks_and_hours_gives_the_deadlines_counts(marketer):
+    """Random periods around the history, seen from two months on (everything decided) and from now
+    (running deadlines counted late in their future hours): months, weeks of the month and hours give
+    what counting the deadlines gives, per side."""
+    _history(8, marketer)
+    rng = random.Random(8)
+    today = timezone.localdate()
+    read_weeks = 0
+    for later in (datetime.timedelta(days=62), datetime.timedelta(0)):
+        now = timezone.now() + later
+        for _ in range(12):
+            first = today + datetime.timedelta(days=rng.randrange(-40, 10))
+            filters = Filters(
+                period=Period("custom", first, first + datetime.timedelta(days=rng.choice([2, 9, 24, 50])))
+            )
+            expected = decided_deadlines(filters, now=now).values("kind", "owner", "campaign").annotate(**GRID)
+            with CaptureQueriesContext(connection) as captured:
+                got = deadline_outcomes(filters, now=now, by=("kind",), sides=("owner", "campaign"))
+            assert _sides(got) == _sides(expected.order_by()), (filters.period, now)
+            read_weeks += any("reporting_deadlineoutcomeweek" in query["sql"] for query in captured)
+    assert read_weeks > 5, "too few periods read weeks"
+
+
+def test_verify_finds_a_week_out_of_step_with_its_hours(marketer):
+    """A weekly sum changed behind its trigger's back is drift `verify_counts` reports; the rebuild
+    repairs it."""
+    _history(9, marketer)
+    week = DeadlineOutcomeWeek.objects.filter(on_time__gt=0).order_by("-week", "pk").first()
+    DeadlineOutcomeWeek.objects.filter(pk=week.pk).update(on_time=week.on_time + 1)
+
+    drifts = read_models_verify(days=40)
+
+    assert {(d.table, d.key[0]) for d in drifts} == {("reporting_deadlineoutcomeweek", week.week)}
+    outcomes_rebuild()
+    assert read_models_verify(days=40) == []
