@@ -402,8 +402,8 @@ def _months_read(first: datetime.datetime, last: datetime.datetime, *, now: date
 
 
 # A week's sums per side read about as many rows as this many hours of hourly rows (at a million leads
-# ~700 rows a week, ~90 rows an hour of the period): a week taken with its hours outside only if cheaper.
-WEEK_IN_HOURS = 8
+# ~930 rows a week, ~90 rows an hour): a week is taken less its hours outside only if that reads fewer.
+WEEK_IN_HOURS = 10
 
 
 def _weeks_read(
