@@ -26,14 +26,12 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def closed_now_opens_in_three_days() -> BusinessCalendar:
-    """A calendar shut right now, open one hour a week, three days from now (in UTC)."""
+    """A calendar shut right now, open one hour a week, three days from now (in UTC). The hour ends
+    by midnight: run at 23:xx UTC, it is 22:00–23:00 of that day (an opening hour 23:00–00:00 would
+    close before it opens, which the table refuses)."""
     opens = timezone.now().astimezone(UTC) + timedelta(days=3)
-    start = time(opens.hour)
-    return calendar_create(
-        "Once a week",
-        zone="UTC",
-        hours={opens.weekday(): [(start, (datetime.datetime.combine(opens, start) + timedelta(hours=1)).time())]},
-    )
+    start = time(min(opens.hour, 22))
+    return calendar_create("Once a week", zone="UTC", hours={opens.weekday(): [(start, time(start.hour + 1))]})
 
 
 class TestShifts:
