@@ -75,3 +75,4 @@ class DeadlineOutcomeWeekAdmin(ReadOnlyAdmin):
 
     list_display = ["week", "per", "kind", "campaign", "owner", "on_time", "late", "recorded", "slot"]
     list_filter = ["per", "kind"]
+    list_select_related = ["campaign", "owner"]

@@ -182,12 +182,15 @@ def test_verify_finds_a_week_out_of_step_with_its_days(marketer):
     """A weekly sum changed behind its trigger's back is drift `verify_counts` reports; the rebuild
     repairs it."""
     _history_over_months(6, marketer)
-    today = date.today()
-    week = EventWeekCount.objects.filter(week__gte=today.replace(day=1) - timedelta(days=40)).order_by("pk").first()
+    # Seen from a moment inside the history (fixed dates), whatever day the test runs: verify checks the
+    # weeks from the first of the month 45 local days before it.
+    now = datetime(2026, 12, 10, 12, tzinfo=UTC)
+    checked_from = (now.date() - timedelta(days=45)).replace(day=1)
+    week = EventWeekCount.objects.filter(week__gte=checked_from, value__gt=0).order_by("pk").first()
     EventWeekCount.objects.filter(pk=week.pk).update(value=week.value + 2)
 
-    drifts = read_models_verify(days=45)
+    drifts = read_models_verify(days=45, now=now)
 
     assert {(d.table, d.key[:3]) for d in drifts} == {("leads_eventweekcount", (week.week, week.side, week.kind))}
     counts_rebuild()
-    assert read_models_verify(days=45) == []
+    assert read_models_verify(days=45, now=now) == []
