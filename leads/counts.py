@@ -302,25 +302,47 @@ def plan_spans(first_day: date, last_day: date, *, today: date) -> SpanPlan:
             stretches.append((day, end, 1))
             day = end + one
 
-    def cost(first: date, last: date) -> int:
-        return max((min(last, today) - first).days + 1, 0)
+    def cost(first: date, end: date) -> int:
+        return max((min(end, today + one) - first).days, 0)
 
     for first, last, sign in stretches:
-        week = week_start(first)
-        while first <= last and week <= last:
-            week_end = min(week + timedelta(days=6), add_months(month_start(week), 1) - one)
-            inside_first, inside_last = max(week, first), min(week_end, last)
-            outside = cost(week, inside_first - one) + cost(inside_last + one, week_end)
-            # A week's sums cost about a day's rows: read it less its days outside only if that is cheaper.
-            if (inside_first, inside_last) == (week, week_end) or outside + 1 < cost(inside_first, inside_last):
-                plan.weeks[week] = plan.weeks.get(week, 0) + sign
-                plan.add_days(week, inside_first - one, -sign)
-                plan.add_days(inside_last + one, week_end, -sign)
-            else:
-                plan.add_days(inside_first, inside_last, sign)
-            week = week_end + one
+        # A week's sums cost about a day's rows.
+        weeks, runs = weeks_cover(
+            first, last + one, day_of=lambda day: day, bound=lambda day: day, cost=cost, week_cost=1
+        )
+        for week in weeks:
+            plan.weeks[week] = plan.weeks.get(week, 0) + sign
+        for run_first, run_end, run_sign in runs:
+            plan.add_days(run_first, run_end - one, sign * run_sign)
     plan.weeks = {week: sign for week, sign in plan.weeks.items() if sign}
     return plan
+
+
+def weeks_cover(first, end, *, day_of, bound, cost, week_cost: float, usable=None) -> tuple[list[date], list]:
+    """The stretch [first, end) — of days, or of moments — as the weeks of the month it touches and runs
+    of it: each week it covers whole, and each it covers in part whose part outside costs `week_cost`
+    less than its part inside (the week, less its part outside); the rest as runs. `day_of` gives a
+    point's local day, `bound` a day's first point, `cost` what a run [a, b) costs to read, `usable` (if
+    given) whether a week [a, b) may be read at all. Returns (the weeks, [(start, end, 1 or -1)]): the
+    weeks add, each run adds (1) or takes out (-1) — the same for `plan_spans` and the deadlines' hours
+    (`reporting.outcomes._weeks_read`)."""
+    weeks: list[date] = []
+    runs: list = []
+    week = week_start(day_of(first))
+    while first < end and (week_from := bound(week)) < end:
+        following = min(week + timedelta(days=7), add_months(month_start(week), 1))
+        week_to = bound(following)
+        part = (max(first, week_from), min(end, week_to))
+        apart = cost(week_from, part[0]) + cost(part[1], week_to)
+        if (usable is None or usable(week_from, week_to)) and (
+            part == (week_from, week_to) or apart + week_cost < cost(*part)
+        ):
+            weeks.append(week)
+            runs += [(start, stop, -1) for start, stop in ((week_from, part[0]), (part[1], week_to)) if start < stop]
+        else:
+            runs.append((*part, 1))
+        week = following
+    return weeks, runs
 
 
 def _days_q(runs: list[tuple[date, date]]) -> Q:
@@ -376,15 +398,15 @@ def counts_grouped(
         else:
             # The side's months and weeks (those taken out negated), and the edge days.
             spans = [
-                (EventMonthCount.objects.filter(month__in=plan.months), plan.months, 1),
-                (EventWeekCount.objects.filter(week__in=plan.weeks_signed(1)), plan.weeks_signed(1), 1),
-                (EventWeekCount.objects.filter(week__in=plan.weeks_signed(-1)), plan.weeks_signed(-1), -1),
+                (EventMonthCount, "month", plan.months, 1),
+                *((EventWeekCount, "week", plan.weeks_signed(sign), sign) for sign in (1, -1)),
             ]
             parts, sql_params = [], []
-            for rows, listed, sign in spans:
+            for model, span, listed, sign in spans:
                 if not listed:
                     continue
-                part_sql, part_params = _signed_sql(rows.filter(side=side, kind__in=kinds).filter(where), sign)
+                rows = model.objects.filter(**{f"{span}__in": listed}, side=side, kind__in=kinds).filter(where)
+                part_sql, part_params = _signed_sql(rows, sign)
                 parts.append(f"({part_sql})")
                 sql_params.extend(part_params)
             sql = " UNION ALL ".join([*parts, "(SELECT * FROM edges)"])

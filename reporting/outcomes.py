@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from common.localtime import local_midnight
 from common.triggers import drop_transition_triggers, rollup_triggers
-from leads.counts import week_start
+from leads.counts import weeks_cover
 from leads.tally import site_zone
 from leads.targets import add_months, month_bounds, month_start
 from reporting.models import DeadlineOutcome, DeadlineOutcomeMonth, DeadlineOutcomeWeek
@@ -424,21 +424,24 @@ def _weeks_read(
     def cost(span_start: datetime.datetime, span_end: datetime.datetime) -> float:
         return max((min(span_end, now) - span_start).total_seconds(), 0) / 3600
 
+    def whole_hours(week_from: datetime.datetime, week_to: datetime.datetime) -> bool:
+        return not any(moment.astimezone(datetime.UTC).minute for moment in (week_from, week_to))
+
     for spans, sign in ((inside, 1), (outside, -1)):
         for first, last in spans:
-            week = week_start(timezone.localdate(first, zone))
-            while (week_from := local_midnight(week, zone)) < last:
-                week_end = min(week + datetime.timedelta(days=7), add_months(month_start(week), 1))
-                week_to = local_midnight(week_end, zone)
-                part = (max(first, week_from), min(last, week_to))
-                whole_hours = not any(moment.astimezone(datetime.UTC).minute for moment in (week_from, week_to))
-                apart = cost(week_from, part[0]) + cost(part[1], week_to)
-                if whole_hours and (part == (week_from, week_to) or apart + WEEK_IN_HOURS < cost(*part)):
-                    weeks[week] = weeks.get(week, 0) + sign
-                    hours[-sign] += [span for span in ((week_from, part[0]), (part[1], week_to)) if span[0] < span[1]]
-                else:
-                    hours[sign].append(part)
-                week = week_end
+            found, runs = weeks_cover(
+                first,
+                last,
+                day_of=lambda moment: timezone.localdate(moment, zone),
+                bound=lambda day: local_midnight(day, zone),
+                cost=cost,
+                week_cost=WEEK_IN_HOURS,
+                usable=whole_hours,
+            )
+            for week in found:
+                weeks[week] = weeks.get(week, 0) + sign
+            for run_start, run_end, run_sign in runs:
+                hours[sign * run_sign].append((run_start, run_end))
     return {week: sign for week, sign in weeks.items() if sign}, hours[1], hours[-1]
 
 
