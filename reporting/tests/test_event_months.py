@@ -178,6 +178,28 @@ def test_any_period_read_from_months_weeks_and_days_equals_its_days(marketer):
     assert read_weeks > 10, "too few periods read weeks"
 
 
+def test_a_set_read_for_fewer_kinds_gives_those_kinds_alone(marketer):
+    """`only` narrows a set's kinds (the people's side of the dashboard reads three of five): the set
+    answers exactly its kinds' sums, the others all theirs, over random periods, with and without a
+    campaign filter (the people's set then read from the daily rows)."""
+    campaigns = _history_over_months(4, marketer)
+    people_kinds = [E.CLAIMED, E.CONVERTED]
+    rng = random.Random(7)
+    for _ in range(12):
+        first_day = date(2026, 7, 20) + timedelta(days=rng.randrange(150))
+        last_day = first_day + timedelta(days=rng.choice([3, 20, 45, 95]))
+        for where in (Q(), Q(campaign=campaigns[0].pk)):
+            found = counts_grouped(
+                KINDS, first_day=first_day, last_day=last_day, sets=SETS, where=where, only={("user",): people_kinds}
+            )
+            expected = [
+                row
+                for row in _daily_only(first_day, last_day, where)
+                if "user" not in row or row["kind"] in people_kinds
+            ]
+            assert sorted(map(_key, found)) == sorted(map(_key, expected)), (first_day, last_day, where)
+
+
 def test_verify_finds_a_week_out_of_step_with_its_days(marketer):
     """A weekly sum changed behind its trigger's back is drift `verify_counts` reports; the rebuild
     repairs it."""
