@@ -2,18 +2,22 @@
 
 Each database named by `--databases` (on the server of DATABASE_URL) must have been filled by
 `manage.py seed_scale` (e.g. 10,000 and 1,000,000 leads). With `--port` (the way to measure), the
-command starts the production server for each database in turn (gunicorn with
-handoff/gunicorn.conf.py on 127.0.0.1:PORT, `DEBUG=0 PLAIN_HTTP=1`, this process's SECRET_KEY,
-REDIS_URL and settings environment) and requests each page over real HTTP, **a new connection per
-request**, signed in as the user who would open it (a session made beforehand): `--requests` timed
-requests after two warm-ups, from the request's start to its last byte. Without `--port` the pages
+command starts the production server for every database at once (gunicorn with
+handoff/gunicorn.conf.py on 127.0.0.1:PORT for the first, PORT+1 for the next…, `DEBUG=0 PLAIN_HTTP=1`,
+this process's SECRET_KEY, REDIS_URL and settings environment) and requests each page over real HTTP,
+**a new connection per request**, signed in as the user who would open it (a session made beforehand):
+`--requests` timed requests after two warm-ups, from the request's start to its last byte, **the
+databases taking turns request by request** (small, large, small, large…), so a ratio compares two
+sizes under the same load: on a shared VM whose speed drifts by a fifth from minute to minute, timing
+one size after the other moved a ratio by as much. Without `--port` the pages
 are timed through Django's test client (no server, no sockets: a lower bound). Either way the page is
 then requested once more through the test client, in this process, to count its queries and find the
 heaviest, and that query's raw-SQL floor is taken (the same SQL on a bare cursor, median of
 `--requests` runs). Claims (a POST that changes data: the most urgent waiting lead each time) are timed
 through the test client only, and the claim service alone beside it. The SLA dashboard is timed for
 each period a manager picks. `--only dashboard` times just the pages whose label says so. The
-1-minute load average is taken before and after each database's pages.
+1-minute load average is taken before and after the pages (each database's, one after the other,
+through the test client).
 
 Results go to stdout and, as a Markdown table with the date, machine and sizes, to `--output`.
 
@@ -70,6 +74,18 @@ class Run:
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after its pages
 
 
+def cpu_check() -> float:
+    """Milliseconds this machine takes to sum ten million integers in Python (the best of five): how
+    fast its cores are, beside the figures (the 2-core VMs here differ by two times from one to the
+    next; 2026-12-08's took ~180 ms)."""
+    samples = []
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(range(10_000_000))
+        samples.append((time.perf_counter() - started) * 1000)
+    return min(samples)
+
+
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     samples = sorted(samples)
     return statistics.median(samples), samples[max(0, round(len(samples) * 0.95) - 1)]
@@ -89,25 +105,35 @@ class Command(BaseCommand):
 
     def handle(self, *, databases: list[str], requests: int, output: str, only: str, port: int | None, **options):
         self.port = port
-        runs = []
-        for name in databases:
-            connection.close()
-            connection.settings_dict["NAME"] = name
-            self.stdout.write(f"{name}:")
-            server = self._server(name) if port else None
+        if port:
+            servers = []
             try:
-                runs.append(self._run(name, requests, only))
+                for offset, name in enumerate(databases):
+                    servers.append(self._server(name, port + offset))
+                runs = self._run_over_http(databases, requests, only)
             finally:
-                if server is not None:
+                for server in servers:
                     server.terminate()
                     server.wait(timeout=30)
+        else:
+            runs = []
+            for name in databases:
+                self._use(name)
+                self.stdout.write(f"{name}:")
+                runs.append(self._run(name, requests, only))
         table = self._table(runs, requests)
         self.stdout.write(table)
         if output:
             with open(output, "w") as file:
                 file.write(table)
 
-    def _server(self, name: str) -> subprocess.Popen:
+    @staticmethod
+    def _use(name: str) -> None:
+        """Point this process's connection at the database `name`."""
+        connection.close()
+        connection.settings_dict["NAME"] = name
+
+    def _server(self, name: str, port: int) -> subprocess.Popen:
         """The production server (handoff/gunicorn.conf.py) on the database `name`, once it answers."""
         database = connection.settings_dict
         url = f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{name}"
@@ -118,7 +144,7 @@ class Command(BaseCommand):
             "PLAIN_HTTP": "1",
             "SECRET_KEY": settings.SECRET_KEY,  # the sessions made here must be valid there
             "ALLOWED_HOSTS": "127.0.0.1",
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
         }
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
         server = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
@@ -129,16 +155,17 @@ class Command(BaseCommand):
         )
         for _ in range(100):
             try:
-                self._http_get("/healthz", "")
+                self._http_get("/healthz", "", port)
                 return server
             except OSError:
                 time.sleep(0.2)
         server.terminate()
-        raise CommandError(f"gunicorn did not answer on port {self.port}")
+        raise CommandError(f"gunicorn did not answer on port {port}")
 
-    def _http_get(self, url: str, session: str) -> tuple[int, int]:
+    @staticmethod
+    def _http_get(url: str, session: str, port: int) -> tuple[int, int]:
         """One GET over a new connection; returns the status and the body's size."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         try:
             conn.request("GET", url, headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"})
             response = conn.getresponse()
@@ -216,50 +243,104 @@ class Command(BaseCommand):
             ),
         ]
 
-    def _run(self, name: str, requests: int, only: str = "") -> Run:
+    def _begin(self, name: str) -> Run:
         if not get_user_model().objects.filter(username="scale-marketer").exists():
             raise CommandError(f"{name} was not filled by seed_scale.")
-        run = Run(
+        return Run(
             database=name,
             leads=Lead.objects.count(),
             events=LeadEvent.objects.count(),
             deadlines=Deadline.objects.count(),
             running=Deadline.objects.running().count(),
         )
-        load_before = os.getloadavg()[0]
+
+    def _signed_in(self, only: str) -> list[tuple[str, Client, str]]:
+        """(label, a test client signed in as the page's user, URL) of each page `only` keeps."""
+        pages = []
         for label, user, url in self._pages():
-            if only.lower() not in label.lower():
-                continue
-            client = Client()
-            client.force_login(user)
-            if self.port:
-                session = client.cookies[settings.SESSION_COOKIE_NAME].value
-                timed = functools.partial(self._http_get, url, session)
-            else:
-                timed = None
-            run.pages[label] = self._time(client, requests, lambda c=client, u=url: c.get(u, secure=True), timed)
+            if only.lower() in label.lower():
+                client = Client()
+                client.force_login(user)
+                pages.append((label, client, url))
+        return pages
+
+    def _claims_into(self, run: Run, requests: int) -> None:
+        run.pages["claim POST (test client)"], run.pages["claim service"] = self._time_claims(requests)
+        for label in ("claim POST (test client)", "claim service"):
+            self.stdout.write(f"  {label}: p50 {run.pages[label].p50:.1f} ms, {run.pages[label].queries} queries")
+
+    def _run(self, name: str, requests: int, only: str = "") -> Run:
+        """Every page of the database `name` through the test client, one after the other."""
+        run = self._begin(name)
+        load_before = os.getloadavg()[0]
+        for label, client, url in self._signed_in(only):
+            run.pages[label] = self._time(client, requests, lambda c=client, u=url: c.get(u, secure=True))
             self.stdout.write(f"  {label}: p50 {run.pages[label].p50:.1f} ms")
         if not only:
-            run.pages["claim POST (test client)"], run.pages["claim service"] = self._time_claims(requests)
-            for label in ("claim POST (test client)", "claim service"):
-                self.stdout.write(f"  {label}: p50 {run.pages[label].p50:.1f} ms, {run.pages[label].queries} queries")
+            self._claims_into(run, requests)
         run.load = (load_before, os.getloadavg()[0])
         return run
 
-    def _time(self, client: Client, requests: int, request, timed=None) -> Timing:
-        """`timed` (over HTTP) if given, else `request` (the test client), `requests` times after two
-        warm-ups; then the queries of one more `request`."""
+    def _run_over_http(self, names: list[str], requests: int, only: str) -> list[Run]:
+        """Every page over HTTP, the databases taking turns request by request (each on its own server,
+        `self.port` + its place), then each page's queries through the test client, database by database."""
+        runs, signed_in = [], []
+        for name in names:
+            self._use(name)
+            runs.append(self._begin(name))
+            signed_in.append(self._signed_in(only))
+        load_before = os.getloadavg()[0]
+        samples: list[dict[str, list[float]]] = [{} for _ in names]
+        for position, (label, _, _) in enumerate(signed_in[0]):
+            timed = []
+            for offset, pages in enumerate(signed_in):
+                page_label, client, url = pages[position]
+                session = client.cookies[settings.SESSION_COOKIE_NAME].value
+                timed.append(functools.partial(self._http_get, url, session, self.port + offset))
+                for _ in range(2):  # warm-ups
+                    if (status := timed[-1]()[0]) != 200:
+                        raise CommandError(f"{status} over HTTP from {url} ({names[offset]})")
+            for offset in range(len(names)):
+                samples[offset][signed_in[offset][position][0]] = []
+            for _ in range(requests):
+                for offset, get in enumerate(timed):
+                    started = time.perf_counter()
+                    get()
+                    samples[offset][signed_in[offset][position][0]].append((time.perf_counter() - started) * 1000)
+            self.stdout.write(
+                f"  {label}: p50 "
+                + " / ".join(
+                    f"{statistics.median(samples[o][signed_in[o][position][0]]):.1f}" for o in range(len(names))
+                )
+                + " ms"
+            )
+        load_after = os.getloadavg()[0]
+        for offset, name in enumerate(names):
+            self._use(name)
+            run = runs[offset]
+            for label, client, url in signed_in[offset]:
+                run.pages[label] = self._time(
+                    client, requests, lambda c=client, u=url: c.get(u, secure=True), samples=samples[offset][label]
+                )
+            if not only:
+                self.stdout.write(f"{name}:")
+                self._claims_into(run, requests)
+            run.load = (load_before, load_after)
+        return runs
+
+    def _time(self, client: Client, requests: int, request, samples: list[float] | None = None) -> Timing:
+        """`request` (the test client) timed `requests` times after two warm-ups, unless `samples` were
+        taken already (over HTTP); then the queries of one more `request`."""
         for _ in range(2):
             response = request()
             if response.status_code != 200:
                 raise CommandError(f"{response.status_code} from {response.request['PATH_INFO']}")
-            if timed is not None and (status := timed()[0]) != 200:
-                raise CommandError(f"{status} over HTTP from {response.request['PATH_INFO']}")
-        samples = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            (timed or request)()
-            samples.append((time.perf_counter() - started) * 1000)
+        if samples is None:
+            samples = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                request()
+                samples.append((time.perf_counter() - started) * 1000)
         with CaptureQueriesContext(connection) as captured:
             response = request()
         heaviest = max(captured.captured_queries, key=lambda query: float(query["time"]))
@@ -353,14 +434,20 @@ class Command(BaseCommand):
         first, last = runs[0], runs[-1]
         lines = [
             f"Pages at {sizes}; {timezone.now():%Y-%m-%d %H:%M} UTC, {platform.machine()} with "
-            f"{os.cpu_count()} cores ({platform.node()}), "
+            f"{os.cpu_count()} cores ({platform.node()}; CPU check {cpu_check():.0f} ms: the machines differ, "
+            "the figures of two compare only beside it), "
             + (
-                "real HTTP against gunicorn (handoff/gunicorn.conf.py), a new connection per request"
+                "real HTTP against gunicorn (handoff/gunicorn.conf.py), a new connection per request, the "
+                "sizes taking turns request by request"
                 if self.port
                 else "test client"
             )
             + f", {requests} requests per page after two warm-ups, DEBUG off; load average (1 min) "
-            + ", ".join(f"{run.load[0]:.1f}–{run.load[1]:.1f} at {run.leads:,}" for run in runs)
+            + (
+                f"{first.load[0]:.1f}–{first.load[1]:.1f}"
+                if self.port
+                else ", ".join(f"{run.load[0]:.1f}–{run.load[1]:.1f} at {run.leads:,}" for run in runs)
+            )
             + ": a figure taken while other work shares the cores is pessimistic.",
             "",
             f"| page | p50 / p95 at {first.leads:,} | p50 / p95 at {last.leads:,} | ratio | queries "
