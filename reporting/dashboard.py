@@ -875,27 +875,30 @@ def _people(filters: Filters) -> tuple[dict, set | None]:
 
 
 def _won_deals(
-    filters: Filters, *, start: datetime.datetime, end: datetime.datetime, by_campaign: bool = True
+    filters: Filters,
+    *,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    by_campaign: bool = True,
+    by_people: bool = True,
 ) -> list[tuple]:
     """Deals won from `start` to `end` (a deal converted as won has no stage event: read the deals, by
     when they closed; each carries its campaign, so `deal_won_idx` answers without a join), counted and
     summed per campaign and per owner apart: (side, key, count, revenue) with side "campaign" or "owner".
     One pass (GROUPING SETS), a few hundred rows: grouped by the (campaign, owner) pairs instead, a
     90-day period at a million leads read ~9,000 rows, and turning them into Python cost ~50 ms.
-    Without `by_campaign`, per owner alone (a table of people: one hash over ~15,000 deals, not two)."""
+    Without `by_campaign` per owner alone, without `by_people` per campaign alone (a table of people or
+    of campaigns: one hash over ~15,000 deals, not two)."""
     deals = (
         Deal.objects.filter(stage=Deal.Stage.WON, closed_at__gte=start, closed_at__lt=end)
         .filter(campaign_q(filters))
         .values("campaign_id", "owner_id", "value")
         .order_by()
     )
-    if not by_campaign:
-        owners = (
-            deals.values("owner_id")
-            .annotate(n=Count("pk"), revenue=Sum("value"))
-            .values_list("owner_id", "n", "revenue")
-        )
-        return [("owner", owner, n, revenue) for owner, n, revenue in owners]
+    if not (by_campaign and by_people):
+        side, column = ("campaign", "campaign_id") if by_campaign else ("owner", "owner_id")
+        summed = deals.values(column).annotate(n=Count("pk"), revenue=Sum("value")).values_list(column, "n", "revenue")
+        return [(side, key, n, revenue) for key, n, revenue in summed]
     inner, params = deals.query.sql_with_params()
     sql = (
         "SELECT CASE WHEN GROUPING(campaign_id) = 0 THEN 'campaign' ELSE 'owner' END,"  # noqa: S608 - ORM SQL
@@ -927,6 +930,7 @@ PARTS = frozenset(
         "excused",
         "events",
         "campaigns",
+        "people",
         "mqls",
         "assignments",
         "won",
@@ -956,7 +960,12 @@ def sla_dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[
 def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str]) -> Dashboard:
     zone = timezone.get_default_timezone()
     start, end = filters.period.start, filters.period.end
-    people, kept = _people(filters)
+    # "campaigns": the campaign side of the deadlines, events and deals (per campaign, channel and return
+    # reason); "people": the people's side (per person and team, and the sales side's totals). A table of
+    # campaigns alone reads no person's figures, a table of people alone no campaign's.
+    by_campaign = "campaigns" in parts
+    by_people = "people" in parts or not by_campaign
+    people, kept = _people(filters) if by_people else ({}, None)
     campaigns = {
         campaign.pk: CampaignFigures(campaign=campaign, months_of_target=filters.period.months_of_target())
         for campaign in Campaign.objects.filter(campaign_q(filters, "")).select_related("owner").order_by("name")
@@ -997,11 +1006,8 @@ def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str
                 by_channel[channel] = SalesGroup(channel, campaign.campaign.get_channel_display())
             by_channel[channel].clocks[kind].add(row)
 
-    # "campaigns": the campaign side of the deadlines and events (per campaign, channel and return
-    # reason). A table of people alone (the reps) reads only the people's side of the period.
-    by_campaign = "campaigns" in parts
     if "deadlines" in parts:
-        sides = ("owner", "campaign") if by_campaign else ("owner",)
+        sides = ("owner",) * by_people + ("campaign",) * by_campaign
         for row in deadline_outcomes(filters, now=now, by=("kind",), sides=sides):
             if row["side"] == "owner":
                 add_for_person(row["kind"], row["key"], row)
@@ -1009,7 +1015,8 @@ def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str
                 add_for_campaign(row["kind"], campaigns.get(row["key"]), row)
         for row in escalations_caused(filters, now=now):
             row = {"on_time": 0, "late": 0, "recorded": 0, **row}
-            add_for_person(row["kind"], row["owner"], row)
+            if by_people:
+                add_for_person(row["kind"], row["owner"], row)
             add_for_campaign(row["kind"], campaigns.get(row["campaign"]), row)
     for kind, (median, p90) in business_time_percentiles(filters, now=now).items() if "times" in parts else ():
         clock = marketing[kind] if kind == K.FOLLOW_UP else sales[kind]
@@ -1028,7 +1035,7 @@ def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str
         counts_grouped(
             [E.CAPTURED, E.CLAIMED, E.CONTACTED, E.CONVERTED, E.RETURNED],
             **filters.period.days,
-            sets=(("campaign",), ("user",), ("subgroup",)) if by_campaign else (("user",),),
+            sets=(("campaign",), ("subgroup",)) * by_campaign + (("user",),) * by_people,
             where=campaign_q(filters),
             only=shown,
         )
@@ -1084,7 +1091,9 @@ def _dashboard(*, filters: Filters, now: datetime.datetime, parts: frozenset[str
 
     won_total, won_revenue = 0, Decimal(0)
     for side, key, n, revenue in (
-        _won_deals(filters, start=start, end=end, by_campaign=by_campaign) if "won" in parts else ()
+        _won_deals(filters, start=start, end=end, by_campaign=by_campaign, by_people=by_people)
+        if "won" in parts
+        else ()
     ):
         if side == "campaign":
             campaign = campaigns.get(key)

@@ -555,9 +555,9 @@ def _trends(d: Dashboard) -> Table:
 
 # Every table of the page, in its order, by name (its CSV export's name).
 TABLES: dict[str, TableSource] = {
-    "attribution": TableSource(_attribution, frozenset({"deadlines", "events", "campaigns"})),
-    "reps": TableSource(_reps, frozenset({"deadlines", "events", "assignments", "won"})),
-    "breaches_by_team": TableSource(_by_team, frozenset({"deadlines"})),
+    "attribution": TableSource(_attribution, frozenset({"deadlines", "events", "campaigns", "people"})),
+    "reps": TableSource(_reps, frozenset({"deadlines", "events", "assignments", "won", "people"})),
+    "breaches_by_team": TableSource(_by_team, frozenset({"deadlines", "people"})),
     "breaches_by_campaign": TableSource(_campaign_breaches, frozenset({"deadlines", "campaigns"})),
     "breaches_by_channel": TableSource(_by_channel, frozenset({"deadlines", "campaigns"})),
     "marketing": TableSource(_marketing, _CAMPAIGN_PARTS),
