@@ -897,7 +897,7 @@ def _won_deals(
     )
     if not (by_campaign and by_people):
         side, column = ("campaign", "campaign_id") if by_campaign else ("owner", "owner_id")
-        summed = deals.values(column).annotate(n=Count("pk"), revenue=Sum("value")).values_list(column, "n", "revenue")
+        summed = deals.values(column).annotate(n=Count("*"), revenue=Sum("value")).values_list(column, "n", "revenue")
         return [(side, key, n, revenue) for key, n, revenue in summed]
     inner, params = deals.query.sql_with_params()
     sql = (
