@@ -243,9 +243,17 @@ class Command(BaseCommand):
             ),
         ]
 
-    def _begin(self, name: str) -> Run:
+    def _begin(self, name: str, requests: int, only: str) -> Run:
+        from leads.queries import queue
+
         if not get_user_model().objects.filter(username="scale-marketer").exists():
             raise CommandError(f"{name} was not filled by seed_scale.")
+        # The claims take waiting leads for good (two per request): checked before anything is timed.
+        if not only and (waiting := queue().count()) < 2 * requests:
+            raise CommandError(
+                f"{name}: {waiting} leads wait in the queue and the claims take {2 * requests}: fill it again "
+                "with seed_scale (a 10,000-lead fill's queue of 40 serves one run of 15 requests), or pass --only."
+            )
         return Run(
             database=name,
             leads=Lead.objects.count(),
@@ -271,7 +279,7 @@ class Command(BaseCommand):
 
     def _run(self, name: str, requests: int, only: str = "") -> Run:
         """Every page of the database `name` through the test client, one after the other."""
-        run = self._begin(name)
+        run = self._begin(name, requests, only)
         load_before = os.getloadavg()[0]
         for label, client, url in self._signed_in(only):
             run.pages[label] = self._time(client, requests, lambda c=client, u=url: c.get(u, secure=True))
@@ -287,7 +295,7 @@ class Command(BaseCommand):
         runs, signed_in = [], []
         for name in names:
             self._use(name)
-            runs.append(self._begin(name))
+            runs.append(self._begin(name, requests, only))
             signed_in.append(self._signed_in(only))
         load_before = os.getloadavg()[0]
         samples: list[dict[str, list[float]]] = [{} for _ in names]
