@@ -99,9 +99,17 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=30)
         parser.add_argument("--output", default="", help="write the Markdown table here too")
         parser.add_argument(
-            "--only", default="", help="time only the pages whose label contains this (e.g. 'dashboard'; no claims)"
+            "--only",
+            default="",
+            help="time only the pages whose label (before its figures in brackets) contains this "
+            "(e.g. 'dashboard'; no claims)",
         )
-        parser.add_argument("--port", type=int, default=None, help="time over HTTP against gunicorn on this port")
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=None,
+            help="time over HTTP against gunicorn on this port (and the next: a server per database)",
+        )
 
     def handle(self, *, databases: list[str], requests: int, output: str, only: str, port: int | None, **options):
         self.port = port
@@ -263,10 +271,12 @@ class Command(BaseCommand):
         )
 
     def _signed_in(self, only: str) -> list[tuple[str, Client, str]]:
-        """(label, a test client signed in as the page's user, URL) of each page `only` keeps."""
+        """(label, a test client signed in as the page's user, URL) of each page `only` keeps, matched
+        against the label's words before its figures in brackets ("campaign results (1,411 leads)"):
+        every database keeps the same pages, in the same order."""
         pages = []
         for label, user, url in self._pages():
-            if only.lower() in label.lower():
+            if only.lower() in label.split(" (")[0].lower():
                 client = Client()
                 client.force_login(user)
                 pages.append((label, client, url))
@@ -297,6 +307,9 @@ class Command(BaseCommand):
             self._use(name)
             runs.append(self._begin(name, requests, only))
             signed_in.append(self._signed_in(only))
+        kept = [[label.split(" (")[0] for label, _, _ in pages] for pages in signed_in]
+        if any(labels != kept[0] for labels in kept):
+            raise CommandError(f"the databases' pages differ: {kept}")
         load_before = os.getloadavg()[0]
         samples: list[dict[str, list[float]]] = [{} for _ in names]
         for position, (label, _, _) in enumerate(signed_in[0]):
