@@ -363,6 +363,11 @@ def _side(names: tuple[str, ...], *, where: Q | None) -> str | None:
     return None
 
 
+def _set_key(names) -> tuple[str, ...]:
+    """A grouping set's names in `_GROUPABLE`'s order, as the rows' GROUPING() values give them back."""
+    return tuple(name for name in _GROUPABLE if name in names)
+
+
 def _sql(rows) -> tuple[str, tuple]:
     return rows.values_list("kind", *_GROUPABLE.values(), "value", "amount").query.sql_with_params()
 
@@ -394,8 +399,7 @@ def counts_grouped(
     where the set has its side's rollups to itself). Returns dicts with "kind", the set's fields,
     `value` and `amount`."""
     where = where or Q()
-    # Each set's names in `_GROUPABLE`'s order, as the rows' GROUPING() values give them back.
-    only = {tuple(name for name in _GROUPABLE if name in names): kinds for names, kinds in (only or {}).items()}
+    only = {_set_key(names): kinds for names, kinds in (only or {}).items()}
     plan = plan_spans(first_day, last_day, today=timezone.localdate(timezone.now(), timezone.get_default_timezone()))
     daily = EventCount.objects.filter(kind__in=kinds).filter(where)
     by_side: dict[str | None, list[tuple[str, ...]]] = defaultdict(list)
@@ -403,13 +407,7 @@ def counts_grouped(
         by_side[_side(names, where=where) if plan.months or plan.weeks else None].append(names)
     statements, params, prefix = [], [], ""
     for side, side_sets in by_side.items():
-        side_kinds = sorted(
-            {
-                kind
-                for names in side_sets
-                for kind in only.get(tuple(name for name in _GROUPABLE if name in names), kinds)
-            }
-        )
+        side_kinds = sorted({kind for names in side_sets for kind in only.get(_set_key(names), kinds)})
         if side is None:
             sql, sql_params = _sql(daily.filter(day__gte=first_day, day__lte=last_day, kind__in=side_kinds))
         else:
@@ -448,7 +446,9 @@ def counts_grouped(
     }
     # A set sharing its statement with another (the daily rows of a short period) is summed for that
     # one's kinds too: those rows are left out.
-    wanted = {grouping: set(only.get(tuple(name for _, name in names), kinds)) for grouping, names in grouped.items()}
+    wanted = {
+        grouping: set(only.get(_set_key([name for _, name in names]), kinds)) for grouping, names in grouped.items()
+    }
     results = []
     for kind, subgroup, campaign, user, grouping, value, amount in found:
         if not value and not amount:

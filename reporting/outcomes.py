@@ -382,6 +382,12 @@ def _hours_grouped(
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall() if any(row[len(by) + 2 :])]
 
 
+def _on_whole_hours(*moments: datetime.datetime) -> bool:
+    """Whether each moment falls on a whole UTC hour (the hourly rows cannot be split: a month or week
+    bound in a zone half an hour off UTC can only be read from the hours)."""
+    return not any(moment.astimezone(datetime.UTC).minute for moment in moments)
+
+
 def _months_read(first: datetime.datetime, last: datetime.datetime) -> list[datetime.date]:
     """The local months to read from the monthly sums for the hours [first, last): those lying wholly
     inside, and a month at either edge whose hours outside are fewer than its hours inside (the month's
@@ -392,7 +398,7 @@ def _months_read(first: datetime.datetime, last: datetime.datetime) -> list[date
     hourly rows cannot be split; a zone half an hour off UTC has none)."""
     months, month = [], month_start(first)
     while (bounds := month_bounds(month))[0] < last:
-        if any(moment.astimezone(datetime.UTC).minute for moment in bounds):
+        if not _on_whole_hours(*bounds):
             return []
         inside = min(bounds[1], last) - max(bounds[0], first)
         outside = max(first, bounds[0]) - bounds[0] + max(bounds[1] - last, datetime.timedelta(0))
@@ -423,9 +429,6 @@ def _weeks_read(
     def cost(span_start: datetime.datetime, span_end: datetime.datetime) -> float:
         return (span_end - span_start).total_seconds() / 3600
 
-    def whole_hours(week_from: datetime.datetime, week_to: datetime.datetime) -> bool:
-        return not any(moment.astimezone(datetime.UTC).minute for moment in (week_from, week_to))
-
     for spans, sign in ((inside, 1), (outside, -1)):
         for first, last in spans:
             found, runs = weeks_cover(
@@ -435,7 +438,7 @@ def _weeks_read(
                 bound=lambda day: local_midnight(day, zone),
                 cost=cost,
                 week_cost=WEEK_IN_HOURS,
-                usable=whole_hours,
+                usable=_on_whole_hours,
             )
             for week in found:
                 weeks[week] = weeks.get(week, 0) + sign
